@@ -1,0 +1,410 @@
+#include "libs/raft/raft_node.h"
+
+#include <chrono>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "absl/strings/str_cat.h"
+#include "libs/log/log.h"
+
+namespace dcos::raft {
+
+using ::dcos::raft::v1::ENTRY_TYPE_CONF_CHANGE;
+using ::dcos::raft::v1::MESSAGE_TYPE_SNAP;
+
+struct RaftNode::Metrics {
+  explicit Metrics(prometheus::Registry& r)
+      : term(prometheus::BuildGauge().Name("dcos_raft_term").Help("Current Raft term").Register(r).Add({})),
+        is_leader(prometheus::BuildGauge()
+                      .Name("dcos_raft_is_leader")
+                      .Help("1 when this member is the leader")
+                      .Register(r)
+                      .Add({})),
+        commit(prometheus::BuildGauge()
+                   .Name("dcos_raft_commit_index")
+                   .Help("Highest log index known committed")
+                   .Register(r)
+                   .Add({})),
+        applied(prometheus::BuildGauge()
+                    .Name("dcos_raft_applied_index")
+                    .Help("Highest log index applied to the state machine")
+                    .Register(r)
+                    .Add({})),
+        last(prometheus::BuildGauge()
+                 .Name("dcos_raft_last_index")
+                 .Help("Last index in this member's log")
+                 .Register(r)
+                 .Add({})),
+        leader_changes(prometheus::BuildCounter()
+                           .Name("dcos_raft_leader_changes_total")
+                           .Help("Times this member saw the leader change")
+                           .Register(r)
+                           .Add({})),
+        proposals(prometheus::BuildCounter()
+                      .Name("dcos_raft_proposals_total")
+                      .Help("Proposals accepted by this member as leader")
+                      .Register(r)
+                      .Add({})),
+        snapshots(prometheus::BuildCounter()
+                      .Name("dcos_raft_snapshots_total")
+                      .Help("Snapshots saved (taken or installed)")
+                      .Register(r)
+                      .Add({})),
+        fsync_seconds(prometheus::BuildHistogram()
+                          .Name("dcos_raft_storage_append_seconds")
+                          .Help("Durable append (write + fsync) latency, seconds")
+                          .Register(r)
+                          .Add({}, prometheus::Histogram::BucketBoundaries{
+                                       0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                       0.025, 0.05, 0.1, 0.25, 1})),
+        batch_entries(prometheus::BuildHistogram()
+                          .Name("dcos_raft_append_batch_entries")
+                          .Help("Entries per durable append (group commit)")
+                          .Register(r)
+                          .Add({}, prometheus::Histogram::BucketBoundaries{
+                                       1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024})) {}
+
+  prometheus::Gauge& term;
+  prometheus::Gauge& is_leader;
+  prometheus::Gauge& commit;
+  prometheus::Gauge& applied;
+  prometheus::Gauge& last;
+  prometheus::Counter& leader_changes;
+  prometheus::Counter& proposals;
+  prometheus::Counter& snapshots;
+  prometheus::Histogram& fsync_seconds;
+  prometheus::Histogram& batch_entries;
+};
+
+absl::StatusOr<std::unique_ptr<RaftNode>> RaftNode::Start(NodeOptions options, LogStorage* storage,
+                                                           StateMachine* state_machine,
+                                                           Transport* transport,
+                                                           clock::Clock* clock,
+                                                           prometheus::Registry* registry) {
+  absl::StatusOr<PersistentState> state = storage->Load();
+  if (!state.ok()) return state.status();
+  std::unique_ptr<RaftNode> node(
+      new RaftNode(std::move(options), storage, state_machine, transport, clock));
+  if (registry != nullptr) node->metrics_ = std::make_unique<Metrics>(*registry);
+  if (state->snapshot.index() > 0) {
+    absl::StatusOr<std::string> data = storage->LoadSnapshotData();
+    if (!data.ok()) return data.status();
+    absl::Status restored = state_machine->Restore(*data, state->snapshot.index());
+    if (!restored.ok()) return restored;
+    node->snapshot_data_ = std::move(*data);
+    node->snapshot_index_ = state->snapshot.index();
+  }
+  node->applied_ = state->snapshot.index();
+  node->core_ = std::make_unique<RaftCore>(node->options_.raft, *state);
+  node->next_tick_ = clock->Now() + node->options_.tick_interval;
+  node->PublishStatus();
+  node->loop_ = std::thread([n = node.get()] { n->Loop(); });
+  return node;
+}
+
+RaftNode::RaftNode(NodeOptions options, LogStorage* storage, StateMachine* state_machine,
+                   Transport* transport, clock::Clock* clock)
+    : options_(std::move(options)),
+      storage_(storage),
+      state_machine_(state_machine),
+      transport_(transport),
+      clock_(clock) {}
+
+RaftNode::~RaftNode() { Stop(); }
+
+void RaftNode::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_ && !loop_.joinable()) return;
+    stopping_ = true;
+  }
+  if (loop_.joinable()) loop_.join();
+}
+
+void RaftNode::Post(std::function<void()> work) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!loop_exited_) {
+      inbox_.push_back(std::move(work));
+      return;
+    }
+  }
+  work();  // the loop is gone: failed_ is set, so the work only answers with the error
+}
+
+absl::Status RaftNode::StoppedStatus() const {
+  absl::MutexLock lock(&mu_);
+  return fatal_.ok() ? absl::UnavailableError("raft member stopped") : fatal_;
+}
+
+void RaftNode::Wake() {
+  absl::MutexLock lock(&mu_);
+  wake_ = true;
+}
+
+void RaftNode::Propose(std::string data, IndexDone done) {
+  Post([this, data = std::move(data), done = std::move(done)]() mutable {
+    if (failed_) return done(StoppedStatus());
+    absl::StatusOr<uint64_t> index = core_->Propose(std::move(data));
+    if (!index.ok()) return done(index.status());
+    if (metrics_) metrics_->proposals.Increment();
+    proposals_[*index] = PendingProposal{core_->term(), std::move(done)};
+  });
+}
+
+void RaftNode::ProposeConfChange(ConfChange change, IndexDone done) {
+  Post([this, change = std::move(change), done = std::move(done)]() mutable {
+    if (failed_) return done(StoppedStatus());
+    absl::StatusOr<uint64_t> index = core_->ProposeConfChange(change);
+    if (!index.ok()) return done(index.status());
+    proposals_[*index] = PendingProposal{core_->term(), std::move(done)};
+  });
+}
+
+void RaftNode::ReadIndex(Done done) {
+  Post([this, done = std::move(done)]() mutable {
+    if (failed_) return done(StoppedStatus());
+    std::string context = absl::StrCat(options_.raft.id, "-", ++read_seq_);
+    absl::Status asked = core_->ReadIndex(context);
+    if (!asked.ok()) return done(asked);
+    reads_by_context_[context] = std::move(done);
+  });
+}
+
+void RaftNode::TransferLeadership(uint64_t target, Done done) {
+  Post([this, target, done = std::move(done)]() mutable {
+    if (failed_) return done(StoppedStatus());
+    done(core_->TransferLeadership(target));
+  });
+}
+
+void RaftNode::Receive(Message message) {
+  Post([this, m = std::move(message)] {
+    if (!failed_) core_->Step(m);
+  });
+}
+
+void RaftNode::ReceiveSnapshot(Message message, std::string data) {
+  Post([this, m = std::move(message), data = std::move(data)]() mutable {
+    if (failed_) return;
+    incoming_snapshots_[m.snapshot().index()] = std::move(data);
+    core_->Step(m);
+  });
+}
+
+void RaftNode::ReportUnreachable(uint64_t peer) {
+  Post([this, peer] {
+    if (!failed_) core_->ReportUnreachable(peer);
+  });
+}
+
+void RaftNode::ReportSnapshot(uint64_t peer, bool ok) {
+  Post([this, peer, ok] {
+    if (!failed_) core_->ReportSnapshot(peer, ok);
+  });
+}
+
+CoreStatus RaftNode::Status() const {
+  absl::MutexLock lock(&mu_);
+  return status_;
+}
+
+absl::Status RaftNode::fatal() const {
+  absl::MutexLock lock(&mu_);
+  return fatal_;
+}
+
+void RaftNode::Loop() {
+  while (true) {
+    std::vector<std::function<void()>> work;
+    {
+      absl::MutexLock lock(&mu_);
+      absl::Duration wait = next_tick_ - clock_->Now();
+      if (wait > options_.tick_interval) wait = options_.tick_interval;
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return !inbox_.empty() || stopping_ || wake_;
+      };
+      if (wait > absl::ZeroDuration()) mu_.AwaitWithTimeout(absl::Condition(&ready), wait);
+      if (stopping_) break;
+      work.swap(inbox_);
+      wake_ = false;
+    }
+    for (auto& w : work) w();
+    if (failed_) continue;
+    absl::Time now = clock_->Now();
+    if (now >= next_tick_) {
+      core_->Tick();
+      next_tick_ += options_.tick_interval;
+      if (next_tick_ < now) next_tick_ = now + options_.tick_interval;  // fell behind: no burst
+    }
+    ProcessReady();
+    MaybeSnapshot();
+    PublishStatus();
+  }
+  FailAllWaiting(StoppedStatus());
+  // Work posted but never run: each sees failed_ and answers with the error.
+  std::vector<std::function<void()>> rest;
+  {
+    absl::MutexLock lock(&mu_);
+    rest.swap(inbox_);
+    loop_exited_ = true;
+  }
+  for (auto& w : rest) w();
+}
+
+void RaftNode::ProcessReady() {
+  while (!failed_ && core_->HasReady()) {
+    Ready rd = core_->GetReady();
+    if (rd.soft_state_changed) {
+      if (rd.leader != last_leader_) {
+        if (metrics_) metrics_->leader_changes.Increment();
+        log::Info("raft leader changed")
+            .Field("member", options_.raft.id)
+            .Field("leader", rd.leader)
+            .Field("term", core_->term())
+            .Field("role", RoleName(rd.role));
+        last_leader_ = rd.leader;
+        // Reads not yet anchored to a read point may never be answered by a new leader.
+        for (auto& [ctx, done] : reads_by_context_) {
+          done(absl::UnavailableError("the leader changed; retry the read"));
+        }
+        reads_by_context_.clear();
+      }
+      if (metrics_) metrics_->is_leader.Set(rd.role == Role::kLeader ? 1 : 0);
+    }
+    // A leader's appends and heartbeats may go out while its own fsync runs.
+    bool leader = core_->role() == Role::kLeader;
+    std::vector<Message> early, late;
+    for (Message& m : rd.messages) {
+      if (m.type() == MESSAGE_TYPE_SNAP) {
+        transport_->SendSnapshot(std::move(m), snapshot_data_);
+      } else if (leader && SendableBeforePersist(m)) {
+        early.push_back(std::move(m));
+      } else {
+        late.push_back(std::move(m));
+      }
+    }
+    if (!early.empty()) transport_->Send(std::move(early));
+
+    if (rd.snapshot.has_value()) {
+      uint64_t index = rd.snapshot->index();
+      std::string data = std::move(incoming_snapshots_[index]);
+      incoming_snapshots_.clear();
+      absl::Status saved = storage_->SaveSnapshot(*rd.snapshot, data);
+      if (saved.ok()) saved = state_machine_->Restore(data, index);
+      if (!saved.ok()) return Fail(saved);
+      snapshot_data_ = std::move(data);
+      snapshot_index_ = index;
+      applied_ = index;
+      if (metrics_) metrics_->snapshots.Increment();
+      // Proposals at or below the snapshot can no longer be matched to their entries.
+      while (!proposals_.empty() && proposals_.begin()->first <= index) {
+        proposals_.begin()->second.done(absl::AbortedError(
+            "replaced by a snapshot from the leader; the outcome is unknown"));
+        proposals_.erase(proposals_.begin());
+      }
+    }
+    if (!rd.entries.empty() || rd.hard_state.has_value()) {
+      auto start = std::chrono::steady_clock::now();
+      absl::Status appended =
+          storage_->Append(rd.entries, rd.hard_state.has_value() ? &*rd.hard_state : nullptr);
+      if (!appended.ok()) return Fail(appended);
+      if (metrics_) {
+        metrics_->fsync_seconds.Observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        if (!rd.entries.empty()) metrics_->batch_entries.Observe(static_cast<double>(rd.entries.size()));
+      }
+    }
+    if (!late.empty()) transport_->Send(std::move(late));
+    ApplyCommitted(rd.committed);
+    for (const ReadState& rs : rd.read_states) {
+      auto it = reads_by_context_.find(rs.context);
+      if (it == reads_by_context_.end()) continue;
+      reads_by_index_.emplace(rs.index, std::move(it->second));
+      reads_by_context_.erase(it);
+    }
+    CompleteReads();
+    core_->Advance(rd);
+  }
+}
+
+void RaftNode::ApplyCommitted(const std::vector<Entry>& committed) {
+  for (const Entry& e : committed) {
+    state_machine_->Apply(e);
+    applied_ = e.index();
+    if (e.type() == ENTRY_TYPE_CONF_CHANGE && options_.on_conf_change) {
+      ConfChange change;
+      if (change.ParseFromString(e.data())) options_.on_conf_change(change, core_->conf());
+    }
+    // Every proposal at or below this index is decided now.
+    while (!proposals_.empty() && proposals_.begin()->first <= e.index()) {
+      auto it = proposals_.begin();
+      if (it->first == e.index() && it->second.term == e.term()) {
+        it->second.done(e.index());
+      } else {
+        it->second.done(absl::AbortedError(
+            "the entry was replaced after a leader change and never applied; retry"));
+      }
+      proposals_.erase(it);
+    }
+  }
+}
+
+void RaftNode::CompleteReads() {
+  while (!reads_by_index_.empty() && reads_by_index_.begin()->first <= applied_) {
+    reads_by_index_.begin()->second(absl::OkStatus());
+    reads_by_index_.erase(reads_by_index_.begin());
+  }
+}
+
+void RaftNode::MaybeSnapshot() {
+  if (failed_ || applied_ < snapshot_index_ + options_.snapshot_threshold) return;
+  absl::StatusOr<SnapshotMetadata> meta = core_->SnapshotAt(applied_);
+  if (!meta.ok()) return;  // committed entries still to hand out; next time
+  std::string data = state_machine_->Snapshot();
+  absl::Status saved = storage_->SaveSnapshot(*meta, data);
+  if (!saved.ok()) return Fail(saved);
+  core_->Compact(*meta);
+  snapshot_data_ = std::move(data);
+  snapshot_index_ = meta->index();
+  if (metrics_) metrics_->snapshots.Increment();
+}
+
+void RaftNode::Fail(const absl::Status& status) {
+  failed_ = true;
+  log::Error("raft member stopped: storage failed")
+      .Field("member", options_.raft.id)
+      .Field("error", status);
+  {
+    absl::MutexLock lock(&mu_);
+    fatal_ = status;
+  }
+  FailAllWaiting(status);
+}
+
+void RaftNode::FailAllWaiting(const absl::Status& status) {
+  for (auto& [index, p] : proposals_) p.done(status);
+  proposals_.clear();
+  for (auto& [ctx, done] : reads_by_context_) done(status);
+  reads_by_context_.clear();
+  for (auto& [index, done] : reads_by_index_) done(status);
+  reads_by_index_.clear();
+  failed_ = true;
+}
+
+void RaftNode::PublishStatus() {
+  CoreStatus s = core_->Status();
+  if (metrics_) {
+    metrics_->term.Set(static_cast<double>(s.term));
+    metrics_->commit.Set(static_cast<double>(s.commit));
+    metrics_->applied.Set(static_cast<double>(applied_));
+    metrics_->last.Set(static_cast<double>(s.last_index));
+  }
+  absl::MutexLock lock(&mu_);
+  status_ = std::move(s);
+}
+
+}  // namespace dcos::raft

@@ -1,0 +1,160 @@
+#pragma once
+
+// RaftNode: the driver of one Raft member. It owns a RaftCore on one thread (the loop) and
+// carries out its decisions: persists through LogStorage (one fsync per batch: proposals that
+// arrive while a write is in progress share the next one — group commit), sends through a
+// Transport (a leader's appends go out before its own fsync, which is safe: the core counts
+// the leader towards a commit only for what it has persisted), applies committed entries to a
+// StateMachine, answers proposals and reads, takes snapshots and compacts the log, ticks from
+// an injected clock, and exports metrics.
+//
+// A storage error (disk full, I/O error) stops the member: every waiting call fails with the
+// error, fatal() reports it, and the member takes no further part (it never crash-loops).
+//
+// Threading: public methods are thread-safe and return at once; callbacks run on the loop
+// thread and must not block (post elsewhere if they need to). The StateMachine is called only
+// on the loop thread.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "libs/clock/clock.h"
+#include "libs/raft/raft_core.h"
+#include "libs/raft/storage.h"
+#include "libs/raft/transport.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace dcos::raft {
+
+// The replicated state machine. Called on the node's loop thread only.
+class StateMachine {
+ public:
+  virtual ~StateMachine() = default;
+  // Applies a committed entry, in log order. Raft's own entries (no-ops, membership changes)
+  // are passed too; a state machine applies ENTRY_TYPE_NORMAL data and may ignore the rest.
+  virtual void Apply(const Entry& entry) = 0;
+  // The whole state as of the last applied entry.
+  virtual std::string Snapshot() = 0;
+  // Replaces the whole state with a snapshot's, taken at `index`.
+  virtual absl::Status Restore(const std::string& data, uint64_t index) = 0;
+};
+
+struct NodeOptions {
+  RaftConfig raft;
+  absl::Duration tick_interval = absl::Milliseconds(100);
+  // A snapshot is taken (and the log compacted) after this many applied entries.
+  uint64_t snapshot_threshold = 10000;
+  // Called on the loop thread when a membership change is applied (e.g. to update the
+  // transport's peer addresses from change.context()).
+  std::function<void(const ConfChange& change, const ConfState& conf)> on_conf_change;
+};
+
+class RaftNode final : public MessageSink {
+ public:
+  // Loads the storage, restores the state machine from the latest snapshot and starts the
+  // loop. Errors: the storage cannot be loaded, or the snapshot cannot be restored.
+  // `registry` may be null (no metrics). Everything passed must outlive the node.
+  static absl::StatusOr<std::unique_ptr<RaftNode>> Start(NodeOptions options, LogStorage* storage,
+                                                         StateMachine* state_machine,
+                                                         Transport* transport,
+                                                         clock::Clock* clock,
+                                                         prometheus::Registry* registry);
+  ~RaftNode() override;
+
+  // Stops the loop; waiting calls fail with UNAVAILABLE. Idempotent.
+  void Stop();
+
+  using IndexDone = std::function<void(absl::StatusOr<uint64_t>)>;
+  using Done = std::function<void(absl::Status)>;
+
+  // Replicates `data`; `done` gets its index once it is committed and applied here. Errors:
+  // UNAVAILABLE (not the leader; the message names the leader), ABORTED (the entry was
+  // replaced after a leader change and never applied).
+  void Propose(std::string data, IndexDone done);
+  void ProposeConfChange(ConfChange change, IndexDone done);
+  // `done` runs once this member's state machine reflects every write committed before the
+  // call (a linearizable read point). UNAVAILABLE when no leader is known or it changed.
+  void ReadIndex(Done done);
+  void TransferLeadership(uint64_t target, Done done);
+
+  // MessageSink, for the transport.
+  void Receive(Message message) override;
+  void ReceiveSnapshot(Message message, std::string data) override;
+  void ReportUnreachable(uint64_t peer) override;
+  void ReportSnapshot(uint64_t peer, bool ok) override;
+
+  // The core's status as of the end of the last loop iteration.
+  CoreStatus Status() const;
+  // The storage error that stopped this member, or OK.
+  absl::Status fatal() const;
+  // Makes the loop re-check the clock now (for tests on a SimClock).
+  void Wake();
+
+ private:
+  struct Metrics;
+  struct PendingProposal {
+    uint64_t term = 0;
+    IndexDone done;
+  };
+
+  RaftNode(NodeOptions options, LogStorage* storage, StateMachine* state_machine,
+           Transport* transport, clock::Clock* clock);
+
+  void Post(std::function<void()> work);
+  void Loop();
+  void ProcessReady();
+  void ApplyCommitted(const std::vector<Entry>& committed);
+  void MaybeSnapshot();
+  void Fail(const absl::Status& status);
+  void CompleteReads();
+  void FailAllWaiting(const absl::Status& status);
+  void PublishStatus();
+  // The error waiting calls get once the member no longer runs: the storage error, or
+  // UNAVAILABLE after Stop().
+  absl::Status StoppedStatus() const;
+
+  NodeOptions options_;
+  LogStorage* storage_;
+  StateMachine* state_machine_;
+  Transport* transport_;
+  clock::Clock* clock_;
+  std::unique_ptr<Metrics> metrics_;
+
+  // Loop thread only.
+  std::unique_ptr<RaftCore> core_;
+  uint64_t applied_ = 0;
+  absl::Time next_tick_;
+  std::map<uint64_t, PendingProposal> proposals_;    // by log index
+  std::map<std::string, Done> reads_by_context_;     // asked, no read point yet
+  std::multimap<uint64_t, Done> reads_by_index_;     // read point known, waiting to apply
+  uint64_t read_seq_ = 0;
+  std::map<uint64_t, std::string> incoming_snapshots_;  // by index
+  std::string snapshot_data_;                            // of the latest saved snapshot
+  uint64_t snapshot_index_ = 0;
+  uint64_t last_leader_ = 0;
+  // Set once the loop will run no more work (storage failure or Stop); read by Post callers.
+  std::atomic<bool> failed_{false};
+
+  mutable absl::Mutex mu_;
+  std::vector<std::function<void()>> inbox_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool loop_exited_ ABSL_GUARDED_BY(mu_) = false;
+  bool wake_ ABSL_GUARDED_BY(mu_) = false;
+  CoreStatus status_ ABSL_GUARDED_BY(mu_);
+  absl::Status fatal_ ABSL_GUARDED_BY(mu_);
+  std::thread loop_;
+};
+
+}  // namespace dcos::raft
