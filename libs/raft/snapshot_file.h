@@ -25,9 +25,9 @@ std::string FileName(uint64_t index, uint64_t term);
 // Parses a FileName (not a temp file). False for anything else.
 bool ParseFileName(absl::string_view name, uint64_t* index, uint64_t* term);
 
-// Writes the snapshot to dir/FileName(...) atomically. On error the temp file is removed (best
-// effort) and no snapshot file of that name was created... unless the final SyncDir failed, in
-// which case the file may or may not survive a crash (either is a valid state).
+// Writes the snapshot to dir/FileName(...) atomically. On an error before the rename the temp
+// file is removed (best effort) and no file of that name exists. If only the final SyncDir
+// failed, the file is in place but may or may not survive a crash (either is a valid state).
 absl::Status Write(Env* env, const std::string& dir, const ::dcos::raft::v1::SnapshotMetadata& meta,
                    absl::string_view data);
 
