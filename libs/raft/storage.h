@@ -46,7 +46,7 @@ class LogStorage {
 
   // Appends `entries` (contiguous; the first may have an index <= the last stored index, in
   // which case the stored suffix from that index is discarded first: a follower's log being
-  // overwritten by a new leader) and then records `hard_state` if `has_hard_state`. One fsync
+  // overwritten by a new leader) and then records `*hard_state` if it is not null. One fsync
   // for the whole batch (group commit). Requires entries[0].index() <= last stored index + 1
   // and > snapshot index.
   virtual absl::Status Append(const std::vector<Entry>& entries, const HardState* hard_state) = 0;

@@ -1,0 +1,327 @@
+// RaftNode (the driver) with three members on an in-memory network, real threads and a real
+// clock with short ticks: proposals, group commit, reads, failover, snapshots, storage errors.
+
+#include "libs/raft/raft_node.h"
+
+#include <atomic>
+#include <future>
+#include <map>
+#include <set>
+
+#include <catch2/catch.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "libs/raft/mem_log_storage.h"
+#include "libs/testing/harness.h"
+
+namespace dcos::raft {
+namespace {
+
+using testing::WaitFor;
+
+// The replicated state: the list of applied commands.
+class ListStateMachine final : public StateMachine {
+ public:
+  void Apply(const Entry& e) override {
+    absl::MutexLock lock(&mu_);
+    if (e.type() == v1::ENTRY_TYPE_NORMAL && !e.data().empty()) items_.push_back(e.data());
+  }
+  std::string Snapshot() override {
+    absl::MutexLock lock(&mu_);
+    Message m;  // a convenient container
+    for (const std::string& s : items_) m.add_entries()->set_data(s);
+    return m.SerializeAsString();
+  }
+  absl::Status Restore(const std::string& data, uint64_t) override {
+    Message m;
+    if (!m.ParseFromString(data)) return absl::DataLossError("bad snapshot");
+    absl::MutexLock lock(&mu_);
+    items_.clear();
+    for (const Entry& e : m.entries()) items_.push_back(e.data());
+    return absl::OkStatus();
+  }
+  std::vector<std::string> items() const {
+    absl::MutexLock lock(&mu_);
+    return items_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<std::string> items_ ABSL_GUARDED_BY(mu_);
+};
+
+// Connects members in memory; a member can be cut off.
+class LocalNetwork {
+ public:
+  class Endpoint final : public Transport {
+   public:
+    Endpoint(LocalNetwork* net, uint64_t id) : net_(net), id_(id) {}
+    void Send(std::vector<Message> messages) override {
+      for (Message& m : messages) {
+        MessageSink* to = net_->Route(id_, m.to());
+        if (to != nullptr) to->Receive(std::move(m));
+      }
+    }
+    void SendSnapshot(Message m, std::string data) override {
+      MessageSink* to = net_->Route(id_, m.to());
+      MessageSink* self = net_->Route(id_, id_);
+      uint64_t peer = m.to();
+      if (to != nullptr) to->ReceiveSnapshot(std::move(m), std::move(data));
+      if (self != nullptr) self->ReportSnapshot(peer, to != nullptr);
+    }
+    void SetPeer(uint64_t, const std::string&) override {}
+    void RemovePeer(uint64_t) override {}
+
+   private:
+    LocalNetwork* net_;
+    uint64_t id_;
+  };
+
+  void Attach(uint64_t id, MessageSink* sink) {
+    absl::MutexLock lock(&mu_);
+    sinks_[id] = sink;
+  }
+  void Detach(uint64_t id) {
+    absl::MutexLock lock(&mu_);
+    sinks_.erase(id);
+  }
+  void Isolate(uint64_t id, bool isolated) {
+    absl::MutexLock lock(&mu_);
+    if (isolated) {
+      isolated_.insert(id);
+    } else {
+      isolated_.erase(id);
+    }
+  }
+  MessageSink* Route(uint64_t from, uint64_t to) {
+    absl::MutexLock lock(&mu_);
+    if (from != to && (isolated_.count(from) || isolated_.count(to))) return nullptr;
+    auto it = sinks_.find(to);
+    return it == sinks_.end() ? nullptr : it->second;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<uint64_t, MessageSink*> sinks_ ABSL_GUARDED_BY(mu_);
+  std::set<uint64_t> isolated_ ABSL_GUARDED_BY(mu_);
+};
+
+struct Member {
+  MemLogStorage storage;
+  std::unique_ptr<ListStateMachine> sm;  // replaced on every start, as a new process starts empty
+  std::unique_ptr<LocalNetwork::Endpoint> endpoint;
+  std::unique_ptr<RaftNode> node;
+};
+
+class Cluster {
+ public:
+  explicit Cluster(int n, uint64_t snapshot_threshold = 10000) : threshold_(snapshot_threshold) {
+    for (int i = 1; i <= n; ++i) {
+      auto m = std::make_unique<Member>();
+      m->endpoint = std::make_unique<LocalNetwork::Endpoint>(&net_, i);
+      members_[i] = std::move(m);
+      voters_.push_back(i);
+    }
+    for (auto& [id, m] : members_) Start(id);
+  }
+  ~Cluster() {
+    for (auto& [id, m] : members_) Stop(id);
+  }
+
+  void Start(uint64_t id) {
+    Member& m = *members_[id];
+    m.sm = std::make_unique<ListStateMachine>();
+    NodeOptions o;
+    o.raft.id = id;
+    o.raft.initial_voters = voters_;
+    o.raft.election_ticks = 10;
+    o.raft.seed = id;
+    o.tick_interval = absl::Milliseconds(10);
+    o.snapshot_threshold = threshold_;
+    auto node = RaftNode::Start(o, &m.storage, m.sm.get(), m.endpoint.get(),
+                                clock::RealClock::Default(), nullptr);
+    REQUIRE(node.ok());
+    m.node = std::move(*node);
+    net_.Attach(id, m.node.get());
+  }
+  void Stop(uint64_t id) {
+    Member& m = *members_[id];
+    net_.Detach(id);
+    if (m.node) m.node->Stop();
+    m.node.reset();
+  }
+
+  uint64_t WaitLeader(uint64_t not_this = 0) {
+    uint64_t leader = 0;
+    REQUIRE(WaitFor(
+                [&] {
+                  for (auto& [id, m] : members_) {
+                    if (m->node && id != not_this &&
+                        m->node->Status().role == Role::kLeader) {
+                      leader = id;
+                      return true;
+                    }
+                  }
+                  return false;
+                },
+                absl::Seconds(20), "a leader")
+                .ok());
+    return leader;
+  }
+
+  absl::StatusOr<uint64_t> ProposeSync(uint64_t id, std::string data) {
+    std::promise<absl::StatusOr<uint64_t>> p;
+    auto f = p.get_future();
+    members_[id]->node->Propose(std::move(data),
+                                [&p](absl::StatusOr<uint64_t> r) { p.set_value(std::move(r)); });
+    return f.get();
+  }
+
+  Member& m(uint64_t id) { return *members_[id]; }
+  LocalNetwork& net() { return net_; }
+
+ private:
+  uint64_t threshold_;
+  LocalNetwork net_;
+  std::vector<uint64_t> voters_;
+  std::map<uint64_t, std::unique_ptr<Member>> members_;
+};
+
+TEST_CASE("a proposal is committed and applied on every member") {
+  Cluster c(3);
+  uint64_t leader = c.WaitLeader();
+  auto index = c.ProposeSync(leader, "hello");
+  REQUIRE(index.ok());
+  for (uint64_t id : {1, 2, 3}) {
+    REQUIRE(WaitFor([&] { return c.m(id).sm->items() == std::vector<std::string>{"hello"}; },
+                    absl::Seconds(10), "the entry on every member")
+                .ok());
+  }
+}
+
+TEST_CASE("a follower refuses a proposal and names the leader") {
+  Cluster c(3);
+  uint64_t leader = c.WaitLeader();
+  uint64_t follower = leader == 1 ? 2 : 1;
+  REQUIRE(WaitFor([&] { return c.m(follower).node->Status().leader == leader; },
+                  absl::Seconds(10), "the follower to know the leader")
+              .ok());
+  auto r = c.ProposeSync(follower, "x");
+  REQUIRE(r.status().code() == absl::StatusCode::kUnavailable);
+  REQUIRE(r.status().message().find(std::to_string(leader)) != std::string::npos);
+}
+
+TEST_CASE("many concurrent proposals all commit, in one order everywhere") {
+  Cluster c(3);
+  uint64_t leader = c.WaitLeader();
+  constexpr int kCount = 2000;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < kCount; ++i) {
+    c.m(leader).node->Propose(absl::StrCat("v", i), [&ok](absl::StatusOr<uint64_t> r) {
+      if (r.ok()) ok.fetch_add(1);
+    });
+  }
+  REQUIRE(WaitFor([&] { return ok.load() == kCount; }, absl::Seconds(30), "all proposals").ok());
+  REQUIRE(WaitFor([&] { return c.m(1).sm->items().size() == kCount &&
+                               c.m(2).sm->items().size() == kCount &&
+                               c.m(3).sm->items().size() == kCount; },
+                  absl::Seconds(10), "every member to apply everything")
+              .ok());
+  REQUIRE(c.m(1).sm->items() == c.m(2).sm->items());
+  REQUIRE(c.m(2).sm->items() == c.m(3).sm->items());
+}
+
+TEST_CASE("a read index sees every write committed before it") {
+  Cluster c(3);
+  uint64_t leader = c.WaitLeader();
+  uint64_t follower = leader == 1 ? 2 : 1;
+  REQUIRE(c.ProposeSync(leader, "w1").ok());
+  std::promise<absl::Status> p;
+  c.m(follower).node->ReadIndex([&p](absl::Status s) { p.set_value(s); });
+  REQUIRE(p.get_future().get().ok());
+  REQUIRE(c.m(follower).sm->items() == std::vector<std::string>{"w1"});
+}
+
+TEST_CASE("when the leader dies a new one is elected and the old one catches up on restart") {
+  Cluster c(3);
+  uint64_t leader = c.WaitLeader();
+  REQUIRE(c.ProposeSync(leader, "before").ok());
+  c.Stop(leader);
+  uint64_t next = c.WaitLeader(leader);
+  REQUIRE(next != leader);
+  auto r = c.ProposeSync(next, "after");
+  REQUIRE(r.ok());
+  c.Start(leader);
+  REQUIRE(WaitFor([&] {
+            return c.m(leader).sm->items() == std::vector<std::string>{"before", "after"};
+          },
+                  absl::Seconds(20), "the restarted member to catch up")
+              .ok());
+}
+
+TEST_CASE("snapshots compact the log and bring a member that was away up to date") {
+  Cluster c(3, /*snapshot_threshold=*/20);
+  uint64_t leader = c.WaitLeader();
+  uint64_t away = leader == 3 ? 2 : 3;
+  c.Stop(away);
+  for (int i = 0; i < 60; ++i) REQUIRE(c.ProposeSync(leader, absl::StrCat("v", i)).ok());
+  REQUIRE(WaitFor([&] { return c.m(leader).node->Status().snapshot_index >= 20; },
+                  absl::Seconds(10), "a snapshot on the leader")
+              .ok());
+  c.Start(away);
+  REQUIRE(WaitFor([&] { return c.m(away).sm->items().size() == 60; }, absl::Seconds(20),
+                  "the member to catch up")
+              .ok());
+  REQUIRE(c.m(away).storage.snapshot().index() > 0);
+  REQUIRE(c.m(away).sm->items() == c.m(leader).sm->items());
+}
+
+// Storage that fails every Append after the first `ok_appends`.
+class FailingStorage final : public LogStorage {
+ public:
+  explicit FailingStorage(int ok_appends) : left_(ok_appends) {}
+  absl::StatusOr<PersistentState> Load() override { return inner_.Load(); }
+  absl::Status Append(const std::vector<Entry>& entries, const HardState* hs) override {
+    if (left_-- <= 0) return absl::ResourceExhaustedError("disk full");
+    return inner_.Append(entries, hs);
+  }
+  absl::Status SaveSnapshot(const SnapshotMetadata& m, const std::string& d) override {
+    return inner_.SaveSnapshot(m, d);
+  }
+  absl::StatusOr<std::string> LoadSnapshotData() override { return inner_.LoadSnapshotData(); }
+
+ private:
+  MemLogStorage inner_;
+  int left_;
+};
+
+TEST_CASE("a storage error stops the member with the error; calls fail, nothing crashes") {
+  FailingStorage storage(3);
+  ListStateMachine sm;
+  LocalNetwork net;
+  LocalNetwork::Endpoint endpoint(&net, 1);
+  NodeOptions o;
+  o.raft.id = 1;
+  o.raft.initial_voters = {1};
+  o.tick_interval = absl::Milliseconds(5);
+  auto node = RaftNode::Start(o, &storage, &sm, &endpoint, clock::RealClock::Default(), nullptr);
+  REQUIRE(node.ok());
+  REQUIRE(WaitFor([&] { return !(*node)->fatal().ok() || (*node)->Status().role == Role::kLeader; },
+                  absl::Seconds(10), "leadership or failure")
+              .ok());
+  std::vector<absl::StatusOr<uint64_t>> results;
+  for (int i = 0; i < 5 && (*node)->fatal().ok(); ++i) {
+    std::promise<absl::StatusOr<uint64_t>> p;
+    (*node)->Propose("x", [&p](absl::StatusOr<uint64_t> r) { p.set_value(std::move(r)); });
+    results.push_back(p.get_future().get());
+  }
+  REQUIRE(WaitFor([&] { return !(*node)->fatal().ok(); }, absl::Seconds(10), "the failure").ok());
+  REQUIRE((*node)->fatal().code() == absl::StatusCode::kResourceExhausted);
+  std::promise<absl::StatusOr<uint64_t>> p;
+  (*node)->Propose("y", [&p](absl::StatusOr<uint64_t> r) { p.set_value(std::move(r)); });
+  REQUIRE(p.get_future().get().status().code() == absl::StatusCode::kResourceExhausted);
+}
+
+}  // namespace
+}  // namespace dcos::raft
