@@ -314,7 +314,7 @@ TEST_CASE("snapshots: a follower behind the compacted log catches up with Instal
     c.TickAll();
     c.Stabilize();
   }
-  REQUIRE(c.node(lagging).disk.snapshot.index() > 10);
+  REQUIRE(c.node(lagging).disk->snapshot().index() > 10);
   REQUIRE(c.node(lagging).applied == c.node(leader).applied);
   REQUIRE(c.CheckInvariants().empty());
   REQUIRE(c.CheckLogMatching().empty());

@@ -37,7 +37,7 @@ SimCluster::SimCluster(const SimOptions& options) : options_(options), rng_(opti
   for (int i = 1; i <= options.voters + options.spares; ++i) {
     SimNode n;
     n.id = static_cast<uint64_t>(i);
-    n.core = std::make_unique<RaftCore>(ConfigFor(n.id), n.disk);
+    n.core = std::make_unique<RaftCore>(ConfigFor(n.id), PersistentState{});
     nodes_.emplace(n.id, std::move(n));
   }
 }
@@ -92,10 +92,15 @@ void SimCluster::Restart(uint64_t id) {
   SimNode& n = nodes_.at(id);
   if (n.up) return;
   ++restarts_;
-  n.core = std::make_unique<RaftCore>(ConfigFor(id), n.disk);
+  absl::StatusOr<PersistentState> state = n.disk->Load();
+  if (!state.ok()) {
+    violation_ = absl::StrCat("member ", id, " cannot load its storage: ", state.status().ToString());
+    return;
+  }
+  n.core = std::make_unique<RaftCore>(ConfigFor(id), *state);
   n.up = true;
-  if (n.disk.snapshot.index() > 0) {
-    DecodeState(n.disk_snapshot_data, n);
+  if (state->snapshot.index() > 0) {
+    DecodeState(*n.disk->LoadSnapshotData(), n);
   } else {
     n.applied.clear();
     n.applied_index = 0;
@@ -107,13 +112,12 @@ void SimCluster::Snapshot(uint64_t id) {
   if (!n.up) return;
   ProcessReady(id);
   absl::StatusOr<SnapshotMetadata> meta = n.core->SnapshotAt(n.applied_index);
-  if (!meta.ok() || meta->index() <= n.disk.snapshot.index()) return;
-  n.disk_snapshot_data = EncodeState(n);
-  n.disk.snapshot = *meta;
-  auto& es = n.disk.entries;
-  es.erase(std::remove_if(es.begin(), es.end(),
-                          [&](const Entry& e) { return e.index() <= meta->index(); }),
-           es.end());
+  if (!meta.ok() || meta->index() <= n.disk->snapshot().index()) return;
+  absl::Status saved = n.disk->SaveSnapshot(*meta, EncodeState(n));
+  if (!saved.ok()) {
+    violation_ = absl::StrCat("member ", id, " snapshot: ", saved.ToString());
+    return;
+  }
   n.core->Compact(*meta);
 }
 
@@ -134,34 +138,32 @@ absl::StatusOr<uint64_t> SimCluster::Propose(uint64_t id, const std::string& dat
 
 void SimCluster::Persist(SimNode& n, const Ready& rd) {
   if (rd.snapshot.has_value()) {
-    n.disk.snapshot = *rd.snapshot;
-    n.disk_snapshot_data = n.incoming_snapshots[rd.snapshot->index()];
+    std::string data = n.incoming_snapshots[rd.snapshot->index()];
     n.incoming_snapshots.clear();
-    n.disk.entries.clear();
-    DecodeState(n.disk_snapshot_data, n);
+    absl::Status saved = n.disk->SaveSnapshot(*rd.snapshot, data);
+    if (!saved.ok()) violation_ = absl::StrCat("member ", n.id, " install: ", saved.ToString());
+    DecodeState(data, n);
     if (n.applied_index != rd.snapshot->index()) {
       violation_ = absl::StrCat("member ", n.id, " installed snapshot ", rd.snapshot->index(),
                                 " with state at ", n.applied_index);
     }
   }
-  if (!rd.entries.empty()) {
-    uint64_t first = rd.entries.front().index();
-    auto& es = n.disk.entries;
-    while (!es.empty() && es.back().index() >= first) es.pop_back();
-    for (const Entry& e : rd.entries) es.push_back(e);
+  if (!rd.entries.empty() || rd.hard_state.has_value()) {
+    absl::Status appended =
+        n.disk->Append(rd.entries, rd.hard_state.has_value() ? &*rd.hard_state : nullptr);
+    if (!appended.ok()) violation_ = absl::StrCat("member ", n.id, " append: ", appended.ToString());
   }
-  if (rd.hard_state.has_value()) n.disk.hard_state = *rd.hard_state;
 }
 
 void SimCluster::SendFrom(SimNode& n, const Message& m) {
   Envelope e;
   e.message = m;
   if (m.type() == MESSAGE_TYPE_SNAP) {
-    if (n.disk.snapshot.index() != m.snapshot().index()) {
+    if (n.disk->snapshot().index() != m.snapshot().index()) {
       violation_ = absl::StrCat("member ", n.id, " sent snapshot ", m.snapshot().index(),
-                                " but holds ", n.disk.snapshot.index());
+                                " but holds ", n.disk->snapshot().index());
     }
-    e.snapshot_data = n.disk_snapshot_data;
+    e.snapshot_data = *n.disk->LoadSnapshotData();
   }
   network_.push_back(std::move(e));
 }
@@ -331,7 +333,7 @@ std::string SimCluster::CheckInvariants() {
       return absl::StrCat("member ", id, " applied ", log.applied(), " committed ",
                           log.committed(), " last ", log.last_index());
     }
-    if (n.core->term() < n.disk.hard_state.term()) {
+    if (n.core->term() < n.disk->hard_state().term()) {
       return absl::StrCat("member ", id, " term went backwards");
     }
   }

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "libs/raft/mem_log_storage.h"
 #include "libs/raft/raft_core.h"
 
 namespace dcos::raft::sim {
@@ -40,9 +41,8 @@ struct SimNode {
   uint64_t id = 0;
   bool up = true;
   std::unique_ptr<RaftCore> core;
-  // Durable: what survives a crash.
-  PersistentState disk;
-  std::string disk_snapshot_data;
+  // Durable: what survives a crash (MemLogStorage is durable on every return).
+  std::unique_ptr<MemLogStorage> disk = std::make_unique<MemLogStorage>();
   // Volatile state machine.
   std::vector<std::pair<uint64_t, std::string>> applied;
   uint64_t applied_index = 0;
