@@ -164,6 +164,78 @@ void RaftNode::ProposeConfChange(ConfChange change, IndexDone done) {
   });
 }
 
+void RaftNode::AddVoter(uint64_t id, std::string context, int catch_up_ticks, IndexDone done) {
+  Post([this, id, context = std::move(context), catch_up_ticks, done = std::move(done)]() mutable {
+    if (failed_) return done(StoppedStatus());
+    ConfChange change;
+    auto* c = change.add_changes();
+    c->set_type(::dcos::raft::v1::CONF_CHANGE_TYPE_ADD_LEARNER_NODE);
+    c->set_node_id(id);
+    change.set_context(context);
+    absl::StatusOr<uint64_t> index = core_->ProposeConfChange(change);
+    if (!index.ok()) return done(index.status());
+    promotions_.push_back(PendingPromotion{id, std::move(context), catch_up_ticks, false,
+                                           std::move(done)});
+    proposals_[*index] = PendingProposal{
+        core_->term(), [this, id](absl::StatusOr<uint64_t> r) {
+          for (auto it = promotions_.begin(); it != promotions_.end(); ++it) {
+            if (it->id != id) continue;
+            if (r.ok()) {
+              it->learner_applied = true;
+            } else {
+              IndexDone d = std::move(it->done);
+              promotions_.erase(it);
+              d(r.status());
+            }
+            return;
+          }
+        }};
+  });
+}
+
+void RaftNode::AdvancePromotions() {
+  if (promotions_.empty()) return;
+  if (core_->role() != Role::kLeader) {
+    for (PendingPromotion& p : promotions_) {
+      p.done(absl::UnavailableError("lost leadership while adding a member; retry"));
+    }
+    promotions_.clear();
+    return;
+  }
+  CoreStatus s = core_->Status();
+  for (auto it = promotions_.begin(); it != promotions_.end();) {
+    if (!it->learner_applied) {
+      ++it;
+      continue;
+    }
+    auto pr = s.progress.find(it->id);
+    bool caught_up = pr != s.progress.end() && pr->second.match >= s.commit;
+    if (!caught_up) {
+      if (it->ticks_left <= 0) {
+        IndexDone d = std::move(it->done);
+        it = promotions_.erase(it);
+        d(absl::DeadlineExceededError("the learner did not catch up in time; it stays a learner"));
+      } else {
+        ++it;
+      }
+      continue;
+    }
+    ConfChange change;
+    auto* c = change.add_changes();
+    c->set_type(::dcos::raft::v1::CONF_CHANGE_TYPE_ADD_NODE);
+    c->set_node_id(it->id);
+    change.set_context(it->context);
+    absl::StatusOr<uint64_t> index = core_->ProposeConfChange(change);
+    IndexDone d = std::move(it->done);
+    it = promotions_.erase(it);
+    if (!index.ok()) {
+      d(index.status());
+    } else {
+      proposals_[*index] = PendingProposal{core_->term(), std::move(d)};
+    }
+  }
+}
+
 void RaftNode::ReadIndex(Done done) {
   Post([this, done = std::move(done)]() mutable {
     if (failed_) return done(StoppedStatus());
@@ -237,9 +309,12 @@ void RaftNode::Loop() {
     absl::Time now = clock_->Now();
     if (now >= next_tick_) {
       core_->Tick();
+      for (PendingPromotion& p : promotions_) --p.ticks_left;
       next_tick_ += options_.tick_interval;
       if (next_tick_ < now) next_tick_ = now + options_.tick_interval;  // fell behind: no burst
     }
+    ProcessReady();
+    AdvancePromotions();
     ProcessReady();
     MaybeSnapshot();
     PublishStatus();
@@ -392,6 +467,8 @@ void RaftNode::FailAllWaiting(const absl::Status& status) {
   reads_by_context_.clear();
   for (auto& [index, done] : reads_by_index_) done(status);
   reads_by_index_.clear();
+  for (PendingPromotion& p : promotions_) p.done(status);
+  promotions_.clear();
   failed_ = true;
 }
 

@@ -84,6 +84,12 @@ class RaftNode final : public MessageSink {
   // replaced after a leader change and never applied).
   void Propose(std::string data, IndexDone done);
   void ProposeConfChange(ConfChange change, IndexDone done);
+  // Adds member `id` safely: first as a learner, which receives the log without voting; once
+  // its log has caught up with the commit index, promotes it to voter. `context` travels in
+  // both changes (e.g. the member's address). `done` gets the index of the promotion once it
+  // is applied. Errors: as ProposeConfChange, or DEADLINE_EXCEEDED when the learner has not
+  // caught up within `catch_up_ticks` ticks (it stays a learner; retry or remove it).
+  void AddVoter(uint64_t id, std::string context, int catch_up_ticks, IndexDone done);
   // `done` runs once this member's state machine reflects every write committed before the
   // call (a linearizable read point). UNAVAILABLE when no leader is known or it changed.
   void ReadIndex(Done done);
@@ -104,6 +110,15 @@ class RaftNode final : public MessageSink {
 
  private:
   struct Metrics;
+  struct PendingPromotion {
+    uint64_t id = 0;
+    std::string context;
+    int ticks_left = 0;
+    bool learner_applied = false;
+    IndexDone done;
+  };
+  void AdvancePromotions();
+
   struct PendingProposal {
     uint64_t term = 0;
     IndexDone done;
@@ -144,6 +159,7 @@ class RaftNode final : public MessageSink {
   std::string snapshot_data_;                            // of the latest saved snapshot
   uint64_t snapshot_index_ = 0;
   uint64_t last_leader_ = 0;
+  std::vector<PendingPromotion> promotions_;
   // Set once the loop will run no more work (storage failure or Stop); read by Post callers.
   std::atomic<bool> failed_{false};
 

@@ -129,12 +129,21 @@ class Cluster {
     for (auto& [id, m] : members_) Stop(id);
   }
 
+  // A new member that joins the running cluster (knows no voters of its own).
+  void AddJoiner(uint64_t id) {
+    auto m = std::make_unique<Member>();
+    m->endpoint = std::make_unique<LocalNetwork::Endpoint>(&net_, id);
+    members_[id] = std::move(m);
+    joiners_.insert(id);
+    Start(id);
+  }
+
   void Start(uint64_t id) {
     Member& m = *members_[id];
     m.sm = std::make_unique<ListStateMachine>();
     NodeOptions o;
     o.raft.id = id;
-    o.raft.initial_voters = voters_;
+    if (!joiners_.count(id)) o.raft.initial_voters = voters_;
     o.raft.election_ticks = 10;
     o.raft.seed = id;
     o.tick_interval = absl::Milliseconds(10);
@@ -185,6 +194,7 @@ class Cluster {
   uint64_t threshold_;
   LocalNetwork net_;
   std::vector<uint64_t> voters_;
+  std::set<uint64_t> joiners_;
   std::map<uint64_t, std::unique_ptr<Member>> members_;
 };
 
@@ -275,6 +285,26 @@ TEST_CASE("snapshots compact the log and bring a member that was away up to date
               .ok());
   REQUIRE(c.m(away).storage.snapshot().index() > 0);
   REQUIRE(c.m(away).sm->items() == c.m(leader).sm->items());
+}
+
+TEST_CASE("a new member joins as a learner, catches up, and is promoted to voter") {
+  Cluster c(3);
+  uint64_t leader = c.WaitLeader();
+  for (int i = 0; i < 50; ++i) REQUIRE(c.ProposeSync(leader, absl::StrCat("v", i)).ok());
+  c.AddJoiner(4);
+  std::promise<absl::StatusOr<uint64_t>> p;
+  c.m(leader).node->AddVoter(4, "addr-of-4", 500,
+                             [&p](absl::StatusOr<uint64_t> r) { p.set_value(std::move(r)); });
+  auto promoted = p.get_future().get();
+  INFO(promoted.status().ToString());
+  REQUIRE(promoted.ok());
+  CoreStatus s = c.m(leader).node->Status();
+  REQUIRE(s.conf.voters_size() == 4);
+  REQUIRE(s.conf.learners_size() == 0);
+  REQUIRE(c.ProposeSync(leader, "after-join").ok());
+  REQUIRE(WaitFor([&] { return c.m(4).sm->items().size() == 51; }, absl::Seconds(10),
+                  "the new member to apply everything")
+              .ok());
 }
 
 // Storage that fails every Append after the first `ok_appends`.
