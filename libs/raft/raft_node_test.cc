@@ -298,9 +298,13 @@ TEST_CASE("a new member joins as a learner, catches up, and is promoted to voter
   auto promoted = p.get_future().get();
   INFO(promoted.status().ToString());
   REQUIRE(promoted.ok());
-  CoreStatus s = c.m(leader).node->Status();
-  REQUIRE(s.conf.voters_size() == 4);
-  REQUIRE(s.conf.learners_size() == 0);
+  // Status() is published at the end of each loop iteration, just after the callback.
+  REQUIRE(WaitFor([&] {
+            CoreStatus s = c.m(leader).node->Status();
+            return s.conf.voters_size() == 4 && s.conf.learners_size() == 0;
+          },
+                  absl::Seconds(10), "four voters")
+              .ok());
   REQUIRE(c.ProposeSync(leader, "after-join").ok());
   REQUIRE(WaitFor([&] { return c.m(4).sm->items().size() == 51; }, absl::Seconds(10),
                   "the new member to apply everything")
