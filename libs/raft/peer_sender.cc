@@ -140,6 +140,38 @@ Envelope PeerSender::NewEnvelope() const {
   return envelope;
 }
 
+// The reactor of one Send call. Lives on the sender thread's stack until OnDone has run.
+class PeerSender::Stream final : public grpc::ClientWriteReactor<Envelope> {
+ public:
+  explicit Stream(PeerSender* owner) : owner_(owner) {}
+  void OnWriteDone(bool ok) override { owner_->OnWriteDone(ok); }
+  void OnReadInitialMetadataDone(bool ok) override { owner_->OnHeaders(); }
+  void OnDone(const grpc::Status& status) override { owner_->OnStreamDone(status); }
+
+  // The message of the write in flight (must live until OnWriteDone).
+  Envelope envelope;
+
+ private:
+  PeerSender* owner_;
+};
+
+void PeerSender::OnWriteDone(bool ok) {
+  absl::MutexLock lock(&mu_);
+  write_pending_ = false;
+  write_ok_ = ok;
+}
+
+void PeerSender::OnHeaders() {
+  absl::MutexLock lock(&mu_);
+  headers_ = true;
+}
+
+void PeerSender::OnStreamDone(const grpc::Status& status) {
+  absl::MutexLock lock(&mu_);
+  call_done_ = true;
+  call_status_ = status;
+}
+
 void PeerSender::Run() {
   Backoff backoff(config_.backoff_initial, config_.backoff_max, config_.seed);
   while (true) {
@@ -153,19 +185,31 @@ void PeerSender::Run() {
       redial_ = false;
       state_ = State::kConnecting;
       context_ = &context;
+      write_pending_ = false;
+      headers_ = false;
+      call_done_ = false;
       channel = channel_;
     }
     std::unique_ptr<::dcos::raft::v1::RaftTransport::Stub> stub =
         ::dcos::raft::v1::RaftTransport::NewStub(channel);
     ::dcos::raft::v1::SendResponse response;
-    std::unique_ptr<grpc::ClientWriter<Envelope>> writer = stub->Send(&context, &response);
-    bool interrupted = Pump(writer.get(), &backoff);
+    Stream stream(this);
+    stub->async()->Send(&context, &response, &stream);
+    stream.AddHold();  // writes start outside reactions: keep OnDone back until we are done
+    bool interrupted = Pump(&stream, &backoff);
     if (interrupted) context.TryCancel();
-    grpc::Status status = writer->Finish();
+    stream.RemoveHold();
 
+    grpc::Status status;
     uint64_t dropped = 0;
     {
       absl::MutexLock lock(&mu_);
+      // The reactor, the context and the envelope must outlive the call.
+      if (!mu_.AwaitWithTimeout(absl::Condition(&call_done_), absl::Seconds(1))) {
+        context.TryCancel();  // headers without an end: do not trust this call any longer
+        mu_.Await(absl::Condition(&call_done_));
+      }
+      status = call_status_;
       context_ = nullptr;
       if (stopping_) return;
       if (redial_) continue;  // a new address: reconnect at once, nothing to report
@@ -192,10 +236,43 @@ void PeerSender::Run() {
   }
 }
 
-bool PeerSender::Pump(grpc::ClientWriter<Envelope>* writer, Backoff* backoff) {
+PeerSender::WriteResult PeerSender::WriteAndWait(Stream* stream) {
+  {
+    absl::MutexLock lock(&mu_);
+    write_pending_ = true;
+  }
+  stream->StartWrite(&stream->envelope);
+  return WaitForWrite();
+}
+
+PeerSender::WriteResult PeerSender::WaitForWrite() {
+  absl::MutexLock lock(&mu_);
+  auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !write_pending_ || stopping_ || redial_;
+  };
+  mu_.Await(absl::Condition(&ready));
+  if (write_pending_) return WriteResult::kInterrupted;
+  return write_ok_ ? WriteResult::kOk : WriteResult::kFailed;
+}
+
+bool PeerSender::Pump(Stream* stream, Backoff* backoff) {
   // The hello: an empty envelope. Its write fails at once if the peer cannot be reached, and
   // the receiver checks the cluster and member ids before any message is at stake.
-  if (!writer->Write(NewEnvelope())) return false;
+  stream->envelope = NewEnvelope();
+  {
+    absl::MutexLock lock(&mu_);
+    write_pending_ = true;
+  }
+  stream->StartWrite(&stream->envelope);
+  stream->StartCall();
+  switch (WaitForWrite()) {
+    case WriteResult::kOk:
+      break;
+    case WriteResult::kFailed:
+      return false;
+    case WriteResult::kInterrupted:
+      return true;
+  }
   {
     absl::MutexLock lock(&mu_);
     if (state_ == State::kConnecting) state_ = State::kConnected;
@@ -206,20 +283,29 @@ bool PeerSender::Pump(grpc::ClientWriter<Envelope>* writer, Backoff* backoff) {
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || redial_ || !queue_.empty();
+        return stopping_ || redial_ || headers_ || !queue_.empty();
       };
       mu_.Await(absl::Condition(&ready));
       if (stopping_ || redial_) return true;
+      if (headers_) return false;
       batch.swap(queue_);
     }
-    if (!WriteBatch(writer, &batch)) return false;
+    switch (WriteBatch(stream, &batch)) {
+      case WriteResult::kOk:
+        break;
+      case WriteResult::kFailed:
+        return false;
+      case WriteResult::kInterrupted:
+        return true;
+    }
   }
 }
 
-bool PeerSender::WriteBatch(grpc::ClientWriter<Envelope>* writer, std::deque<Message>* batch) {
+PeerSender::WriteResult PeerSender::WriteBatch(Stream* stream, std::deque<Message>* batch) {
   const size_t base = NewEnvelope().ByteSizeLong();
   while (!batch->empty()) {
-    Envelope envelope = NewEnvelope();
+    Envelope& envelope = stream->envelope;
+    envelope = NewEnvelope();
     size_t bytes = base;
     while (!batch->empty()) {
       size_t add = EncodedSize(batch->front());
@@ -238,17 +324,18 @@ bool PeerSender::WriteBatch(grpc::ClientWriter<Envelope>* writer, std::deque<Mes
     }
     if (envelope.messages_size() == 0) continue;
     uint64_t n = static_cast<uint64_t>(envelope.messages_size());
-    if (!writer->Write(envelope)) {
+    WriteResult result = WriteAndWait(stream);
+    if (result != WriteResult::kOk) {
       CountDropped(n + batch->size());
       batch->clear();
-      return false;
+      return result;
     }
     sent_.fetch_add(n, std::memory_order_relaxed);
     envelopes_.fetch_add(1, std::memory_order_relaxed);
     Inc(config_.counters.sent, n);
     Inc(config_.counters.envelopes, 1);
   }
-  return true;
+  return WriteResult::kOk;
 }
 
 }  // namespace dcos::raft

@@ -4,8 +4,18 @@
 // keeps one RaftTransport/Send client stream open and writes queued messages as Envelopes; see
 // grpc_transport.h for the protocol (hello, batching, backoff, drops).
 //
-// Thread-safety: Enqueue, SetChannel, Stats, Cancel may be called from any thread; `mu_`
-// guards the queue, the connection state and the current call's context. Start once; Cancel
+// The stream is a gRPC callback reactor (ClientWriteReactor) driven by the thread: the thread
+// starts one write at a time and waits for its completion; the reactor's callbacks only record
+// what happened under `mu_` and wake the thread. The thread holds the reactor (AddHold) while
+// it may start writes, so OnDone cannot run under it. An idle stream's end is seen through the
+// response headers: the receiver sends none until it ends the call (RaftTransportService never
+// sends early headers), so OnReadInitialMetadataDone means "this call is over": the thread
+// drops its hold and waits for OnDone (cancelling the call if a misbehaving receiver sent early
+// headers and OnDone does not follow within a second). A broken or refused stream is therefore
+// reported at once, not at the next write.
+//
+// Thread-safety: Enqueue, SetChannel, GetStats, Cancel may be called from any thread; `mu_`
+// guards the queue, the stream's state and the current call's context. Start once; Cancel
 // then Join (from one thread) before destruction.
 
 #include <atomic>
@@ -100,14 +110,24 @@ class PeerSender {
  private:
   enum class State { kConnecting, kConnected, kBackoff };
 
+  class Stream;
+  enum class WriteResult { kOk, kFailed, kInterrupted };
+
   void Run();
-  // Writes the hello, then envelopes until a write fails (false) or Cancel/SetChannel (true).
-  bool Pump(grpc::ClientWriter<::dcos::raft::v1::Envelope>* writer, Backoff* backoff);
-  // Writes `batch` as envelopes; false if a write failed (the rest is dropped).
-  bool WriteBatch(grpc::ClientWriter<::dcos::raft::v1::Envelope>* writer,
-                  std::deque<::dcos::raft::v1::Message>* batch);
+  // Writes the hello, then envelopes until the call fails (false) or Cancel/SetChannel (true).
+  bool Pump(Stream* stream, Backoff* backoff);
+  // Writes `batch` as envelopes, one at a time.
+  WriteResult WriteBatch(Stream* stream, std::deque<::dcos::raft::v1::Message>* batch);
+  // Starts a write of stream->envelope and waits for it (or for Cancel/SetChannel).
+  WriteResult WriteAndWait(Stream* stream);
+  // Waits for the write in flight (or for Cancel/SetChannel).
+  WriteResult WaitForWrite();
   ::dcos::raft::v1::Envelope NewEnvelope() const;
   void CountDropped(uint64_t n);
+  // Reactor callbacks.
+  void OnWriteDone(bool ok);
+  void OnHeaders();
+  void OnStreamDone(const grpc::Status& status);
 
   const Config config_;
 
@@ -117,6 +137,12 @@ class PeerSender {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool redial_ ABSL_GUARDED_BY(mu_) = false;
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // The current stream: a write started and not completed; its result; the call ended.
+  bool write_pending_ ABSL_GUARDED_BY(mu_) = false;
+  bool write_ok_ ABSL_GUARDED_BY(mu_) = false;
+  bool headers_ ABSL_GUARDED_BY(mu_) = false;
+  bool call_done_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status call_status_ ABSL_GUARDED_BY(mu_);
   std::string address_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<grpc::Channel> channel_ ABSL_GUARDED_BY(mu_);
 
