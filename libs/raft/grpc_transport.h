@@ -3,13 +3,14 @@
 // GrpcTransport: the sending half of Transport over dcos.raft.v1.RaftTransport (the receiving
 // half is RaftTransportService, transport_service.h).
 //
-// One PeerSender per peer, each a thread with a blocking (sync API) Send client stream:
+// One PeerSender per peer (peer_sender.h): a thread that opens, tears down and re-opens one
+// Send client stream (a gRPC callback reactor), while the writes themselves are started by
+// whoever finds the stream idle:
 //  - the stream opens at once with an empty "hello" envelope (which also lets the receiver
-//    refuse a wrong cluster early), then carries Envelopes;
-//  - when messages are queued, the thread takes everything queued at that moment and writes
-//    it as few Envelopes as the byte limit allows: one write carries many messages while the
-//    previous write was in flight, and a message queued on an idle stream goes out at once
-//    (no batching timer);
+//    refuse a wrong cluster early);
+//  - a message queued while no write is in flight is written at once by the queuing thread
+//    (no batching timer); everything queued while a write is in flight goes out as the next
+//    Envelope(s), up to max_envelope_bytes, so one write carries many messages under load;
 //  - a broken stream (write failure, refusal, dead connection) is reported once with
 //    MessageSink::ReportUnreachable, queued messages are dropped (Raft retransmits), messages
 //    sent during the backoff wait are dropped too, and the stream is re-opened after a jittered
@@ -22,8 +23,10 @@
 // runs after Stop() returns.
 //
 // Thread-safety: every public method may be called from any thread. `mu_` guards the peer map
-// and the snapshot jobs; each PeerSender has its own lock for its queue. Send() may call
-// sink->ReportUnreachable (for unknown peers) on the caller's thread, after releasing its locks.
+// and the snapshot jobs; each PeerSender has its own lock for its queue and stream. Send() may
+// start a gRPC write on the caller's thread (non-blocking) and may call
+// sink->ReportUnreachable (for unknown peers) on it, after releasing its locks; other sink
+// callbacks come from the transport's own threads.
 
 #include <atomic>
 #include <cstddef>

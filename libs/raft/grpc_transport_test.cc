@@ -542,3 +542,91 @@ TEST_CASE("Stop returns promptly while peers are unreachable", "[transport]") {
 
 }  // namespace
 }  // namespace dcos::raft
+
+namespace dcos::raft {
+namespace {
+
+// A sink that answers every message from `peer` at once through `transport` (a ping-pong).
+class EchoSink final : public MessageSink {
+ public:
+  void Receive(Message message) override {
+    absl::MutexLock lock(&mu_);
+    ++received_;
+    if (transport_ != nullptr) transport_->Send({App(message.to(), message.from(), 0)});
+  }
+  void ReceiveSnapshot(Message, std::string) override {}
+  void ReportUnreachable(uint64_t) override {}
+  void ReportSnapshot(uint64_t, bool) override {}
+  void set_transport(Transport* t) {
+    absl::MutexLock lock(&mu_);
+    transport_ = t;
+  }
+  uint64_t received() const {
+    absl::MutexLock lock(&mu_);
+    return received_;
+  }
+  void WaitAbove(uint64_t n) const {
+    absl::MutexLock lock(&mu_);
+    auto above = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return received_ > n; };
+    mu_.Await(absl::Condition(&above));
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  Transport* transport_ ABSL_GUARDED_BY(mu_) = nullptr;
+  uint64_t received_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Not a test: prints the one-way latency of a small message on loopback (round trip / 2).
+// Run by hand: bazel-bin/libs/raft/grpc_transport_test "[.latency]"
+TEST_CASE("one-way latency of a small message on loopback", "[.latency]") {
+  EchoSink sink1, sink2;
+  auto service = [](uint64_t id, MessageSink* sink) {
+    return std::make_unique<RaftTransportService>(
+        RaftTransportService::Options{ReceiverIdentity{kCluster, id, nullptr}, sink});
+  };
+  auto s1 = service(1, &sink1);
+  auto s2 = service(2, &sink2);
+  auto start_server = [](grpc::Service* svc, std::string* address) {
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(svc);
+    auto server = builder.BuildAndStart();
+    *address = absl::StrCat("127.0.0.1:", port);
+    return server;
+  };
+  std::string a1, a2;
+  auto server1 = start_server(s1.get(), &a1);
+  auto server2 = start_server(s2.get(), &a2);
+  auto t1 = NewTransport(1, &sink1, {{2, a2}});
+  auto t2 = NewTransport(2, &sink2, {{1, a1}});
+  sink2.set_transport(t2.get());  // 2 echoes back to 1
+  REQUIRE(WaitFor([&] { return t1->Stats(2)->connected && t2->Stats(1)->connected; }, kWait,
+                  "connected")
+              .ok());
+  std::vector<double> one_way_us;
+  for (int i = 0; i < 3000; ++i) {
+    uint64_t before = sink1.received();
+    auto start = std::chrono::steady_clock::now();
+    t1->Send({App(1, 2, 1, 256)});
+    sink1.WaitAbove(before);
+    auto rtt = std::chrono::steady_clock::now() - start;
+    if (i >= 200) {
+      one_way_us.push_back(std::chrono::duration<double, std::micro>(rtt).count() / 2);
+    }
+  }
+  std::sort(one_way_us.begin(), one_way_us.end());
+  auto pct = [&](double p) { return one_way_us[static_cast<size_t>(p * (one_way_us.size() - 1))]; };
+  std::printf("one-way latency (RTT/2), 256-byte entry, %zu samples: p50 %.1f us, p90 %.1f us, "
+              "p99 %.1f us\n",
+              one_way_us.size(), pct(0.5), pct(0.9), pct(0.99));
+  sink2.set_transport(nullptr);
+  t1->Stop();
+  t2->Stop();
+  server1->Shutdown(std::chrono::system_clock::now());
+  server2->Shutdown(std::chrono::system_clock::now());
+}
+
+}  // namespace
+}  // namespace dcos::raft

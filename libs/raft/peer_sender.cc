@@ -76,6 +76,7 @@ void PeerSender::CountDropped(uint64_t n) {
 
 void PeerSender::Enqueue(std::vector<Message> messages) {
   uint64_t dropped = 0;
+  Stream* start = nullptr;
   {
     absl::MutexLock lock(&mu_);
     if (stopping_ || state_ == State::kBackoff) {
@@ -88,9 +89,11 @@ void PeerSender::Enqueue(std::vector<Message> messages) {
         }
         queue_.push_back(std::move(m));
       }
+      if (TakeNextWriteLocked()) start = stream_;
     }
   }
   CountDropped(dropped);
+  if (start != nullptr) StartWrite(start);
 }
 
 void PeerSender::SetChannel(std::string address, std::shared_ptr<grpc::Channel> channel) {
@@ -148,17 +151,68 @@ class PeerSender::Stream final : public grpc::ClientWriteReactor<Envelope> {
   void OnReadInitialMetadataDone(bool ok) override { owner_->OnHeaders(); }
   void OnDone(const grpc::Status& status) override { owner_->OnStreamDone(status); }
 
-  // The message of the write in flight (must live until OnWriteDone).
+  // The message of the write in flight (must live until OnWriteDone); written only by the
+  // holder of PeerSender::writing_.
   Envelope envelope;
 
  private:
   PeerSender* owner_;
 };
 
+void PeerSender::StartWrite(Stream* stream) { stream->StartWrite(&stream->envelope); }
+
+bool PeerSender::TakeNextWriteLocked() {
+  if (!open_ || writing_ || queue_.empty()) return false;
+  Envelope& envelope = stream_->envelope;
+  envelope = NewEnvelope();
+  size_t bytes = envelope.ByteSizeLong();
+  uint64_t dropped = 0;
+  while (!queue_.empty()) {
+    size_t add = EncodedSize(queue_.front());
+    if (bytes + add > config_.max_envelope_bytes) {
+      if (envelope.messages_size() > 0) break;
+      log::Error("raft transport: dropping a message larger than an envelope")
+          .Field("peer", config_.peer)
+          .Field("bytes", add);
+      queue_.pop_front();
+      ++dropped;
+      continue;
+    }
+    bytes += add;
+    *envelope.add_messages() = std::move(queue_.front());
+    queue_.pop_front();
+  }
+  dropped_.fetch_add(dropped, std::memory_order_relaxed);
+  Inc(config_.counters.dropped, dropped);
+  if (envelope.messages_size() == 0) return false;
+  writing_ = true;
+  writing_count_ = static_cast<uint64_t>(envelope.messages_size());
+  return true;
+}
+
 void PeerSender::OnWriteDone(bool ok) {
-  absl::MutexLock lock(&mu_);
-  write_pending_ = false;
-  write_ok_ = ok;
+  Stream* start = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) {
+      write_failed_ = true;
+      if (!hello_) CountDropped(writing_count_);
+    } else if (hello_) {
+      open_ = true;
+      if (state_ == State::kConnecting) state_ = State::kConnected;
+    } else {
+      sent_.fetch_add(writing_count_, std::memory_order_relaxed);
+      envelopes_.fetch_add(1, std::memory_order_relaxed);
+      Inc(config_.counters.sent, writing_count_);
+      Inc(config_.counters.envelopes, 1);
+    }
+    hello_ = false;
+    writing_count_ = 0;
+    // Still inside the reaction, so the call is alive: start the next batch right here.
+    if (ok && TakeNextWriteLocked()) start = stream_;
+  }
+  if (start != nullptr) StartWrite(start);
 }
 
 void PeerSender::OnHeaders() {
@@ -178,6 +232,8 @@ void PeerSender::Run() {
     grpc::ClientContext context;
     // Fail fast while the channel cannot connect: the failure is reported and retried here.
     context.set_wait_for_ready(false);
+    ::dcos::raft::v1::SendResponse response;
+    Stream stream(this);
     std::shared_ptr<grpc::Channel> channel;
     {
       absl::MutexLock lock(&mu_);
@@ -185,23 +241,47 @@ void PeerSender::Run() {
       redial_ = false;
       state_ = State::kConnecting;
       context_ = &context;
-      write_pending_ = false;
+      stream_ = &stream;
+      open_ = false;
+      hello_ = true;  // the hello: an empty envelope, written below
+      writing_ = true;
+      writing_count_ = 0;
+      write_failed_ = false;
       headers_ = false;
       call_done_ = false;
       channel = channel_;
     }
     std::unique_ptr<::dcos::raft::v1::RaftTransport::Stub> stub =
         ::dcos::raft::v1::RaftTransport::NewStub(channel);
-    ::dcos::raft::v1::SendResponse response;
-    Stream stream(this);
     stub->async()->Send(&context, &response, &stream);
     stream.AddHold();  // writes start outside reactions: keep OnDone back until we are done
-    bool interrupted = Pump(&stream, &backoff);
+    // The hello fails at once if the peer cannot be reached, and lets the receiver check the
+    // cluster and member ids before any message is at stake.
+    stream.envelope = NewEnvelope();
+    stream.StartWrite(&stream.envelope);
+    stream.StartCall();
+
+    bool interrupted = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ended = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || redial_ || headers_ || write_failed_;
+      };
+      mu_.Await(absl::Condition(&ended));
+      interrupted = stopping_ || redial_;
+      open_ = false;  // no new writes on this call
+    }
     if (interrupted) context.TryCancel();
+    {
+      absl::MutexLock lock(&mu_);
+      auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !writing_; };
+      mu_.Await(absl::Condition(&idle));
+    }
     stream.RemoveHold();
 
     grpc::Status status;
     uint64_t dropped = 0;
+    bool was_connected = false;
     {
       absl::MutexLock lock(&mu_);
       // The reactor, the context and the envelope must outlive the call.
@@ -211,6 +291,8 @@ void PeerSender::Run() {
       }
       status = call_status_;
       context_ = nullptr;
+      stream_ = nullptr;
+      was_connected = state_ == State::kConnected;
       if (stopping_) return;
       if (redial_) continue;  // a new address: reconnect at once, nothing to report
       state_ = State::kBackoff;
@@ -220,6 +302,7 @@ void PeerSender::Run() {
     CountDropped(dropped);
     failures_.fetch_add(1, std::memory_order_relaxed);
     Inc(config_.counters.failures, 1);
+    if (was_connected) backoff.Reset();
     absl::Duration wait = status.error_code() == grpc::StatusCode::FAILED_PRECONDITION
                               ? config_.backoff_max
                               : backoff.Next();
@@ -234,108 +317,6 @@ void PeerSender::Run() {
     auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || redial_; };
     mu_.AwaitWithTimeout(absl::Condition(&woken), wait);
   }
-}
-
-PeerSender::WriteResult PeerSender::WriteAndWait(Stream* stream) {
-  {
-    absl::MutexLock lock(&mu_);
-    write_pending_ = true;
-  }
-  stream->StartWrite(&stream->envelope);
-  return WaitForWrite();
-}
-
-PeerSender::WriteResult PeerSender::WaitForWrite() {
-  absl::MutexLock lock(&mu_);
-  auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return !write_pending_ || stopping_ || redial_;
-  };
-  mu_.Await(absl::Condition(&ready));
-  if (write_pending_) return WriteResult::kInterrupted;
-  return write_ok_ ? WriteResult::kOk : WriteResult::kFailed;
-}
-
-bool PeerSender::Pump(Stream* stream, Backoff* backoff) {
-  // The hello: an empty envelope. Its write fails at once if the peer cannot be reached, and
-  // the receiver checks the cluster and member ids before any message is at stake.
-  stream->envelope = NewEnvelope();
-  {
-    absl::MutexLock lock(&mu_);
-    write_pending_ = true;
-  }
-  stream->StartWrite(&stream->envelope);
-  stream->StartCall();
-  switch (WaitForWrite()) {
-    case WriteResult::kOk:
-      break;
-    case WriteResult::kFailed:
-      return false;
-    case WriteResult::kInterrupted:
-      return true;
-  }
-  {
-    absl::MutexLock lock(&mu_);
-    if (state_ == State::kConnecting) state_ = State::kConnected;
-  }
-  backoff->Reset();
-  std::deque<Message> batch;
-  while (true) {
-    {
-      absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || redial_ || headers_ || !queue_.empty();
-      };
-      mu_.Await(absl::Condition(&ready));
-      if (stopping_ || redial_) return true;
-      if (headers_) return false;
-      batch.swap(queue_);
-    }
-    switch (WriteBatch(stream, &batch)) {
-      case WriteResult::kOk:
-        break;
-      case WriteResult::kFailed:
-        return false;
-      case WriteResult::kInterrupted:
-        return true;
-    }
-  }
-}
-
-PeerSender::WriteResult PeerSender::WriteBatch(Stream* stream, std::deque<Message>* batch) {
-  const size_t base = NewEnvelope().ByteSizeLong();
-  while (!batch->empty()) {
-    Envelope& envelope = stream->envelope;
-    envelope = NewEnvelope();
-    size_t bytes = base;
-    while (!batch->empty()) {
-      size_t add = EncodedSize(batch->front());
-      if (bytes + add > config_.max_envelope_bytes) {
-        if (envelope.messages_size() > 0) break;
-        log::Error("raft transport: dropping a message larger than an envelope")
-            .Field("peer", config_.peer)
-            .Field("bytes", add);
-        batch->pop_front();
-        CountDropped(1);
-        continue;
-      }
-      bytes += add;
-      *envelope.add_messages() = std::move(batch->front());
-      batch->pop_front();
-    }
-    if (envelope.messages_size() == 0) continue;
-    uint64_t n = static_cast<uint64_t>(envelope.messages_size());
-    WriteResult result = WriteAndWait(stream);
-    if (result != WriteResult::kOk) {
-      CountDropped(n + batch->size());
-      batch->clear();
-      return result;
-    }
-    sent_.fetch_add(n, std::memory_order_relaxed);
-    envelopes_.fetch_add(1, std::memory_order_relaxed);
-    Inc(config_.counters.sent, n);
-    Inc(config_.counters.envelopes, 1);
-  }
-  return WriteResult::kOk;
 }
 
 }  // namespace dcos::raft

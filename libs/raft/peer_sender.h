@@ -4,14 +4,17 @@
 // keeps one RaftTransport/Send client stream open and writes queued messages as Envelopes; see
 // grpc_transport.h for the protocol (hello, batching, backoff, drops).
 //
-// The stream is a gRPC callback reactor (ClientWriteReactor) driven by the thread: the thread
-// starts one write at a time and waits for its completion; the reactor's callbacks only record
-// what happened under `mu_` and wake the thread. The thread holds the reactor (AddHold) while
-// it may start writes, so OnDone cannot run under it. An idle stream's end is seen through the
-// response headers: the receiver sends none until it ends the call (RaftTransportService never
-// sends early headers), so OnReadInitialMetadataDone means "this call is over": the thread
-// drops its hold and waits for OnDone (cancelling the call if a misbehaving receiver sent early
-// headers and OnDone does not follow within a second). A broken or refused stream is therefore
+// The stream is a gRPC callback reactor (ClientWriteReactor). Writes go one at a time:
+//  - a message queued while no write is in flight is written at once by the thread that
+//    queued it (StartWrite does not block), so an idle stream adds no thread hop;
+//  - OnWriteDone starts the next write with everything queued meanwhile (batching).
+// The sender thread only opens streams (writing the hello), waits, tears them down and backs
+// off. It holds the reactor (AddHold) while writes may start, so OnDone cannot run under a
+// writer. An idle stream's end is seen through the response headers: the receiver sends none
+// until it ends the call (RaftTransportService never sends early headers), so
+// OnReadInitialMetadataDone means "this call is over": the thread stops new writes, drops its
+// hold and waits for OnDone (cancelling the call if a misbehaving receiver sent early headers
+// and OnDone does not follow within a second). A broken or refused stream is therefore
 // reported at once, not at the next write.
 //
 // Thread-safety: Enqueue, SetChannel, GetStats, Cancel may be called from any thread; `mu_`
@@ -111,17 +114,12 @@ class PeerSender {
   enum class State { kConnecting, kConnected, kBackoff };
 
   class Stream;
-  enum class WriteResult { kOk, kFailed, kInterrupted };
 
   void Run();
-  // Writes the hello, then envelopes until the call fails (false) or Cancel/SetChannel (true).
-  bool Pump(Stream* stream, Backoff* backoff);
-  // Writes `batch` as envelopes, one at a time.
-  WriteResult WriteBatch(Stream* stream, std::deque<::dcos::raft::v1::Message>* batch);
-  // Starts a write of stream->envelope and waits for it (or for Cancel/SetChannel).
-  WriteResult WriteAndWait(Stream* stream);
-  // Waits for the write in flight (or for Cancel/SetChannel).
-  WriteResult WaitForWrite();
+  // Moves queued messages into stream_->envelope and marks a write in flight, if the stream is
+  // open and idle; the caller then starts the write with StartWrite(stream_) outside `mu_`.
+  bool TakeNextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static void StartWrite(Stream* stream);
   ::dcos::raft::v1::Envelope NewEnvelope() const;
   void CountDropped(uint64_t n);
   // Reactor callbacks.
@@ -137,9 +135,13 @@ class PeerSender {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool redial_ ABSL_GUARDED_BY(mu_) = false;
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
-  // The current stream: a write started and not completed; its result; the call ended.
-  bool write_pending_ ABSL_GUARDED_BY(mu_) = false;
-  bool write_ok_ ABSL_GUARDED_BY(mu_) = false;
+  // The current stream, its reactor and call state.
+  Stream* stream_ ABSL_GUARDED_BY(mu_) = nullptr;
+  bool open_ ABSL_GUARDED_BY(mu_) = false;          // the hello went through; writes may start
+  bool hello_ ABSL_GUARDED_BY(mu_) = false;         // the write in flight is the hello
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;       // a write is in flight
+  uint64_t writing_count_ ABSL_GUARDED_BY(mu_) = 0;  // messages in it
+  bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
   bool headers_ ABSL_GUARDED_BY(mu_) = false;
   bool call_done_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status call_status_ ABSL_GUARDED_BY(mu_);

@@ -49,27 +49,52 @@ absl::Status CheckEnvelope(const Envelope& envelope, const ReceiverIdentity& ide
 
 RaftTransportService::RaftTransportService(Options options) : options_(std::move(options)) {}
 
-grpc::Status RaftTransportService::Send(grpc::ServerContext* context,
-                                        grpc::ServerReader<Envelope>* reader,
-                                        ::dcos::raft::v1::SendResponse* response) {
-  Envelope envelope;
-  uint64_t stream_from = 0;
-  while (reader->Read(&envelope)) {
-    absl::Status status = CheckEnvelope(envelope, options_.identity);
-    if (status.ok() && stream_from != 0 && envelope.from() != stream_from) {
-      status = absl::InvalidArgumentError(absl::StrCat(
-          "envelope from ", envelope.from(), " on a stream from ", stream_from));
+namespace {
+
+// One Send stream: reads an envelope, checks it, delivers its messages, reads the next.
+// Deletes itself in OnDone. Reactions of one reactor never run concurrently.
+class SendReactor final : public grpc::ServerReadReactor<Envelope> {
+ public:
+  SendReactor(const RaftTransportService::Options& options, std::string peer)
+      : options_(options), peer_(std::move(peer)) {
+    StartRead(&envelope_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the sender closed the stream (or it broke)
+      Finish(grpc::Status::OK);
+      return;
+    }
+    absl::Status status = CheckEnvelope(envelope_, options_.identity);
+    if (status.ok() && stream_from_ != 0 && envelope_.from() != stream_from_) {
+      status = absl::InvalidArgumentError(absl::StrCat("envelope from ", envelope_.from(),
+                                                       " on a stream from ", stream_from_));
     }
     if (!status.ok()) {
-      log::Warn("raft transport: refusing Send stream")
-          .Field("peer", context->peer())
-          .Field("status", status);
-      return status::ToGrpc(status);
+      log::Warn("raft transport: refusing Send stream").Field("peer", peer_).Field("status", status);
+      Finish(status::ToGrpc(status));
+      return;
     }
-    stream_from = envelope.from();
-    for (Message& m : *envelope.mutable_messages()) options_.sink->Receive(std::move(m));
+    stream_from_ = envelope_.from();
+    for (Message& m : *envelope_.mutable_messages()) options_.sink->Receive(std::move(m));
+    envelope_.Clear();
+    StartRead(&envelope_);
   }
-  return grpc::Status::OK;
+
+  void OnDone() override { delete this; }
+
+ private:
+  const RaftTransportService::Options& options_;
+  const std::string peer_;
+  Envelope envelope_;
+  uint64_t stream_from_ = 0;
+};
+
+}  // namespace
+
+grpc::ServerReadReactor<Envelope>* RaftTransportService::Send(
+    grpc::CallbackServerContext* context, ::dcos::raft::v1::SendResponse* response) {
+  return new SendReactor(options_, context->peer());
 }
 
 grpc::Status RaftTransportService::SendSnapshot(grpc::ServerContext* context,

@@ -5,10 +5,17 @@
 // SendSnapshot streams are assembled, bounded and verified (snapshot_chunks.h) before
 // MessageSink::ReceiveSnapshot.
 //
+// Send is served by a callback reactor (gRPC's callback API): each envelope is handed to the
+// sink on the gRPC thread that read it, with no hop to a handler thread (latency), and the
+// next read starts only after Receive returns (flow control reaches the sender). So
+// MessageSink::Receive must not block: post the message to the Raft loop and return.
+// SendSnapshot stays a synchronous handler on gRPC's sync thread pool, where
+// ReceiveSnapshot may take its time (persisting the snapshot).
+//
 // Lifetime: the sink must outlive the service, and the service must outlive the gRPC server
 // it is registered on (ServiceRuntime::AddService). Thread-safety: gRPC calls the handlers
-// concurrently from its threads; the service itself holds no mutable state (each stream's
-// state lives on its handler's stack), so the only requirement is that the sink is
+// concurrently from its threads; the service holds no mutable state (each stream's state lives
+// in its reactor or on its handler's stack), so the only requirement is that the sink is
 // thread-safe, as MessageSink promises.
 
 #include <cstdint>
@@ -28,7 +35,9 @@ namespace dcos::raft {
 absl::Status CheckEnvelope(const ::dcos::raft::v1::Envelope& envelope,
                            const ReceiverIdentity& identity);
 
-class RaftTransportService final : public ::dcos::raft::v1::RaftTransport::Service {
+class RaftTransportService final
+    : public ::dcos::raft::v1::RaftTransport::WithCallbackMethod_Send<
+          ::dcos::raft::v1::RaftTransport::Service> {
  public:
   struct Options {
     // This ensemble and member; `is_peer` null accepts any sender id.
@@ -43,9 +52,8 @@ class RaftTransportService final : public ::dcos::raft::v1::RaftTransport::Servi
 
   // Ends with FAILED_PRECONDITION / INVALID_ARGUMENT as CheckEnvelope says (the messages of the
   // offending envelope are not delivered); OK when the sender closes the stream.
-  grpc::Status Send(grpc::ServerContext* context,
-                    grpc::ServerReader<::dcos::raft::v1::Envelope>* reader,
-                    ::dcos::raft::v1::SendResponse* response) override;
+  grpc::ServerReadReactor<::dcos::raft::v1::Envelope>* Send(
+      grpc::CallbackServerContext* context, ::dcos::raft::v1::SendResponse* response) override;
 
   // Errors as SnapshotAssembler::Add; OK only after ReceiveSnapshot returned.
   grpc::Status SendSnapshot(grpc::ServerContext* context,
