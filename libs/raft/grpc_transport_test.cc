@@ -25,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "libs/raft/snapshot_chunks.h"
 #include "libs/raft/transport_service.h"
+#include "libs/raft/transport_test_util.h"
 #include "libs/testing/harness.h"
 
 namespace dcos::raft {
@@ -35,129 +36,8 @@ using ::dcos::raft::v1::Message;
 using ::dcos::raft::v1::SnapshotChunk;
 using ::dcos::testing::WaitFor;
 
-// Per process, so a server of a test running in parallel that happens to get a port this test
-// let go of refuses our streams instead of taking our messages.
-const uint64_t kCluster = 1000 + static_cast<uint64_t>(getpid());
+const uint64_t kCluster = TestClusterId();
 const absl::Duration kWait = absl::Seconds(10);
-
-// Records everything a transport delivers. Thread-safe.
-class RecordingSink final : public MessageSink {
- public:
-  void Receive(Message message) override {
-    absl::MutexLock lock(&mu_);
-    received_.push_back(std::move(message));
-  }
-  void ReceiveSnapshot(Message message, std::string data) override {
-    absl::MutexLock lock(&mu_);
-    snapshots_.emplace_back(std::move(message), std::move(data));
-  }
-  void ReportUnreachable(uint64_t peer) override {
-    absl::MutexLock lock(&mu_);
-    ++unreachable_[peer];
-  }
-  void ReportSnapshot(uint64_t peer, bool ok) override {
-    absl::MutexLock lock(&mu_);
-    snapshot_reports_.emplace_back(peer, ok);
-  }
-
-  std::vector<Message> received() const {
-    absl::MutexLock lock(&mu_);
-    return received_;
-  }
-  size_t received_count() const {
-    absl::MutexLock lock(&mu_);
-    return received_.size();
-  }
-  std::vector<std::pair<Message, std::string>> snapshots() const {
-    absl::MutexLock lock(&mu_);
-    return snapshots_;
-  }
-  int unreachable(uint64_t peer) const {
-    absl::MutexLock lock(&mu_);
-    auto it = unreachable_.find(peer);
-    return it == unreachable_.end() ? 0 : it->second;
-  }
-  std::vector<std::pair<uint64_t, bool>> snapshot_reports() const {
-    absl::MutexLock lock(&mu_);
-    return snapshot_reports_;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  std::vector<Message> received_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::pair<Message, std::string>> snapshots_ ABSL_GUARDED_BY(mu_);
-  std::map<uint64_t, int> unreachable_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::pair<uint64_t, bool>> snapshot_reports_ ABSL_GUARDED_BY(mu_);
-};
-
-// A member's receiving side: RaftTransportService on a loopback gRPC server.
-class Member {
- public:
-  // port 0 picks a free port.
-  Member(uint64_t id, int port = 0, uint64_t cluster = kCluster,
-         uint64_t max_snapshot_bytes = uint64_t{1} << 30)
-      : id_(id),
-        service_(RaftTransportService::Options{ReceiverIdentity{cluster, id, nullptr}, &sink_,
-                                               max_snapshot_bytes}) {
-    grpc::ServerBuilder builder;
-    int selected = 0;
-    builder.AddListeningPort(absl::StrCat("127.0.0.1:", port), grpc::InsecureServerCredentials(),
-                             &selected);
-    builder.RegisterService(&service_);
-    server_ = builder.BuildAndStart();
-    REQUIRE(server_ != nullptr);
-    REQUIRE(selected != 0);
-    address_ = absl::StrCat("127.0.0.1:", selected);
-  }
-  ~Member() { Shutdown(); }
-
-  void Shutdown() {
-    if (server_ == nullptr) return;
-    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(100));
-    server_->Wait();
-    server_.reset();
-  }
-
-  uint64_t id() const { return id_; }
-  const std::string& address() const { return address_; }
-  RecordingSink& sink() { return sink_; }
-
- private:
-  uint64_t id_;
-  RecordingSink sink_;
-  RaftTransportService service_;
-  std::unique_ptr<grpc::Server> server_;
-  std::string address_;
-};
-
-Message App(uint64_t from, uint64_t to, uint64_t index, size_t payload = 0) {
-  Message m;
-  m.set_type(::dcos::raft::v1::MESSAGE_TYPE_APP);
-  m.set_from(from);
-  m.set_to(to);
-  m.set_term(1);
-  m.set_index(index);
-  if (payload > 0) {
-    ::dcos::raft::v1::Entry* e = m.add_entries();
-    e->set_index(index + 1);
-    e->set_data(std::string(payload, 'x'));
-  }
-  return m;
-}
-
-std::unique_ptr<GrpcTransport> NewTransport(uint64_t self, MessageSink* sink,
-                                            std::map<uint64_t, std::string> peers,
-                                            uint64_t cluster = kCluster) {
-  GrpcTransport::Options options;
-  options.self = self;
-  options.cluster_id = cluster;
-  options.sink = sink;
-  options.peers = std::move(peers);
-  options.seed = 1;
-  auto transport = GrpcTransport::Create(std::move(options));
-  REQUIRE(transport.ok());
-  return std::move(transport).value();
-}
 
 std::vector<uint64_t> Indexes(const std::vector<Message>& messages, uint64_t from) {
   std::vector<uint64_t> out;
@@ -260,39 +140,6 @@ TEST_CASE("a batch above the envelope limit is split and stays in order", "[tran
   REQUIRE(WaitFor([&] { return (*t1)->Stats(2)->messages_dropped == 1; }, kWait, "drop").ok());
   CHECK((*t1)->Stats(2)->envelopes_sent >= 7);
 }
-
-// Holds a loopback port bound but not listening: connections to it are refused, and no other
-// server (of this process or another) can take it until Release().
-class ReservedPort {
- public:
-  ReservedPort() { Bind(0); }
-  ~ReservedPort() { Release(); }
-  int port() const { return port_; }
-  void Release() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-  void Reserve() { Bind(port_); }
-
- private:
-  void Bind(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd_ >= 0);
-    int one = 1;  // the port's old connections may linger in TIME_WAIT
-    REQUIRE(setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-    socklen_t len = sizeof(addr);
-    REQUIRE(getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    port_ = ntohs(addr.sin_port);
-  }
-
-  int fd_ = -1;
-  int port_ = 0;
-};
 
 TEST_CASE("a peer that is down is reported unreachable; once it starts, messages flow",
           "[transport]") {
@@ -491,30 +338,6 @@ TEST_CASE("a wrong cluster id is refused", "[service]") {
   CHECK(m2.sink().received_count() == 1);
 }
 
-// A TCP port that accepts connections (the kernel's backlog) but never speaks HTTP/2: a peer
-// that hangs rather than refuses.
-class BlackHole {
- public:
-  BlackHole() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-    REQUIRE(listen(fd_, 16) == 0);
-    socklen_t len = sizeof(addr);
-    REQUIRE(getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    address_ = absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
-  }
-  ~BlackHole() { close(fd_); }
-  const std::string& address() const { return address_; }
-
- private:
-  int fd_ = -1;
-  std::string address_;
-};
-
 TEST_CASE("Stop returns promptly while peers are unreachable", "[transport]") {
   BlackHole hole;
   ReservedPort refusing;
@@ -538,94 +361,6 @@ TEST_CASE("Stop returns promptly while peers are unreachable", "[transport]") {
   CHECK(elapsed < std::chrono::seconds(2));
   t1->Send({App(1, 2, 1)});  // after Stop: dropped quietly
   t1.reset();
-}
-
-}  // namespace
-}  // namespace dcos::raft
-
-namespace dcos::raft {
-namespace {
-
-// A sink that answers every message from `peer` at once through `transport` (a ping-pong).
-class EchoSink final : public MessageSink {
- public:
-  void Receive(Message message) override {
-    absl::MutexLock lock(&mu_);
-    ++received_;
-    if (transport_ != nullptr) transport_->Send({App(message.to(), message.from(), 0)});
-  }
-  void ReceiveSnapshot(Message, std::string) override {}
-  void ReportUnreachable(uint64_t) override {}
-  void ReportSnapshot(uint64_t, bool) override {}
-  void set_transport(Transport* t) {
-    absl::MutexLock lock(&mu_);
-    transport_ = t;
-  }
-  uint64_t received() const {
-    absl::MutexLock lock(&mu_);
-    return received_;
-  }
-  void WaitAbove(uint64_t n) const {
-    absl::MutexLock lock(&mu_);
-    auto above = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return received_ > n; };
-    mu_.Await(absl::Condition(&above));
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  Transport* transport_ ABSL_GUARDED_BY(mu_) = nullptr;
-  uint64_t received_ ABSL_GUARDED_BY(mu_) = 0;
-};
-
-// Not a test: prints the one-way latency of a small message on loopback (round trip / 2).
-// Run by hand: bazel-bin/libs/raft/grpc_transport_test "[.latency]"
-TEST_CASE("one-way latency of a small message on loopback", "[.latency]") {
-  EchoSink sink1, sink2;
-  auto service = [](uint64_t id, MessageSink* sink) {
-    return std::make_unique<RaftTransportService>(
-        RaftTransportService::Options{ReceiverIdentity{kCluster, id, nullptr}, sink});
-  };
-  auto s1 = service(1, &sink1);
-  auto s2 = service(2, &sink2);
-  auto start_server = [](grpc::Service* svc, std::string* address) {
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(svc);
-    auto server = builder.BuildAndStart();
-    *address = absl::StrCat("127.0.0.1:", port);
-    return server;
-  };
-  std::string a1, a2;
-  auto server1 = start_server(s1.get(), &a1);
-  auto server2 = start_server(s2.get(), &a2);
-  auto t1 = NewTransport(1, &sink1, {{2, a2}});
-  auto t2 = NewTransport(2, &sink2, {{1, a1}});
-  sink2.set_transport(t2.get());  // 2 echoes back to 1
-  REQUIRE(WaitFor([&] { return t1->Stats(2)->connected && t2->Stats(1)->connected; }, kWait,
-                  "connected")
-              .ok());
-  std::vector<double> one_way_us;
-  for (int i = 0; i < 3000; ++i) {
-    uint64_t before = sink1.received();
-    auto start = std::chrono::steady_clock::now();
-    t1->Send({App(1, 2, 1, 256)});
-    sink1.WaitAbove(before);
-    auto rtt = std::chrono::steady_clock::now() - start;
-    if (i >= 200) {
-      one_way_us.push_back(std::chrono::duration<double, std::micro>(rtt).count() / 2);
-    }
-  }
-  std::sort(one_way_us.begin(), one_way_us.end());
-  auto pct = [&](double p) { return one_way_us[static_cast<size_t>(p * (one_way_us.size() - 1))]; };
-  std::printf("one-way latency (RTT/2), 256-byte entry, %zu samples: p50 %.1f us, p90 %.1f us, "
-              "p99 %.1f us\n",
-              one_way_us.size(), pct(0.5), pct(0.9), pct(0.99));
-  sink2.set_transport(nullptr);
-  t1->Stop();
-  t2->Stop();
-  server1->Shutdown(std::chrono::system_clock::now());
-  server2->Shutdown(std::chrono::system_clock::now());
 }
 
 }  // namespace
