@@ -98,6 +98,8 @@ absl::StatusOr<std::unique_ptr<RaftNode>> RaftNode::Start(NodeOptions options, L
     node->snapshot_index_ = state->snapshot.index();
   }
   node->applied_ = state->snapshot.index();
+  node->durable_hard_state_ = state->hard_state;
+  node->latest_hard_state_ = state->hard_state;
   node->core_ = std::make_unique<RaftCore>(node->options_.raft, *state);
   node->next_tick_ = clock->Now() + node->options_.tick_interval;
   node->PublishStatus();
@@ -382,11 +384,21 @@ void RaftNode::ProcessReady() {
         proposals_.erase(proposals_.begin());
       }
     }
-    if (!rd.entries.empty() || rd.hard_state.has_value()) {
+    // A change of the commit index alone need not be durable before going on: a restarted
+    // member that finds an older commit index learns the newer one from the leader again.
+    // So such a hard state waits for the next write that must be durable anyway (entries, a
+    // new term or vote) instead of costing an fsync of its own on every commit.
+    bool must_write = !rd.entries.empty();
+    if (rd.hard_state.has_value()) {
+      must_write = must_write || rd.hard_state->term() != durable_hard_state_.term() ||
+                   rd.hard_state->vote() != durable_hard_state_.vote();
+      latest_hard_state_ = *rd.hard_state;
+    }
+    if (must_write) {
       auto start = std::chrono::steady_clock::now();
-      absl::Status appended =
-          storage_->Append(rd.entries, rd.hard_state.has_value() ? &*rd.hard_state : nullptr);
+      absl::Status appended = storage_->Append(rd.entries, &latest_hard_state_);
       if (!appended.ok()) return Fail(appended);
+      durable_hard_state_ = latest_hard_state_;
       if (metrics_) {
         metrics_->fsync_seconds.Observe(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

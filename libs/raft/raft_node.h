@@ -159,6 +159,8 @@ class RaftNode final : public MessageSink {
   std::string snapshot_data_;                            // of the latest saved snapshot
   uint64_t snapshot_index_ = 0;
   uint64_t last_leader_ = 0;
+  HardState durable_hard_state_;  // as last written to storage
+  HardState latest_hard_state_;   // as last handed out by the core
   std::vector<PendingPromotion> promotions_;
   // Set once the loop will run no more work (storage failure or Stop); read by Post callers.
   std::atomic<bool> failed_{false};
