@@ -98,6 +98,7 @@ void SimCluster::Restart(uint64_t id) {
     return;
   }
   n.core = std::make_unique<RaftCore>(ConfigFor(id), *state);
+  n.latest_hard_state = state->hard_state;
   n.up = true;
   if (state->snapshot.index() > 0) {
     DecodeState(*n.disk->LoadSnapshotData(), n);
@@ -148,9 +149,15 @@ void SimCluster::Persist(SimNode& n, const Ready& rd) {
                                 " with state at ", n.applied_index);
     }
   }
-  if (!rd.entries.empty() || rd.hard_state.has_value()) {
-    absl::Status appended =
-        n.disk->Append(rd.entries, rd.hard_state.has_value() ? &*rd.hard_state : nullptr);
+  // As RaftNode does: a hard state that changes only the commit index is not written on its
+  // own; it goes with the next write that must be durable anyway.
+  if (rd.hard_state.has_value()) n.latest_hard_state = *rd.hard_state;
+  const HardState& durable = n.disk->hard_state();
+  bool must_write = !rd.entries.empty() ||
+                    (rd.hard_state.has_value() && (rd.hard_state->term() != durable.term() ||
+                                                   rd.hard_state->vote() != durable.vote()));
+  if (must_write) {
+    absl::Status appended = n.disk->Append(rd.entries, &n.latest_hard_state);
     if (!appended.ok()) violation_ = absl::StrCat("member ", n.id, " append: ", appended.ToString());
   }
 }

@@ -43,6 +43,7 @@ struct SimNode {
   std::unique_ptr<RaftCore> core;
   // Durable: what survives a crash (MemLogStorage is durable on every return).
   std::unique_ptr<MemLogStorage> disk = std::make_unique<MemLogStorage>();
+  HardState latest_hard_state;  // as last handed out by the core
   // Volatile state machine.
   std::vector<std::pair<uint64_t, std::string>> applied;
   uint64_t applied_index = 0;
