@@ -7,7 +7,7 @@
 // same run, the floor: this disk's own write + fdatasync latency.
 //
 //   bazel build -c opt //tools/bench:raft_bench
-//   bazel-bin/tools/bench/raft_bench [--dir=/var/tmp/raft-bench] [--seconds=5]
+//   bazel-bin/tools/bench/raft_bench [--dir=/var/tmp/raft-bench] [--seconds=5] [--in_memory]
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -38,6 +38,7 @@
 #include "libs/raft/env.h"
 #include "libs/raft/file_log_storage.h"
 #include "libs/raft/grpc_transport.h"
+#include "libs/raft/mem_log_storage.h"
 #include "libs/raft/raft_node.h"
 #include "libs/raft/transport_service.h"
 
@@ -144,7 +145,7 @@ struct Member {
   uint64_t id = 0;
   std::string address;
   SinkProxy proxy;
-  std::unique_ptr<FileLogStorage> storage;
+  std::unique_ptr<LogStorage> storage;
   CountingStateMachine sm;
   std::unique_ptr<GrpcTransport> transport;
   std::unique_ptr<RaftTransportService> service;
@@ -168,7 +169,7 @@ int FreePort() {
   return ntohs(addr.sin_port);
 }
 
-std::vector<std::unique_ptr<Member>> StartCluster(const std::string& dir) {
+std::vector<std::unique_ptr<Member>> StartCluster(const std::string& dir, bool in_memory) {
   std::vector<std::unique_ptr<Member>> members;
   std::map<uint64_t, std::string> addresses;
   for (uint64_t id = 1; id <= 3; ++id) {
@@ -181,12 +182,16 @@ std::vector<std::unique_ptr<Member>> StartCluster(const std::string& dir) {
   for (auto& m : members) {
     std::string mdir = absl::StrCat(dir, "/member-", m->id);
     std::filesystem::create_directories(mdir);
-    auto storage = FileLogStorage::Open(Env::Default(), mdir, FileLogStorage::Options{});
-    if (!storage.ok()) {
-      std::fprintf(stderr, "storage: %s\n", storage.status().ToString().c_str());
-      std::exit(1);
+    if (in_memory) {
+      m->storage = std::make_unique<MemLogStorage>();
+    } else {
+      auto storage = FileLogStorage::Open(Env::Default(), mdir, FileLogStorage::Options{});
+      if (!storage.ok()) {
+        std::fprintf(stderr, "storage: %s\n", storage.status().ToString().c_str());
+        std::exit(1);
+      }
+      m->storage = std::move(*storage);
     }
-    m->storage = std::move(*storage);
     RaftTransportService::Options so;
     so.identity.cluster_id = 1;
     so.identity.self = m->id;
@@ -290,10 +295,12 @@ Result Run(RaftNode& leader, int concurrency, size_t payload, double seconds) {
 int Main(int argc, char** argv) {
   std::string dir = "/var/tmp/dcos-raft-bench";
   double seconds = 5;
+  bool in_memory = false;  // --in_memory: MemLogStorage, to see the cost without the disk
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.rfind("--dir=", 0) == 0) dir = a.substr(6);
     if (a.rfind("--seconds=", 0) == 0) seconds = std::stod(a.substr(10));
+    if (a == "--in_memory") in_memory = true;
   }
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
@@ -314,7 +321,8 @@ int Main(int argc, char** argv) {
   std::printf("  %-22s p50 %7.0f us   p99 %7.0f us   p99.9 %7.0f us\n", "300 B, 3 writers at once",
               floor3.p50, floor3.p99, floor3.p999);
 
-  auto members = StartCluster(dir);
+  if (in_memory) std::printf("\n--in_memory: MemLogStorage, no fsync at all\n");
+  auto members = StartCluster(dir, in_memory);
   Member* leader = WaitLeader(members);
   std::printf("\nleader: member %llu\n\n", static_cast<unsigned long long>(leader->id));
   std::printf("%-10s %-8s %12s %10s %10s %10s %8s\n", "proposers", "payload", "commits/s",
