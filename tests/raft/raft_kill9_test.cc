@@ -97,6 +97,21 @@ void CheckCluster(KvCluster& cluster, const Expected& expected, const std::strin
   INFO(when << ": linearizable reads on the leader:" << Join(problems));
   REQUIRE(problems.empty());
 
+  // Followers serve linearizable reads through the leader (ReadIndex forwarding): a sample.
+  for (int id = 1; id <= cluster.size(); ++id) {
+    if (id == leader) continue;
+    size_t n = 0;
+    for (auto it = expected.acked.rbegin(); it != expected.acked.rend() && n < 50; ++it, ++n) {
+      absl::StatusOr<v1::GetResponse> got = cluster.Get(id, KeyOf(*it), /*linearizable=*/true);
+      if (!got.ok() || !got->found() || got->value() != ValueOf(*it)) {
+        Report(problems, absl::StrCat("follower ", id, " linearizable Get ", KeyOf(*it), ": ",
+                                      got.ok() ? got->ShortDebugString() : got.status().ToString()));
+      }
+    }
+  }
+  INFO(when << ": linearizable reads on followers:" << Join(problems));
+  REQUIRE(problems.empty());
+
   std::vector<uint64_t> first_found;
   for (int id = 1; id <= cluster.size(); ++id) {
     absl::StatusOr<v1::StatusResponse> status = cluster.Status(id);
