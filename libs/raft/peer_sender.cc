@@ -228,6 +228,7 @@ void PeerSender::OnStreamDone(const grpc::Status& status) {
 
 void PeerSender::Run() {
   Backoff backoff(config_.backoff_initial, config_.backoff_max, config_.seed);
+  bool reported_outage = false;  // warn once per outage, not on every retry
   while (true) {
     grpc::ClientContext context;
     // Fail fast while the channel cannot connect: the failure is reported and retried here.
@@ -306,11 +307,14 @@ void PeerSender::Run() {
     absl::Duration wait = status.error_code() == grpc::StatusCode::FAILED_PRECONDITION
                               ? config_.backoff_max
                               : backoff.Next();
-    log::Warn("raft transport: stream to peer broken")
+    if (was_connected) reported_outage = false;
+    log::Line(reported_outage ? log::Level::kDebug : log::Level::kWarning,
+              "raft transport: stream to peer broken")
         .Field("peer", config_.peer)
         .Field("code", static_cast<int>(status.error_code()))
         .Field("error", status.error_message())
         .Field("retry_in", wait);
+    reported_outage = true;
     config_.sink->ReportUnreachable(config_.peer);
 
     absl::MutexLock lock(&mu_);

@@ -15,6 +15,7 @@
 #include "libs/raft/env.h"
 #include "libs/raft/file_log_storage.h"
 #include "libs/raft/grpc_transport.h"
+#include "libs/raft/sink_proxy.h"
 #include "libs/raft/raft_node.h"
 #include "libs/raft/transport_service.h"
 #include "libs/status/grpc_status.h"
@@ -31,29 +32,6 @@ using v1::PutRequest;
 using v1::PutResponse;
 using v1::StatusRequest;
 using v1::StatusResponse;
-
-// Forwards to the node once it exists: the transport service is registered (and the
-// transport built) before the node starts. Messages that arrive earlier are dropped, which
-// Raft tolerates. Thread-safe.
-class SinkProxy final : public raft::MessageSink {
- public:
-  void Set(raft::MessageSink* target) { target_.store(target); }
-  void Receive(raft::Message m) override {
-    if (auto* t = target_.load()) t->Receive(std::move(m));
-  }
-  void ReceiveSnapshot(raft::Message m, std::string data) override {
-    if (auto* t = target_.load()) t->ReceiveSnapshot(std::move(m), std::move(data));
-  }
-  void ReportUnreachable(uint64_t peer) override {
-    if (auto* t = target_.load()) t->ReportUnreachable(peer);
-  }
-  void ReportSnapshot(uint64_t peer, bool ok) override {
-    if (auto* t = target_.load()) t->ReportSnapshot(peer, ok);
-  }
-
- private:
-  std::atomic<raft::MessageSink*> target_{nullptr};
-};
 
 // The result of one RaftNode callback, waited for by a gRPC handler with a bound. Shared with
 // the callback, which may run after the handler gave up.
@@ -237,7 +215,7 @@ class KvComponent final : public runtime::Component {
 
   const KvConfig config_;
   const std::map<uint64_t, std::string> peers_;
-  SinkProxy proxy_;
+  raft::SinkProxy proxy_;
   KvStateMachine sm_;
   KvService service_;
   std::unique_ptr<raft::RaftTransportService> transport_service_;

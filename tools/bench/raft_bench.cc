@@ -38,6 +38,7 @@
 #include "libs/raft/env.h"
 #include "libs/raft/file_log_storage.h"
 #include "libs/raft/grpc_transport.h"
+#include "libs/raft/sink_proxy.h"
 #include "libs/raft/mem_log_storage.h"
 #include "libs/raft/raft_node.h"
 #include "libs/raft/transport_service.h"
@@ -109,27 +110,6 @@ Percentiles ConcurrentFloor(const std::string& dir, size_t bytes, int iterations
   for (auto& v : per) all.insert(all.end(), v.begin(), v.end());
   return Summarize(all);
 }
-
-// Forwards to the node once it exists (the transport is built before the node).
-class SinkProxy final : public MessageSink {
- public:
-  void Set(MessageSink* target) { target_.store(target); }
-  void Receive(Message m) override {
-    if (auto* t = target_.load()) t->Receive(std::move(m));
-  }
-  void ReceiveSnapshot(Message m, std::string d) override {
-    if (auto* t = target_.load()) t->ReceiveSnapshot(std::move(m), std::move(d));
-  }
-  void ReportUnreachable(uint64_t p) override {
-    if (auto* t = target_.load()) t->ReportUnreachable(p);
-  }
-  void ReportSnapshot(uint64_t p, bool ok) override {
-    if (auto* t = target_.load()) t->ReportSnapshot(p, ok);
-  }
-
- private:
-  std::atomic<MessageSink*> target_{nullptr};
-};
 
 class CountingStateMachine final : public StateMachine {
  public:
