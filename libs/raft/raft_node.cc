@@ -470,6 +470,7 @@ void RaftNode::Fail(const absl::Status& status) {
     fatal_ = status;
   }
   FailAllWaiting(status);
+  if (options_.on_fatal) options_.on_fatal(status);
 }
 
 void RaftNode::FailAllWaiting(const absl::Status& status) {

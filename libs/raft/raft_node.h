@@ -59,6 +59,9 @@ struct NodeOptions {
   // Called on the loop thread when a membership change is applied (e.g. to update the
   // transport's peer addresses from change.context()).
   std::function<void(const ConfChange& change, const ConfState& conf)> on_conf_change;
+  // Called once, on the loop thread, when a storage error stops the member (e.g. to turn the
+  // service's health to NOT_SERVING). Must not block.
+  std::function<void(const absl::Status& error)> on_fatal;
 };
 
 class RaftNode final : public MessageSink {

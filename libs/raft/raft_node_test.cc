@@ -339,6 +339,8 @@ TEST_CASE("a storage error stops the member with the error; calls fail, nothing 
   o.raft.id = 1;
   o.raft.initial_voters = {1};
   o.tick_interval = absl::Milliseconds(5);
+  std::atomic<int> fatal_calls{0};
+  o.on_fatal = [&fatal_calls](const absl::Status&) { fatal_calls.fetch_add(1); };
   auto node = RaftNode::Start(o, &storage, &sm, &endpoint, clock::RealClock::Default(), nullptr);
   REQUIRE(node.ok());
   REQUIRE(WaitFor([&] { return !(*node)->fatal().ok() || (*node)->Status().role == Role::kLeader; },
@@ -352,6 +354,7 @@ TEST_CASE("a storage error stops the member with the error; calls fail, nothing 
   }
   REQUIRE(WaitFor([&] { return !(*node)->fatal().ok(); }, absl::Seconds(10), "the failure").ok());
   REQUIRE((*node)->fatal().code() == absl::StatusCode::kResourceExhausted);
+  REQUIRE(fatal_calls.load() == 1);
   std::promise<absl::StatusOr<uint64_t>> p;
   (*node)->Propose("y", [&p](absl::StatusOr<uint64_t> r) { p.set_value(std::move(r)); });
   REQUIRE(p.get_future().get().status().code() == absl::StatusCode::kResourceExhausted);

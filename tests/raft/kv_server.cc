@@ -164,6 +164,10 @@ class KvComponent final : public runtime::Component {
     transport_ = std::move(*transport);
 
     raft::NodeOptions no;
+    no.on_fatal = [&runtime](const absl::Status& error) {
+      log::Error("raft member failed; NOT_SERVING").Field("error", error);
+      runtime.SetReady(false);
+    };
     no.raft.id = self;
     for (const auto& [id, address] : peers_) no.raft.initial_voters.push_back(id);
     no.raft.election_ticks = static_cast<int>(config_.election_ticks);
@@ -186,29 +190,15 @@ class KvComponent final : public runtime::Component {
         .Field("applied", sm_.applied())
         .Field("keys", sm_.Size());
     runtime.SetReady(true);
-    watcher_ = std::thread([this, &runtime] { WatchFatal(runtime); });
     return absl::OkStatus();
   }
 
   void BeginShutdown() override { StopAll(); }
 
  private:
-  void WatchFatal(runtime::ServiceRuntime& runtime) {
-    while (!stop_.WaitForNotificationWithTimeout(absl::Milliseconds(100))) {
-      absl::Status fatal = node_->fatal();
-      if (!fatal.ok()) {
-        log::Error("raft member failed; NOT_SERVING").Field("error", fatal);
-        runtime.SetReady(false);
-        return;
-      }
-    }
-  }
-
-  // Idempotent: ends the watcher, the node (waiting handlers get UNAVAILABLE) and the
+  // Idempotent: ends the node (waiting handlers get UNAVAILABLE) and the
   // transport's calls.
   void StopAll() {
-    if (!stop_.HasBeenNotified()) stop_.Notify();
-    if (watcher_.joinable()) watcher_.join();
     if (node_) node_->Stop();
     if (transport_) transport_->Stop();
   }
@@ -222,8 +212,6 @@ class KvComponent final : public runtime::Component {
   std::unique_ptr<raft::FileLogStorage> storage_;
   std::unique_ptr<raft::GrpcTransport> transport_;
   std::unique_ptr<RaftNode> node_;
-  absl::Notification stop_;
-  std::thread watcher_;
 };
 
 }  // namespace
