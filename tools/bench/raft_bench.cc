@@ -8,6 +8,7 @@
 //
 //   bazel build -c opt //tools/bench:raft_bench
 //   bazel-bin/tools/bench/raft_bench [--dir=/var/tmp/raft-bench] [--seconds=5] [--in_memory]
+//                                    [--proposers=N]
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -276,11 +277,13 @@ int Main(int argc, char** argv) {
   std::string dir = "/var/tmp/dcos-raft-bench";
   double seconds = 5;
   bool in_memory = false;  // --in_memory: MemLogStorage, to see the cost without the disk
+  int only_proposers = 0;  // --proposers=N: run only that concurrency (256 B)
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.rfind("--dir=", 0) == 0) dir = a.substr(6);
     if (a.rfind("--seconds=", 0) == 0) seconds = std::stod(a.substr(10));
     if (a == "--in_memory") in_memory = true;
+    if (a.rfind("--proposers=", 0) == 0) only_proposers = std::stoi(a.substr(12));
   }
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
@@ -310,6 +313,7 @@ int Main(int argc, char** argv) {
   double one_proposer_256 = 0, many_256 = 0;
   for (size_t payload : {size_t{256}, size_t{1024}}) {
     for (int c : {1, 16, 256}) {
+      if (only_proposers != 0 && (c != only_proposers || payload != 256)) continue;
       Result r = Run(*leader->node, c, payload, seconds);
       std::printf("%-10d %-8zu %12.0f %10.0f %10.0f %10.0f %8llu\n", c, payload, r.per_second,
                   r.latency.p50, r.latency.p99, r.latency.p999,
