@@ -422,7 +422,7 @@ void RaftCore::Advance(const Ready& rd) {
     if (log_.stable() > self.match) {
       self.match = log_.stable();
       self.next = self.match + 1;
-      if (MaybeCommit()) BroadcastAppend();
+      if (MaybeCommit()) need_broadcast_ = true;  // one broadcast per Ready
     }
   }
 }

@@ -147,7 +147,7 @@ void RaftCore::ApplyConfChange(const ConfChange& change) {
   for (uint64_t v : conf_.voters()) track(v);
   for (uint64_t l : conf_.learners()) track(l);
   if (transferee_ != 0 && !IsVoter(transferee_)) transferee_ = 0;
-  if (MaybeCommit()) BroadcastAppend();
+  if (MaybeCommit()) need_broadcast_ = true;  // one broadcast per Ready
   need_broadcast_ = true;
 }
 

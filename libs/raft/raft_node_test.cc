@@ -354,7 +354,7 @@ TEST_CASE("a storage error stops the member with the error; calls fail, nothing 
   }
   REQUIRE(WaitFor([&] { return !(*node)->fatal().ok(); }, absl::Seconds(10), "the failure").ok());
   REQUIRE((*node)->fatal().code() == absl::StatusCode::kResourceExhausted);
-  REQUIRE(fatal_calls.load() == 1);
+  REQUIRE(WaitFor([&] { return fatal_calls.load() == 1; }, absl::Seconds(10), "on_fatal").ok());
   std::promise<absl::StatusOr<uint64_t>> p;
   (*node)->Propose("y", [&p](absl::StatusOr<uint64_t> r) { p.set_value(std::move(r)); });
   REQUIRE(p.get_future().get().status().code() == absl::StatusCode::kResourceExhausted);

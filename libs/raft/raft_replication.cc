@@ -208,10 +208,11 @@ void RaftCore::HandleAppendResponse(const Message& m, Progress& pr) {
     BecomeReplicate(pr);
   }
   if (MaybeCommit()) {
-    BroadcastAppend();
-  } else if (was_paused) {
-    SendAppend(m.from(), true);
+    // The new commit index goes to every follower once per Ready, however many
+    // acknowledgements advanced it in between (and with any new entries).
+    need_broadcast_ = true;
   }
+  if (was_paused) SendAppend(m.from(), true);
   // Keep the pipeline full while the window allows.
   while (!IsPaused(pr) && pr.next <= log_.last_index()) {
     uint64_t before = pr.next;
