@@ -84,7 +84,7 @@ struct MultiOp {
   int32_t expected_version = -1;         // kCheck, kDelete, kSetData; -1 = any
 
   static MultiOp Check(std::string path, int32_t expected_version = -1);
-  static MultiOp Create(std::string path, std::string data,
+  static MultiOp Create(std::string path, std::string data = "",
                         CreateMode mode = CreateMode::kPersistent);
   static MultiOp Delete(std::string path, int32_t expected_version = -1);
   static MultiOp SetData(std::string path, std::string data, int32_t expected_version = -1);
