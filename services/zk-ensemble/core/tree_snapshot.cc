@@ -173,6 +173,7 @@ absl::StatusOr<ZnodeTree> ZnodeTree::Restore(absl::string_view bytes, TreeConfig
     }
     if (p == "/") {
       if (node.container || s.ephemeral_owner != 0) return Corrupt("the root has a kind");
+      tree.data_bytes_ += node.data.size();
       tree.nodes_.emplace(p, std::move(node));
       continue;
     }

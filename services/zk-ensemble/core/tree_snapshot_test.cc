@@ -64,6 +64,18 @@ TEST_CASE("snapshot round trip keeps data, stats, kinds and indexes") {
   CHECK(restored->GetChildren("/c")->children == std::vector<std::string>{"0000000004"});  // 2 creates, 2 deletes before
 }
 
+TEST_CASE("the root's own data survives a round trip and is counted") {
+  // Found by tree_random_test: Restore did not count the root's data in DataBytes().
+  ZnodeTree tree;
+  REQUIRE(tree.SetData("/", "root data", -1, 1, T(1)).ok());
+  auto restored = ZnodeTree::Restore(tree.Snapshot());
+  ZK_REQUIRE_OK(restored.status());
+  ZK_REQUIRE_OK(restored->CheckInvariants());
+  CHECK(restored->DataBytes() == 9);
+  CHECK(restored->GetData("/")->data == "root data");
+  CHECK(MustStat(*restored, "/").version == 1);
+}
+
 TEST_CASE("the restored tree takes the given config") {
   auto restored = ZnodeTree::Restore(Sample().Snapshot(), TreeConfig{.max_data_bytes = 3});
   ZK_REQUIRE_OK(restored.status());
