@@ -176,9 +176,11 @@ class ZnodeTree {
   // and with a CRC-32 trailer. The config is not stored.
   std::string Snapshot() const;
 
-  // The tree of a Snapshot(). Errors: DATA_LOSS (canonical code) / SYSTEM_ERROR for bytes
-  // that are truncated, corrupt, of an unknown format version, or describe an impossible tree
-  // (no root, a node before its parent, duplicates, children of an ephemeral). Never crashes.
+  // The tree of a Snapshot(). Errors: DATA_LOSS (no ZkError payload: ZkCodeOf gives
+  // kSystemError) for bytes that are truncated, corrupt, of an unknown format version, or
+  // describe an impossible tree (no root or /zookeeper, a node before its parent, duplicates,
+  // children of an ephemeral). Never crashes on any input. Data above config.max_data_bytes
+  // is kept (the limit applies to new writes).
   static absl::StatusOr<ZnodeTree> Restore(absl::string_view bytes, TreeConfig config = {});
 
   // --- Metrics and checks. ---

@@ -36,7 +36,9 @@ template <typename T>
 void Put(T v, std::string* out) {
   using U = std::make_unsigned_t<T>;
   U u = static_cast<U>(v);
-  for (size_t i = 0; i < sizeof(T); ++i) out->push_back(static_cast<char>((u >> (8 * i)) & 0xff));
+  char buf[sizeof(T)];
+  for (size_t i = 0; i < sizeof(T); ++i) buf[i] = static_cast<char>((u >> (8 * i)) & 0xff);
+  out->append(buf, sizeof(T));
 }
 
 void PutBytes(absl::string_view bytes, std::string* out) {
@@ -90,6 +92,9 @@ absl::Status Corrupt(absl::string_view why) {
 
 std::string ZnodeTree::Snapshot() const {
   std::string out(kMagic, sizeof(kMagic));
+  size_t size = sizeof(kMagic) + 4 + 8 + 4;
+  for (const auto& [path, node] : nodes_) size += kMinRecordBytes + path.size() + node.data.size();
+  out.reserve(size);
   Put<uint32_t>(kFormatVersion, &out);
   Put<uint64_t>(nodes_.size(), &out);
   // Iterative pre-order walk: each child is pushed after its parent is written.
