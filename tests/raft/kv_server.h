@@ -16,18 +16,13 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "libs/config/config.h"
+#include "libs/raft/member.h"
 #include "libs/runtime/main.h"
 
 namespace dcos::testing::raftkv {
 
 struct KvConfig {
-  int64_t id = 0;                    // raft.id: this member, > 0
-  std::vector<std::string> peers;    // raft.peers: "1=127.0.0.1:7001,2=...", every member
-  std::string dir;                   // raft.dir: the member's data directory
-  absl::Duration tick = absl::Milliseconds(50);  // raft.tick
-  int64_t election_ticks = 10;       // raft.election_ticks
-  int64_t snapshot_threshold = 1000; // raft.snapshot_threshold: applied entries per snapshot
-  int64_t cluster_id = 1;            // raft.cluster_id
+  raft::MemberConfig member;  // raft.id, raft.peers, raft.dir, raft.tick, ...
   // raft.request_timeout: how long Put / linearizable Get wait for Raft before
   // DEADLINE_EXCEEDED.
   absl::Duration request_timeout = absl::Seconds(5);
@@ -35,9 +30,6 @@ struct KvConfig {
 
 // Registers the raft.* fields, writing into `config` (which holds the defaults).
 void RegisterKvConfig(config::Schema& schema, KvConfig* config);
-
-// "1=host:port" items -> id -> address. INVALID_ARGUMENT naming the bad item.
-absl::StatusOr<std::map<uint64_t, std::string>> ParsePeers(const std::vector<std::string>& items);
 
 // Builds the member and registers its services on `runtime`. The Raft node starts (recovering
 // the data directory) in Component::Start, which then makes the server ready. Errors:

@@ -1,0 +1,136 @@
+#include "libs/raft/member.h"
+
+#include <grpcpp/security/credentials.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "libs/clock/clock.h"
+#include "libs/log/log.h"
+
+namespace dcos::raft {
+
+void RegisterMemberConfig(config::Schema& schema, MemberConfig* config) {
+  schema.Int("raft.id", &config->id, "this member's Raft id").Range(1, 1 << 20).Required();
+  schema.StringList("raft.peers", &config->peers,
+                    "every member as id=host:port, its gRPC (and Raft transport) address")
+      .Required();
+  schema.String("raft.dir", &config->dir, "data directory (write-ahead log, snapshots)")
+      .Required();
+  schema.Duration("raft.tick", &config->tick, "Raft tick interval")
+      .DurationRange(absl::Milliseconds(1), absl::Seconds(10));
+  schema.Int("raft.election_ticks", &config->election_ticks,
+             "followers campaign after [n, 2n) ticks without a leader")
+      .Range(2, 1000);
+  schema.Int("raft.snapshot_threshold", &config->snapshot_threshold,
+             "applied entries between snapshots (log compaction)")
+      .Range(int64_t{1}, int64_t{1} << 40);
+  schema.Int("raft.cluster_id", &config->cluster_id, "id of the ensemble, same on every member")
+      .Range(int64_t{1}, int64_t{1} << 40);
+}
+
+absl::StatusOr<std::map<uint64_t, std::string>> ParsePeers(const std::vector<std::string>& items) {
+  std::map<uint64_t, std::string> peers;
+  for (const std::string& item : items) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(item, absl::MaxSplits('=', 1));
+    uint64_t id = 0;
+    if (!absl::SimpleAtoi(kv.first, &id) || id == 0 || kv.second.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("raft.peers: \"", item, "\" is not id=host:port"));
+    }
+    if (!peers.emplace(id, kv.second).second) {
+      return absl::InvalidArgumentError(absl::StrCat("raft.peers: member ", id, " twice"));
+    }
+  }
+  return peers;
+}
+
+absl::StatusOr<std::unique_ptr<RaftMember>> RaftMember::Create(const MemberConfig& config,
+                                                               runtime::ServiceRuntime& runtime) {
+  absl::StatusOr<std::map<uint64_t, std::string>> peers = ParsePeers(config.peers);
+  if (!peers.ok()) return peers.status();
+  auto self = peers->find(static_cast<uint64_t>(config.id));
+  if (self == peers->end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("raft.id: member ", config.id, " is not in raft.peers"));
+  }
+  if (self->second != runtime.options().grpc_listen) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "grpc.listen: ", runtime.options().grpc_listen, " must be this member's raft.peers address ",
+        self->second, " (the Raft transport is served on the same server)"));
+  }
+  std::unique_ptr<RaftMember> member(new RaftMember(config, *std::move(peers)));
+  RaftTransportService::Options so;
+  so.identity.cluster_id = static_cast<uint64_t>(config.cluster_id);
+  so.identity.self = static_cast<uint64_t>(config.id);
+  so.identity.is_peer = [m = member.get()](uint64_t id) { return m->peers_.count(id) > 0; };
+  so.sink = &member->proxy_;
+  member->transport_service_ = std::make_unique<RaftTransportService>(std::move(so));
+  runtime.AddService(member->transport_service_.get(), "dcos.raft.v1.RaftTransport");
+  return member;
+}
+
+RaftMember::RaftMember(MemberConfig config, std::map<uint64_t, std::string> peers)
+    : config_(std::move(config)), peers_(std::move(peers)) {}
+
+RaftMember::~RaftMember() {
+  Stop();
+  proxy_.Set(nullptr);
+}
+
+absl::Status RaftMember::Start(StateMachine* state_machine, runtime::ServiceRuntime& runtime,
+                               NodeOptions options) {
+  const uint64_t self = id();
+  absl::StatusOr<std::unique_ptr<FileLogStorage>> storage =
+      FileLogStorage::Open(Env::Default(), config_.dir, {});
+  if (!storage.ok()) return storage.status();
+  storage_ = std::move(*storage);
+
+  GrpcTransport::Options to;
+  to.self = self;
+  to.cluster_id = static_cast<uint64_t>(config_.cluster_id);
+  to.sink = &proxy_;
+  to.credentials = grpc::InsecureChannelCredentials();
+  for (const auto& [peer, address] : peers_) {
+    if (peer != self) to.peers[peer] = address;
+  }
+  to.metrics = &runtime.metrics();
+  absl::StatusOr<std::unique_ptr<GrpcTransport>> transport = GrpcTransport::Create(std::move(to));
+  if (!transport.ok()) return transport.status();
+  transport_ = std::move(*transport);
+
+  auto on_fatal = options.on_fatal;
+  options.on_fatal = [&runtime, on_fatal](const absl::Status& error) {
+    log::Error("raft member failed; NOT_SERVING").Field("error", error);
+    runtime.SetReady(false);
+    if (on_fatal) on_fatal(error);
+  };
+  options.raft.id = self;
+  options.raft.initial_voters.clear();
+  for (const auto& [peer, address] : peers_) options.raft.initial_voters.push_back(peer);
+  options.raft.election_ticks = static_cast<int>(config_.election_ticks);
+  options.raft.seed = self;
+  options.tick_interval = config_.tick;
+  options.snapshot_threshold = static_cast<uint64_t>(config_.snapshot_threshold);
+  absl::StatusOr<std::unique_ptr<RaftNode>> node =
+      RaftNode::Start(std::move(options), storage_.get(), state_machine, transport_.get(),
+                      clock::RealClock::Default(), &runtime.metrics());
+  if (!node.ok()) return node.status();
+  owned_node_ = std::move(*node);
+  proxy_.Set(owned_node_.get());
+  node_.store(owned_node_.get());
+  CoreStatus s = owned_node_->Status();
+  log::Info("raft member started")
+      .Field("member", s.id)
+      .Field("term", s.term)
+      .Field("last_index", s.last_index)
+      .Field("snapshot_index", s.snapshot_index);
+  return absl::OkStatus();
+}
+
+void RaftMember::Stop() {
+  if (owned_node_) owned_node_->Stop();
+  if (transport_) transport_->Stop();
+}
+
+}  // namespace dcos::raft

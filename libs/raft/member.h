@@ -1,0 +1,82 @@
+#pragma once
+
+// RaftMember: one Raft member hosted in a service binary built on libs/runtime — its durable
+// storage (FileLogStorage in raft.dir), its transport (GrpcTransport to the peers, and the
+// dcos.raft.v1.RaftTransport service on the binary's own gRPC server), and its RaftNode.
+// Every replicated service (dcos-zk, the test key-value store) wires Raft through this.
+//
+// Lifetime: Create in MainSpec::build (registers the transport service before the server
+// starts), Start in Component::Start (recovers the storage, starts the node), Stop on
+// shutdown. Thread-safety: node() may be read from any thread once Start returned.
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "libs/config/config.h"
+#include "libs/raft/file_log_storage.h"
+#include "libs/raft/grpc_transport.h"
+#include "libs/raft/raft_node.h"
+#include "libs/raft/sink_proxy.h"
+#include "libs/raft/transport_service.h"
+#include "libs/runtime/service_runtime.h"
+
+namespace dcos::raft {
+
+struct MemberConfig {
+  int64_t id = 0;                                 // raft.id: this member, > 0
+  std::vector<std::string> peers;                 // raft.peers: "1=host:port,2=...", all members
+  std::string dir;                                // raft.dir: data directory
+  absl::Duration tick = absl::Milliseconds(50);   // raft.tick
+  int64_t election_ticks = 10;                    // raft.election_ticks
+  int64_t snapshot_threshold = 10000;             // raft.snapshot_threshold
+  int64_t cluster_id = 1;                         // raft.cluster_id
+};
+
+// Registers the raft.* fields, writing into `config` (which holds the defaults).
+void RegisterMemberConfig(config::Schema& schema, MemberConfig* config);
+
+// "1=host:port" items -> id -> address. INVALID_ARGUMENT naming the bad item.
+absl::StatusOr<std::map<uint64_t, std::string>> ParsePeers(const std::vector<std::string>& items);
+
+class RaftMember {
+ public:
+  // Checks the configuration against the runtime (raft.id among raft.peers, grpc.listen equal
+  // to this member's raft.peers address, since the transport is served on the same server)
+  // and registers the RaftTransport service on `runtime`. INVALID_ARGUMENT naming the field.
+  static absl::StatusOr<std::unique_ptr<RaftMember>> Create(const MemberConfig& config,
+                                                            runtime::ServiceRuntime& runtime);
+  ~RaftMember();
+
+  // Opens the storage, starts the transport and the node on `state_machine` (which must
+  // outlive the member). A later storage failure turns the runtime NOT_SERVING.
+  absl::Status Start(StateMachine* state_machine, runtime::ServiceRuntime& runtime,
+                     NodeOptions options = {});
+
+  // Null until Start succeeded.
+  RaftNode* node() const { return node_.load(); }
+  const std::map<uint64_t, std::string>& peers() const { return peers_; }
+  uint64_t id() const { return static_cast<uint64_t>(config_.id); }
+
+  // Stops the node (waiting calls get UNAVAILABLE) and the transport. Idempotent.
+  void Stop();
+
+ private:
+  RaftMember(MemberConfig config, std::map<uint64_t, std::string> peers);
+
+  const MemberConfig config_;
+  const std::map<uint64_t, std::string> peers_;
+  SinkProxy proxy_;
+  std::unique_ptr<RaftTransportService> transport_service_;
+  std::unique_ptr<FileLogStorage> storage_;
+  std::unique_ptr<GrpcTransport> transport_;
+  std::unique_ptr<RaftNode> owned_node_;
+  std::atomic<RaftNode*> node_{nullptr};
+};
+
+}  // namespace dcos::raft
