@@ -1,0 +1,27 @@
+#pragma once
+
+// Builds a dcos-zk member on the runtime: config fields, the Raft member, the state machine
+// and the ZooKeeper gRPC service. main.cc only wires this into RunMain.
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "libs/config/config.h"
+#include "libs/raft/member.h"
+#include "libs/runtime/main.h"
+
+namespace dcos::zk {
+
+struct ZkConfig {
+  raft::MemberConfig member;                         // raft.*
+  absl::Duration request_timeout = absl::Seconds(5);  // zk.request_timeout
+  int64_t max_data_bytes = 1 << 20;                  // zk.max_data_bytes
+};
+
+void RegisterZkConfig(config::Schema& schema, ZkConfig* config);
+
+absl::StatusOr<std::unique_ptr<runtime::Component>> BuildZk(const ZkConfig& config,
+                                                            runtime::ServiceRuntime& runtime);
+
+}  // namespace dcos::zk

@@ -1,0 +1,207 @@
+#include "services/zk-ensemble/zk_state_machine.h"
+
+#include "absl/strings/str_cat.h"
+#include "protos/raft/v1/raft.pb.h"
+
+namespace dcos::zk {
+
+using dcos::zk::internal::v1::Command;
+
+void ToProto(const Stat& s, dcos::zk::v1::Stat* out) {
+  out->set_czxid(s.czxid);
+  out->set_mzxid(s.mzxid);
+  out->set_pzxid(s.pzxid);
+  int64_t cms = absl::ToUnixMillis(s.ctime);
+  int64_t mms = absl::ToUnixMillis(s.mtime);
+  out->mutable_ctime()->set_seconds(cms / 1000);
+  out->mutable_ctime()->set_nanos(static_cast<int32_t>((cms % 1000) * 1000000));
+  out->mutable_mtime()->set_seconds(mms / 1000);
+  out->mutable_mtime()->set_nanos(static_cast<int32_t>((mms % 1000) * 1000000));
+  out->set_version(s.version);
+  out->set_cversion(s.cversion);
+  out->set_aversion(s.aversion);
+  out->set_ephemeral_owner(s.ephemeral_owner);
+  out->set_data_length(s.data_length);
+  out->set_num_children(s.num_children);
+}
+
+CreateMode FromProto(dcos::zk::v1::CreateMode mode) {
+  switch (mode) {
+    case dcos::zk::v1::CREATE_MODE_EPHEMERAL: return CreateMode::kEphemeral;
+    case dcos::zk::v1::CREATE_MODE_PERSISTENT_SEQUENTIAL: return CreateMode::kPersistentSequential;
+    case dcos::zk::v1::CREATE_MODE_EPHEMERAL_SEQUENTIAL: return CreateMode::kEphemeralSequential;
+    case dcos::zk::v1::CREATE_MODE_CONTAINER: return CreateMode::kContainer;
+    default: return CreateMode::kPersistent;
+  }
+}
+
+namespace {
+
+int32_t ExpectedVersion(bool has, int32_t v) { return has ? v : -1; }
+
+std::vector<MultiOp> ToMultiOps(const dcos::zk::v1::MultiRequest& request) {
+  std::vector<MultiOp> ops;
+  for (const auto& op : request.ops()) {
+    switch (op.op_case()) {
+      case dcos::zk::v1::Op::kCheck:
+        ops.push_back(MultiOp::Check(op.check().path(),
+                                     ExpectedVersion(op.check().has_expected_version(),
+                                                     op.check().expected_version())));
+        break;
+      case dcos::zk::v1::Op::kCreate:
+        ops.push_back(MultiOp::Create(op.create().path(), op.create().data(),
+                                      FromProto(op.create().mode())));
+        break;
+      case dcos::zk::v1::Op::kDeleteNode:
+        ops.push_back(MultiOp::Delete(op.delete_node().path(),
+                                      ExpectedVersion(op.delete_node().has_expected_version(),
+                                                      op.delete_node().expected_version())));
+        break;
+      case dcos::zk::v1::Op::kSetData:
+        ops.push_back(MultiOp::SetData(op.set_data().path(), op.set_data().data(),
+                                       ExpectedVersion(op.set_data().has_expected_version(),
+                                                       op.set_data().expected_version())));
+        break;
+      default:
+        ops.push_back(MultiOp::Check(""));  // rejected by the tree as BAD_ARGUMENTS
+        break;
+    }
+  }
+  return ops;
+}
+
+}  // namespace
+
+ZkStateMachine::ZkStateMachine(TreeConfig config) : config_(config), tree_(config) {}
+
+void ZkStateMachine::Apply(const raft::Entry& entry) {
+  absl::MutexLock lock(&mu_);
+  last_zxid_ = static_cast<int64_t>(entry.index());
+  if (entry.type() != ::dcos::raft::v1::ENTRY_TYPE_NORMAL || entry.data().empty()) return;
+  Command command;
+  if (!command.ParseFromString(entry.data())) {
+    // Written by a leader of this ensemble: cannot happen unless the log is corrupt, which the
+    // storage's checksums rule out. Apply nothing, identically on every member.
+    result_index_ = entry.index();
+    result_ = WriteResult{absl::InternalError("unreadable command in the log"), {}, {}, {}};
+    return;
+  }
+  result_ = ApplyCommand(command, static_cast<int64_t>(entry.index()));
+  result_index_ = entry.index();
+}
+
+WriteResult ZkStateMachine::ApplyCommand(const Command& command, int64_t zxid) {
+  WriteResult r;
+  absl::Time time = absl::FromUnixMicros(command.time_micros());
+  switch (command.op_case()) {
+    case Command::kCreate: {
+      const auto& c = command.create();
+      absl::StatusOr<CreateResult> created =
+          tree_.Create(c.path(), c.data(), FromProto(c.mode()), c.session_id(), zxid, time);
+      if (!created.ok()) {
+        r.status = created.status();
+        break;
+      }
+      r.create.set_path(created->path);
+      ToProto(created->stat, r.create.mutable_stat());
+      r.create.mutable_header()->set_zxid(zxid);
+      break;
+    }
+    case Command::kDeleteNode: {
+      const auto& d = command.delete_node();
+      absl::StatusOr<Changes> deleted = tree_.Delete(
+          d.path(), ExpectedVersion(d.has_expected_version(), d.expected_version()), zxid);
+      if (!deleted.ok()) r.status = deleted.status();
+      break;
+    }
+    case Command::kSetData: {
+      const auto& s = command.set_data();
+      absl::StatusOr<SetDataResult> set = tree_.SetData(
+          s.path(), s.data(), ExpectedVersion(s.has_expected_version(), s.expected_version()),
+          zxid, time);
+      if (!set.ok()) {
+        r.status = set.status();
+        break;
+      }
+      ToProto(set->stat, r.set_data.mutable_stat());
+      r.set_data.mutable_header()->set_zxid(zxid);
+      break;
+    }
+    case Command::kMulti: {
+      absl::StatusOr<MultiResult> multi =
+          tree_.Multi(ToMultiOps(command.multi()), command.multi().session_id(), zxid, time);
+      if (!multi.ok()) {
+        r.status = multi.status();
+        break;
+      }
+      r.multi.set_committed(multi->committed);
+      r.multi.mutable_header()->set_zxid(zxid);
+      for (const MultiOpResult& op : multi->results) {
+        auto* out = r.multi.add_results();
+        if (op.error != ZkCode::kOk) {
+          out->mutable_error()->set_code(static_cast<dcos::zk::v1::ErrorCode>(op.error));
+          continue;
+        }
+        switch (op.type) {
+          case MultiOp::Type::kCheck: out->mutable_check(); break;
+          case MultiOp::Type::kCreate:
+            out->mutable_create()->set_path(op.path);
+            ToProto(op.stat, out->mutable_create()->mutable_stat());
+            break;
+          case MultiOp::Type::kDelete: out->mutable_delete_node(); break;
+          case MultiOp::Type::kSetData: ToProto(op.stat, out->mutable_set_data()->mutable_stat()); break;
+        }
+      }
+      break;
+    }
+    default:
+      r.status = absl::InvalidArgumentError("empty command");
+  }
+  return r;
+}
+
+std::optional<WriteResult> ZkStateMachine::TakeResult(uint64_t index) {
+  if (index != result_index_) return std::nullopt;
+  return std::move(result_);
+}
+
+std::string ZkStateMachine::Snapshot() {
+  absl::ReaderMutexLock lock(&mu_);
+  return tree_.Snapshot();
+}
+
+absl::Status ZkStateMachine::Restore(const std::string& data, uint64_t index) {
+  absl::StatusOr<ZnodeTree> tree = ZnodeTree::Restore(data, config_);
+  if (!tree.ok()) return tree.status();
+  absl::MutexLock lock(&mu_);
+  tree_ = *std::move(tree);
+  last_zxid_ = static_cast<int64_t>(index);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<Stat>> ZkStateMachine::Exists(const std::string& path) const {
+  absl::ReaderMutexLock lock(&mu_);
+  return tree_.Exists(path);
+}
+
+absl::StatusOr<NodeData> ZkStateMachine::GetData(const std::string& path) const {
+  absl::ReaderMutexLock lock(&mu_);
+  return tree_.GetData(path);
+}
+
+absl::StatusOr<ChildrenList> ZkStateMachine::GetChildren(const std::string& path) const {
+  absl::ReaderMutexLock lock(&mu_);
+  return tree_.GetChildren(path);
+}
+
+int64_t ZkStateMachine::last_zxid() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return last_zxid_;
+}
+
+size_t ZkStateMachine::znode_count() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return tree_.NodeCount();
+}
+
+}  // namespace dcos::zk

@@ -1,0 +1,69 @@
+#pragma once
+
+// ZkStateMachine: the znode tree as Raft's replicated state machine. Every member applies the
+// same committed Commands (command.proto) in the same order; the zxid of a write is its Raft
+// log index, its time the leader's clock at proposal.
+//
+// Threading: Apply / Snapshot / Restore / TakeResult run on the Raft loop thread; the reads
+// (Exists, GetData, GetChildren) run on gRPC threads. A reader-writer lock guards the tree.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "libs/raft/raft_node.h"
+#include "protos/zk/v1/operations.pb.h"
+#include "services/zk-ensemble/command.pb.h"
+#include "services/zk-ensemble/core/tree.h"
+
+namespace dcos::zk {
+
+// What applying one write produced, in the public response shapes.
+struct WriteResult {
+  absl::Status status;  // the write's error (ZkError payload attached), or OK
+  dcos::zk::v1::CreateResponse create;
+  dcos::zk::v1::SetDataResponse set_data;
+  dcos::zk::v1::MultiResponse multi;
+};
+
+class ZkStateMachine final : public raft::StateMachine {
+ public:
+  explicit ZkStateMachine(TreeConfig config = {});
+
+  void Apply(const raft::Entry& entry) override;
+  std::string Snapshot() override;
+  absl::Status Restore(const std::string& data, uint64_t index) override;
+
+  // The result of the entry at `index` if it is the one applied last (the proposer's callback
+  // runs right after that entry is applied, on the same thread).
+  std::optional<WriteResult> TakeResult(uint64_t index);
+
+  // Reads of the local state. Errors as ZnodeTree's.
+  absl::StatusOr<std::optional<Stat>> Exists(const std::string& path) const;
+  absl::StatusOr<NodeData> GetData(const std::string& path) const;
+  absl::StatusOr<ChildrenList> GetChildren(const std::string& path) const;
+
+  // The zxid of the last applied write (Raft index of the last applied entry).
+  int64_t last_zxid() const;
+  size_t znode_count() const;
+
+ private:
+  WriteResult ApplyCommand(const dcos::zk::internal::v1::Command& command, int64_t zxid)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const TreeConfig config_;
+  mutable absl::Mutex mu_;
+  ZnodeTree tree_ ABSL_GUARDED_BY(mu_);
+  int64_t last_zxid_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t result_index_ = 0;  // loop thread only
+  WriteResult result_;         // loop thread only
+};
+
+// Conversions to the public protos.
+void ToProto(const Stat& stat, dcos::zk::v1::Stat* out);
+CreateMode FromProto(dcos::zk::v1::CreateMode mode);
+
+}  // namespace dcos::zk
