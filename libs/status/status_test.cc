@@ -44,5 +44,22 @@ TEST_CASE("absl and grpc statuses convert both ways with the same code and messa
   REQUIRE(ToGrpc(absl::NotFoundError("no znode /a")).error_message() == "no znode /a");
 }
 
+TEST_CASE("payloads travel as details in the grpc-status-details-bin trailer and come back") {
+  absl::Status s = absl::NotFoundError("NO_NODE /a");
+  s.SetPayload(TypeUrl("dcos.zk.v1.ZkError"), absl::Cord("\x08\x65"));
+  grpc::Status g = ToGrpc(s);
+  REQUIRE(g.error_code() == grpc::StatusCode::NOT_FOUND);
+  REQUIRE_FALSE(g.error_details().empty());
+  absl::Status back = FromGrpc(g);
+  REQUIRE(back.code() == absl::StatusCode::kNotFound);
+  REQUIRE(back.message() == "NO_NODE /a");
+  auto payload = back.GetPayload("type.googleapis.com/dcos.zk.v1.ZkError");
+  REQUIRE(payload.has_value());
+  REQUIRE(std::string(*payload) == "\x08\x65");
+  // Garbage details are ignored, never a crash.
+  absl::Status odd = FromGrpc(grpc::Status(grpc::StatusCode::INTERNAL, "x", "\xff\xff"));
+  REQUIRE(odd.code() == absl::StatusCode::kInternal);
+}
+
 }  // namespace
 }  // namespace dcos::status

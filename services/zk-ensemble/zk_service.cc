@@ -2,10 +2,13 @@
 
 #include <memory>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "libs/clock/clock.h"
 #include "libs/status/grpc_status.h"
+#include "protos/common/v1/errors.pb.h"
 #include "services/zk-ensemble/core/path.h"
 
 namespace dcos::zk {
@@ -53,11 +56,28 @@ grpc::Status ZkService::Redirect(const absl::Status& status) const {
   raft::RaftNode* node = node_.load();
   uint64_t leader = node == nullptr ? 0 : node->Status().leader;
   auto it = peers_.find(leader);
-  std::string where = leader == 0 || it == peers_.end()
-                          ? "no leader is known (election in progress); retry shortly"
-                          : absl::StrCat("leader is member ", leader, " at ", it->second);
-  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                      absl::StrCat("not the leader: ", where));
+  bool known = leader != 0 && it != peers_.end();
+  std::string where = known ? absl::StrCat("leader is member ", leader, " at ", it->second)
+                            : "no leader is known (election in progress); retry shortly";
+  // The leader's address also travels as a dcos.common.v1.LeaderInfo detail, so clients can
+  // redirect without parsing the message.
+  dcos::common::v1::LeaderInfo info;
+  info.set_service("dcos-zk");
+  info.set_known(known);
+  if (known) {
+    info.set_leader_id(absl::StrCat(leader));
+    std::pair<std::string, std::string> host_port =
+        absl::StrSplit(it->second, absl::MaxSplits(':', 1));
+    uint32_t port = 0;
+    (void)absl::SimpleAtoi(host_port.second, &port);
+    info.mutable_address()->set_hostname(host_port.first);
+    info.mutable_address()->set_ip(host_port.first);
+    info.mutable_address()->set_port(port);
+  }
+  absl::Status redirect = absl::UnavailableError(absl::StrCat("not the leader: ", where));
+  redirect.SetPayload(status::TypeUrl("dcos.common.v1.LeaderInfo"),
+                      absl::Cord(info.SerializeAsString()));
+  return status::ToGrpc(redirect);
 }
 
 void ZkService::FillHeader(v1::ResponseHeader* header) const {

@@ -12,6 +12,9 @@
 #include "absl/strings/str_join.h"
 #include "libs/testing/harness.h"
 #include "libs/testing/process.h"
+#include "libs/status/grpc_status.h"
+#include "protos/common/v1/errors.pb.h"
+#include "protos/zk/v1/errors.pb.h"
 #include "protos/zk/v1/zookeeper.grpc.pb.h"
 
 namespace dcos::testing {
@@ -118,6 +121,14 @@ TEST_CASE("dcos-zk: writes go through the leader, followers redirect, everyone r
     REQUIRE(s.error_code() == grpc::StatusCode::UNAVAILABLE);
     INFO(s.error_message());
     REQUIRE(absl::StrContains(s.error_message(), absl::StrCat("leader is member ", leader)));
+    // ...and as a LeaderInfo detail.
+    absl::Status back = status::FromGrpc(s);
+    auto payload = back.GetPayload(status::TypeUrl("dcos.common.v1.LeaderInfo"));
+    REQUIRE(payload.has_value());
+    common::v1::LeaderInfo info;
+    REQUIRE(info.ParseFromString(std::string(*payload)));
+    REQUIRE(info.known());
+    REQUIRE(info.leader_id() == std::to_string(leader));
   }
   // A linearizable read on a follower sees the write at once.
   REQUIRE(*e.Get(follower, "/app", true) == "v1");
@@ -137,6 +148,13 @@ TEST_CASE("dcos-zk: writes go through the leader, followers redirect, everyone r
     grpc::ClientContext ctx2;
     grpc::Status stale = e.Stub(leader)->SetData(&ctx2, req, &resp);
     REQUIRE(stale.error_code() == grpc::StatusCode::ABORTED);
+    // The ZooKeeper error code travels as a ZkError detail.
+    auto zk_error = status::FromGrpc(stale).GetPayload(status::TypeUrl("dcos.zk.v1.ZkError"));
+    REQUIRE(zk_error.has_value());
+    zk::v1::ZkError err;
+    REQUIRE(err.ParseFromString(std::string(*zk_error)));
+    REQUIRE(err.code() == zk::v1::ERROR_CODE_BAD_VERSION);
+    REQUIRE(err.path() == "/app");
   }
   // Bad input: clear errors, nothing changes.
   {
