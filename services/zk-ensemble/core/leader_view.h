@@ -4,7 +4,7 @@
 //
 // Pings are not written to the log. Each member collects the ids of the sessions that pinged
 // it in a TouchBatch and forwards the batch to the leader every forward interval (well below
-// the minimum session timeout; the service uses min_timeout / 4). The leader feeds the
+// the minimum session timeout, e.g. min_timeout / 4). The leader feeds the
 // batches it receives, and the pings of the sessions attached to itself, into its
 // LeaderView, which alone decides expiry: TakeExpired(now) names the sessions to expire, and
 // the leader proposes an Expire entry for each.
@@ -12,6 +12,10 @@
 // All times given to a LeaderView are the LEADER's clock when it handles the event (receipt
 // of a batch, apply of an entry), never a time carried in an entry or set by a follower: a
 // late touch only postpones expiry, it never makes it early.
+//
+// A decided session (IsExpiring) is dead for the leader: besides its pings, the service
+// should refuse the session's new writes with SESSION_EXPIRED (ZooKeeper's "closing" state);
+// a write already in the log before the Expire entry still applies, the table accepts it.
 //
 // Leader changes: the view is not replicated. A new leader builds it with
 // BecomeLeader(table, now), which gives every live session a full fresh timeout from `now`
