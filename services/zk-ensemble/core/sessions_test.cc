@@ -38,7 +38,8 @@ TEST_CASE("session config: bad bounds are INVALID_ARGUMENT") {
       {Seconds(4), Seconds(40) + absl::Nanoseconds(1)},
   };
   for (const SessionConfig& config : bad) {
-    INFO(absl::FormatDuration(config.min_timeout) << " " << absl::FormatDuration(config.max_timeout));
+    INFO(absl::FormatDuration(config.min_timeout) << " "
+                                                 << absl::FormatDuration(config.max_timeout));
     CHECK(ValidateSessionConfig(config).code() == absl::StatusCode::kInvalidArgument);
     CHECK(SessionTable::New(config).status().code() == absl::StatusCode::kInvalidArgument);
   }
