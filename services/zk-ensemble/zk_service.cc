@@ -125,46 +125,45 @@ absl::Status ZkService::ReadBarrier(bool linearizable) {
   return waiter->result;
 }
 
+// Runs one write: `fill` puts the request into the command; `take` moves the applied result
+// into the response. Redirects on a follower; the write's own error (with its ZkError) else.
+template <typename Response, typename Fill, typename Take>
+grpc::Status ZkService::RunWrite(Fill fill, Take take, Response* response) {
+  Command c;
+  fill(&c);
+  absl::StatusOr<WriteResult> r = Write(std::move(c));
+  if (!r.ok()) return Redirect(r.status());
+  if (!r->status.ok()) return status::ToGrpc(r->status);
+  take(*r, response);
+  FillHeader(response->mutable_header());
+  return grpc::Status::OK;
+}
+
 grpc::Status ZkService::Create(grpc::ServerContext*, const v1::CreateRequest* request,
                                v1::CreateResponse* response) {
   if (IsEphemeral(request->mode())) return Unimplemented("ephemeral nodes (they need sessions)");
   absl::Status valid = CheckWrite(request->path(), request->data().size(), limits_);
   if (!valid.ok()) return status::ToGrpc(valid);
-  Command c;
-  *c.mutable_create() = *request;
-  absl::StatusOr<WriteResult> r = Write(std::move(c));
-  if (!r.ok()) return Redirect(r.status());
-  if (!r->status.ok()) return status::ToGrpc(r->status);
-  *response = std::move(r->create);
-  FillHeader(response->mutable_header());
-  return grpc::Status::OK;
+  return RunWrite(
+      [&](Command* c) { *c->mutable_create() = *request; },
+      [](WriteResult& r, v1::CreateResponse* out) { *out = std::move(r.create); }, response);
 }
 
 grpc::Status ZkService::Delete(grpc::ServerContext*, const v1::DeleteRequest* request,
                                v1::DeleteResponse* response) {
   absl::Status valid = CheckWrite(request->path(), 0, limits_);
   if (!valid.ok()) return status::ToGrpc(valid);
-  Command c;
-  *c.mutable_delete_node() = *request;
-  absl::StatusOr<WriteResult> r = Write(std::move(c));
-  if (!r.ok()) return Redirect(r.status());
-  if (!r->status.ok()) return status::ToGrpc(r->status);
-  FillHeader(response->mutable_header());
-  return grpc::Status::OK;
+  return RunWrite([&](Command* c) { *c->mutable_delete_node() = *request; },
+                  [](WriteResult&, v1::DeleteResponse*) {}, response);
 }
 
 grpc::Status ZkService::SetData(grpc::ServerContext*, const v1::SetDataRequest* request,
                                 v1::SetDataResponse* response) {
   absl::Status valid = CheckWrite(request->path(), request->data().size(), limits_);
   if (!valid.ok()) return status::ToGrpc(valid);
-  Command c;
-  *c.mutable_set_data() = *request;
-  absl::StatusOr<WriteResult> r = Write(std::move(c));
-  if (!r.ok()) return Redirect(r.status());
-  if (!r->status.ok()) return status::ToGrpc(r->status);
-  *response = std::move(r->set_data);
-  FillHeader(response->mutable_header());
-  return grpc::Status::OK;
+  return RunWrite(
+      [&](Command* c) { *c->mutable_set_data() = *request; },
+      [](WriteResult& r, v1::SetDataResponse* out) { *out = std::move(r.set_data); }, response);
 }
 
 grpc::Status ZkService::Multi(grpc::ServerContext*, const v1::MultiRequest* request,
@@ -174,14 +173,9 @@ grpc::Status ZkService::Multi(grpc::ServerContext*, const v1::MultiRequest* requ
       return Unimplemented("ephemeral nodes (they need sessions)");
     }
   }
-  Command c;
-  *c.mutable_multi() = *request;
-  absl::StatusOr<WriteResult> r = Write(std::move(c));
-  if (!r.ok()) return Redirect(r.status());
-  if (!r->status.ok()) return status::ToGrpc(r->status);
-  *response = std::move(r->multi);
-  FillHeader(response->mutable_header());
-  return grpc::Status::OK;
+  return RunWrite(
+      [&](Command* c) { *c->mutable_multi() = *request; },
+      [](WriteResult& r, v1::MultiResponse* out) { *out = std::move(r.multi); }, response);
 }
 
 grpc::Status ZkService::Exists(grpc::ServerContext*, const v1::ExistsRequest* request,

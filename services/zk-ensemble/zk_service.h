@@ -48,6 +48,8 @@ class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
  private:
   // Proposes `command` and waits for its result. UNAVAILABLE (with the leader) on a follower.
   absl::StatusOr<WriteResult> Write(internal::v1::Command command);
+  template <typename Response, typename Fill, typename Take>
+  grpc::Status RunWrite(Fill fill, Take take, Response* response);
   // Waits for a linearizable read point when asked to.
   absl::Status ReadBarrier(bool linearizable);
   grpc::Status Redirect(const absl::Status& status) const;

@@ -23,6 +23,11 @@ void Put(T v, std::string* out) {
   out->append(buf, sizeof(T));
 }
 
+inline void PutBytes(absl::string_view bytes, std::string* out) {
+  Put<uint32_t>(static_cast<uint32_t>(bytes.size()), out);
+  out->append(bytes.data(), bytes.size());
+}
+
 inline uint32_t Crc32(absl::string_view bytes) {
   return static_cast<uint32_t>(
       crc32_z(0L, reinterpret_cast<const Bytef*>(bytes.data()), bytes.size()));
@@ -44,6 +49,15 @@ class Reader {
     }
     pos_ += sizeof(T);
     *v = static_cast<T>(u);
+    return true;
+  }
+
+  // A length-prefixed byte string (PutBytes); false when it runs past the end.
+  bool GetBytes(absl::string_view* bytes) {
+    uint32_t len;
+    if (!Get(&len) || in_.size() - pos_ < len) return false;
+    *bytes = in_.substr(pos_, len);
+    pos_ += len;
     return true;
   }
 

@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/zk-ensemble/core/path.h"
 #include "services/zk-ensemble/core/tree.h"
+#include "services/zk-ensemble/core/snapshot_codec.h"
 
 namespace dcos::zk {
 namespace {
@@ -32,57 +33,10 @@ constexpr uint32_t kFormatVersion = 1;
 // Smallest record: 4 + 1 ("/") + 1 + 5*8 + 3*4 + 8 + 4.
 constexpr size_t kMinRecordBytes = 70;
 
-template <typename T>
-void Put(T v, std::string* out) {
-  using U = std::make_unsigned_t<T>;
-  U u = static_cast<U>(v);
-  char buf[sizeof(T)];
-  for (size_t i = 0; i < sizeof(T); ++i) buf[i] = static_cast<char>((u >> (8 * i)) & 0xff);
-  out->append(buf, sizeof(T));
-}
-
-void PutBytes(absl::string_view bytes, std::string* out) {
-  Put<uint32_t>(static_cast<uint32_t>(bytes.size()), out);
-  out->append(bytes.data(), bytes.size());
-}
-
-uint32_t Crc32(absl::string_view bytes) {
-  return static_cast<uint32_t>(
-      crc32_z(0L, reinterpret_cast<const Bytef*>(bytes.data()), bytes.size()));
-}
-
-// Bounds-checked reading; every getter returns false at the end of input.
-class Reader {
- public:
-  explicit Reader(absl::string_view in) : in_(in) {}
-
-  template <typename T>
-  bool Get(T* v) {
-    using U = std::make_unsigned_t<T>;
-    if (in_.size() - pos_ < sizeof(T)) return false;
-    U u = 0;
-    for (size_t i = 0; i < sizeof(T); ++i) {
-      u |= static_cast<U>(static_cast<uint8_t>(in_[pos_ + i])) << (8 * i);
-    }
-    pos_ += sizeof(T);
-    *v = static_cast<T>(u);
-    return true;
-  }
-
-  bool GetBytes(absl::string_view* bytes) {
-    uint32_t len;
-    if (!Get(&len) || in_.size() - pos_ < len) return false;
-    *bytes = in_.substr(pos_, len);
-    pos_ += len;
-    return true;
-  }
-
-  size_t remaining() const { return in_.size() - pos_; }
-
- private:
-  absl::string_view in_;
-  size_t pos_ = 0;
-};
+using codec::Crc32;
+using codec::Put;
+using codec::PutBytes;
+using codec::Reader;
 
 absl::Status Corrupt(absl::string_view why) {
   return absl::DataLossError(absl::StrCat("znode tree snapshot is corrupt: ", why));
