@@ -17,6 +17,8 @@ struct ZkConfig {
   raft::MemberConfig member;                         // raft.*
   absl::Duration request_timeout = absl::Seconds(5);  // zk.request_timeout
   int64_t max_data_bytes = 1 << 20;                  // zk.max_data_bytes
+  absl::Duration min_session_timeout = absl::Seconds(4);   // zk.min_session_timeout
+  absl::Duration max_session_timeout = absl::Seconds(40);  // zk.max_session_timeout
 };
 
 void RegisterZkConfig(config::Schema& schema, ZkConfig* config);

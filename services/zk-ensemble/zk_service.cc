@@ -9,6 +9,7 @@
 #include "libs/clock/clock.h"
 #include "libs/status/grpc_status.h"
 #include "protos/common/v1/errors.pb.h"
+#include "services/zk-ensemble/core/errors.h"
 #include "services/zk-ensemble/core/path.h"
 
 namespace dcos::zk {
@@ -19,19 +20,16 @@ using internal::v1::Command;
 // A RaftNode callback's result, shared with the callback (which may run after a handler that
 // gave up has returned).
 template <typename T>
-struct Waiter {
+struct Waiter {  // for reads
   absl::Notification done;
   T result;
 };
 
 grpc::Status Unimplemented(const std::string& what) {
   return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      what + " is not implemented yet in dcos-zk (sessions and watches come next)");
+                      what + " is not implemented yet in dcos-zk (watches come next)");
 }
 
-bool IsEphemeral(v1::CreateMode mode) {
-  return mode == v1::CREATE_MODE_EPHEMERAL || mode == v1::CREATE_MODE_EPHEMERAL_SEQUENTIAL;
-}
 
 }  // namespace
 
@@ -47,9 +45,14 @@ static absl::Status CheckWrite(const std::string& path, size_t data_bytes, const
   return absl::OkStatus();
 }
 
-ZkService::ZkService(ZkStateMachine* state_machine, std::map<uint64_t, std::string> peers,
-                     absl::Duration request_timeout, TreeConfig limits)
-    : sm_(state_machine), peers_(std::move(peers)), timeout_(request_timeout), limits_(limits) {}
+ZkService::ZkService(ZkStateMachine* state_machine, SessionKeeper* keeper,
+                     std::map<uint64_t, std::string> peers, absl::Duration request_timeout,
+                     TreeConfig limits)
+    : sm_(state_machine),
+      keeper_(keeper),
+      peers_(std::move(peers)),
+      timeout_(request_timeout),
+      limits_(limits) {}
 
 grpc::Status ZkService::Redirect(const absl::Status& status) const {
   if (status.code() != absl::StatusCode::kUnavailable) return status::ToGrpc(status);
@@ -86,28 +89,43 @@ void ZkService::FillHeader(v1::ResponseHeader* header) const {
   if (node != nullptr) header->set_member_id(node->Status().id);
 }
 
-absl::StatusOr<WriteResult> ZkService::Write(Command command) {
+struct ZkService::Pending {
+  absl::Notification done;
+  absl::StatusOr<WriteResult> result;
+};
+
+absl::StatusOr<std::shared_ptr<ZkService::Pending>> ZkService::Propose(Command command) {
   raft::RaftNode* node = node_.load();
   if (node == nullptr) return absl::UnavailableError("starting");
   command.set_time_micros(absl::ToUnixMicros(clock::RealClock::Default()->Now()));
-  auto waiter = std::make_shared<Waiter<absl::StatusOr<WriteResult>>>();
+  auto pending = std::make_shared<Pending>();
   ZkStateMachine* sm = sm_;
-  node->Propose(command.SerializeAsString(), [waiter, sm](absl::StatusOr<uint64_t> index) {
+  node->Propose(command.SerializeAsString(), [pending, sm](absl::StatusOr<uint64_t> index) {
     // Runs on the Raft loop right after the entry was applied.
     if (!index.ok()) {
-      waiter->result = index.status();
+      pending->result = index.status();
     } else if (std::optional<WriteResult> r = sm->TakeResult(*index)) {
-      waiter->result = std::move(*r);
+      pending->result = std::move(*r);
     } else {
-      waiter->result = absl::InternalError("the write's result was not recorded");
+      pending->result = absl::InternalError("the write's result was not recorded");
     }
-    waiter->done.Notify();
+    pending->done.Notify();
   });
-  if (!waiter->done.WaitForNotificationWithTimeout(timeout_)) {
+  return pending;
+}
+
+absl::StatusOr<WriteResult> ZkService::Wait(const std::shared_ptr<Pending>& pending) {
+  if (!pending->done.WaitForNotificationWithTimeout(timeout_)) {
     return absl::DeadlineExceededError(
         "the write was not committed in time; it may still be applied (outcome unknown)");
   }
-  return std::move(waiter->result);
+  return std::move(pending->result);
+}
+
+absl::StatusOr<WriteResult> ZkService::Write(Command command) {
+  absl::StatusOr<std::shared_ptr<Pending>> pending = Propose(std::move(command));
+  if (!pending.ok()) return pending.status();
+  return Wait(*pending);
 }
 
 absl::Status ZkService::ReadBarrier(bool linearizable) {
@@ -141,7 +159,6 @@ grpc::Status ZkService::RunWrite(Fill fill, Take take, Response* response) {
 
 grpc::Status ZkService::Create(grpc::ServerContext*, const v1::CreateRequest* request,
                                v1::CreateResponse* response) {
-  if (IsEphemeral(request->mode())) return Unimplemented("ephemeral nodes (they need sessions)");
   absl::Status valid = CheckWrite(request->path(), request->data().size(), limits_);
   if (!valid.ok()) return status::ToGrpc(valid);
   return RunWrite(
@@ -168,11 +185,6 @@ grpc::Status ZkService::SetData(grpc::ServerContext*, const v1::SetDataRequest* 
 
 grpc::Status ZkService::Multi(grpc::ServerContext*, const v1::MultiRequest* request,
                               v1::MultiResponse* response) {
-  for (const auto& op : request->ops()) {
-    if (op.has_create() && IsEphemeral(op.create().mode())) {
-      return Unimplemented("ephemeral nodes (they need sessions)");
-    }
-  }
   return RunWrite(
       [&](Command* c) { *c->mutable_multi() = *request; },
       [](WriteResult& r, v1::MultiResponse* out) { *out = std::move(r.multi); }, response);
@@ -227,9 +239,84 @@ grpc::Status ZkService::Sync(grpc::ServerContext*, const v1::SyncRequest*,
   return grpc::Status::OK;
 }
 
-grpc::Status ZkService::CreateSession(grpc::ServerContext*, const v1::CreateSessionRequest*,
-                                      v1::CreateSessionResponse*) {
-  return Unimplemented("sessions");
+grpc::Status ZkService::CreateSession(grpc::ServerContext*, const v1::CreateSessionRequest* request,
+                                      v1::CreateSessionResponse* response) {
+  raft::RaftNode* node = node_.load();
+  if (node == nullptr) return Redirect(absl::UnavailableError("starting"));
+  raft::CoreStatus status = node->Status();
+  if (status.role != raft::Role::kLeader) return Redirect(absl::UnavailableError("not leader"));
+  absl::Duration requested =
+      absl::Seconds(request->requested_timeout().seconds()) +
+      absl::Nanoseconds(request->requested_timeout().nanos());
+  absl::Duration timeout = sm_->NegotiateTimeout(requested);
+  absl::StatusOr<std::shared_ptr<Pending>> pending;
+  int64_t id = 0;
+  {
+    absl::MutexLock lock(&id_mu_);
+    int64_t term = static_cast<int64_t>(status.term);
+    if (ids_ == nullptr || ids_->term() != term) ids_ = std::make_unique<SessionIdAllocator>(term);
+    absl::StatusOr<int64_t> next = ids_->Next();
+    if (!next.ok()) return status::ToGrpc(next.status());
+    id = *next;
+    Command c;
+    c.mutable_create_session()->set_session_id(id);
+    c.mutable_create_session()->set_timeout_ms(absl::ToInt64Milliseconds(timeout));
+    pending = Propose(std::move(c));
+  }
+  if (!pending.ok()) return Redirect(pending.status());
+  absl::StatusOr<WriteResult> r = Wait(*pending);
+  if (!r.ok()) return Redirect(r.status());
+  if (!r->status.ok()) return status::ToGrpc(r->status);
+  response->set_session_id(id);
+  response->mutable_negotiated_timeout()->set_seconds(absl::ToInt64Seconds(timeout));
+  response->mutable_negotiated_timeout()->set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(timeout - absl::Seconds(absl::ToInt64Seconds(timeout)))));
+  FillHeader(response->mutable_header());
+  return grpc::Status::OK;
+}
+
+grpc::Status ZkService::CloseSession(grpc::ServerContext*, const v1::CloseSessionRequest* request,
+                                     v1::CloseSessionResponse* response) {
+  return RunWrite(
+      [&](Command* c) { c->mutable_close_session()->set_session_id(request->session_id()); },
+      [](WriteResult&, v1::CloseSessionResponse*) {}, response);
+}
+
+grpc::Status ZkService::Session(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::SessionResponse, v1::SessionRequest>* stream) {
+  v1::SessionRequest request;
+  if (!stream->Read(&request)) return grpc::Status::OK;
+  if (!request.has_attach()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "the first message of a Session stream must be Attach");
+  }
+  int64_t id = request.attach().session_id();
+  auto expired = [id] {
+    return status::ToGrpc(ZkStatus(ZkCode::kSessionExpired, "",
+                                   absl::StrCat("session ", id, " is not live (expired or closed)")));
+  };
+  absl::StatusOr<SessionInfo> info = sm_->Sessions().Get(id);
+  if (!info.ok()) return expired();
+  keeper_->Touch(id);
+  v1::SessionResponse attached;
+  attached.mutable_attached()->set_session_id(id);
+  attached.mutable_attached()->mutable_negotiated_timeout()->set_seconds(
+      absl::ToInt64Seconds(info->timeout));
+  FillHeader(attached.mutable_attached()->mutable_header());
+  if (!stream->Write(attached)) return grpc::Status::OK;
+  while (!context->IsCancelled() && stream->Read(&request)) {
+    if (!sm_->SessionLive(id)) return expired();
+    if (request.has_ping()) {
+      keeper_->Touch(id);
+      v1::SessionResponse pong;
+      FillHeader(pong.mutable_pong()->mutable_header());
+      if (!stream->Write(pong)) break;
+    } else if (request.has_set_watches()) {
+      return Unimplemented("watches");
+    }
+  }
+  return grpc::Status::OK;
 }
 
 }  // namespace dcos::zk

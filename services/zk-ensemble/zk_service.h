@@ -7,7 +7,11 @@
 // Reads are served from the local state (ZooKeeper's sequential consistency) or, with
 // read_options.linearizable (and Sync), after a Raft ReadIndex. Every reply carries the zxid.
 //
-// Not yet implemented (UNIMPLEMENTED with a clear message): sessions, ephemeral nodes, watches.
+// Sessions: CreateSession (leader allocates the id, core/session_id.h), the Session stream
+// (Attach, then Ping/Pong; pings go to the SessionKeeper), CloseSession. Ephemeral nodes
+// belong to a live session and go when it is closed or expires.
+//
+// Not yet implemented (UNIMPLEMENTED with a clear message): watches.
 //
 // Thread-safety: gRPC calls the handlers concurrently; they wait on Raft callbacks with a
 // bounded wait (DEADLINE_EXCEEDED after `request_timeout`).
@@ -19,14 +23,18 @@
 #include "absl/time/time.h"
 #include "libs/raft/raft_node.h"
 #include "protos/zk/v1/zookeeper.grpc.pb.h"
+#include "absl/synchronization/mutex.h"
+#include "services/zk-ensemble/core/session_id.h"
+#include "services/zk-ensemble/session_keeper.h"
 #include "services/zk-ensemble/zk_state_machine.h"
 
 namespace dcos::zk {
 
 class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
  public:
-  ZkService(ZkStateMachine* state_machine, std::map<uint64_t, std::string> peers,
-            absl::Duration request_timeout, TreeConfig limits);
+  ZkService(ZkStateMachine* state_machine, SessionKeeper* keeper,
+            std::map<uint64_t, std::string> peers, absl::Duration request_timeout,
+            TreeConfig limits);
 
   // The node, once started; until then every call is UNAVAILABLE.
   void SetNode(raft::RaftNode* node) { node_.store(node); }
@@ -44,10 +52,20 @@ class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
   grpc::Status Sync(grpc::ServerContext*, const v1::SyncRequest*, v1::SyncResponse*) override;
   grpc::Status CreateSession(grpc::ServerContext*, const v1::CreateSessionRequest*,
                              v1::CreateSessionResponse*) override;
+  grpc::Status CloseSession(grpc::ServerContext*, const v1::CloseSessionRequest*,
+                            v1::CloseSessionResponse*) override;
+  grpc::Status Session(
+      grpc::ServerContext*,
+      grpc::ServerReaderWriter<v1::SessionResponse, v1::SessionRequest>* stream) override;
 
  private:
   // Proposes `command` and waits for its result. UNAVAILABLE (with the leader) on a follower.
   absl::StatusOr<WriteResult> Write(internal::v1::Command command);
+  // Write's two halves: propose now, wait later (CreateSession proposes under a lock so that
+  // session ids enter the log in increasing order).
+  struct Pending;
+  absl::StatusOr<std::shared_ptr<Pending>> Propose(internal::v1::Command command);
+  absl::StatusOr<WriteResult> Wait(const std::shared_ptr<Pending>& pending);
   template <typename Response, typename Fill, typename Take>
   grpc::Status RunWrite(Fill fill, Take take, Response* response);
   // Waits for a linearizable read point when asked to.
@@ -56,6 +74,9 @@ class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
   void FillHeader(v1::ResponseHeader* header) const;
 
   ZkStateMachine* const sm_;
+  SessionKeeper* const keeper_;
+  absl::Mutex id_mu_;
+  std::unique_ptr<SessionIdAllocator> ids_ ABSL_GUARDED_BY(id_mu_);
   const std::map<uint64_t, std::string> peers_;
   const absl::Duration timeout_;
   const TreeConfig limits_;

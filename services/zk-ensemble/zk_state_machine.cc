@@ -72,7 +72,8 @@ std::vector<MultiOp> ToMultiOps(const dcos::zk::v1::MultiRequest& request) {
 
 }  // namespace
 
-ZkStateMachine::ZkStateMachine(TreeConfig config) : config_(config), tree_(config) {}
+ZkStateMachine::ZkStateMachine(ZkLimits limits)
+    : limits_(limits), tree_(limits.tree), sessions_(limits.sessions) {}
 
 void ZkStateMachine::Apply(const raft::Entry& entry) {
   absl::MutexLock lock(&mu_);
@@ -93,9 +94,22 @@ void ZkStateMachine::Apply(const raft::Entry& entry) {
 WriteResult ZkStateMachine::ApplyCommand(const Command& command, int64_t zxid) {
   WriteResult r;
   absl::Time time = absl::FromUnixMicros(command.time_micros());
+  // A write made in a session is proof of life; an ephemeral needs a live session.
+  auto touch = [&](int64_t session_id) {
+    if (session_id != 0 && sessions_.Exists(session_id)) (void)sessions_.Touch(session_id, time);
+  };
   switch (command.op_case()) {
     case Command::kCreate: {
       const auto& c = command.create();
+      touch(c.session_id());
+      CreateMode mode = FromProto(c.mode());
+      if (mode == CreateMode::kEphemeral || mode == CreateMode::kEphemeralSequential) {
+        absl::Status live = sessions_.CheckLive(c.session_id());
+        if (!live.ok()) {
+          r.status = live;
+          break;
+        }
+      }
       absl::StatusOr<CreateResult> created =
           tree_.Create(c.path(), c.data(), FromProto(c.mode()), c.session_id(), zxid, time);
       if (!created.ok()) {
@@ -109,6 +123,8 @@ WriteResult ZkStateMachine::ApplyCommand(const Command& command, int64_t zxid) {
     }
     case Command::kDeleteNode: {
       const auto& d = command.delete_node();
+      touch(d.session_id());
+      touch(d.session_id());
       absl::StatusOr<Changes> deleted = tree_.Delete(
           d.path(), ExpectedVersion(d.has_expected_version(), d.expected_version()), zxid);
       if (!deleted.ok()) r.status = deleted.status();
@@ -116,6 +132,7 @@ WriteResult ZkStateMachine::ApplyCommand(const Command& command, int64_t zxid) {
     }
     case Command::kSetData: {
       const auto& s = command.set_data();
+      touch(s.session_id());
       absl::StatusOr<SetDataResult> set = tree_.SetData(
           s.path(), s.data(), ExpectedVersion(s.has_expected_version(), s.expected_version()),
           zxid, time);
@@ -128,6 +145,20 @@ WriteResult ZkStateMachine::ApplyCommand(const Command& command, int64_t zxid) {
       break;
     }
     case Command::kMulti: {
+      touch(command.multi().session_id());
+      bool needs_session = false;
+      for (const auto& op : command.multi().ops()) {
+        CreateMode mode = FromProto(op.create().mode());
+        needs_session |= op.has_create() && (mode == CreateMode::kEphemeral ||
+                                             mode == CreateMode::kEphemeralSequential);
+      }
+      if (needs_session) {
+        absl::Status live = sessions_.CheckLive(command.multi().session_id());
+        if (!live.ok()) {
+          r.status = live;
+          break;
+        }
+      }
       absl::StatusOr<MultiResult> multi =
           tree_.Multi(ToMultiOps(command.multi()), command.multi().session_id(), zxid, time);
       if (!multi.ok()) {
@@ -154,6 +185,19 @@ WriteResult ZkStateMachine::ApplyCommand(const Command& command, int64_t zxid) {
       }
       break;
     }
+    case Command::kCreateSession: {
+      const auto& c = command.create_session();
+      r.status = sessions_.Create(c.session_id(), absl::Milliseconds(c.timeout_ms()), time);
+      break;
+    }
+    case Command::kCloseSession:
+    case Command::kExpireSession: {
+      int64_t id = command.has_close_session() ? command.close_session().session_id()
+                                               : command.expire_session().session_id();
+      r.status = command.has_close_session() ? sessions_.Close(id) : sessions_.Expire(id);
+      if (r.status.ok()) tree_.DeleteSession(id, zxid);
+      break;
+    }
     default:
       r.status = absl::InvalidArgumentError("empty command");
   }
@@ -167,16 +211,41 @@ std::optional<WriteResult> ZkStateMachine::TakeResult(uint64_t index) {
 
 std::string ZkStateMachine::Snapshot() {
   absl::ReaderMutexLock lock(&mu_);
-  return tree_.Snapshot();
+  dcos::zk::internal::v1::ZkSnapshot snapshot;
+  snapshot.set_tree(tree_.Snapshot());
+  snapshot.set_sessions(sessions_.Snapshot());
+  return snapshot.SerializeAsString();
 }
 
 absl::Status ZkStateMachine::Restore(const std::string& data, uint64_t index) {
-  absl::StatusOr<ZnodeTree> tree = ZnodeTree::Restore(data, config_);
+  dcos::zk::internal::v1::ZkSnapshot snapshot;
+  if (!snapshot.ParseFromString(data)) {
+    return absl::DataLossError("dcos-zk snapshot is not readable");
+  }
+  absl::StatusOr<ZnodeTree> tree = ZnodeTree::Restore(snapshot.tree(), limits_.tree);
   if (!tree.ok()) return tree.status();
+  absl::StatusOr<SessionTable> sessions =
+      SessionTable::Restore(snapshot.sessions(), limits_.sessions);
+  if (!sessions.ok()) return sessions.status();
   absl::MutexLock lock(&mu_);
   tree_ = *std::move(tree);
+  sessions_ = *std::move(sessions);
   last_zxid_ = static_cast<int64_t>(index);
   return absl::OkStatus();
+}
+
+bool ZkStateMachine::SessionLive(int64_t session_id) const {
+  absl::ReaderMutexLock lock(&mu_);
+  return sessions_.Exists(session_id);
+}
+
+SessionTable ZkStateMachine::Sessions() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return sessions_;
+}
+
+absl::Duration ZkStateMachine::NegotiateTimeout(absl::Duration requested) const {
+  return ::dcos::zk::NegotiateTimeout(limits_.sessions, requested);
 }
 
 absl::StatusOr<std::optional<Stat>> ZkStateMachine::Exists(const std::string& path) const {

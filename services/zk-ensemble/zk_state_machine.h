@@ -4,6 +4,10 @@
 // same committed Commands (command.proto) in the same order; the zxid of a write is its Raft
 // log index, its time the leader's clock at proposal.
 //
+// Sessions are part of the replicated state: created, closed and expired by committed
+// commands; an ephemeral create needs a live session; closing or expiring a session deletes
+// its ephemeral nodes.
+//
 // Threading: Apply / Snapshot / Restore / TakeResult run on the Raft loop thread; the reads
 // (Exists, GetData, GetChildren) run on gRPC threads. A reader-writer lock guards the tree.
 
@@ -17,6 +21,7 @@
 #include "libs/raft/raft_node.h"
 #include "protos/zk/v1/operations.pb.h"
 #include "services/zk-ensemble/command.pb.h"
+#include "services/zk-ensemble/core/sessions.h"
 #include "services/zk-ensemble/core/tree.h"
 
 namespace dcos::zk {
@@ -29,9 +34,14 @@ struct WriteResult {
   dcos::zk::v1::MultiResponse multi;
 };
 
+struct ZkLimits {
+  TreeConfig tree;
+  SessionConfig sessions;
+};
+
 class ZkStateMachine final : public raft::StateMachine {
  public:
-  explicit ZkStateMachine(TreeConfig config = {});
+  explicit ZkStateMachine(ZkLimits limits = {});
 
   void Apply(const raft::Entry& entry) override;
   std::string Snapshot() override;
@@ -46,6 +56,12 @@ class ZkStateMachine final : public raft::StateMachine {
   absl::StatusOr<NodeData> GetData(const std::string& path) const;
   absl::StatusOr<ChildrenList> GetChildren(const std::string& path) const;
 
+  // Sessions.
+  bool SessionLive(int64_t session_id) const;
+  // A copy of the session table (for the leader's expiry view).
+  SessionTable Sessions() const;
+  absl::Duration NegotiateTimeout(absl::Duration requested) const;
+
   // The zxid of the last applied write (Raft index of the last applied entry).
   int64_t last_zxid() const;
   size_t znode_count() const;
@@ -54,9 +70,10 @@ class ZkStateMachine final : public raft::StateMachine {
   WriteResult ApplyCommand(const dcos::zk::internal::v1::Command& command, int64_t zxid)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  const TreeConfig config_;
+  const ZkLimits limits_;
   mutable absl::Mutex mu_;
   ZnodeTree tree_ ABSL_GUARDED_BY(mu_);
+  SessionTable sessions_ ABSL_GUARDED_BY(mu_);
   int64_t last_zxid_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t result_index_ = 0;  // loop thread only
   WriteResult result_;         // loop thread only

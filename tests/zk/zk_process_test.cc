@@ -4,6 +4,9 @@
 
 #include <signal.h>
 
+#include <atomic>
+#include <thread>
+
 #include <catch2/catch.hpp>
 #include <grpcpp/create_channel.h>
 
@@ -41,7 +44,8 @@ class Ensemble {
         {absl::StrCat("zk", id, "-", ++starts_), Runfile("services/zk-ensemble/dcos-zk"),
          {absl::StrCat("--raft.id=", id), "--raft.peers=" + absl::StrJoin(peers, ","),
           absl::StrCat("--raft.dir=", dir_, "/m", id), "--raft.tick=20ms",
-          "--grpc.listen=" + addresses_[id - 1], "--metrics.listen=", "--shutdown.grace=1s"},
+          "--grpc.listen=" + addresses_[id - 1], "--metrics.listen=", "--shutdown.grace=1s",
+          "--zk.min_session_timeout=300ms", "--zk.max_session_timeout=5s"},
          dir_});
     REQUIRE(p.ok());
     procs_[id] = std::move(*p);
@@ -99,6 +103,56 @@ class Ensemble {
 
   TestProcess& proc(int id) { return *procs_[id]; }
 
+  // Creates a session on the leader (retrying through redirects).
+  int64_t CreateSession(absl::Duration timeout) {
+    int64_t id = 0;
+    REQUIRE(WaitFor(
+                [&] {
+                  for (int m = 1; m <= 3; ++m) {
+                    if (!procs_[m]->Running()) continue;
+                    grpc::ClientContext ctx;
+                    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+                    zk::v1::CreateSessionRequest req;
+                    req.mutable_requested_timeout()->set_seconds(absl::ToInt64Seconds(timeout));
+                    req.mutable_requested_timeout()->set_nanos(static_cast<int32_t>(
+                        absl::ToInt64Nanoseconds(timeout) % 1000000000));
+                    zk::v1::CreateSessionResponse resp;
+                    if (Stub(m)->CreateSession(&ctx, req, &resp).ok()) {
+                      id = resp.session_id();
+                      return true;
+                    }
+                  }
+                  return false;
+                },
+                absl::Seconds(20), "a session")
+                .ok());
+    return id;
+  }
+
+  grpc::Status CreateEphemeral(int member, int64_t session, const std::string& path) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    zk::v1::CreateRequest req;
+    req.set_path(path);
+    req.set_session_id(session);
+    req.set_mode(zk::v1::CREATE_MODE_EPHEMERAL);
+    zk::v1::CreateResponse resp;
+    return Stub(member)->Create(&ctx, req, &resp);
+  }
+
+  int Leader() {
+    for (int m = 1; m <= 3; ++m) {
+      if (!procs_[m]->Running()) continue;
+      grpc::ClientContext ctx;
+      zk::v1::CreateRequest req;
+      req.set_path("/leader-probe");
+      zk::v1::CreateResponse resp;
+      grpc::Status s = Stub(m)->Create(&ctx, req, &resp);
+      if (s.ok() || s.error_code() == grpc::StatusCode::ALREADY_EXISTS) return m;
+    }
+    return 0;
+  }
+
  private:
   std::string dir_;
   std::vector<std::string> addresses_;
@@ -113,11 +167,19 @@ TEST_CASE("dcos-zk: writes go through the leader, followers redirect, everyone r
   int follower = leader == 1 ? 2 : 1;
   // A follower refuses writes and names the leader.
   {
-    grpc::ClientContext ctx;
-    zk::v1::CreateRequest req;
-    req.set_path("/other");
-    zk::v1::CreateResponse resp;
-    grpc::Status s = e.Stub(follower)->Create(&ctx, req, &resp);
+    // (Until the follower hears from the new leader it answers "no leader is known".)
+    grpc::Status s;
+    REQUIRE(WaitFor(
+                [&] {
+                  grpc::ClientContext ctx;
+                  zk::v1::CreateRequest req;
+                  req.set_path("/other");
+                  zk::v1::CreateResponse resp;
+                  s = e.Stub(follower)->Create(&ctx, req, &resp);
+                  return !absl::StrContains(s.error_message(), "no leader is known");
+                },
+                absl::Seconds(10), "the follower to know the leader")
+                .ok());
     REQUIRE(s.error_code() == grpc::StatusCode::UNAVAILABLE);
     INFO(s.error_message());
     REQUIRE(absl::StrContains(s.error_message(), absl::StrCat("leader is member ", leader)));
@@ -203,7 +265,113 @@ TEST_CASE("dcos-zk: kill -9 of the leader loses no acknowledged write; a full re
   for (int id = 1; id <= 3; ++id) e.Kill(id);
   for (int id = 1; id <= 3; ++id) e.Start(id);
   REQUIRE(e.CreateAnywhere("/after-restart", "y", absl::Seconds(30)) != 0);
+  // A linearizable read on a member that has not yet heard from the new leader is refused
+  // (UNAVAILABLE, retry): wait until member 1 answers, then every write must be there.
+  REQUIRE(WaitFor([&] { return e.Get(1, "/after-restart", true).ok(); }, absl::Seconds(20),
+                  "member 1 to serve linearizable reads")
+              .ok());
   for (const std::string& p : acknowledged) REQUIRE(e.Get(1, p, true).ok());
+}
+
+// Keeps a session alive by pinging through one member, on its own thread, until stopped.
+class Pinger {
+ public:
+  Pinger(Ensemble& e, int member, int64_t session) {
+    thread_ = std::thread([this, &e, member, session] {
+      auto stub = e.Stub(member);
+      grpc::ClientContext ctx;
+      auto stream = stub->Session(&ctx);
+      zk::v1::SessionRequest attach;
+      attach.mutable_attach()->set_session_id(session);
+      zk::v1::SessionResponse resp;
+      if (!stream->Write(attach) || !stream->Read(&resp) || !resp.has_attached()) {
+        failed_ = true;
+        return;
+      }
+      while (!stop_.load()) {
+        zk::v1::SessionRequest ping;
+        ping.mutable_ping();
+        if (!stream->Write(ping) || !stream->Read(&resp)) {
+          failed_ = true;
+          return;
+        }
+        pongs_.fetch_add(1);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the client's ping period
+      }
+      stream->WritesDone();
+      (void)stream->Finish();
+    });
+  }
+  ~Pinger() { Stop(); }
+  void Stop() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+  }
+  int pongs() const { return pongs_.load(); }
+  bool failed() const { return failed_.load(); }
+
+ private:
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> failed_{false};
+  std::atomic<int> pongs_{0};
+};
+
+TEST_CASE("dcos-zk sessions: pings keep ephemerals, silence expires them, close removes them") {
+  Ensemble e;
+  int leader = e.Leader();
+  REQUIRE(WaitFor([&] { return (leader = e.Leader()) != 0; }, absl::Seconds(30), "a leader").ok());
+  int follower = leader == 1 ? 2 : 1;
+  int64_t session = e.CreateSession(absl::Milliseconds(600));
+  REQUIRE(session != 0);
+  REQUIRE(e.CreateEphemeral(leader, session, "/eph").ok());
+  {
+    // Pings through a follower (forwarded to the leader) keep it alive for many timeouts.
+    Pinger pinger(e, follower, session);
+    absl::Time until = absl::Now() + absl::Seconds(3);
+    REQUIRE(WaitFor([&] { return absl::Now() > until || pinger.failed(); }, absl::Seconds(10),
+                    "3 s of pings")
+                .ok());
+    REQUIRE_FALSE(pinger.failed());
+    REQUIRE(pinger.pongs() > 20);
+    REQUIRE(e.Get(leader, "/eph", true).ok());
+  }
+  // Silence: the leader expires the session and its ephemeral goes, on every member.
+  REQUIRE(WaitFor([&] { return e.Get(leader, "/eph", true).status().code() ==
+                               absl::StatusCode::kNotFound; },
+                  absl::Seconds(10), "the session to expire")
+              .ok());
+  grpc::Status late = e.CreateEphemeral(leader, session, "/eph2");
+  REQUIRE(late.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  REQUIRE(absl::StrContains(late.error_message(), "SESSION_EXPIRED"));
+
+  // Close removes ephemerals at once.
+  int64_t second = e.CreateSession(absl::Seconds(5));
+  REQUIRE(e.CreateEphemeral(leader, second, "/mine").ok());
+  grpc::ClientContext ctx;
+  zk::v1::CloseSessionRequest close;
+  close.set_session_id(second);
+  zk::v1::CloseSessionResponse closed;
+  REQUIRE(e.Stub(leader)->CloseSession(&ctx, close, &closed).ok());
+  REQUIRE(e.Get(leader, "/mine", true).status().code() == absl::StatusCode::kNotFound);
+}
+
+TEST_CASE("dcos-zk sessions: a session pinging through a follower survives kill -9 of the leader") {
+  Ensemble e;
+  int leader = 0;
+  REQUIRE(WaitFor([&] { return (leader = e.Leader()) != 0; }, absl::Seconds(30), "a leader").ok());
+  int follower = leader == 1 ? 2 : 1;
+  int64_t session = e.CreateSession(absl::Milliseconds(1500));
+  REQUIRE(e.CreateEphemeral(leader, session, "/lives").ok());
+  Pinger pinger(e, follower, session);
+  e.Kill(leader);
+  int next = 0;
+  REQUIRE(WaitFor([&] { return (next = e.Leader()) != 0; }, absl::Seconds(30), "a new leader").ok());
+  // Several timeouts later the ephemeral is still there.
+  absl::Time until = absl::Now() + absl::Seconds(4);
+  REQUIRE(WaitFor([&] { return absl::Now() > until; }, absl::Seconds(10), "4 s").ok());
+  REQUIRE_FALSE(pinger.failed());
+  REQUIRE(e.Get(next, "/lives", true).ok());
 }
 
 }  // namespace

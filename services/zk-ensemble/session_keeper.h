@@ -1,0 +1,83 @@
+#pragma once
+
+// SessionKeeper: the live side of dcos-zk sessions on one member.
+//
+// Pings arrive on Session streams at whichever member a client is attached to. A follower
+// collects them (TouchBatch) and forwards them to the leader every `forward_interval`; the
+// leader records them in its LeaderView, which alone decides expiry: every `check_interval`
+// the leader proposes an ExpireSession command for each session whose timeout passed without a
+// ping reaching it. On becoming leader it grants every session a fresh timeout, so a failover
+// never expires a healthy session (core/leader_view.h).
+//
+// Threading: Touch and HandleForward are called from gRPC threads; one background thread does
+// the forwarding and the expiry checks. A mutex guards the view and the pending pings.
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "libs/raft/raft_node.h"
+#include "services/zk-ensemble/command.grpc.pb.h"
+#include "services/zk-ensemble/core/leader_view.h"
+#include "services/zk-ensemble/zk_state_machine.h"
+
+namespace dcos::zk {
+
+class SessionKeeper {
+ public:
+  SessionKeeper(ZkStateMachine* state_machine, std::map<uint64_t, std::string> peers,
+                absl::Duration forward_interval, absl::Duration check_interval);
+  ~SessionKeeper();
+
+  // Starts the background thread on `node`; Stop joins it.
+  void Start(raft::RaftNode* node);
+  void Stop();
+
+  // A ping for `session_id` (already checked live by the caller).
+  void Touch(int64_t session_id);
+
+  // The leader's side of ForwardTouches. UNAVAILABLE when not the leader.
+  absl::Status HandleForward(const internal::v1::TouchBatch& batch,
+                             internal::v1::TouchBatchResponse* response);
+
+ private:
+  void Run();
+  // Leader: brings the view in line with the replicated table (new term: fresh timeouts).
+  void SyncViewLocked(uint64_t term, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ForwardPending(uint64_t leader);
+  void ExpireOverdue();
+
+  ZkStateMachine* const sm_;
+  const std::map<uint64_t, std::string> peers_;
+  const absl::Duration forward_interval_;
+  const absl::Duration check_interval_;
+  std::atomic<raft::RaftNode*> node_{nullptr};
+
+  absl::Mutex mu_;
+  LeaderView view_ ABSL_GUARDED_BY(mu_);
+  uint64_t view_term_ ABSL_GUARDED_BY(mu_) = 0;  // 0: not leading
+  TouchBatch pending_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, std::unique_ptr<internal::v1::ZkInternal::Stub>> stubs_;  // Run thread only
+
+  absl::Notification stop_;
+  std::thread thread_;
+};
+
+// dcos.zk.internal.v1.ZkInternal, served on every member for the others.
+class ZkInternalService final : public internal::v1::ZkInternal::Service {
+ public:
+  explicit ZkInternalService(SessionKeeper* keeper) : keeper_(keeper) {}
+  grpc::Status ForwardTouches(grpc::ServerContext*, const internal::v1::TouchBatch* request,
+                              internal::v1::TouchBatchResponse* response) override;
+
+ private:
+  SessionKeeper* const keeper_;
+};
+
+}  // namespace dcos::zk
