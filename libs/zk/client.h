@@ -1,0 +1,195 @@
+#pragma once
+
+// ZkClient: the client of a dcos-zk ensemble (dcos.zk.v1.ZooKeeper over gRPC).
+//
+//   ZkClient::Options options;
+//   options.ensemble = {"127.0.1.1:2181", "127.0.1.2:2181", "127.0.1.3:2181"};
+//   DCOS_ASSIGN_OR_RETURN(std::unique_ptr<ZkClient> zk, ZkClient::Connect(options));
+//   DCOS_ASSIGN_OR_RETURN(std::string path, zk->Create("/app", "v1"));
+//   DCOS_ASSIGN_OR_RETURN(auto data_and_stat, zk->GetData("/app"));
+//
+// Routing. The client keeps one gRPC channel per member. Reads go to the member it is
+// connected to (chosen at random, or by Options::seed, at Connect; the next one when it fails).
+// Writes go to the leader: learned from the redirect a follower answers ("not the leader:
+// leader is member N at HOST:PORT", or the LeaderInfo detail), and from every write that
+// succeeds. A redirect naming an address not in the list adds it.
+//
+// Retries (see retry.h for the rules and why). UNAVAILABLE from a member that refused (a
+// redirect, no leader known) or a member that cannot be reached is retried -- at once on a
+// named leader, otherwise on the next member after a short backoff (Options::initial_backoff,
+// doubling up to max_backoff) -- as long as the retry budget lasts. Reads are also retried
+// after a per-call timeout. A write whose outcome is unknown is never retried: a write that hit
+// its deadline is returned as DEADLINE_EXCEEDED, one whose connection broke after it was sent
+// as UNAVAILABLE with a message starting "CONNECTION_LOSS" and saying the outcome is unknown.
+// Every other failure of a write means it was not applied. (A write may be a create, which is
+// not idempotent: repeating one that did commit would create a second sequential node or
+// report NODE_EXISTS for our own node. Only the caller knows how to find out what happened.)
+//
+// Consistency. Writes are linearizable. Reads are served from the answering member's state
+// (ZooKeeper's sequential consistency) or, with linearizable=true, after it confirmed with the
+// leader. The client remembers the highest zxid it has seen (last_zxid_seen) and never
+// returns a local read from a state older than that: if a member answers from an older state
+// (a lagging follower after a failover, or before it applied this client's own write), the
+// read is repeated as a linearizable one. So one client reads its own writes and never goes
+// back in time.
+//
+// Errors. absl::Status with the canonical codes of protos/zk/v1/errors.proto; ErrorCodeOf()
+// (errors.h) gives the ZooKeeper code (NO_NODE, BAD_VERSION, ...).
+//
+// Sessions and watches are not implemented yet (the server does not have them): requests carry
+// session_id 0, and creating an ephemeral node answers UNIMPLEMENTED. They will add a session
+// kept alive on a stream, last_zxid_seen presented on attach, and watch callbacks.
+//
+// Thread-safety: every method may be called from any thread, concurrently; calls do not block
+// each other (a mutex guards only the routing state, never held across an RPC).
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <grpcpp/channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "libs/clock/clock.h"
+#include "libs/zk/member_router.h"
+#include "libs/zk/retry.h"
+#include "protos/zk/v1/zookeeper.grpc.pb.h"
+
+namespace dcos::zk::client {
+
+class ZkClient {
+ public:
+  struct Options {
+    // "host:port" of the members (some or all); at least one. Required.
+    std::vector<std::string> ensemble;
+    // Channel credentials; nullptr means insecure (plaintext).
+    std::shared_ptr<grpc::ChannelCredentials> credentials;
+    // Deadline of each attempt of a call. Must be > 0.
+    absl::Duration call_timeout = absl::Seconds(5);
+    // Retries (of errors that allow one) start only within this time after the call began;
+    // an attempt started within it may run call_timeout more. Must be >= 0 (0: no retries).
+    absl::Duration retry_budget = absl::Seconds(10);
+    // How long an attempt waits for a member's connection to come up before trying the next.
+    absl::Duration connect_timeout = absl::Seconds(1);
+    // Backoff between retries on another member: starts here, doubles, at most max_backoff.
+    absl::Duration initial_backoff = absl::Milliseconds(20);
+    absl::Duration max_backoff = absl::Milliseconds(200);
+    // Picks the member connected to first (ensemble[seed % size]); unset: random.
+    std::optional<uint64_t> seed;
+    // Time source for the retry budget; nullptr: the real clock. Not owned; must outlive the
+    // client.
+    clock::Clock* clock = nullptr;
+    // Waits between retries; unset: absl::SleepFor.
+    std::function<void(absl::Duration)> sleep;
+  };
+
+  // Validates the options and connects to a member (trying each in turn within the retry
+  // budget). Errors: INVALID_ARGUMENT (no members, an address that is not host:port, bad
+  // durations), UNAVAILABLE (no member could be reached).
+  static absl::StatusOr<std::unique_ptr<ZkClient>> Connect(Options options);
+
+  ZkClient(const ZkClient&) = delete;
+  ZkClient& operator=(const ZkClient&) = delete;
+
+  // Creates a node; returns the path created (with the sequence suffix for sequential modes).
+  // Errors: NO_NODE (parent missing), NODE_EXISTS, NO_CHILDREN_FOR_EPHEMERALS, BAD_ARGUMENTS,
+  // UNIMPLEMENTED (ephemeral modes: they need a session), and see "Retries" above.
+  absl::StatusOr<std::string> Create(const std::string& path, const std::string& data,
+                                     v1::CreateMode mode = v1::CREATE_MODE_PERSISTENT);
+
+  // Deletes a node without children, if its version is `version` (-1: any).
+  // Errors: NO_NODE, BAD_VERSION, NOT_EMPTY, BAD_ARGUMENTS.
+  absl::Status Delete(const std::string& path, int32_t version = -1);
+
+  // Replaces a node's data if its version is `version` (-1: any); returns the new Stat.
+  // Errors: NO_NODE, BAD_VERSION, BAD_ARGUMENTS.
+  absl::StatusOr<v1::Stat> SetData(const std::string& path, const std::string& data,
+                                   int32_t version = -1);
+
+  // The node's Stat, or nullopt if it does not exist. Errors: BAD_ARGUMENTS.
+  absl::StatusOr<std::optional<v1::Stat>> Exists(const std::string& path,
+                                                 bool linearizable = false);
+
+  // The node's data and Stat. Errors: NO_NODE, BAD_ARGUMENTS.
+  absl::StatusOr<std::pair<std::string, v1::Stat>> GetData(const std::string& path,
+                                                           bool linearizable = false);
+
+  // Names of the node's children, sorted bytewise. Errors: NO_NODE, BAD_ARGUMENTS.
+  absl::StatusOr<std::vector<std::string>> GetChildren(const std::string& path,
+                                                       bool linearizable = false);
+
+  // An atomic transaction. A failed op is not a call failure: see MultiResponse.committed
+  // and its results. Errors: BAD_ARGUMENTS (no ops, too many, bad path), UNIMPLEMENTED
+  // (ephemeral creates).
+  absl::StatusOr<v1::MultiResponse> Multi(const std::vector<v1::Op>& ops);
+
+  // Returns once the connected member has applied every write committed before the call
+  // (ZooKeeper's sync), so that its local reads see them.
+  absl::Status Sync();
+
+  // The highest zxid in any reply so far (0 before the first).
+  int64_t last_zxid_seen() const { return last_zxid_seen_.load(std::memory_order_acquire); }
+  // The member list, including members learned from redirects.
+  std::vector<std::string> members() const;
+  // The leader's address, if known.
+  std::optional<std::string> leader_address() const;
+  // The address reads are sent to.
+  std::string connected_address() const;
+
+ private:
+  // One member: its channel and stub, created once and never destroyed while the client
+  // lives (so a pointer to it stays valid outside mu_).
+  struct Member {
+    std::string address;
+    std::shared_ptr<grpc::Channel> channel;
+    std::unique_ptr<v1::ZooKeeper::Stub> stub;
+    // The highest zxid this member has answered with: a lower bound of its applied state.
+    std::atomic<int64_t> zxid{0};
+  };
+  using Rpc = std::function<grpc::Status(v1::ZooKeeper::Stub*, grpc::ClientContext*)>;
+
+  explicit ZkClient(Options options, size_t first);
+
+  // Runs `rpc` under the retry rules (retry.h) and returns its final status. `*answered` is
+  // the member whose answer is returned (success or a definite error), else nullptr. `op`
+  // names the call in error messages.
+  absl::Status Invoke(CallKind kind, const char* op, const Rpc& rpc, Member** answered);
+  // Waits up to connect_timeout for `member`'s channel to be ready; false if it is not.
+  bool WaitReady(Member* member) const;
+  // Records a reply's zxid from `member`.
+  void See(Member* member, const v1::ResponseHeader& header);
+  // Runs a read under the monotonic-read rule: `rpc` sends the request with the given
+  // linearizable flag and fills the response whose header is `header`. A local read answered
+  // from a state older than last_zxid_seen at the start (by its header, or for NO_NODE by the
+  // member's last known zxid) is repeated once as a linearizable read.
+  using ReadRpc = std::function<grpc::Status(v1::ZooKeeper::Stub*, grpc::ClientContext*,
+                                             bool linearizable)>;
+  absl::Status Read(const char* op, bool linearizable, const ReadRpc& rpc,
+                    const v1::ResponseHeader& header);
+  // Adds Members for addresses the router learned.
+  void SyncMembersLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Connected();
+
+  // 0 until sessions exist; every request carries it.
+  int64_t session_id() const { return 0; }
+
+  const Options options_;
+  clock::Clock* const clock_;
+  std::atomic<int64_t> last_zxid_seen_{0};
+
+  mutable absl::Mutex mu_;
+  MemberRouter router_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<Member>> members_ ABSL_GUARDED_BY(mu_);  // same order as router_
+};
+
+}  // namespace dcos::zk::client

@@ -1,0 +1,65 @@
+#include "tests/zk/zk_ensemble.h"
+
+#include <signal.h>
+
+#include <grpcpp/security/credentials.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "libs/testing/harness.h"
+
+namespace dcos::testing {
+
+ZkTestEnsemble::ZkTestEnsemble() : dir_(MakeTempDir("zk")) {
+  for (int i = 1; i <= 3; ++i) addresses_.push_back(absl::StrCat("127.0.0.1:", FreePort()));
+}
+
+absl::Status ZkTestEnsemble::StartAll() {
+  for (int id = 1; id <= 3; ++id) {
+    absl::Status started = Start(id);
+    if (!started.ok()) return started;
+  }
+  for (int id = 1; id <= 3; ++id) {
+    absl::Status serving =
+        WaitServing(address(id), grpc::InsecureChannelCredentials(), absl::Seconds(30));
+    if (!serving.ok()) return serving;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ZkTestEnsemble::Start(int id) {
+  std::vector<std::string> peers;
+  for (int i = 1; i <= 3; ++i) peers.push_back(absl::StrCat(i, "=", address(i)));
+  auto p = TestProcess::Start(
+      {absl::StrCat("zk", id, "-", ++starts_), Runfile("services/zk-ensemble/dcos-zk"),
+       {absl::StrCat("--raft.id=", id), "--raft.peers=" + absl::StrJoin(peers, ","),
+        absl::StrCat("--raft.dir=", dir_, "/m", id), "--raft.tick=20ms",
+        "--grpc.listen=" + address(id), "--metrics.listen=", "--shutdown.grace=1s"},
+       dir_});
+  if (!p.ok()) return p.status();
+  procs_[id] = std::move(*p);
+  return absl::OkStatus();
+}
+
+absl::Status ZkTestEnsemble::Kill(int id) {
+  auto it = procs_.find(id);
+  if (it == procs_.end()) return absl::NotFoundError(absl::StrCat("member ", id, " not started"));
+  it->second->Signal(SIGKILL);
+  return it->second->WaitExit(absl::Seconds(10)).status();
+}
+
+bool ZkTestEnsemble::Running(int id) {
+  auto it = procs_.find(id);
+  return it != procs_.end() && it->second->Running();
+}
+
+int ZkTestEnsemble::IdOf(const std::string& a) const {
+  for (int i = 1; i <= 3; ++i) {
+    if (address(i) == a) return i;
+  }
+  return 0;
+}
+
+std::string ZkTestEnsemble::Joined() const { return absl::StrJoin(addresses_, ","); }
+
+}  // namespace dcos::testing

@@ -1,0 +1,37 @@
+#pragma once
+
+// What every command group of the dcos CLI receives, and the CLI's exit codes.
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace dcos::cli {
+
+// Exit codes of every command: 0 success, 1 the operation failed, 2 the command line is wrong.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;
+inline constexpr int kExitUsage = 2;
+
+// The global settings, resolved from flags and the environment, and where output goes. The
+// streams are not owned and outlive the command.
+struct Context {
+  // dcos-zk members, "host:port" each (--zk, else $DCOS_ZK, else the `tools/dev up` ensemble).
+  std::vector<std::string> zk_ensemble;
+  // How long a command may keep retrying while the cluster is unavailable (--timeout).
+  absl::Duration timeout = absl::Seconds(10);
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+};
+
+// A group of subcommands ("dcos zk ..."). `run` gets the arguments after the group's name and
+// returns the exit code; it prints results to ctx.out and errors to ctx.err.
+struct CommandGroup {
+  const char* name;
+  const char* summary;  // one line for `dcos --help`
+  int (*run)(const Context& ctx, const std::vector<std::string>& args);
+};
+
+}  // namespace dcos::cli
