@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -55,7 +56,15 @@ ZkService::ZkService(ZkStateMachine* state_machine, SessionKeeper* keeper,
       limits_(limits) {}
 
 grpc::Status ZkService::Redirect(const absl::Status& status) const {
-  if (status.code() != absl::StatusCode::kUnavailable) return status::ToGrpc(status);
+  // Only a refusal from a member that is not the leader means "not applied, go there"; other
+  // UNAVAILABLE errors (this member stopping with the write pending) leave the outcome
+  // unknown and pass through as they are.
+  bool refused = absl::StartsWith(status.message(), "not the leader") ||
+                 absl::StartsWith(status.message(), "no leader known") ||
+                 absl::StartsWith(status.message(), "starting");
+  if (status.code() != absl::StatusCode::kUnavailable || !refused) {
+    return status::ToGrpc(status);
+  }
   raft::RaftNode* node = node_.load();
   uint64_t leader = node == nullptr ? 0 : node->Status().leader;
   auto it = peers_.find(leader);
@@ -197,10 +206,8 @@ grpc::Status ZkService::Exists(grpc::ServerContext*, const v1::ExistsRequest* re
   if (!barrier.ok()) return Redirect(barrier);
   absl::StatusOr<std::optional<Stat>> stat = sm_->Exists(request->path());
   if (!stat.ok()) return status::ToGrpc(stat.status());
-  if (!stat->has_value()) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND, "NO_NODE " + request->path());
-  }
-  ToProto(**stat, response->mutable_stat());
+  // A missing node is not an error for Exists: OK with no stat (operations.proto).
+  if (stat->has_value()) ToProto(**stat, response->mutable_stat());
   FillHeader(response->mutable_header());
   return grpc::Status::OK;
 }
@@ -244,7 +251,7 @@ grpc::Status ZkService::CreateSession(grpc::ServerContext*, const v1::CreateSess
   raft::RaftNode* node = node_.load();
   if (node == nullptr) return Redirect(absl::UnavailableError("starting"));
   raft::CoreStatus status = node->Status();
-  if (status.role != raft::Role::kLeader) return Redirect(absl::UnavailableError("not leader"));
+  if (status.role != raft::Role::kLeader) return Redirect(absl::UnavailableError("not the leader"));
   absl::Duration requested =
       absl::Seconds(request->requested_timeout().seconds()) +
       absl::Nanoseconds(request->requested_timeout().nanos());
