@@ -204,11 +204,13 @@ grpc::Status ZkService::Exists(grpc::ServerContext*, const v1::ExistsRequest* re
   if (request->watch()) return Unimplemented("watches");
   absl::Status barrier = ReadBarrier(request->read_options().linearizable());
   if (!barrier.ok()) return Redirect(barrier);
-  absl::StatusOr<std::optional<Stat>> stat = sm_->Exists(request->path());
+  int64_t zxid = 0;
+  absl::StatusOr<std::optional<Stat>> stat = sm_->Exists(request->path(), &zxid);
   if (!stat.ok()) return status::ToGrpc(stat.status());
   // A missing node is not an error for Exists: OK with no stat (operations.proto).
   if (stat->has_value()) ToProto(**stat, response->mutable_stat());
   FillHeader(response->mutable_header());
+  response->mutable_header()->set_zxid(zxid);  // the zxid of the state read
   return grpc::Status::OK;
 }
 
@@ -217,11 +219,13 @@ grpc::Status ZkService::GetData(grpc::ServerContext*, const v1::GetDataRequest* 
   if (request->watch()) return Unimplemented("watches");
   absl::Status barrier = ReadBarrier(request->read_options().linearizable());
   if (!barrier.ok()) return Redirect(barrier);
-  absl::StatusOr<NodeData> data = sm_->GetData(request->path());
+  int64_t zxid = 0;
+  absl::StatusOr<NodeData> data = sm_->GetData(request->path(), &zxid);
   if (!data.ok()) return status::ToGrpc(data.status());
   response->set_data(std::move(data->data));
   ToProto(data->stat, response->mutable_stat());
   FillHeader(response->mutable_header());
+  response->mutable_header()->set_zxid(zxid);  // the zxid of the state read
   return grpc::Status::OK;
 }
 
@@ -230,11 +234,13 @@ grpc::Status ZkService::GetChildren(grpc::ServerContext*, const v1::GetChildrenR
   if (request->watch()) return Unimplemented("watches");
   absl::Status barrier = ReadBarrier(request->read_options().linearizable());
   if (!barrier.ok()) return Redirect(barrier);
-  absl::StatusOr<ChildrenList> children = sm_->GetChildren(request->path());
+  int64_t zxid = 0;
+  absl::StatusOr<ChildrenList> children = sm_->GetChildren(request->path(), &zxid);
   if (!children.ok()) return status::ToGrpc(children.status());
   for (std::string& c : children->children) response->add_children(std::move(c));
   ToProto(children->stat, response->mutable_stat());
   FillHeader(response->mutable_header());
+  response->mutable_header()->set_zxid(zxid);  // the zxid of the state read
   return grpc::Status::OK;
 }
 

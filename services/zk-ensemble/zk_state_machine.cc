@@ -248,18 +248,23 @@ absl::Duration ZkStateMachine::NegotiateTimeout(absl::Duration requested) const 
   return ::dcos::zk::NegotiateTimeout(limits_.sessions, requested);
 }
 
-absl::StatusOr<std::optional<Stat>> ZkStateMachine::Exists(const std::string& path) const {
+absl::StatusOr<std::optional<Stat>> ZkStateMachine::Exists(const std::string& path,
+                                                           int64_t* zxid) const {
   absl::ReaderMutexLock lock(&mu_);
+  if (zxid != nullptr) *zxid = last_zxid_;
   return tree_.Exists(path);
 }
 
-absl::StatusOr<NodeData> ZkStateMachine::GetData(const std::string& path) const {
+absl::StatusOr<NodeData> ZkStateMachine::GetData(const std::string& path, int64_t* zxid) const {
   absl::ReaderMutexLock lock(&mu_);
+  if (zxid != nullptr) *zxid = last_zxid_;
   return tree_.GetData(path);
 }
 
-absl::StatusOr<ChildrenList> ZkStateMachine::GetChildren(const std::string& path) const {
+absl::StatusOr<ChildrenList> ZkStateMachine::GetChildren(const std::string& path,
+                                                         int64_t* zxid) const {
   absl::ReaderMutexLock lock(&mu_);
+  if (zxid != nullptr) *zxid = last_zxid_;
   return tree_.GetChildren(path);
 }
 

@@ -51,10 +51,14 @@ class ZkStateMachine final : public raft::StateMachine {
   // runs right after that entry is applied, on the same thread).
   std::optional<WriteResult> TakeResult(uint64_t index);
 
-  // Reads of the local state. Errors as ZnodeTree's.
-  absl::StatusOr<std::optional<Stat>> Exists(const std::string& path) const;
-  absl::StatusOr<NodeData> GetData(const std::string& path) const;
-  absl::StatusOr<ChildrenList> GetChildren(const std::string& path) const;
+  // Reads of the local state. Errors as ZnodeTree's. `zxid`, when given, receives the zxid of
+  // the state read (taken under the same lock, so a reply never claims newer state than it
+  // returned).
+  absl::StatusOr<std::optional<Stat>> Exists(const std::string& path,
+                                             int64_t* zxid = nullptr) const;
+  absl::StatusOr<NodeData> GetData(const std::string& path, int64_t* zxid = nullptr) const;
+  absl::StatusOr<ChildrenList> GetChildren(const std::string& path,
+                                           int64_t* zxid = nullptr) const;
 
   // Sessions.
   bool SessionLive(int64_t session_id) const;
