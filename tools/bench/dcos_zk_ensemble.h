@@ -1,0 +1,26 @@
+#pragma once
+
+// dcos-zk for zk_bench: three dcos-zk processes on loopback ports, each with its own Raft
+// directory (real fdatasync), and an async gRPC client (one CompletionQueue) that sends
+// writes to the leader — following the followers' UNAVAILABLE "leader is member N at
+// HOST:PORT" redirect — and reads to the connection's own member.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "tools/bench/zk_workload.h"
+
+namespace dcos::bench {
+
+struct DcosZkOptions {
+  std::string binary;                   // bazel-bin/services/zk-ensemble/dcos-zk
+  std::string dir;                      // member directories and logs go here
+  std::vector<std::string> extra_args;  // appended to every member's command line
+};
+
+// Starts the members and waits (up to 60 s) until a leader accepts a write.
+absl::StatusOr<std::unique_ptr<ZkEnsemble>> StartDcosZk(const DcosZkOptions& options);
+
+}  // namespace dcos::bench
