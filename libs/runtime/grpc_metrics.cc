@@ -39,13 +39,9 @@ void SplitMethod(const char* full, std::string* service, std::string* method) {
 class GrpcMetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
   GrpcMetricsInterceptor(GrpcMetricsInterceptorFactory& factory,
-                         grpc::experimental::ServerRpcInfo* info)
-      : factory_(factory), start_(std::chrono::steady_clock::now()) {
-    SplitMethod(info->method(), &service_, &method_);
-    type_ = TypeName(info->type());
-    factory_.started()
-        .Add({{"grpc_service", service_}, {"grpc_method", method_}, {"grpc_type", type_}})
-        .Increment();
+                         GrpcMetricsInterceptorFactory::MethodMetrics* metrics)
+      : factory_(factory), metrics_(metrics), start_(std::chrono::steady_clock::now()) {
+    metrics_->started->Increment();
   }
 
   ~GrpcMetricsInterceptor() override {
@@ -65,24 +61,13 @@ class GrpcMetricsInterceptor final : public grpc::experimental::Interceptor {
     recorded_ = true;
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    factory_.handled()
-        .Add({{"grpc_service", service_},
-              {"grpc_method", method_},
-              {"grpc_type", type_},
-              {"grpc_code", GrpcCodeName(code)}})
-        .Increment();
-    factory_.handling_seconds()
-        .Add({{"grpc_service", service_}, {"grpc_method", method_}, {"grpc_type", type_}},
-             prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                     0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})
-        .Observe(seconds);
+    factory_.Handled(metrics_, code)->Increment();
+    metrics_->seconds->Observe(seconds);
   }
 
   GrpcMetricsInterceptorFactory& factory_;
+  GrpcMetricsInterceptorFactory::MethodMetrics* metrics_;
   std::chrono::steady_clock::time_point start_;
-  std::string service_;
-  std::string method_;
-  const char* type_;
   bool recorded_ = false;
 };
 
@@ -125,9 +110,46 @@ GrpcMetricsInterceptorFactory::GrpcMetricsInterceptorFactory(prometheus::Registr
                             .Help("Time from the start of an RPC to its status, seconds")
                             .Register(registry)) {}
 
+GrpcMetricsInterceptorFactory::MethodMetrics* GrpcMetricsInterceptorFactory::ForMethod(
+    const char* full_method, const char* type) {
+  absl::MutexLock lock(&mu_);
+  std::string key = full_method == nullptr ? "" : full_method;
+  auto it = methods_.find(key);
+  if (it != methods_.end()) return it->second.get();
+  auto m = std::make_unique<MethodMetrics>();
+  SplitMethod(full_method, &m->service, &m->method);
+  m->type = type;
+  m->started = &started_.Add(
+      {{"grpc_service", m->service}, {"grpc_method", m->method}, {"grpc_type", m->type}});
+  m->seconds = &handling_seconds_.Add(
+      {{"grpc_service", m->service}, {"grpc_method", m->method}, {"grpc_type", m->type}},
+      prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                              0.1, 0.25, 0.5, 1, 2.5, 5, 10});
+  MethodMetrics* raw = m.get();
+  methods_.emplace(key, std::move(m));
+  return raw;
+}
+
+prometheus::Counter* GrpcMetricsInterceptorFactory::Handled(MethodMetrics* m,
+                                                            grpc::StatusCode code) {
+  absl::MutexLock lock(&mu_);
+  prometheus::Counter*& counter = m->handled[static_cast<int>(code)];
+  if (counter == nullptr) {
+    counter = &handled_.Add({{"grpc_service", m->service},
+                             {"grpc_method", m->method},
+                             {"grpc_type", m->type},
+                             {"grpc_code", GrpcCodeName(code)}});
+  }
+  return counter;
+}
+
 grpc::experimental::Interceptor* GrpcMetricsInterceptorFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {
-  return new GrpcMetricsInterceptor(*this, info);
+  using Type = grpc::experimental::ServerRpcInfo::Type;
+  if (info->type() == Type::CLIENT_STREAMING || info->type() == Type::BIDI_STREAMING) {
+    return nullptr;  // see the class comment
+  }
+  return new GrpcMetricsInterceptor(*this, ForMethod(info->method(), TypeName(info->type())));
 }
 
 }  // namespace dcos::runtime

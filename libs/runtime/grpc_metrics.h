@@ -6,9 +6,19 @@
 //   grpc_server_handling_seconds{grpc_service, grpc_method, grpc_type}   (histogram)
 // (the names and labels of go-grpc-prometheus, so existing dashboards and alerts work).
 //
-// Thread-safe: prometheus-cpp families lock internally; one interceptor object per call.
+// Client-streaming and bidirectional RPCs (e.g. the Raft transport's peer streams) are not
+// intercepted: an interceptor runs on every message of a stream, and on such hot paths it
+// costs more than the figures are worth (a stream's "latency" is its lifetime anyway).
+//
+// Thread-safe: the per-method metric objects are cached under a mutex; one interceptor object
+// per call.
 
+#include <map>
 #include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 #include <grpcpp/support/server_interceptor.h>
 #include <prometheus/counter.h>
@@ -27,11 +37,20 @@ class GrpcMetricsInterceptorFactory final
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override;
 
-  prometheus::Family<prometheus::Counter>& started() { return started_; }
-  prometheus::Family<prometheus::Counter>& handled() { return handled_; }
-  prometheus::Family<prometheus::Histogram>& handling_seconds() { return handling_seconds_; }
+  // The metric objects of one method, created on first use.
+  struct MethodMetrics {
+    prometheus::Counter* started = nullptr;
+    prometheus::Histogram* seconds = nullptr;
+    std::string service, method, type;
+    // By status code; guarded by the factory's mutex.
+    std::map<int, prometheus::Counter*> handled;
+  };
+  MethodMetrics* ForMethod(const char* full_method, const char* type);
+  prometheus::Counter* Handled(MethodMetrics* m, grpc::StatusCode code);
 
  private:
+  absl::Mutex mu_;
+  std::map<std::string, std::unique_ptr<MethodMetrics>> methods_ ABSL_GUARDED_BY(mu_);
   prometheus::Family<prometheus::Counter>& started_;
   prometheus::Family<prometheus::Counter>& handled_;
   prometheus::Family<prometheus::Histogram>& handling_seconds_;
