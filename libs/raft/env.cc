@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -264,6 +265,37 @@ absl::Status PosixEnv::CreateDir(const std::string& dir, bool* created) {
     return absl::AlreadyExistsError(absl::StrCat("mkdir ", dir, ": exists and is not a directory"));
   }
   return ErrnoToStatus(err, "mkdir", dir);
+}
+
+namespace {
+
+class PosixFileLock final : public FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+  ~PosixFileLock() override { close(fd_); }  // closing releases the flock
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<FileLock>> PosixEnv::LockFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::Status(absl::StatusCode::kInternal,
+                        absl::StrCat("open ", path, ": ", std::strerror(errno)));
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    close(fd);
+    if (err == EWOULDBLOCK) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          path, " is locked: another process is using this data directory"));
+    }
+    return absl::InternalError(absl::StrCat("flock ", path, ": ", std::strerror(err)));
+  }
+  return std::unique_ptr<FileLock>(new PosixFileLock(fd));
 }
 
 absl::Status PosixEnv::SyncDir(const std::string& dir) {

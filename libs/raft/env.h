@@ -50,6 +50,12 @@ class WritableFile {
   virtual const std::string& path() const = 0;
 };
 
+// An exclusive advisory lock on a file, held until destroyed.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
 class Env {
  public:
   virtual ~Env() = default;
@@ -92,6 +98,11 @@ class Env {
 
   // fsync(2) of the directory itself: makes creations, renames and removals in it durable.
   virtual absl::Status SyncDir(const std::string& dir) = 0;
+
+  // Takes an exclusive lock on `path` (created if missing), held by the returned object.
+  // FAILED_PRECONDITION when another holder (another process, or another open in this one)
+  // has it.
+  virtual absl::StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
 };
 
 // The real file system through POSIX calls.
@@ -110,6 +121,7 @@ class PosixEnv final : public Env {
   absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir) override;
   absl::Status CreateDir(const std::string& dir, bool* created) override;
   absl::Status SyncDir(const std::string& dir) override;
+  absl::StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
 };
 
 // The Status for a failed system call: `op` and `path` in the message, the code from `err` as

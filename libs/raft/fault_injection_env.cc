@@ -173,6 +173,10 @@ absl::Status FaultInjectionEnv::CreateDir(const std::string& dir, bool* created)
   return base_->CreateDir(dir, created);
 }
 
+absl::StatusOr<std::unique_ptr<FileLock>> FaultInjectionEnv::LockFile(const std::string& path) {
+  return base_->LockFile(path);
+}
+
 absl::Status FaultInjectionEnv::SyncDir(const std::string& dir) {
   DCOS_RETURN_IF_ERROR(Check(Op::kSyncDir, nullptr));
   DCOS_RETURN_IF_ERROR(base_->SyncDir(dir));

@@ -75,6 +75,8 @@ class FaultInjectionEnv final : public Env {
   absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir) override;
   absl::Status CreateDir(const std::string& dir, bool* created) override;
   absl::Status SyncDir(const std::string& dir) override;
+  // Delegates to the wrapped Env (locks are not part of the crash model).
+  absl::StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
 
  private:
   friend class FaultWritableFile;

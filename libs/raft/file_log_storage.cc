@@ -38,6 +38,8 @@ absl::StatusOr<std::unique_ptr<FileLogStorage>> FileLogStorage::Open(Env* env, s
   }
   std::unique_ptr<FileLogStorage> storage(new FileLogStorage(env, std::move(dir), options));
   DCOS_RETURN_IF_ERROR(EnsureDir(env, storage->dir_));
+  // Two members writing one log would corrupt it: the second is refused.
+  DCOS_ASSIGN_OR_RETURN(storage->lock_, env->LockFile(storage->dir_ + "/LOCK"));
   DCOS_RETURN_IF_ERROR(EnsureDir(env, storage->wal_dir_));
   DCOS_RETURN_IF_ERROR(EnsureDir(env, storage->snap_dir_));
   return storage;

@@ -97,6 +97,7 @@ class FileLogStorage final : public LogStorage {
 
   Env* const env_;
   const std::string dir_;
+  std::unique_ptr<FileLock> lock_;  // <dir>/LOCK, held while open
   const std::string wal_dir_;
   const std::string snap_dir_;
   const Options options_;

@@ -99,6 +99,7 @@ TEST_CASE("a torn last record, cut at any byte, is truncated and the rest loads"
       CHECK(*Env::Default()->FileSize(dir + kSegment1) == last_start);
       // New appends follow the cut, and load back.
       REQUIRE(s->Append({MakeEntry(5, 2)}, nullptr).ok());
+      s.reset();  // the old process is gone (and its lock)
       s = OpenStorage(Env::Default(), dir);
       st = MustLoad(s.get());
       auto expected = Ids(1, 4, 1);
@@ -176,6 +177,7 @@ TEST_CASE("corruption at the end of a segment that is not the last is DATA_LOSS"
   // A missing segment in the middle is DATA_LOSS too.
   WriteRaw(dir + kSegment1, good);
   REQUIRE(Env::Default()->RemoveFile(dir + "/wal/0000000000000002.wal").ok());
+  s.reset();  // the old process is gone (and its lock)
   s = OpenStorage(Env::Default(), dir, 200);
   st = s->Load();
   REQUIRE(st.status().code() == absl::StatusCode::kDataLoss);
@@ -194,6 +196,7 @@ TEST_CASE("a crash loses exactly the writes that were not acknowledged", "[recov
   CHECK_FALSE(s->Append(MakeEntries(6, 8, 1), nullptr).ok());
   s.reset();
   REQUIRE(env.Crash().ok());
+  s.reset();  // the old process is gone (and its lock)
   s = OpenStorage(&env, dir, 300);
   CHECK(Ids(MustLoad(s.get()).entries) == Ids(1, 5, 1));
 
@@ -207,6 +210,7 @@ TEST_CASE("a crash loses exactly the writes that were not acknowledged", "[recov
   CHECK(s->segment_count() == segments);
   s.reset();
   REQUIRE(env.Crash().ok());
+  s.reset();  // the old process is gone (and its lock)
   s = OpenStorage(&env, dir, 300);
   CHECK(Ids(MustLoad(s.get()).entries) == Ids(1, next - 1, 1));
   REQUIRE(s->Append({MakeEntry(next, 1)}, nullptr).ok());
@@ -229,6 +233,7 @@ TEST_CASE("a full disk fails Append with RESOURCE_EXHAUSTED and keeps what was a
   CHECK(s->last_index() == 10);
   CHECK(s->Append({MakeEntry(11, 3)}, nullptr).code() == absl::StatusCode::kResourceExhausted);
   // Reopening while the disk is still full loads the acknowledged state.
+  s.reset();  // the old process is gone (and its lock)
   s = OpenStorage(&env, dir, 4096);
   PersistentState st = MustLoad(s.get());
   CHECK(Ids(st.entries) == Ids(1, 10, 2));
@@ -238,6 +243,7 @@ TEST_CASE("a full disk fails Append with RESOURCE_EXHAUSTED and keeps what was a
   REQUIRE(s->Append(MakeEntries(11, 12, 3), &hs2).ok());
   s.reset();
   REQUIRE(env.Crash().ok());
+  s.reset();  // the old process is gone (and its lock)
   s = OpenStorage(&env, dir, 4096);
   st = MustLoad(s.get());
   CHECK(st.entries.size() == 12);
@@ -299,6 +305,7 @@ TEST_CASE("a crash before a snapshot's rename is durable keeps the previous snap
   CHECK_FALSE(s->SaveSnapshot(MakeSnapshot(6, 1), "six").ok());
   s.reset();
   REQUIRE(env.Crash().ok());
+  s.reset();  // the old process is gone (and its lock)
   s = OpenStorage(&env, dir);
   PersistentState st = MustLoad(s.get());
   CHECK(st.snapshot.index() == 3);
@@ -317,6 +324,7 @@ TEST_CASE("a snapshot installed over a conflicting log survives a crash before i
   CHECK_FALSE(s->SaveSnapshot(MakeSnapshot(5, 2), "leader").ok());
   s.reset();
   REQUIRE(env.Crash().ok());
+  s.reset();  // the old process is gone (and its lock)
   s = OpenStorage(&env, dir);
   PersistentState st = MustLoad(s.get());
   CHECK(st.snapshot.index() == 5);
@@ -382,6 +390,7 @@ TEST_CASE("random operations, faults and crashes keep exactly the acknowledged s
       s.reset();
       env.ClearFaults();
       REQUIRE(env.Crash().ok());
+      s.reset();  // the old process is gone (and its lock)
       s = OpenStorage(&env, dir, 512);
       PersistentState st = MustLoad(s.get());
       PersistentState want = *model.Load();

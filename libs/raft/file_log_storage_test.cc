@@ -53,6 +53,7 @@ TEST_CASE("segments roll at the configured size and are named in order", "[file]
   CHECK(names.front() == "0000000000000001.wal");
   s.reset();
   PersistentState st;
+  s.reset();  // the old process is gone (and its lock)
   s = OpenLoaded(Env::Default(), dir, 1024, &st);
   CHECK(Ids(st.entries) == Ids(1, 40, 1));
   // Appends continue in the last segment after a reopen.
@@ -79,6 +80,7 @@ TEST_CASE("a snapshot deletes the segments it covers and keeps the latest two sn
   // Every remaining segment is needed: the first holds an entry after 90 or is the last.
   s.reset();
   PersistentState st;
+  s.reset();  // the old process is gone (and its lock)
   s = OpenLoaded(Env::Default(), dir, 1024, &st);
   CHECK(st.snapshot.index() == 90);
   CHECK(Ids(st.entries) == Ids(91, 100, 1));
@@ -97,6 +99,7 @@ TEST_CASE("a snapshot covering everything still keeps the hard state", "[file]")
   CHECK(s->segment_count() == 1);
   s.reset();
   PersistentState st;
+  s.reset();  // the old process is gone (and its lock)
   s = OpenLoaded(Env::Default(), dir, 256, &st);
   CHECK(st.entries.empty());
   CHECK(st.hard_state.term() == 30);
@@ -140,6 +143,7 @@ TEST_CASE("a failed snapshot write leaves the previous state and no temp file", 
   REQUIRE(s->SaveSnapshot(MakeSnapshot(8, 1), "eight").ok());
   s.reset();
   PersistentState st;
+  s.reset();  // the old process is gone (and its lock)
   s = OpenLoaded(&env, dir, 64ull << 20, &st);
   CHECK(st.snapshot.index() == 8);
   CHECK(Ids(st.entries) == Ids(9, 10, 1));
@@ -160,8 +164,26 @@ TEST_CASE("a failed fdatasync makes the storage refuse further writes until reop
   s.reset();
   REQUIRE(env.Crash().ok());
   PersistentState st;
+  s.reset();  // the old process is gone (and its lock)
   s = OpenLoaded(&env, dir, 64ull << 20, &st);
   CHECK(Ids(st.entries) == Ids(1, 3, 1));
+}
+
+}  // namespace
+}  // namespace dcos::raft
+
+namespace dcos::raft {
+namespace {
+
+TEST_CASE("a data directory in use is refused to a second opener until released", "[file]") {
+  std::string dir = dcos::testing::MakeTempDir("lock");
+  auto first = FileLogStorage::Open(Env::Default(), dir, {});
+  REQUIRE(first.ok());
+  auto second = FileLogStorage::Open(Env::Default(), dir, {});
+  REQUIRE(second.status().code() == absl::StatusCode::kFailedPrecondition);
+  REQUIRE(second.status().message().find("LOCK") != std::string::npos);
+  first->reset();
+  REQUIRE(FileLogStorage::Open(Env::Default(), dir, {}).ok());
 }
 
 }  // namespace
