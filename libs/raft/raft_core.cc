@@ -101,6 +101,7 @@ void RaftCore::ResetTerm(uint64_t term) {
   transfer_elapsed_ = 0;
   pending_reads_.clear();
   reads_before_commit_.clear();
+  round_acks_.clear();
   need_broadcast_ = false;
 }
 
@@ -379,11 +380,13 @@ bool RaftCore::HasReady() const {
   return role_ != prev_role_ || leader_ != prev_leader_ || hs.term() != prev_hard_state_.term() ||
          hs.vote() != prev_hard_state_.vote() || hs.commit() != prev_hard_state_.commit() ||
          pending_snapshot_.has_value() || log_.HasUnstable() || log_.HasCommittedToApply() ||
-         !msgs_.empty() || !read_states_.empty() || need_broadcast_;
+         !msgs_.empty() || !read_states_.empty() || need_broadcast_ ||
+         (!pending_reads_.empty() && pending_reads_.back().round == 0);
 }
 
 Ready RaftCore::GetReady() {
   if (role_ == Role::kLeader && need_broadcast_) BroadcastAppend();
+  if (role_ == Role::kLeader) SendReadRound();
   need_broadcast_ = false;
   Ready rd;
   rd.entries = log_.Unstable();

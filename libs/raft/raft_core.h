@@ -33,6 +33,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -224,13 +225,17 @@ class RaftCore {
   void ResetProgress();
 
   // Reads.
+  // Reads are confirmed in rounds: all reads that arrive between two Readys share one
+  // heartbeat round (context "R<round>"), and a quorum answering round k confirms every read
+  // of rounds <= k.
   struct PendingRead {
     uint64_t index = 0;
     std::string context;
-    uint64_t from = 0;  // 0 = local, else the follower to answer
-    std::map<uint64_t, bool> acks;
+    uint64_t from = 0;   // 0 = local, else the follower to answer
+    uint64_t round = 0;  // 0 = its heartbeat round is not sent yet
   };
   void StartRead(std::string context, uint64_t from);
+  void SendReadRound();
   void ReleaseReads();
 
   void Send(Message m);
@@ -260,7 +265,8 @@ class RaftCore {
   std::vector<PendingRead> pending_reads_;        // leader, waiting for heartbeat acks
   std::vector<PendingRead> reads_before_commit_;  // leader, before its first commit in term
   std::vector<ReadState> read_states_;
-  uint64_t read_seq_ = 0;
+  uint64_t read_round_ = 0;
+  std::map<uint64_t, std::set<uint64_t>> round_acks_;  // round -> members that answered
 
   std::vector<Message> msgs_;
   // What the last Ready reported, to detect changes.

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "libs/raft/raft_core.h"
 
@@ -235,10 +236,15 @@ void RaftCore::HandleHeartbeatResponse(const Message& m, Progress& pr) {
     pr.inflight.erase(pr.inflight.begin());
   }
   if (pr.match < log_.last_index()) SendAppend(m.from(), true);
-  if (m.context().empty()) return;
-  for (PendingRead& r : pending_reads_) {
-    if (r.context == m.context()) r.acks[m.from()] = true;
+  // "R<round>": an answer to a read round.
+  uint64_t round = 0;
+  if (m.context().size() < 2 || m.context()[0] != 'R' ||
+      !absl::SimpleAtoi(absl::string_view(m.context()).substr(1), &round)) {
+    return;
   }
+  auto acks = round_acks_.find(round);
+  if (acks == round_acks_.end()) return;  // already confirmed, or from an earlier term
+  acks->second.insert(m.from());
   ReleaseReads();
 }
 
@@ -292,28 +298,39 @@ void RaftCore::StartRead(std::string context, uint64_t from) {
     return;
   }
   r.index = log_.committed();
-  r.acks[id_] = true;
-  std::string ctx = r.context;
   pending_reads_.push_back(std::move(r));
   if (Quorum() <= 1) {
+    // A single voter is the quorum: no round to wait for.
+    pending_reads_.back().round = ++read_round_;
+    round_acks_[read_round_].insert(id_);
     ReleaseReads();
-  } else {
-    BroadcastHeartbeat(ctx);
   }
+  // Otherwise the next GetReady sends one heartbeat round for every read that arrived since.
+}
+
+void RaftCore::SendReadRound() {
+  if (pending_reads_.empty() || pending_reads_.back().round != 0) return;
+  ++read_round_;
+  for (PendingRead& r : pending_reads_) {
+    if (r.round == 0) r.round = read_round_;
+  }
+  round_acks_[read_round_].insert(id_);
+  BroadcastHeartbeat(absl::StrCat("R", read_round_));
 }
 
 void RaftCore::ReleaseReads() {
-  // A quorum acknowledging leadership for read i confirms every earlier read too.
-  int last_confirmed = -1;
-  for (size_t i = 0; i < pending_reads_.size(); ++i) {
-    size_t acks = 0;
-    for (auto& [peer, yes] : pending_reads_[i].acks) {
-      if (yes && IsVoter(peer)) ++acks;
-    }
-    if (acks >= Quorum()) last_confirmed = static_cast<int>(i);
+  // The latest round a quorum of voters answered confirms every read of that round or earlier.
+  uint64_t confirmed = 0;
+  for (const auto& [round, members] : round_acks_) {
+    size_t voters = 0;
+    for (uint64_t member : members) voters += IsVoter(member) ? 1 : 0;
+    if (voters >= Quorum()) confirmed = round;
   }
-  for (int i = 0; i <= last_confirmed; ++i) {
-    PendingRead& r = pending_reads_[static_cast<size_t>(i)];
+  if (confirmed == 0) return;
+  size_t released = 0;
+  for (; released < pending_reads_.size(); ++released) {
+    PendingRead& r = pending_reads_[released];
+    if (r.round == 0 || r.round > confirmed) break;
     if (r.from == 0) {
       read_states_.push_back({r.index, r.context});
     } else {
@@ -325,7 +342,8 @@ void RaftCore::ReleaseReads() {
       Send(std::move(m));
     }
   }
-  pending_reads_.erase(pending_reads_.begin(), pending_reads_.begin() + (last_confirmed + 1));
+  pending_reads_.erase(pending_reads_.begin(), pending_reads_.begin() + static_cast<long>(released));
+  round_acks_.erase(round_acks_.begin(), round_acks_.upper_bound(confirmed));
 }
 
 // ---- leadership transfer ---------------------------------------------------------------
