@@ -454,6 +454,13 @@ std::string SimCluster::Random() {
     return absl::StrCat("conf change ", c->type(), " ", target);
   }
   if (roll < 95) {
+    // Half the reads go to a member that believes it leads — possibly a deposed one cut off
+    // from the others, the case a read index must not be fooled by.
+    std::vector<uint64_t> leaders;
+    for (const auto& [other, n] : nodes_) {
+      if (n.up && n.core->role() == Role::kLeader) leaders.push_back(other);
+    }
+    if (!leaders.empty() && pct(rng_) < 50) id = leaders[rng_() % leaders.size()];
     if (nodes_.at(id).up) (void)ReadIndex(id, absl::StrCat("r", id, "-", ++next_value_));
     return absl::StrCat("read ", id);
   }
