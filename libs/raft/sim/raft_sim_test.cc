@@ -122,3 +122,55 @@ TEST_CASE("randomized simulation: Raft's safety invariants hold and the cluster 
 
 }  // namespace
 }  // namespace dcos::raft::sim
+
+namespace dcos::raft::sim {
+namespace {
+
+// The case a read index exists for: a leader cut off from the others (CheckQuorum off, so it
+// keeps believing it leads) while a new leader commits more. Reads it serves must not miss
+// those commits: with the heartbeat round it serves none until it learns the truth.
+TEST_CASE("randomized: a deposed leader that still believes it leads never serves a stale read") {
+  uint64_t seeds = EnvOr("RAFT_SIM_SEEDS", 4000) / 10;
+  for (uint64_t seed = 1; seed <= seeds; ++seed) {
+    INFO("seed=" << seed);
+    SimOptions o;
+    o.seed = seed;
+    o.voters = seed % 2 == 0 ? 5 : 3;
+    o.check_quorum = false;
+    SimCluster c(o);
+    uint64_t old_leader = c.ElectLeader();
+    REQUIRE(old_leader != 0);
+    REQUIRE(c.Propose(old_leader, "before").ok());
+    c.Stabilize();
+    c.Isolate(old_leader);
+    uint64_t next = 0;
+    for (int i = 0; i < 500 && next == 0; ++i) {
+      for (uint64_t id : c.ids()) {
+        if (id != old_leader) c.Tick(id);
+      }
+      c.Stabilize();
+      for (uint64_t id : c.ids()) {
+        if (id != old_leader && c.core(id).role() == Role::kLeader) next = id;
+      }
+    }
+    REQUIRE(next != 0);
+    REQUIRE(c.core(old_leader).role() == Role::kLeader);  // it does not know yet
+    for (int i = 0; i < 3; ++i) REQUIRE(c.Propose(next, absl::StrCat("after-", i)).ok());
+    c.Stabilize();
+    REQUIRE(c.ReadIndex(old_leader, absl::StrCat("stale-", seed)).ok());
+    for (int i = 0; i < 5; ++i) {
+      c.Tick(old_leader);
+      c.Stabilize();
+    }
+    REQUIRE(c.node(old_leader).reads.empty());
+    c.Heal();
+    for (int i = 0; i < 50; ++i) {
+      c.TickAll();
+      c.Stabilize();
+    }
+    REQUIRE(c.CheckInvariants().empty());
+  }
+}
+
+}  // namespace
+}  // namespace dcos::raft::sim
