@@ -14,9 +14,10 @@ class ZkComponent final : public runtime::Component {
               ZkLimits limits)
       : member_(std::move(member)),
         sm_(limits),
+        hub_(),
         keeper_(&sm_, member_->peers(), /*forward_interval=*/limits.sessions.min_timeout / 8,
                 /*check_interval=*/absl::Milliseconds(100)),
-        service_(&sm_, &keeper_, member_->peers(), config.request_timeout, limits.tree),
+        service_(&sm_, &keeper_, &hub_, member_->peers(), config.request_timeout, limits.tree),
         internal_(&keeper_) {}
 
   ~ZkComponent() override { Shutdown(); }
@@ -25,6 +26,7 @@ class ZkComponent final : public runtime::Component {
   ZkInternalService& internal() { return internal_; }
 
   absl::Status Start(runtime::ServiceRuntime& runtime) override {
+    sm_.SetWatchHub(&hub_);
     absl::Status started = member_->Start(&sm_, runtime);
     if (!started.ok()) return started;
     service_.SetNode(member_->node());
@@ -47,6 +49,7 @@ class ZkComponent final : public runtime::Component {
 
   std::unique_ptr<raft::RaftMember> member_;
   ZkStateMachine sm_;
+  WatchHub hub_;
   SessionKeeper keeper_;
   ZkService service_;
   ZkInternalService internal_;

@@ -1,6 +1,8 @@
 #include "services/zk-ensemble/zk_service.h"
 
+#include <atomic>
 #include <memory>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -34,6 +36,19 @@ grpc::Status Unimplemented(const std::string& what) {
 
 }  // namespace
 
+// The read's context: zxid, watch registration and the session's event sequence, all taken
+// under the state machine's lock together with the read.
+template <typename Request>
+ReadContext ReadContextFor(const Request& request, int64_t* zxid,
+                                          uint64_t* watch_sequence) {
+  ReadContext read;
+  read.zxid = zxid;
+  read.session_id = request.session_id();
+  read.watch = request.watch();
+  read.watch_sequence = watch_sequence;
+  return read;
+}
+
 // Bad input is refused before it costs a log entry (the tree would refuse it again on apply).
 static absl::Status CheckWrite(const std::string& path, size_t data_bytes, const TreeConfig& l) {
   absl::Status valid = ValidatePath(path, l.max_path_bytes);
@@ -46,11 +61,12 @@ static absl::Status CheckWrite(const std::string& path, size_t data_bytes, const
   return absl::OkStatus();
 }
 
-ZkService::ZkService(ZkStateMachine* state_machine, SessionKeeper* keeper,
+ZkService::ZkService(ZkStateMachine* state_machine, SessionKeeper* keeper, WatchHub* hub,
                      std::map<uint64_t, std::string> peers, absl::Duration request_timeout,
                      TreeConfig limits)
     : sm_(state_machine),
       keeper_(keeper),
+      hub_(hub),
       peers_(std::move(peers)),
       timeout_(request_timeout),
       limits_(limits) {}
@@ -137,6 +153,18 @@ absl::StatusOr<WriteResult> ZkService::Write(Command command) {
   return Wait(*pending);
 }
 
+absl::Status ZkService::CheckWatch(int64_t session_id, bool watch) const {
+  if (!watch) return absl::OkStatus();
+  if (session_id == 0) {
+    return absl::InvalidArgumentError("a watch needs a session: set session_id");
+  }
+  if (!sm_->SessionLive(session_id)) {
+    return ZkStatus(ZkCode::kSessionExpired, "",
+                    absl::StrCat("session ", session_id, " is not live (expired or closed)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ZkService::ReadBarrier(bool linearizable) {
   if (!linearizable) return absl::OkStatus();
   raft::RaftNode* node = node_.load();
@@ -201,46 +229,55 @@ grpc::Status ZkService::Multi(grpc::ServerContext*, const v1::MultiRequest* requ
 
 grpc::Status ZkService::Exists(grpc::ServerContext*, const v1::ExistsRequest* request,
                                v1::ExistsResponse* response) {
-  if (request->watch()) return Unimplemented("watches");
+  absl::Status watchable = CheckWatch(request->session_id(), request->watch());
+  if (!watchable.ok()) return status::ToGrpc(watchable);
   absl::Status barrier = ReadBarrier(request->read_options().linearizable());
   if (!barrier.ok()) return Redirect(barrier);
   int64_t zxid = 0;
-  absl::StatusOr<std::optional<Stat>> stat = sm_->Exists(request->path(), &zxid);
+  uint64_t watch_sequence = 0;
+  absl::StatusOr<std::optional<Stat>> stat = sm_->Exists(request->path(), ReadContextFor(*request, &zxid, &watch_sequence));
   if (!stat.ok()) return status::ToGrpc(stat.status());
   // A missing node is not an error for Exists: OK with no stat (operations.proto).
   if (stat->has_value()) ToProto(**stat, response->mutable_stat());
   FillHeader(response->mutable_header());
   response->mutable_header()->set_zxid(zxid);  // the zxid of the state read
+  response->mutable_header()->set_watch_sequence(watch_sequence);
   return grpc::Status::OK;
 }
 
 grpc::Status ZkService::GetData(grpc::ServerContext*, const v1::GetDataRequest* request,
                                 v1::GetDataResponse* response) {
-  if (request->watch()) return Unimplemented("watches");
+  absl::Status watchable = CheckWatch(request->session_id(), request->watch());
+  if (!watchable.ok()) return status::ToGrpc(watchable);
   absl::Status barrier = ReadBarrier(request->read_options().linearizable());
   if (!barrier.ok()) return Redirect(barrier);
   int64_t zxid = 0;
-  absl::StatusOr<NodeData> data = sm_->GetData(request->path(), &zxid);
+  uint64_t watch_sequence = 0;
+  absl::StatusOr<NodeData> data = sm_->GetData(request->path(), ReadContextFor(*request, &zxid, &watch_sequence));
   if (!data.ok()) return status::ToGrpc(data.status());
   response->set_data(std::move(data->data));
   ToProto(data->stat, response->mutable_stat());
   FillHeader(response->mutable_header());
   response->mutable_header()->set_zxid(zxid);  // the zxid of the state read
+  response->mutable_header()->set_watch_sequence(watch_sequence);
   return grpc::Status::OK;
 }
 
 grpc::Status ZkService::GetChildren(grpc::ServerContext*, const v1::GetChildrenRequest* request,
                                     v1::GetChildrenResponse* response) {
-  if (request->watch()) return Unimplemented("watches");
+  absl::Status watchable = CheckWatch(request->session_id(), request->watch());
+  if (!watchable.ok()) return status::ToGrpc(watchable);
   absl::Status barrier = ReadBarrier(request->read_options().linearizable());
   if (!barrier.ok()) return Redirect(barrier);
   int64_t zxid = 0;
-  absl::StatusOr<ChildrenList> children = sm_->GetChildren(request->path(), &zxid);
+  uint64_t watch_sequence = 0;
+  absl::StatusOr<ChildrenList> children = sm_->GetChildren(request->path(), ReadContextFor(*request, &zxid, &watch_sequence));
   if (!children.ok()) return status::ToGrpc(children.status());
   for (std::string& c : children->children) response->add_children(std::move(c));
   ToProto(children->stat, response->mutable_stat());
   FillHeader(response->mutable_header());
   response->mutable_header()->set_zxid(zxid);  // the zxid of the state read
+  response->mutable_header()->set_watch_sequence(watch_sequence);
   return grpc::Status::OK;
 }
 
@@ -318,18 +355,45 @@ grpc::Status ZkService::Session(
       absl::ToInt64Seconds(info->timeout));
   FillHeader(attached.mutable_attached()->mutable_header());
   if (!stream->Write(attached)) return grpc::Status::OK;
+  // Watch events go out from a second thread; writes on the stream are serialized.
+  absl::Mutex write_mu;
+  std::atomic<bool> done{false};
+  std::thread events([&] {
+    uint64_t delivered = 0;
+    while (!done.load() && !context->IsCancelled()) {
+      std::vector<v1::WatchEvent> batch = hub_->Wait(id, delivered, absl::Milliseconds(200));
+      for (v1::WatchEvent& e : batch) {
+        v1::SessionResponse out;
+        delivered = e.sequence();
+        *out.mutable_watch_event() = std::move(e);
+        absl::MutexLock lock(&write_mu);
+        if (!stream->Write(out)) {
+          done.store(true);
+          return;
+        }
+      }
+    }
+  });
+  grpc::Status result = grpc::Status::OK;
   while (!context->IsCancelled() && stream->Read(&request)) {
-    if (!sm_->SessionLive(id)) return expired();
+    if (!sm_->SessionLive(id)) {
+      result = expired();
+      break;
+    }
     if (request.has_ping()) {
       keeper_->Touch(id);
       v1::SessionResponse pong;
       FillHeader(pong.mutable_pong()->mutable_header());
+      absl::MutexLock lock(&write_mu);
       if (!stream->Write(pong)) break;
     } else if (request.has_set_watches()) {
-      return Unimplemented("watches");
+      result = Unimplemented("SetWatches (moving watches to another member)");
+      break;
     }
   }
-  return grpc::Status::OK;
+  done.store(true);
+  events.join();
+  return result;
 }
 
 }  // namespace dcos::zk

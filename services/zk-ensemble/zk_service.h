@@ -11,7 +11,11 @@
 // (Attach, then Ping/Pong; pings go to the SessionKeeper), CloseSession. Ephemeral nodes
 // belong to a live session and go when it is closed or expires.
 //
-// Not yet implemented (UNIMPLEMENTED with a clear message): watches.
+// Watches: reads with `watch` set (and a live session) register one-shot data / exists /
+// child watches on this member; events go out on the session's stream, numbered, and every
+// read reply carries the session's event number (watch_sequence), so a client can hold a reply
+// until it has seen the events before it. Not yet: persistent watches (AddWatch),
+// RemoveWatches, SetWatches (moving watches to another member).
 //
 // Thread-safety: gRPC calls the handlers concurrently; they wait on Raft callbacks with a
 // bounded wait (DEADLINE_EXCEEDED after `request_timeout`).
@@ -26,13 +30,14 @@
 #include "absl/synchronization/mutex.h"
 #include "services/zk-ensemble/core/session_id.h"
 #include "services/zk-ensemble/session_keeper.h"
+#include "services/zk-ensemble/watch_hub.h"
 #include "services/zk-ensemble/zk_state_machine.h"
 
 namespace dcos::zk {
 
 class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
  public:
-  ZkService(ZkStateMachine* state_machine, SessionKeeper* keeper,
+  ZkService(ZkStateMachine* state_machine, SessionKeeper* keeper, WatchHub* hub,
             std::map<uint64_t, std::string> peers, absl::Duration request_timeout,
             TreeConfig limits);
 
@@ -68,6 +73,8 @@ class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
   absl::StatusOr<WriteResult> Wait(const std::shared_ptr<Pending>& pending);
   template <typename Response, typename Fill, typename Take>
   grpc::Status RunWrite(Fill fill, Take take, Response* response);
+  // OK when no watch is asked for, or the session is live; the error otherwise.
+  absl::Status CheckWatch(int64_t session_id, bool watch) const;
   // Waits for a linearizable read point when asked to.
   absl::Status ReadBarrier(bool linearizable);
   grpc::Status Redirect(const absl::Status& status) const;
@@ -75,6 +82,7 @@ class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
 
   ZkStateMachine* const sm_;
   SessionKeeper* const keeper_;
+  WatchHub* const hub_;
   absl::Mutex id_mu_;
   std::unique_ptr<SessionIdAllocator> ids_ ABSL_GUARDED_BY(id_mu_);
   const std::map<uint64_t, std::string> peers_;

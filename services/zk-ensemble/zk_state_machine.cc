@@ -116,6 +116,7 @@ WriteResult ZkStateMachine::ApplyCommand(const Command& command, int64_t zxid) {
         r.status = created.status();
         break;
       }
+      Fire(created->changes);
       r.create.set_path(created->path);
       ToProto(created->stat, r.create.mutable_stat());
       r.create.mutable_header()->set_zxid(zxid);
@@ -127,7 +128,11 @@ WriteResult ZkStateMachine::ApplyCommand(const Command& command, int64_t zxid) {
       touch(d.session_id());
       absl::StatusOr<Changes> deleted = tree_.Delete(
           d.path(), ExpectedVersion(d.has_expected_version(), d.expected_version()), zxid);
-      if (!deleted.ok()) r.status = deleted.status();
+      if (!deleted.ok()) {
+        r.status = deleted.status();
+      } else {
+        Fire(*deleted);
+      }
       break;
     }
     case Command::kSetData: {
@@ -140,6 +145,7 @@ WriteResult ZkStateMachine::ApplyCommand(const Command& command, int64_t zxid) {
         r.status = set.status();
         break;
       }
+      Fire(set->changes);
       ToProto(set->stat, r.set_data.mutable_stat());
       r.set_data.mutable_header()->set_zxid(zxid);
       break;
@@ -165,6 +171,7 @@ WriteResult ZkStateMachine::ApplyCommand(const Command& command, int64_t zxid) {
         r.status = multi.status();
         break;
       }
+      if (multi->committed) Fire(multi->changes);
       r.multi.set_committed(multi->committed);
       r.multi.mutable_header()->set_zxid(zxid);
       for (const MultiOpResult& op : multi->results) {
@@ -195,7 +202,10 @@ WriteResult ZkStateMachine::ApplyCommand(const Command& command, int64_t zxid) {
       int64_t id = command.has_close_session() ? command.close_session().session_id()
                                                : command.expire_session().session_id();
       r.status = command.has_close_session() ? sessions_.Close(id) : sessions_.Expire(id);
-      if (r.status.ok()) tree_.DeleteSession(id, zxid);
+      if (r.status.ok()) {
+        Fire(tree_.DeleteSession(id, zxid).changes);
+        if (hub_ != nullptr) hub_->RemoveSession(id);
+      }
       break;
     }
     default:
@@ -248,24 +258,41 @@ absl::Duration ZkStateMachine::NegotiateTimeout(absl::Duration requested) const 
   return ::dcos::zk::NegotiateTimeout(limits_.sessions, requested);
 }
 
-absl::StatusOr<std::optional<Stat>> ZkStateMachine::Exists(const std::string& path,
-                                                           int64_t* zxid) const {
-  absl::ReaderMutexLock lock(&mu_);
-  if (zxid != nullptr) *zxid = last_zxid_;
-  return tree_.Exists(path);
+void ZkStateMachine::Fire(const Changes& changes) {
+  if (hub_ != nullptr) hub_->Fire(changes);
 }
 
-absl::StatusOr<NodeData> ZkStateMachine::GetData(const std::string& path, int64_t* zxid) const {
+void ZkStateMachine::FinishRead(const ReadContext& read, const std::string& path,
+                                WatchHub::Kind kind, bool) const {
+  if (read.zxid != nullptr) *read.zxid = last_zxid_;
+  if (hub_ == nullptr || read.session_id == 0) return;
+  if (read.watch) hub_->Register(read.session_id, path, kind);
+  if (read.watch_sequence != nullptr) *read.watch_sequence = hub_->Sequence(read.session_id);
+}
+
+absl::StatusOr<std::optional<Stat>> ZkStateMachine::Exists(const std::string& path,
+                                                           const ReadContext& read) const {
   absl::ReaderMutexLock lock(&mu_);
-  if (zxid != nullptr) *zxid = last_zxid_;
-  return tree_.GetData(path);
+  absl::StatusOr<std::optional<Stat>> stat = tree_.Exists(path);
+  // An exists watch is set whether or not the node exists (it fires on creation).
+  if (stat.ok()) FinishRead(read, path, WatchHub::Kind::kData, stat->has_value());
+  return stat;
+}
+
+absl::StatusOr<NodeData> ZkStateMachine::GetData(const std::string& path,
+                                                 const ReadContext& read) const {
+  absl::ReaderMutexLock lock(&mu_);
+  absl::StatusOr<NodeData> data = tree_.GetData(path);
+  if (data.ok()) FinishRead(read, path, WatchHub::Kind::kData, true);
+  return data;
 }
 
 absl::StatusOr<ChildrenList> ZkStateMachine::GetChildren(const std::string& path,
-                                                         int64_t* zxid) const {
+                                                         const ReadContext& read) const {
   absl::ReaderMutexLock lock(&mu_);
-  if (zxid != nullptr) *zxid = last_zxid_;
-  return tree_.GetChildren(path);
+  absl::StatusOr<ChildrenList> children = tree_.GetChildren(path);
+  if (children.ok()) FinishRead(read, path, WatchHub::Kind::kChild, true);
+  return children;
 }
 
 int64_t ZkStateMachine::last_zxid() const {

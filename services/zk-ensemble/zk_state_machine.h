@@ -23,6 +23,7 @@
 #include "services/zk-ensemble/command.pb.h"
 #include "services/zk-ensemble/core/sessions.h"
 #include "services/zk-ensemble/core/tree.h"
+#include "services/zk-ensemble/watch_hub.h"
 
 namespace dcos::zk {
 
@@ -39,6 +40,16 @@ struct ZkLimits {
   SessionConfig sessions;
 };
 
+// What a read also does, under the same lock as the read itself: report the zxid of the
+// state read, register a watch (so no write can slip between the read and the watch), and
+// report the session's watch-event sequence (ZooKeeper's event-before-data order).
+struct ReadContext {
+  int64_t* zxid = nullptr;
+  int64_t session_id = 0;
+  bool watch = false;
+  uint64_t* watch_sequence = nullptr;
+};
+
 class ZkStateMachine final : public raft::StateMachine {
  public:
   explicit ZkStateMachine(ZkLimits limits = {});
@@ -51,14 +62,15 @@ class ZkStateMachine final : public raft::StateMachine {
   // runs right after that entry is applied, on the same thread).
   std::optional<WriteResult> TakeResult(uint64_t index);
 
-  // Reads of the local state. Errors as ZnodeTree's. `zxid`, when given, receives the zxid of
-  // the state read (taken under the same lock, so a reply never claims newer state than it
-  // returned).
+  // Reads of the local state. Errors as ZnodeTree's.
   absl::StatusOr<std::optional<Stat>> Exists(const std::string& path,
-                                             int64_t* zxid = nullptr) const;
-  absl::StatusOr<NodeData> GetData(const std::string& path, int64_t* zxid = nullptr) const;
+                                             const ReadContext& read = {}) const;
+  absl::StatusOr<NodeData> GetData(const std::string& path, const ReadContext& read = {}) const;
   absl::StatusOr<ChildrenList> GetChildren(const std::string& path,
-                                           int64_t* zxid = nullptr) const;
+                                           const ReadContext& read = {}) const;
+
+  // Where applied writes fire watches; may be null (no watches). Set before the node starts.
+  void SetWatchHub(WatchHub* hub) { hub_ = hub; }
 
   // Sessions.
   bool SessionLive(int64_t session_id) const;
@@ -74,7 +86,12 @@ class ZkStateMachine final : public raft::StateMachine {
   WriteResult ApplyCommand(const dcos::zk::internal::v1::Command& command, int64_t zxid)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  void Fire(const Changes& changes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FinishRead(const ReadContext& read, const std::string& path, WatchHub::Kind kind,
+                  bool exists) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
   const ZkLimits limits_;
+  WatchHub* hub_ = nullptr;
   mutable absl::Mutex mu_;
   ZnodeTree tree_ ABSL_GUARDED_BY(mu_);
   SessionTable sessions_ ABSL_GUARDED_BY(mu_);

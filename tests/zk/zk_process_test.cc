@@ -5,12 +5,14 @@
 #include <signal.h>
 
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include <catch2/catch.hpp>
 #include <grpcpp/create_channel.h>
 
 #include "absl/strings/match.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "libs/testing/harness.h"
@@ -372,6 +374,134 @@ TEST_CASE("dcos-zk sessions: a session pinging through a follower survives kill 
   REQUIRE(WaitFor([&] { return absl::Now() > until; }, absl::Seconds(10), "4 s").ok());
   REQUIRE_FALSE(pinger.failed());
   REQUIRE(e.Get(next, "/lives", true).ok());
+}
+
+// A session's stream, collecting its watch events on a thread (and pinging to stay alive).
+class EventStream {
+ public:
+  EventStream(Ensemble& e, int member, int64_t session) : stub_(e.Stub(member)) {
+    stream_ = stub_->Session(&ctx_);
+    zk::v1::SessionRequest attach;
+    attach.mutable_attach()->set_session_id(session);
+    REQUIRE(stream_->Write(attach));
+    reader_ = std::thread([this] {
+      zk::v1::SessionResponse resp;
+      while (stream_->Read(&resp)) {
+        if (resp.has_watch_event()) {
+          absl::MutexLock lock(&mu_);
+          events_.push_back(resp.watch_event());
+        }
+      }
+    });
+    pinger_ = std::thread([this] {
+      while (!stop_.load()) {
+        zk::v1::SessionRequest ping;
+        ping.mutable_ping();
+        {
+          absl::MutexLock lock(&write_mu_);
+          if (!stream_->Write(ping)) return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the client's ping period
+      }
+    });
+  }
+  ~EventStream() {
+    stop_.store(true);
+    pinger_.join();
+    {
+      absl::MutexLock lock(&write_mu_);
+      stream_->WritesDone();
+    }
+    ctx_.TryCancel();
+    reader_.join();
+  }
+  std::vector<zk::v1::WatchEvent> events() {
+    absl::MutexLock lock(&mu_);
+    return events_;
+  }
+
+ private:
+  std::unique_ptr<ZooKeeper::Stub> stub_;
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReaderWriter<zk::v1::SessionRequest, zk::v1::SessionResponse>>
+      stream_;
+  absl::Mutex mu_, write_mu_;
+  std::vector<zk::v1::WatchEvent> events_;
+  std::atomic<bool> stop_{false};
+  std::thread reader_, pinger_;
+};
+
+TEST_CASE("dcos-zk watches: one-shot data, exists and child watches fire once, in order") {
+  Ensemble e;
+  int leader = 0;
+  REQUIRE(WaitFor([&] { return (leader = e.Leader()) != 0; }, absl::Seconds(30), "a leader").ok());
+  int member = leader == 1 ? 2 : 1;  // watches live on the member the session talks to
+  int64_t session = e.CreateSession(absl::Seconds(5));
+  REQUIRE(e.CreateAnywhere("/w", "0", absl::Seconds(10)) != 0);
+  REQUIRE(WaitFor([&] { return e.Get(member, "/w", false).ok(); }, absl::Seconds(10),
+                  "the member to have /w")
+              .ok());
+  EventStream stream(e, member, session);
+  // A watch without a session is refused.
+  {
+    grpc::ClientContext ctx;
+    zk::v1::GetDataRequest req;
+    req.set_path("/w");
+    req.set_watch(true);
+    zk::v1::GetDataResponse resp;
+    REQUIRE(e.Stub(member)->GetData(&ctx, req, &resp).error_code() ==
+            grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  auto watch_read = [&](const std::string& path, bool children) {
+    grpc::ClientContext ctx;
+    if (children) {
+      zk::v1::GetChildrenRequest req;
+      req.set_path(path);
+      req.set_watch(true);
+      req.set_session_id(session);
+      zk::v1::GetChildrenResponse resp;
+      return e.Stub(member)->GetChildren(&ctx, req, &resp);
+    }
+    zk::v1::ExistsRequest req;
+    req.set_path(path);
+    req.set_watch(true);
+    req.set_session_id(session);
+    zk::v1::ExistsResponse resp;
+    return e.Stub(member)->Exists(&ctx, req, &resp);
+  };
+  REQUIRE(watch_read("/w", false).ok());       // data watch on an existing node
+  REQUIRE(watch_read("/later", false).ok());   // exists watch on a missing node
+  REQUIRE(watch_read("/", true).ok());         // child watch on the root
+  auto set = [&](const std::string& data) {
+    grpc::ClientContext ctx;
+    zk::v1::SetDataRequest req;
+    req.set_path("/w");
+    req.set_data(data);
+    zk::v1::SetDataResponse resp;
+    return e.Stub(leader)->SetData(&ctx, req, &resp);
+  };
+  REQUIRE(set("1").ok());
+  REQUIRE(set("2").ok());  // the data watch was one-shot: no second event
+  REQUIRE(e.CreateAnywhere("/later", "x", absl::Seconds(10)) != 0);
+  REQUIRE(WaitFor([&] { return stream.events().size() >= 3; }, absl::Seconds(10),
+                  "three watch events")
+              .ok());
+  // Nothing more arrives for the second set (one-shot), however long we look.
+  REQUIRE_FALSE(WaitFor([&] { return stream.events().size() > 3; }, absl::Milliseconds(500),
+                        "a fourth event")
+                    .ok());
+  auto events = stream.events();
+  REQUIRE(events[0].type() == zk::v1::WatchEvent::TYPE_NODE_DATA_CHANGED);
+  REQUIRE(events[0].path() == "/w");
+  REQUIRE(events[0].sequence() == 1);
+  // Creating /later fires the exists watch and the root's child watch, in one change.
+  std::set<std::string> rest = {absl::StrCat(events[1].type(), events[1].path()),
+                                absl::StrCat(events[2].type(), events[2].path())};
+  REQUIRE(rest.count(absl::StrCat(zk::v1::WatchEvent::TYPE_NODE_CREATED, "/later")) == 1);
+  REQUIRE(rest.count(absl::StrCat(zk::v1::WatchEvent::TYPE_NODE_CHILDREN_CHANGED, "/")) == 1);
+  REQUIRE(events[2].sequence() == 3);
+  REQUIRE(events[1].zxid() == events[2].zxid());
+  REQUIRE(events[0].zxid() < events[1].zxid());
 }
 
 }  // namespace

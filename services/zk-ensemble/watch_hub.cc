@@ -1,0 +1,78 @@
+#include "services/zk-ensemble/watch_hub.h"
+
+namespace dcos::zk {
+namespace {
+
+// Undelivered events kept per session; a session that stops reading loses the oldest.
+constexpr size_t kMaxQueued = 100000;
+
+v1::WatchEvent::Type ToProto(WatchEventType t) {
+  return static_cast<v1::WatchEvent::Type>(static_cast<int>(t));
+}
+
+}  // namespace
+
+void WatchHub::Register(int64_t session_id, const std::string& path, Kind kind) {
+  absl::MutexLock lock(&mu_);
+  if (kind == Kind::kData) {
+    watches_.AddDataWatch(session_id, path);
+  } else {
+    watches_.AddChildWatch(session_id, path);
+  }
+}
+
+void WatchHub::Fire(const Changes& changes) {
+  if (changes.empty()) return;
+  absl::MutexLock lock(&mu_);
+  for (auto& [session, events] : watches_.Fire(changes)) {
+    auto& queue = queued_[session];
+    for (const WatchEvent& e : events) {
+      v1::WatchEvent out;
+      out.set_type(ToProto(e.type));
+      out.set_path(e.path);
+      out.set_zxid(e.zxid);
+      out.set_sequence(++sequence_[session]);
+      queue.push_back(std::move(out));
+      if (queue.size() > kMaxQueued) queue.pop_front();
+    }
+  }
+}
+
+void WatchHub::RemoveSession(int64_t session_id) {
+  absl::MutexLock lock(&mu_);
+  watches_.RemoveSession(session_id);
+  queued_.erase(session_id);
+}
+
+uint64_t WatchHub::Sequence(int64_t session_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = sequence_.find(session_id);
+  return it == sequence_.end() ? 0 : it->second;
+}
+
+std::vector<v1::WatchEvent> WatchHub::Wait(int64_t session_id, uint64_t delivered,
+                                           absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto pending = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto it = queued_.find(session_id);
+    return it != queued_.end() && !it->second.empty() &&
+           it->second.back().sequence() > delivered;
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&pending), timeout);
+  std::vector<v1::WatchEvent> out;
+  auto it = queued_.find(session_id);
+  if (it == queued_.end()) return out;
+  // Delivered events leave the queue.
+  while (!it->second.empty() && it->second.front().sequence() <= delivered) {
+    it->second.pop_front();
+  }
+  for (const v1::WatchEvent& e : it->second) out.push_back(e);
+  return out;
+}
+
+size_t WatchHub::watch_count() const {
+  absl::MutexLock lock(&mu_);
+  return watches_.WatchCount();
+}
+
+}  // namespace dcos::zk

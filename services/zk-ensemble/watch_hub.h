@@ -1,0 +1,58 @@
+#pragma once
+
+// WatchHub: this member's watches and the events waiting for each session's stream.
+//
+// Watches are registered by reads served here (GetData/Exists: data watch; GetChildren: child
+// watch) and fired by every applied write, on the Raft loop, inside the state machine's
+// critical section (ZkStateMachine calls Fire while it holds its write lock). Each session's
+// events are numbered 1, 2, ...; a read answered here carries the session's current number
+// (ResponseHeader.watch_sequence), taken under the state machine's read lock, so a client that
+// holds a reply until it has seen every event up to that number sees ZooKeeper's order: the
+// event before the data that changed.
+//
+// Thread-safe (one mutex); streams wait on it for events.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "protos/zk/v1/session.pb.h"
+#include "services/zk-ensemble/core/watches.h"
+
+namespace dcos::zk {
+
+class WatchHub {
+ public:
+  enum class Kind { kData, kChild };
+
+  void Register(int64_t session_id, const std::string& path, Kind kind);
+
+  // Fires the watches `changes` triggers and queues the events. Called with the state
+  // machine's write lock held.
+  void Fire(const Changes& changes);
+
+  // Forgets a session (closed or expired): its watches and undelivered events.
+  void RemoveSession(int64_t session_id);
+
+  // The number of the last event queued for the session (0: none yet).
+  uint64_t Sequence(int64_t session_id) const;
+
+  // Waits up to `timeout` for events of the session after `delivered` and returns them
+  // (numbered). Empty on timeout.
+  std::vector<v1::WatchEvent> Wait(int64_t session_id, uint64_t delivered, absl::Duration timeout);
+
+  size_t watch_count() const;
+
+ private:
+  mutable absl::Mutex mu_;
+  WatchManager watches_ ABSL_GUARDED_BY(mu_);
+  std::map<int64_t, uint64_t> sequence_ ABSL_GUARDED_BY(mu_);
+  std::map<int64_t, std::deque<v1::WatchEvent>> queued_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace dcos::zk
