@@ -153,6 +153,22 @@ absl::StatusOr<WriteResult> ZkService::Write(Command command) {
   return Wait(*pending);
 }
 
+template <typename Request>
+grpc::Status ZkService::BeforeRead(const Request& request) {
+  absl::Status watchable = CheckWatch(request.session_id(), request.watch());
+  if (!watchable.ok()) return status::ToGrpc(watchable);
+  absl::Status barrier = ReadBarrier(request.read_options().linearizable());
+  if (!barrier.ok()) return Redirect(barrier);
+  return grpc::Status::OK;
+}
+
+void ZkService::FillReadHeader(int64_t zxid, uint64_t watch_sequence,
+                               v1::ResponseHeader* header) const {
+  FillHeader(header);
+  header->set_zxid(zxid);  // the zxid of the state read, not the latest
+  header->set_watch_sequence(watch_sequence);
+}
+
 absl::Status ZkService::CheckWatch(int64_t session_id, bool watch) const {
   if (!watch) return absl::OkStatus();
   if (session_id == 0) {
@@ -229,55 +245,40 @@ grpc::Status ZkService::Multi(grpc::ServerContext*, const v1::MultiRequest* requ
 
 grpc::Status ZkService::Exists(grpc::ServerContext*, const v1::ExistsRequest* request,
                                v1::ExistsResponse* response) {
-  absl::Status watchable = CheckWatch(request->session_id(), request->watch());
-  if (!watchable.ok()) return status::ToGrpc(watchable);
-  absl::Status barrier = ReadBarrier(request->read_options().linearizable());
-  if (!barrier.ok()) return Redirect(barrier);
+  if (grpc::Status refused = BeforeRead(*request); !refused.ok()) return refused;
   int64_t zxid = 0;
   uint64_t watch_sequence = 0;
   absl::StatusOr<std::optional<Stat>> stat = sm_->Exists(request->path(), ReadContextFor(*request, &zxid, &watch_sequence));
   if (!stat.ok()) return status::ToGrpc(stat.status());
   // A missing node is not an error for Exists: OK with no stat (operations.proto).
   if (stat->has_value()) ToProto(**stat, response->mutable_stat());
-  FillHeader(response->mutable_header());
-  response->mutable_header()->set_zxid(zxid);  // the zxid of the state read
-  response->mutable_header()->set_watch_sequence(watch_sequence);
+  FillReadHeader(zxid, watch_sequence, response->mutable_header());
   return grpc::Status::OK;
 }
 
 grpc::Status ZkService::GetData(grpc::ServerContext*, const v1::GetDataRequest* request,
                                 v1::GetDataResponse* response) {
-  absl::Status watchable = CheckWatch(request->session_id(), request->watch());
-  if (!watchable.ok()) return status::ToGrpc(watchable);
-  absl::Status barrier = ReadBarrier(request->read_options().linearizable());
-  if (!barrier.ok()) return Redirect(barrier);
+  if (grpc::Status refused = BeforeRead(*request); !refused.ok()) return refused;
   int64_t zxid = 0;
   uint64_t watch_sequence = 0;
   absl::StatusOr<NodeData> data = sm_->GetData(request->path(), ReadContextFor(*request, &zxid, &watch_sequence));
   if (!data.ok()) return status::ToGrpc(data.status());
   response->set_data(std::move(data->data));
   ToProto(data->stat, response->mutable_stat());
-  FillHeader(response->mutable_header());
-  response->mutable_header()->set_zxid(zxid);  // the zxid of the state read
-  response->mutable_header()->set_watch_sequence(watch_sequence);
+  FillReadHeader(zxid, watch_sequence, response->mutable_header());
   return grpc::Status::OK;
 }
 
 grpc::Status ZkService::GetChildren(grpc::ServerContext*, const v1::GetChildrenRequest* request,
                                     v1::GetChildrenResponse* response) {
-  absl::Status watchable = CheckWatch(request->session_id(), request->watch());
-  if (!watchable.ok()) return status::ToGrpc(watchable);
-  absl::Status barrier = ReadBarrier(request->read_options().linearizable());
-  if (!barrier.ok()) return Redirect(barrier);
+  if (grpc::Status refused = BeforeRead(*request); !refused.ok()) return refused;
   int64_t zxid = 0;
   uint64_t watch_sequence = 0;
   absl::StatusOr<ChildrenList> children = sm_->GetChildren(request->path(), ReadContextFor(*request, &zxid, &watch_sequence));
   if (!children.ok()) return status::ToGrpc(children.status());
   for (std::string& c : children->children) response->add_children(std::move(c));
   ToProto(children->stat, response->mutable_stat());
-  FillHeader(response->mutable_header());
-  response->mutable_header()->set_zxid(zxid);  // the zxid of the state read
-  response->mutable_header()->set_watch_sequence(watch_sequence);
+  FillReadHeader(zxid, watch_sequence, response->mutable_header());
   return grpc::Status::OK;
 }
 

@@ -73,6 +73,12 @@ class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
   absl::StatusOr<WriteResult> Wait(const std::shared_ptr<Pending>& pending);
   template <typename Response, typename Fill, typename Take>
   grpc::Status RunWrite(Fill fill, Take take, Response* response);
+  // A read's checks: its watch needs a live session; a linearizable read waits for a read
+  // point (and redirects when none can be had here).
+  template <typename Request>
+  grpc::Status BeforeRead(const Request& request);
+  // The header of a read reply: the zxid and watch sequence taken with the read.
+  void FillReadHeader(int64_t zxid, uint64_t watch_sequence, v1::ResponseHeader* header) const;
   // OK when no watch is asked for, or the session is live; the error otherwise.
   absl::Status CheckWatch(int64_t session_id, bool watch) const;
   // Waits for a linearizable read point when asked to.
