@@ -106,6 +106,8 @@ class RaftNode final : public MessageSink {
 
   // The core's status as of the end of the last loop iteration.
   CoreStatus Status() const;
+  // This member's id (cheap: no copy of the status).
+  uint64_t id() const { return options_.raft.id; }
   // The storage error that stopped this member, or OK.
   absl::Status fatal() const;
   // Makes the loop re-check the clock now (for tests on a SimClock).

@@ -111,7 +111,7 @@ grpc::Status ZkService::Redirect(const absl::Status& status) const {
 void ZkService::FillHeader(v1::ResponseHeader* header) const {
   header->set_zxid(sm_->last_zxid());
   raft::RaftNode* node = node_.load();
-  if (node != nullptr) header->set_member_id(node->Status().id);
+  if (node != nullptr) header->set_member_id(node->id());
 }
 
 struct ZkService::Pending {
