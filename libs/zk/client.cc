@@ -47,6 +47,9 @@ absl::Status ValidateOptions(const ZkClient::Options& o) {
     return absl::InvalidArgumentError(
         "retry_budget and initial_backoff must be >= 0 and max_backoff >= initial_backoff");
   }
+  if (o.session && o.session->timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("session.timeout must be > 0");
+  }
   return absl::OkStatus();
 }
 
@@ -70,7 +73,15 @@ absl::StatusOr<std::unique_ptr<ZkClient>> ZkClient::Connect(Options options) {
   auto client = absl::WrapUnique(new ZkClient(std::move(options), first));
   absl::Status connected = client->Connected();
   if (!connected.ok()) return connected;
+  if (client->options_.session) {
+    absl::Status started = client->StartSession();
+    if (!started.ok()) return started;
+  }
   return client;
+}
+
+ZkClient::~ZkClient() {
+  if (session_) (void)session_->Close(/*notify=*/false);
 }
 
 ZkClient::ZkClient(Options options, size_t first)
@@ -84,6 +95,7 @@ ZkClient::ZkClient(Options options, size_t first)
 void ZkClient::SyncMembersLocked() {
   while (members_.size() < router_.size()) {
     auto member = std::make_unique<Member>();
+    member->index = members_.size();
     member->address = router_.address(members_.size());
     member->channel = MakeChannel(member->address, options_.credentials);
     member->stub = v1::ZooKeeper::NewStub(member->channel);
@@ -151,7 +163,7 @@ absl::Status ZkClient::Invoke(CallKind kind, const char* op, const Rpc& rpc, Mem
     Member* member;
     {
       absl::MutexLock lock(&mu_);
-      target = kind == CallKind::kWrite ? router_.WriteTarget() : router_.ReadTarget();
+      target = kind == CallKind::kRead ? router_.ReadTarget() : router_.WriteTarget();
       member = members_[target].get();
     }
     last_address = member->address;
@@ -168,7 +180,7 @@ absl::Status ZkClient::Invoke(CallKind kind, const char* op, const Rpc& rpc, Mem
                            absl::ToChronoMilliseconds(options_.call_timeout));
       grpc::Status status = rpc(member->stub.get(), &context);
       if (status.ok()) {
-        if (kind == CallKind::kWrite) {
+        if (kind != CallKind::kRead) {
           absl::MutexLock lock(&mu_);
           router_.OnWriteSuccess(target);
         }
@@ -225,7 +237,12 @@ absl::Status ZkClient::Invoke(CallKind kind, const char* op, const Rpc& rpc, Mem
 }
 
 absl::Status ZkClient::Read(const char* op, bool linearizable, const ReadRpc& rpc,
-                            const v1::ResponseHeader& header) {
+                            const v1::ResponseHeader& header, ReadDone* done) {
+  absl::Status usable = Usable();
+  if (!usable.ok()) return usable;
+  ReadDone local;
+  if (done == nullptr) done = &local;
+  if (session_) done->start = session_->BeginRead();
   const int64_t seen = last_zxid_seen();
   for (bool strict : {linearizable, true}) {
     Member* answered = nullptr;
@@ -237,7 +254,11 @@ absl::Status ZkClient::Read(const char* op, bool linearizable, const ReadRpc& rp
         &answered);
     if (status.ok()) {
       See(answered, header);
-      if (strict || header.zxid() >= seen) return status;
+      if (strict || header.zxid() >= seen) {
+        done->member = answered;
+        if (session_) session_->Fence(answered->index, header.watch_sequence(), done->start);
+        return status;
+      }
     } else if (strict || answered == nullptr ||
                ErrorCodeOf(status) != v1::ERROR_CODE_NO_NODE ||
                answered->zxid.load(std::memory_order_acquire) >= seen) {
@@ -246,6 +267,26 @@ absl::Status ZkClient::Read(const char* op, bool linearizable, const ReadRpc& rp
     // The member answered from a state that may be older than what this client has seen.
   }
   return absl::InternalError("unreachable");
+}
+
+ZkClient::Member* ZkClient::MemberAt(size_t i) const {
+  absl::MutexLock lock(&mu_);
+  return members_[i].get();
+}
+
+size_t ZkClient::SessionTarget() const {
+  absl::MutexLock lock(&mu_);
+  return router_.ReadTarget();
+}
+
+void ZkClient::MemberFailed(size_t i) {
+  absl::MutexLock lock(&mu_);
+  router_.OnFailure(i);
+}
+
+void ZkClient::MoveTo(size_t i) {
+  absl::MutexLock lock(&mu_);
+  router_.MoveTo(i);
 }
 
 std::vector<std::string> ZkClient::members() const {

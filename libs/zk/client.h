@@ -36,9 +36,23 @@
 // Errors. absl::Status with the canonical codes of protos/zk/v1/errors.proto; ErrorCodeOf()
 // (errors.h) gives the ZooKeeper code (NO_NODE, BAD_VERSION, ...).
 //
-// Sessions and watches are not implemented yet (the server does not have them): requests carry
-// session_id 0, and creating an ephemeral node answers UNIMPLEMENTED. They will add a session
-// kept alive on a stream, last_zxid_seen presented on attach, and watch callbacks.
+// Sessions (Options::session). Connect then creates a session with the requested timeout
+// (session_timeout() is the one the ensemble granted) and keeps it alive on a Session stream
+// attached to the member reads go to, pinging every third of the timeout. When that member
+// dies or goes silent for 2/3 of the timeout, the session re-attaches on another member,
+// presenting its id and last_zxid_seen; listeners hear kDisconnected, then kConnected. If it
+// cannot re-attach within the timeout, or the ensemble says the session expired, listeners
+// hear kExpired and every later call answers FAILED_PRECONDITION / SESSION_EXPIRED: a client
+// never makes a new session silently (make a new ZkClient). Ephemeral nodes need a session.
+// Destroying the client closes the session. See session.h.
+//
+// Watches (GetDataAndWatch / ExistsAndWatch / GetChildrenAndWatch; need a session) are one-shot, as in
+// ZooKeeper. Callbacks run on the client's event thread, one at a time, in the order of the
+// events. A read reply is returned only after the events the member had sent before it were
+// delivered (the reply's watch_sequence), so a watcher sees the event before its caller sees
+// the data that changed. After the session re-attaches elsewhere, every watch is re-checked
+// there: it fires if its node changed meanwhile, else it is left again on the new member.
+// When the session expires, every pending watch fires kSessionExpired.
 //
 // Thread-safety: every method may be called from any thread, concurrently; calls do not block
 // each other (a mutex guards only the routing state, never held across an RPC).
@@ -63,6 +77,8 @@
 #include "libs/clock/clock.h"
 #include "libs/zk/member_router.h"
 #include "libs/zk/retry.h"
+#include "libs/zk/session.h"
+#include "libs/zk/watch.h"
 #include "protos/zk/v1/zookeeper.grpc.pb.h"
 
 namespace dcos::zk::client {
@@ -91,21 +107,41 @@ class ZkClient {
     clock::Clock* clock = nullptr;
     // Waits between retries; unset: absl::SleepFor.
     std::function<void(absl::Duration)> sleep;
+
+    struct Session {
+      // Requested timeout; the ensemble clamps it to its bounds. Must be > 0.
+      absl::Duration timeout = absl::Seconds(10);
+      // Hears every state change (first kConnected, from within Connect), on the event
+      // thread. May be empty.
+      SessionListener listener;
+    };
+    // Unset: no session (no ephemeral nodes, no watches). The session's timing reads `clock`,
+    // which must then move with real time.
+    std::optional<Session> session;
   };
 
   // Validates the options and connects to a member (trying each in turn within the retry
-  // budget). Errors: INVALID_ARGUMENT (no members, an address that is not host:port, bad
-  // durations), UNAVAILABLE (no member could be reached).
+  // budget); with Options::session, creates the session and attaches it. Errors:
+  // INVALID_ARGUMENT (no members, an address that is not host:port, bad durations),
+  // UNAVAILABLE (no member could be reached, or none attached the session).
   static absl::StatusOr<std::unique_ptr<ZkClient>> Connect(Options options);
+
+  // Closes the session, if any (its ephemeral nodes go), without calling listeners or
+  // watchers; joins the client's threads.
+  ~ZkClient();
 
   ZkClient(const ZkClient&) = delete;
   ZkClient& operator=(const ZkClient&) = delete;
 
   // Creates a node; returns the path created (with the sequence suffix for sequential modes).
-  // Errors: NO_NODE (parent missing), NODE_EXISTS, NO_CHILDREN_FOR_EPHEMERALS, BAD_ARGUMENTS,
-  // UNIMPLEMENTED (ephemeral modes: they need a session), and see "Retries" above.
+  // Errors: NO_NODE (parent missing), NODE_EXISTS, NO_CHILDREN_FOR_EPHEMERALS, BAD_ARGUMENTS
+  // (also: an ephemeral mode without a session), SESSION_EXPIRED, and see "Retries" above.
   absl::StatusOr<std::string> Create(const std::string& path, const std::string& data,
                                      v1::CreateMode mode = v1::CREATE_MODE_PERSISTENT);
+  // Create, also returning the new node's Stat (its czxid is the zxid of the creation).
+  absl::StatusOr<std::pair<std::string, v1::Stat>> CreateWithStat(
+      const std::string& path, const std::string& data,
+      v1::CreateMode mode = v1::CREATE_MODE_PERSISTENT);
 
   // Deletes a node without children, if its version is `version` (-1: any).
   // Errors: NO_NODE, BAD_VERSION, NOT_EMPTY, BAD_ARGUMENTS.
@@ -128,6 +164,21 @@ class ZkClient {
   absl::StatusOr<std::vector<std::string>> GetChildren(const std::string& path,
                                                        bool linearizable = false);
 
+  // The same reads, leaving a one-shot watch (see "Watches" above). Exists watches a node
+  // whether or not it exists (created, deleted, data changed); GetData a node that exists
+  // (deleted, data changed; nothing is left on NO_NODE); GetChildren a node's children
+  // (children changed, deleted; nothing is left on NO_NODE). Errors: as without a watch,
+  // FAILED_PRECONDITION without a session, SESSION_EXPIRED.
+  absl::StatusOr<std::optional<v1::Stat>> ExistsAndWatch(const std::string& path,
+                                                         Watcher watcher,
+                                                         bool linearizable = false);
+  absl::StatusOr<std::pair<std::string, v1::Stat>> GetDataAndWatch(const std::string& path,
+                                                                   Watcher watcher,
+                                                                   bool linearizable = false);
+  absl::StatusOr<std::vector<std::string>> GetChildrenAndWatch(const std::string& path,
+                                                               Watcher watcher,
+                                                               bool linearizable = false);
+
   // An atomic transaction. A failed op is not a call failure: see MultiResponse.committed
   // and its results. Errors: BAD_ARGUMENTS (no ops, too many, bad path), UNIMPLEMENTED
   // (ephemeral creates).
@@ -136,6 +187,30 @@ class ZkClient {
   // Returns once the connected member has applied every write committed before the call
   // (ZooKeeper's sync), so that its local reads see them.
   absl::Status Sync();
+
+  // --- The session (all but has_session need Options::session). ---
+  bool has_session() const { return session_ != nullptr; }
+  // 0 without a session.
+  int64_t session_id() const { return session_ ? session_->id() : 0; }
+  // The timeout the ensemble granted.
+  absl::Duration session_timeout() const { return session_->timeout(); }
+  SessionState session_state() const { return session_->state(); }
+  // Until when the session is surely alive on the ensemble, by the client's clock: the send
+  // time of the last ping a member answered, plus the timeout (InfinitePast once over). A
+  // leader that must not overlap its successor stops acting as leader at this time.
+  absl::Time session_alive_until() const { return session_->alive_until(); }
+  // Adds a listener (as Options::Session::listener); returns its id for Remove. A listener
+  // removed while the event thread runs it may be called once more.
+  uint64_t AddSessionListener(SessionListener listener) {
+    return session_->AddListener(std::move(listener));
+  }
+  void RemoveSessionListener(uint64_t id) { session_->RemoveListener(id); }
+  // Closes the session now: the ensemble deletes its ephemeral nodes; listeners hear kClosed
+  // after every earlier event; pending watches are dropped. Later calls answer
+  // SESSION_EXPIRED. Idempotent. Must not be called from a callback.
+  absl::Status Close();
+  // Tests: the session stops pinging and re-attaching, like a frozen process.
+  void SuspendSessionForTesting(bool suspended) { session_->SuspendForTesting(suspended); }
 
   // The highest zxid in any reply so far (0 before the first).
   int64_t last_zxid_seen() const { return last_zxid_seen_.load(std::memory_order_acquire); }
@@ -147,9 +222,12 @@ class ZkClient {
   std::string connected_address() const;
 
  private:
+  friend class ZkSession;
+
   // One member: its channel and stub, created once and never destroyed while the client
   // lives (so a pointer to it stays valid outside mu_).
   struct Member {
+    size_t index = 0;  // in members_ and router_
     std::string address;
     std::shared_ptr<grpc::Channel> channel;
     std::unique_ptr<v1::ZooKeeper::Stub> stub;
@@ -174,14 +252,34 @@ class ZkClient {
   // member's last known zxid) is repeated once as a linearizable read.
   using ReadRpc = std::function<grpc::Status(v1::ZooKeeper::Stub*, grpc::ClientContext*,
                                              bool linearizable)>;
+  // With a session, a successful reply is returned after the ordering fence (ZkSession::Fence).
+  struct ReadDone {
+    Member* member = nullptr;  // the member whose reply is returned
+    ZkSession::ReadStart start;
+  };
   absl::Status Read(const char* op, bool linearizable, const ReadRpc& rpc,
-                    const v1::ResponseHeader& header);
+                    const v1::ResponseHeader& header, ReadDone* done = nullptr);
+  // Leaves the watch of a successful watched read.
+  void AddWatch(WatchKind kind, const std::string& path, const ReadDone& done,
+                const v1::ResponseHeader& header, Watcher watcher);
+  // OK without a session or while it lasts; SESSION_EXPIRED after.
+  absl::Status Usable() const { return session_ ? session_->Usable() : absl::OkStatus(); }
+  // A write's result: a SESSION_EXPIRED answer ends the session.
+  absl::Status Written(absl::Status status);
+  // Creates the session and waits for its first attach.
+  absl::Status StartSession();
   // Adds Members for addresses the router learned.
   void SyncMembersLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Connected();
 
-  // 0 until sessions exist; every request carries it.
-  int64_t session_id() const { return 0; }
+  // For ZkSession: routing of the Session stream.
+  Member* MemberAt(size_t i) const;
+  size_t SessionTarget() const;
+  void MemberFailed(size_t i);
+  void MoveTo(size_t i);
+  // One CloseSession, to the leader if known, else to each member in turn until one answers.
+  absl::Status CloseSessionOnce(const v1::CloseSessionRequest& request,
+                                v1::CloseSessionResponse* response);
 
   const Options options_;
   clock::Clock* const clock_;
@@ -190,6 +288,9 @@ class ZkClient {
   mutable absl::Mutex mu_;
   MemberRouter router_ ABSL_GUARDED_BY(mu_);
   std::vector<std::unique_ptr<Member>> members_ ABSL_GUARDED_BY(mu_);  // same order as router_
+
+  // Set by Connect when Options::session is; destroyed first (its threads use the members).
+  std::unique_ptr<ZkSession> session_;
 };
 
 }  // namespace dcos::zk::client

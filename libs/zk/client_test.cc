@@ -388,18 +388,23 @@ TEST_CASE("client: a read never returns older state than the client has seen") {
   CHECK(follower.read_linearizable() == std::vector<bool>{false, true});
 }
 
-TEST_CASE("client: ephemeral creates need sessions and are refused without a call") {
+TEST_CASE("client: without a session, ephemeral creates and watches are refused without a call") {
   FakeMember leader;
   Harness h;
   auto zk = MustConnect(h.Options({leader.address()}));
+  CHECK_FALSE(zk->has_session());
+  CHECK(zk->session_id() == 0);
   absl::StatusOr<std::string> e = zk->Create("/e", "", v1::CREATE_MODE_EPHEMERAL);
-  CHECK(e.status().code() == absl::StatusCode::kUnimplemented);
+  CHECK(ErrorCodeOf(e.status()) == v1::ERROR_CODE_BAD_ARGUMENTS);
   CHECK(absl::StrContains(e.status().message(), "session"));
   v1::Op op;
   op.mutable_create()->set_path("/e");
   op.mutable_create()->set_mode(v1::CREATE_MODE_EPHEMERAL_SEQUENTIAL);
-  CHECK(zk->Multi({op}).status().code() == absl::StatusCode::kUnimplemented);
+  CHECK(ErrorCodeOf(zk->Multi({op}).status()) == v1::ERROR_CODE_BAD_ARGUMENTS);
   CHECK(leader.writes() == 0);
+  auto watched = zk->GetDataAndWatch("/e", [](const WatchEvent&) {});
+  CHECK(watched.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(leader.reads() == 0);
 }
 
 TEST_CASE("client: options are validated") {

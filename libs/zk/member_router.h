@@ -49,6 +49,9 @@ class MemberRouter {
   // Member `i` committed a write: it is the leader.
   void OnWriteSuccess(size_t i) { leader_ = i; }
 
+  // Member `i` becomes the current member (the client's session attached there).
+  void MoveTo(size_t i) { current_ = i; }
+
  private:
   std::vector<std::string> addresses_;
   size_t current_;

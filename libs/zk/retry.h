@@ -18,7 +18,13 @@
 
 namespace dcos::zk::client {
 
-enum class CallKind { kRead, kWrite };
+enum class CallKind {
+  kRead,
+  kWrite,
+  // Sent to the leader like a write, but safe to repeat, so retried like a read: CreateSession
+  // (a session created twice leaves one unused, which expires) and CloseSession (idempotent).
+  kRepeatableWrite,
+};
 
 enum class Verdict {
   // Return the status to the caller: success, or a definite answer (NO_NODE, BAD_VERSION, ...).
