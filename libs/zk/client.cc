@@ -237,7 +237,7 @@ absl::Status ZkClient::Invoke(CallKind kind, const char* op, const Rpc& rpc, Mem
 }
 
 absl::Status ZkClient::Read(const char* op, bool linearizable, const ReadRpc& rpc,
-                            const v1::ResponseHeader& header, ReadDone* done) {
+                            const HeaderOf& header_of, ReadDone* done) {
   absl::Status usable = Usable();
   if (!usable.ok()) return usable;
   ReadDone local;
@@ -253,6 +253,7 @@ absl::Status ZkClient::Read(const char* op, bool linearizable, const ReadRpc& rp
         },
         &answered);
     if (status.ok()) {
+      const v1::ResponseHeader& header = header_of();
       See(answered, header);
       if (strict || header.zxid() >= seen) {
         done->member = answered;

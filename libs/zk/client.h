@@ -247,8 +247,8 @@ class ZkClient {
   // Records a reply's zxid from `member`.
   void See(Member* member, const v1::ResponseHeader& header);
   // Runs a read under the monotonic-read rule: `rpc` sends the request with the given
-  // linearizable flag and fills the response whose header is `header`. A local read answered
-  // from a state older than last_zxid_seen at the start (by its header, or for NO_NODE by the
+  // linearizable flag and fills the response whose header `header_of` returns. A local read
+  // answered from a state older than last_zxid_seen at the start (by its header, or for NO_NODE by the
   // member's last known zxid) is repeated once as a linearizable read.
   using ReadRpc = std::function<grpc::Status(v1::ZooKeeper::Stub*, grpc::ClientContext*,
                                              bool linearizable)>;
@@ -257,8 +257,11 @@ class ZkClient {
     Member* member = nullptr;  // the member whose reply is returned
     ZkSession::ReadStart start;
   };
+  // The reply's header, read after the call: a reference taken before would be protobuf's
+  // default instance (the call replaces the response's fields).
+  using HeaderOf = std::function<const v1::ResponseHeader&()>;
   absl::Status Read(const char* op, bool linearizable, const ReadRpc& rpc,
-                    const v1::ResponseHeader& header, ReadDone* done = nullptr);
+                    const HeaderOf& header_of, ReadDone* done = nullptr);
   // Leaves the watch of a successful watched read.
   void AddWatch(WatchKind kind, const std::string& path, const ReadDone& done,
                 const v1::ResponseHeader& header, Watcher watcher);

@@ -136,7 +136,7 @@ absl::StatusOr<std::optional<v1::Stat>> ZkClient::ExistsAndWatch(const std::stri
         request.mutable_read_options()->set_linearizable(strict);
         return stub->Exists(context, request, &response);
       },
-      response.header(), &done);
+      [&]() -> const v1::ResponseHeader& { return response.header(); }, &done);
   // The contract says a missing node is an OK reply without a stat; an older server answered
   // NOT_FOUND / NO_NODE (leaving no watch). Both mean "does not exist".
   if (ErrorCodeOf(status) == v1::ERROR_CODE_NO_NODE) return std::optional<v1::Stat>();
@@ -169,7 +169,7 @@ absl::StatusOr<std::pair<std::string, v1::Stat>> ZkClient::GetDataAndWatch(
         request.mutable_read_options()->set_linearizable(strict);
         return stub->GetData(context, request, &response);
       },
-      response.header(), &done);
+      [&]() -> const v1::ResponseHeader& { return response.header(); }, &done);
   if (!status.ok()) return status;
   if (watcher) AddWatch(WatchKind::kData, path, done, response.header(), std::move(watcher));
   return std::make_pair(std::move(*response.mutable_data()), response.stat());
@@ -195,7 +195,7 @@ absl::StatusOr<std::vector<std::string>> ZkClient::GetChildrenAndWatch(
         request.mutable_read_options()->set_linearizable(strict);
         return stub->GetChildren(context, request, &response);
       },
-      response.header(), &done);
+      [&]() -> const v1::ResponseHeader& { return response.header(); }, &done);
   if (!status.ok()) return status;
   if (watcher) AddWatch(WatchKind::kChild, path, done, response.header(), std::move(watcher));
   return std::vector<std::string>(response.children().begin(), response.children().end());

@@ -388,6 +388,18 @@ TEST_CASE("client: a read never returns older state than the client has seen") {
   CHECK(follower.read_linearizable() == std::vector<bool>{false, true});
 }
 
+TEST_CASE("client: a local read from a state as new as the client's is not repeated") {
+  FakeMember leader, follower;
+  follower.Follow(leader);
+  Harness h;
+  auto zk = MustConnect(h.Options({follower.address(), leader.address()}));
+  REQUIRE(zk->Create("/mine", "v").ok());
+  CHECK(zk->last_zxid_seen() == 101);
+  REQUIRE(zk->GetData("/mine").ok());
+  REQUIRE(zk->GetData("/mine").ok());
+  CHECK(follower.read_linearizable() == std::vector<bool>{false, false});
+}
+
 TEST_CASE("client: without a session, ephemeral creates and watches are refused without a call") {
   FakeMember leader;
   Harness h;

@@ -184,7 +184,7 @@ void ZkSession::Keep() {
   absl::Duration backoff = options.initial_backoff;
   size_t failures = 0;
   absl::Time recheck_after = absl::InfinitePast();
-  bool expired_here = false;
+  bool expired_here = false;  // by the timer (the ensemble may not know yet)
   while (true) {
     bool attached;
     bool suspended;
@@ -275,7 +275,14 @@ void ZkSession::Keep() {
     if (last != nullptr) Disconnected();
   }
   if (last != nullptr) (void)Teardown(std::move(last));
-  if (expired_here) CloseOnEnsemble();
+  bool frozen;
+  {
+    absl::MutexLock lock(&mu_);
+    frozen = suspended_;
+  }
+  // Tell the ensemble at once, so its ephemeral nodes go now rather than at its own expiry
+  // (a frozen client, in tests, tells nobody).
+  if (expired_here && !frozen) CloseOnEnsemble();
 }
 
 ZkSession::AttachResult ZkSession::TryAttach(size_t member, absl::Status* error) {

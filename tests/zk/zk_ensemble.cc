@@ -10,7 +10,8 @@
 
 namespace dcos::testing {
 
-ZkTestEnsemble::ZkTestEnsemble() : dir_(MakeTempDir("zk")) {
+ZkTestEnsemble::ZkTestEnsemble(std::vector<std::string> extra_flags)
+    : dir_(MakeTempDir("zk")), extra_flags_(std::move(extra_flags)) {
   for (int i = 1; i <= 3; ++i) addresses_.push_back(absl::StrCat("127.0.0.1:", FreePort()));
 }
 
@@ -30,12 +31,13 @@ absl::Status ZkTestEnsemble::StartAll() {
 absl::Status ZkTestEnsemble::Start(int id) {
   std::vector<std::string> peers;
   for (int i = 1; i <= 3; ++i) peers.push_back(absl::StrCat(i, "=", address(i)));
-  auto p = TestProcess::Start(
-      {absl::StrCat("zk", id, "-", ++starts_), Runfile("services/zk-ensemble/dcos-zk"),
-       {absl::StrCat("--raft.id=", id), "--raft.peers=" + absl::StrJoin(peers, ","),
-        absl::StrCat("--raft.dir=", dir_, "/m", id), "--raft.tick=20ms",
-        "--grpc.listen=" + address(id), "--metrics.listen=", "--shutdown.grace=1s"},
-       dir_});
+  std::vector<std::string> args = {
+      absl::StrCat("--raft.id=", id), "--raft.peers=" + absl::StrJoin(peers, ","),
+      absl::StrCat("--raft.dir=", dir_, "/m", id), "--raft.tick=20ms",
+      "--grpc.listen=" + address(id), "--metrics.listen=", "--shutdown.grace=1s"};
+  args.insert(args.end(), extra_flags_.begin(), extra_flags_.end());
+  auto p = TestProcess::Start({absl::StrCat("zk", id, "-", ++starts_),
+                               Runfile("services/zk-ensemble/dcos-zk"), args, dir_});
   if (!p.ok()) return p.status();
   procs_[id] = std::move(*p);
   return absl::OkStatus();

@@ -18,8 +18,8 @@ namespace dcos::testing {
 
 class ZkTestEnsemble {
  public:
-  // Picks the ports; starts nothing.
-  ZkTestEnsemble();
+  // Picks the ports; starts nothing. `extra_flags` go to every member (e.g. session bounds).
+  explicit ZkTestEnsemble(std::vector<std::string> extra_flags = {});
 
   // Starts all three members and waits until each serves (health SERVING).
   absl::Status StartAll();
@@ -40,6 +40,7 @@ class ZkTestEnsemble {
 
  private:
   std::string dir_;
+  std::vector<std::string> extra_flags_;
   std::vector<std::string> addresses_;
   std::map<int, std::unique_ptr<TestProcess>> procs_;
   int starts_ = 0;
