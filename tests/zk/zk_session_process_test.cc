@@ -83,8 +83,9 @@ TEST_CASE("zk session: survives kill -9 of its member; watches follow it") {
   CHECK(eph->second.ephemeral_owner() == a->session_id());
   REQUIRE(admin->Create("/w", "0").ok());
   REQUIRE(admin->Create("/gone", "x").ok());
-  REQUIRE(a->GetDataAndWatch("/w", rec.Watch("w")).ok());
-  REQUIRE(a->GetDataAndWatch("/gone", rec.Watch("gone")).ok());
+  // Linearizable: a's member may not have applied admin's creates yet.
+  REQUIRE(a->GetDataAndWatch("/w", rec.Watch("w"), /*linearizable=*/true).ok());
+  REQUIRE(a->GetDataAndWatch("/gone", rec.Watch("gone"), true).ok());
   REQUIRE(a->ExistsAndWatch("/later", rec.Watch("later")).ok());
 
   int attached = e.IdOf(a->connected_address());
@@ -130,7 +131,7 @@ TEST_CASE("zk session: a frozen client's session expires; ephemerals go; SESSION
   auto b = Client(e, absl::Seconds(5), &rb);
   REQUIRE(a->Create("/a-eph", "", v1::CREATE_MODE_EPHEMERAL).ok());
   REQUIRE(a->GetDataAndWatch("/a-eph", ra.Watch("a")).ok());
-  auto seen = b->ExistsAndWatch("/a-eph", rb.Watch("b"));
+  auto seen = b->ExistsAndWatch("/a-eph", rb.Watch("b"), /*linearizable=*/true);
   REQUIRE(seen.ok());
   REQUIRE(seen->has_value());
 
@@ -190,6 +191,7 @@ TEST_CASE("zk watches: a watcher sees the event before its client sees the new d
   auto reader = Client(e, absl::Seconds(5), &states);
   REQUIRE(writer->Create("/x", "0").ok());
   REQUIRE(writer->Create("/p", "").ok());
+  REQUIRE(reader->Sync().ok());  // the reader's member has the creates
   std::atomic<int> fired{0};
   constexpr int kRounds = 30;
   for (int i = 1; i <= kRounds; ++i) {
