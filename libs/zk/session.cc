@@ -169,7 +169,7 @@ void ZkSession::Disconnected() {
   timer_.Detached();
   generation_.fetch_add(1);
   events_.Wake();
-  if (!over_.load()) SetState(SessionState::kDisconnected);
+  if (!over_.load() && !stopping_) SetState(SessionState::kDisconnected);
 }
 
 bool ZkSession::Pause(absl::Duration d) {
@@ -378,7 +378,13 @@ void ZkSession::OnMessage(Stream* stream, const v1::SessionResponse& message) {
 }
 
 grpc::Status ZkSession::Teardown(std::unique_ptr<Stream> stream) {
-  stream->context.TryCancel();
+  bool ended;
+  {
+    absl::MutexLock lock(&mu_);
+    ended = stream->ended;
+  }
+  // A stream the server ended keeps its status; cancelling it now would replace it.
+  if (!ended) stream->context.TryCancel();
   if (stream->reader.joinable()) stream->reader.join();
   return stream->rw->Finish();
 }

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include <catch2/catch.hpp>
+#include <grpcpp/create_channel.h>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
@@ -156,6 +157,25 @@ TEST_CASE("zk session: a frozen client's session expires; ephemerals go; SESSION
   CHECK(a->session_id() == id);
   CHECK(ra.Count(SessionState::kConnected) == 1);
   CHECK(rb.Count(SessionState::kExpired) == 0);
+
+  // The ensemble ends b's session behind its back: b hears it on its stream.
+  REQUIRE(WaitFor(
+              [&] {
+                for (const std::string& address : e.addresses()) {  // the leader accepts it
+                  auto stub = v1::ZooKeeper::NewStub(
+                      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+                  grpc::ClientContext ctx;
+                  v1::CloseSessionRequest close;
+                  close.set_session_id(b->session_id());
+                  v1::CloseSessionResponse closed;
+                  if (stub->CloseSession(&ctx, close, &closed).ok()) return true;
+                }
+                return false;
+              },
+              absl::Seconds(10), "CloseSession on the leader")
+              .ok());
+  REQUIRE(rb.WaitStateCount(SessionState::kExpired, 1, absl::Seconds(5)).ok());
+  CHECK(Expired(b->Exists("/").status()));
 }
 
 TEST_CASE("zk session: the whole ensemble down past the timeout ends the session") {
