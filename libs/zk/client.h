@@ -195,6 +195,9 @@ class ZkClient {
   // The timeout the ensemble granted.
   absl::Duration session_timeout() const { return session_->timeout(); }
   SessionState session_state() const { return session_->state(); }
+  // OK without a session or while it lasts; FAILED_PRECONDITION / SESSION_EXPIRED once it
+  // expired or was closed (what every call then answers).
+  absl::Status Usable() const { return session_ ? session_->Usable() : absl::OkStatus(); }
   // Until when the session is surely alive on the ensemble, by the client's clock: the send
   // time of the last ping a member answered, plus the timeout (InfinitePast once over). A
   // leader that must not overlap its successor stops acting as leader at this time.
@@ -209,6 +212,12 @@ class ZkClient {
   // after every earlier event; pending watches are dropped. Later calls answer
   // SESSION_EXPIRED. Idempotent. Must not be called from a callback.
   absl::Status Close();
+  // Runs `task` on the event thread, after every callback queued before it (recipes do all
+  // their work there, so it never races their watch callbacks). Dropped once the session is
+  // closed.
+  void Post(std::function<void()> task) { session_->Post(std::move(task)); }
+  // True inside a callback (on the event thread).
+  bool OnEventThread() const { return session_ && session_->OnEventThread(); }
   // Tests: the session stops pinging and re-attaching, like a frozen process.
   void SuspendSessionForTesting(bool suspended) { session_->SuspendForTesting(suspended); }
 
@@ -220,6 +229,8 @@ class ZkClient {
   std::optional<std::string> leader_address() const;
   // The address reads are sent to.
   std::string connected_address() const;
+  // The client's clock (Options::clock, or the real one): session_alive_until is on it.
+  clock::Clock* clock() const { return clock_; }
 
  private:
   friend class ZkSession;
@@ -265,8 +276,6 @@ class ZkClient {
   // Leaves the watch of a successful watched read.
   void AddWatch(WatchKind kind, const std::string& path, const ReadDone& done,
                 const v1::ResponseHeader& header, Watcher watcher);
-  // OK without a session or while it lasts; SESSION_EXPIRED after.
-  absl::Status Usable() const { return session_ ? session_->Usable() : absl::OkStatus(); }
   // A write's result: a SESSION_EXPIRED answer ends the session.
   absl::Status Written(absl::Status status);
   // Creates the session and waits for its first attach.

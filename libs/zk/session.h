@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -73,6 +74,10 @@ class ZkSession {
   absl::Status Usable() const;
   // A call answered SESSION_EXPIRED by the leader: the session is over.
   void ExpiredByAnswer(const absl::Status& status);
+
+  // Runs `task` on the event thread (in order with the callbacks).
+  void Post(std::function<void()> task) { events_.Push(std::move(task)); }
+  bool OnEventThread() const { return events_.OnEventThread(); }
 
   uint64_t AddListener(SessionListener listener);
   void RemoveListener(uint64_t id);
