@@ -61,24 +61,26 @@ absl::Status ZkSession::Start(absl::Duration wait) {
 }
 
 absl::Status ZkSession::Close(bool notify) {
+  bool closing = false;
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return absl::OkStatus();
     stopping_ = true;
-  }
-  if (keeper_.joinable()) keeper_.join();
-  bool over;
-  {
-    absl::MutexLock lock(&mu_);
-    over = over_.load();
-  }
-  if (!over) CloseOnEnsemble();
-  {
-    absl::MutexLock lock(&mu_);
+    // Over before the ensemble deletes the ephemeral nodes: a leader stops leading (its
+    // session_alive_until is past) before its successor can start.
     if (!over_.load()) {
       over_.store(true);
+      closing = true;
       over_status_ = absl::FailedPreconditionError(
           absl::StrCat("SESSION_EXPIRED session 0x", absl::Hex(id_), " was closed"));
+    }
+  }
+  events_.Wake();
+  if (keeper_.joinable()) keeper_.join();
+  if (closing) CloseOnEnsemble();
+  {
+    absl::MutexLock lock(&mu_);
+    if (closing) {
       if (notify) {
         SetState(SessionState::kClosed);
       } else {

@@ -10,13 +10,13 @@
 #include <catch2/catch.hpp>
 #include <grpcpp/create_channel.h>
 
-#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "libs/testing/harness.h"
 #include "libs/zk/client.h"
 #include "libs/zk/errors.h"
 #include "tests/zk/zk_client_recorder.h"
 #include "tests/zk/zk_ensemble.h"
+#include "tests/zk/zk_test_client.h"
 
 namespace dcos::testing {
 namespace {
@@ -26,31 +26,12 @@ using zk::client::WatchEvent;
 using zk::client::ZkClient;
 namespace v1 = zk::v1;
 
-const std::vector<std::string> kSessionFlags = {"--zk.min_session_timeout=500ms",
-                                                "--zk.max_session_timeout=10s"};
-
-// A client of `e`; with a session of `timeout` if set. The first member is random: its seed
-// is printed.
 std::unique_ptr<ZkClient> Client(const ZkTestEnsemble& e, std::optional<absl::Duration> timeout,
                                  Recorder* recorder = nullptr) {
-  ZkClient::Options o;
-  o.ensemble = e.addresses();
-  o.seed = absl::Uniform<uint64_t>(absl::BitGen());
-  std::printf("client seed %llu\n", static_cast<unsigned long long>(*o.seed));
-  if (timeout) {
-    o.session = ZkClient::Options::Session{*timeout, nullptr};
-    if (recorder != nullptr) o.session->listener = recorder->Listener();
-  }
-  auto client = ZkClient::Connect(o);
-  INFO(client.status().ToString());
-  REQUIRE(client.ok());
-  return std::move(*client);
+  return ConnectTestClient(e, timeout, recorder ? recorder->Listener() : nullptr);
 }
 
-bool Expired(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kFailedPrecondition &&
-         zk::client::ErrorCodeOf(s) == v1::ERROR_CODE_SESSION_EXPIRED;
-}
+bool Expired(const absl::Status& s) { return IsSessionExpired(s); }
 
 // Deletes `path`, repeating a delete whose outcome was unknown (CONNECTION_LOSS during a
 // failover) until a definite answer; NO_NODE on a repeat means the first one applied.
@@ -70,7 +51,7 @@ absl::Status DeleteSurely(ZkClient& zk, const std::string& path) {
 }
 
 TEST_CASE("zk session: survives kill -9 of its member; watches follow it") {
-  ZkTestEnsemble e(kSessionFlags);
+  ZkTestEnsemble e(SessionTestFlags());
   REQUIRE(e.StartAll().ok());
   auto admin = Client(e, std::nullopt);
   Recorder rec;
@@ -125,7 +106,7 @@ TEST_CASE("zk session: survives kill -9 of its member; watches follow it") {
 }
 
 TEST_CASE("zk session: a frozen client's session expires; ephemerals go; SESSION_EXPIRED after") {
-  ZkTestEnsemble e(kSessionFlags);
+  ZkTestEnsemble e(SessionTestFlags());
   REQUIRE(e.StartAll().ok());
   Recorder ra, rb;
   auto a = Client(e, absl::Seconds(1), &ra);
@@ -179,7 +160,7 @@ TEST_CASE("zk session: a frozen client's session expires; ephemerals go; SESSION
 }
 
 TEST_CASE("zk session: the whole ensemble down past the timeout ends the session") {
-  ZkTestEnsemble e(kSessionFlags);
+  ZkTestEnsemble e(SessionTestFlags());
   REQUIRE(e.StartAll().ok());
   Recorder rec;
   auto a = Client(e, absl::Seconds(1), &rec);
@@ -204,7 +185,7 @@ TEST_CASE("zk session: the whole ensemble down past the timeout ends the session
 }
 
 TEST_CASE("zk watches: a watcher sees the event before its client sees the new data") {
-  ZkTestEnsemble e(kSessionFlags);
+  ZkTestEnsemble e(SessionTestFlags());
   REQUIRE(e.StartAll().ok());
   auto writer = Client(e, std::nullopt);
   Recorder states;
