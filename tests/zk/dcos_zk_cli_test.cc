@@ -2,12 +2,15 @@
 // and output), the same commands in-process (stdout and stderr apart), and a command after
 // kill -9 of a member.
 
+#include <signal.h>
+
 #include <sstream>
 
 #include <catch2/catch.hpp>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "libs/testing/harness.h"
 #include "libs/testing/process.h"
@@ -102,7 +105,7 @@ TEST_CASE("dcos zk: the binary against a real ensemble") {
   CHECK(Zk(e, {"sync"}).output == "Sync is OK\n");
   r = Zk(e, {"create", "-e", "/eph"});
   CHECK(r.code == 1);
-  CHECK(absl::StrContains(r.output, "not supported yet: needs sessions"));
+  CHECK(absl::StrContains(r.output, "nothing would remain"));
   r = Zk(e, {"frobnicate"});
   CHECK(r.code == 2);
   CHECK(absl::StrContains(r.output, "Usage: dcos zk"));
@@ -138,6 +141,65 @@ TEST_CASE("dcos zk: results on stdout, errors on stderr (in-process)") {
   CHECK(run({"ls", "/"}, &out, &err) == 0);
   CHECK(absl::StrContains(out, "a"));
   CHECK(err.empty());
+}
+
+// True if `log` holds `lines` as whole lines, in that order (others may come between).
+bool HasLinesInOrder(const std::string& log, const std::vector<std::string>& lines) {
+  std::vector<std::string> all = absl::StrSplit(log, '\n');
+  size_t next = 0;
+  for (const std::string& l : all) {
+    if (next < lines.size() && l == lines[next]) ++next;
+  }
+  return next == lines.size();
+}
+
+TEST_CASE("dcos zk watch: prints every change until interrupted (SIGINT), data and children") {
+  ZkTestEnsemble e;
+  REQUIRE(e.StartAll().ok());
+  auto zk = [&](std::vector<std::string> args) {
+    std::ostringstream o, r;
+    args.insert(args.begin(), {"--zk=" + e.Joined(), "zk"});
+    return cli::Run(args, [](const char*) -> const char* { return nullptr; }, o, r);
+  };
+  auto start = [&](const std::string& name, std::vector<std::string> args) {
+    args.insert(args.begin(), {"--zk=" + e.Joined(), "zk", "watch"});
+    auto p = TestProcess::Start({name, Runfile("tools/dcos/dcos"), args, e.dir()});
+    REQUIRE(p.ok());
+    return std::move(*p);
+  };
+  auto wait_lines = [&](TestProcess& p, std::vector<std::string> lines) {
+    absl::Status s = WaitFor([&] { return HasLinesInOrder(p.Log(), lines); }, absl::Seconds(20),
+                             "watch output: " + absl::StrJoin(lines, " | "));
+    INFO(p.Log());
+    REQUIRE(s.ok());
+  };
+
+  auto data = start("watch-data", {"/w"});
+  wait_lines(*data, {"no node"});
+  REQUIRE(zk({"create", "/w", "v1"}) == 0);
+  wait_lines(*data, {"no node", "NodeCreated /w", "data: v1"});
+  REQUIRE(zk({"set", "/w", "v2"}) == 0);
+  wait_lines(*data, {"NodeCreated /w", "data: v1", "NodeDataChanged /w", "data: v2"});
+  REQUIRE(zk({"delete", "/w"}) == 0);
+  wait_lines(*data, {"data: v2", "NodeDeleted /w", "no node"});
+
+  REQUIRE(zk({"create", "/p", ""}) == 0);
+  auto kids = start("watch-children", {"--children", "/p"});
+  wait_lines(*kids, {"children: []"});
+  REQUIRE(zk({"create", "/p/a", ""}) == 0);
+  REQUIRE(zk({"create", "/p/b", ""}) == 0);
+  wait_lines(*kids, {"children: []", "NodeChildrenChanged /p", "children: [a, b]"});
+
+  for (TestProcess* p : {data.get(), kids.get()}) {
+    p->Signal(SIGINT);
+    absl::StatusOr<int> code = p->WaitExit(absl::Seconds(10));
+    REQUIRE(code.ok());
+    CHECK(*code == 0);
+  }
+  // Usage: one path.
+  std::ostringstream o, r;
+  CHECK(cli::Run({"--zk=" + e.Joined(), "zk", "watch"},
+                 [](const char*) -> const char* { return nullptr; }, o, r) == 2);
 }
 
 TEST_CASE("dcos zk: works with a member down") {

@@ -1,5 +1,7 @@
 #include "tools/dcos/cli.h"
 
+#include <signal.h>
+
 #include <cstdlib>
 #include <iostream>
 
@@ -74,10 +76,11 @@ bool TakeFlag(const std::vector<std::string>& args, size_t* i, absl::string_view
 
 int Run(const std::vector<std::string>& args,
         const std::function<const char*(const char*)>& getenv, std::ostream& out,
-        std::ostream& err) {
+        std::ostream& err, Interrupt* interrupt) {
   Context ctx;
   ctx.out = &out;
   ctx.err = &err;
+  ctx.interrupt = interrupt;
   const char* env_zk = getenv("DCOS_ZK");
   std::string zk = env_zk != nullptr && *env_zk != '\0' ? env_zk : kDefaultZk;
   size_t i = 0;
@@ -111,9 +114,31 @@ int Run(const std::vector<std::string>& args,
   return Usage(err, "unknown command group \"" + args[i] + "\"");
 }
 
+namespace {
+
+Interrupt g_interrupt;
+
+// Async-signal-safe: lock-free atomics, signal() and raise() only.
+extern "C" void OnShutdownSignal(int signal_number) {
+  if (!g_interrupt.enabled.load()) {
+    signal(signal_number, SIG_DFL);
+    raise(signal_number);
+    return;
+  }
+  g_interrupt.requested.store(true);
+}
+
+}  // namespace
+
 int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  int code = Run(args, [](const char* name) { return std::getenv(name); }, std::cout, std::cerr);
+  struct sigaction action = {};
+  action.sa_handler = OnShutdownSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  int code = Run(args, [](const char* name) { return std::getenv(name); }, std::cout, std::cerr,
+                 &g_interrupt);
   std::cout.flush();
   return code;
 }

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "tools/dcos/context.h"
+
 namespace dcos::cli {
 
 // The ensemble `dcos` talks to when neither --zk nor $DCOS_ZK says otherwise: the one
@@ -19,12 +21,14 @@ namespace dcos::cli {
 inline constexpr char kDefaultZk[] = "127.0.1.1:2181,127.0.1.2:2181,127.0.1.3:2181";
 
 // Runs the CLI on `args` (argv without the program name). `getenv` reads the environment
-// (returns nullptr for unset variables). Returns the exit code.
+// (returns nullptr for unset variables). `interrupt` ends a command that runs until
+// interrupted (null: never). Returns the exit code.
 int Run(const std::vector<std::string>& args,
         const std::function<const char*(const char*)>& getenv, std::ostream& out,
-        std::ostream& err);
+        std::ostream& err, Interrupt* interrupt = nullptr);
 
-// main(): Run on the process's arguments, environment, stdout and stderr.
+// main(): Run on the process's arguments, environment, stdout and stderr; SIGINT and SIGTERM
+// interrupt a command that runs until interrupted.
 int Main(int argc, char** argv);
 
 }  // namespace dcos::cli

@@ -86,7 +86,7 @@ TEST_CASE("dcos zk: help and usage errors never connect") {
 TEST_CASE("dcos zk: -e is refused clearly") {
   Result r = Dcos({"--zk=127.0.0.1:1", "zk", "create", "-e", "/a"});
   CHECK(r.code == kExitError);
-  CHECK(Contains(r.err, "not supported yet: needs sessions"));
+  CHECK(Contains(r.err, "nothing would remain"));
 }
 
 TEST_CASE("dcos zk: where the ensemble comes from") {

@@ -2,6 +2,7 @@
 
 // What every command group of the dcos CLI receives, and the CLI's exit codes.
 
+#include <atomic>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -15,6 +16,14 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;
 inline constexpr int kExitUsage = 2;
 
+// Ctrl-C for a command that runs until interrupted (`dcos zk watch`). While `enabled` (the
+// command sets it), SIGINT and SIGTERM set `requested` and the command returns; otherwise they
+// end the process as usual.
+struct Interrupt {
+  std::atomic<bool> enabled{false};
+  std::atomic<bool> requested{false};
+};
+
 // The global settings, resolved from flags and the environment, and where output goes. The
 // streams are not owned and outlive the command.
 struct Context {
@@ -24,6 +33,8 @@ struct Context {
   absl::Duration timeout = absl::Seconds(10);
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;
+  // Not owned; null: the command is never interrupted.
+  Interrupt* interrupt = nullptr;
 };
 
 // A group of subcommands ("dcos zk ..."). `run` gets the arguments after the group's name and

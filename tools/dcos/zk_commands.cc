@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "libs/zk/client.h"
 #include "libs/zk/errors.h"
+#include "tools/dcos/zk_watch.h"
 
 namespace dcos::cli {
 namespace {
@@ -26,10 +27,13 @@ constexpr char kHelp[] =
     "  stat <path>                        print a node's Stat\n"
     "  create [-s] [-c] [-e] <path> [data]\n"
     "                                     create a node (-s sequential, -c container;\n"
-    "                                     -e ephemeral is not supported yet: needs sessions)\n"
+    "                                     -e is refused: an ephemeral node would go with\n"
+    "                                     this command's session, as it exits)\n"
     "  set [-v version] <path> <data>     replace a node's data (only at that version)\n"
     "  delete [-v version] <path>         delete a node (only at that version)\n"
     "  sync                               wait until the member has every committed write\n"
+    "  watch [--children] <path>          print the node's changes (its children's with\n"
+    "                                     --children) until interrupted (Ctrl-C)\n"
     "\n"
     "Flags come before the path; put -- before data that starts with '-'.\n";
 
@@ -107,9 +111,10 @@ class Zk {
     return true;
   }
 
-  // Connects, or prints the error: nullptr then, with *code set.
-  std::unique_ptr<ZkClient> Connect(int* code) {
+  // Connects (with a session if asked), or prints the error: nullptr then, with *code set.
+  std::unique_ptr<ZkClient> Connect(int* code, bool session) {
     ZkClient::Options options;
+    if (session) options.session = ZkClient::Options::Session{};
     options.ensemble = ctx_.zk_ensemble;
     options.retry_budget = ctx_.timeout;
     options.call_timeout = std::min(options.call_timeout, std::max(ctx_.timeout, absl::Seconds(1)));
@@ -123,7 +128,7 @@ class Zk {
     return nullptr;
   }
 
-  int Run(const std::vector<std::string>& args);
+  int Run(std::vector<std::string> args);
 
  private:
   int Ls(ZkClient& zk, const Parsed& p);
@@ -133,6 +138,7 @@ class Zk {
   int Set(ZkClient& zk, const Parsed& p);
   int Delete(ZkClient& zk, const Parsed& p);
   int Sync(ZkClient& zk, const Parsed& p);
+  int Watch(ZkClient& zk, const Parsed& p);
 
   const Context& ctx_;
   std::string command_;
@@ -192,7 +198,11 @@ int Zk::Sync(ZkClient& zk, const Parsed&) {
   return kExitOk;
 }
 
-int Zk::Run(const std::vector<std::string>& args) {
+int Zk::Watch(ZkClient& zk, const Parsed& p) {
+  return WatchZk(ctx_, zk, p.positional[0], /*children=*/p.flags.count('c') > 0);
+}
+
+int Zk::Run(std::vector<std::string> args) {
   struct Subcommand {
     const char* name;
     const char* flags;             // flags without a value
@@ -208,7 +218,14 @@ int Zk::Run(const std::vector<std::string>& args) {
       {"set", "", "v", 2, 2, &Zk::Set},
       {"delete", "", "v", 1, 1, &Zk::Delete},
       {"sync", "", "", 0, 0, &Zk::Sync},
+      {"watch", "c", "", 1, 1, &Zk::Watch},
   };
+  if (command_ == "watch") {  // --children is -c
+    for (std::string& a : args) {
+      if (a == "--children") a = "-c";
+      if (a == "--") break;
+    }
+  }
   for (const Subcommand& sub : kSubcommands) {
     if (command_ != sub.name) continue;
     Parsed parsed;
@@ -219,14 +236,14 @@ int Zk::Run(const std::vector<std::string>& args) {
       return code;
     }
     if (parsed.flags.count('e') > 0) {
-      *ctx_.err << "dcos zk create: -e (ephemeral nodes) is not supported yet: needs sessions, "
-                   "which dcos-zk does not have yet\n";
+      *ctx_.err << "dcos zk create: -e: an ephemeral node lives as long as its session, and this "
+                   "command's session ends when it exits: nothing would remain\n";
       return kExitError;
     }
     if (parsed.flags.count('s') > 0 && parsed.flags.count('c') > 0) {
       return Usage("-s and -c cannot be combined (a container node is not sequential)");
     }
-    std::unique_ptr<ZkClient> zk = Connect(&code);
+    std::unique_ptr<ZkClient> zk = Connect(&code, /*session=*/command_ == "watch");
     if (zk == nullptr) return code;
     return (this->*sub.run)(*zk, parsed);
   }

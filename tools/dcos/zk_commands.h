@@ -6,11 +6,12 @@
 //   get <path>                      data
 //   stat <path>                     Stat, field by field (cZxid = 0x5, ctime = ..., ...)
 //   create [-s] [-c] [-e] <path> [data]
-//                                   -s sequential, -c container; -e (ephemeral) needs sessions,
-//                                   which are not supported yet
+//                                   -s sequential, -c container; -e is refused (the node would
+//                                   go with the command's session as it exits)
 //   set [-v version] <path> <data>
 //   delete [-v version] <path>
 //   sync
+//   watch [--children] <path>       the node's changes until interrupted (zk_watch.h)
 //
 // Reads are linearizable: every invocation is a new client, so a local read from a lagging
 // member could miss what the previous command wrote. Errors go to stderr as
