@@ -1,7 +1,7 @@
 #include "libs/zk/recipes/leader_observer.h"
 
-#include "absl/synchronization/notification.h"
 #include "libs/zk/errors.h"
+#include "libs/zk/recipes/event_thread.h"
 #include "libs/zk/recipes/paths.h"
 #include "libs/zk/recipes/sequential.h"
 
@@ -15,20 +15,10 @@ absl::StatusOr<std::unique_ptr<LeaderObserver>> LeaderObserver::Start(client::Zk
   if (!zk->has_session()) {
     return absl::FailedPreconditionError("a leader observer needs a client with a session");
   }
-  if (zk->OnEventThread()) {
-    return absl::FailedPreconditionError("a leader observer cannot start inside a client callback");
-  }
   std::unique_ptr<LeaderObserver> observer(
       new LeaderObserver(zk, std::move(path), std::move(on_change)));
-  // The first read runs on the event thread too, so that it never races a watch callback.
   LeaderObserver* o = observer.get();
-  absl::Status first;
-  absl::Notification done;
-  zk->Post([o, &first, &done] {
-    first = o->Refresh();
-    done.Notify();
-  });
-  done.WaitForNotification();
+  absl::Status first = RunOnEventThread(*zk, o->gate_, [o] { return o->Refresh(); });
   if (!first.ok()) return first;
   return observer;
 }

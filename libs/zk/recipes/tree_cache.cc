@@ -1,7 +1,7 @@
 #include "libs/zk/recipes/tree_cache.h"
 
-#include "absl/synchronization/notification.h"
 #include "libs/zk/errors.h"
+#include "libs/zk/recipes/event_thread.h"
 #include "libs/zk/recipes/paths.h"
 
 namespace dcos::zk::recipes {
@@ -20,25 +20,15 @@ absl::StatusOr<std::unique_ptr<TreeCache>> TreeCache::Start(client::ZkClient* zk
   if (!zk->has_session()) {
     return absl::FailedPreconditionError("a tree cache needs a client with a session");
   }
-  if (zk->OnEventThread()) {
-    return absl::FailedPreconditionError("a tree cache cannot start inside a client callback");
-  }
   std::unique_ptr<TreeCache> cache(new TreeCache(zk, std::move(options)));
   TreeCache* c = cache.get();
   c->listener_ =
       zk->AddSessionListener(c->gate_.Wrap([c](SessionState s) { c->OnSession(s); }));
-  absl::Notification loaded;
-  zk->Post(c->gate_.Wrap([c, &loaded] {
+  absl::Status loaded = RunOnEventThread(*zk, c->gate_, [c] {
     c->Load(c->options_.root);
-    loaded.Notify();
-  }));
-  // Posted work is dropped if the session closes; the client's answer then says why.
-  while (!loaded.WaitForNotificationWithTimeout(absl::Milliseconds(100))) {
-    absl::Status usable = zk->Usable();
-    if (!usable.ok()) return usable;
-  }
-  absl::Status usable = zk->Usable();
-  if (!usable.ok()) return usable;
+    return c->zk_->Usable();
+  });
+  if (!loaded.ok()) return loaded;
   return cache;
 }
 
