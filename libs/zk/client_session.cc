@@ -49,6 +49,9 @@ absl::Status ZkClient::StartSession() {
 
 absl::Status ZkClient::Close() {
   if (!session_) return absl::OkStatus();
+  if (session_->OnEventThread()) {
+    return absl::FailedPreconditionError("Close cannot be called inside a client callback");
+  }
   return session_->Close(/*notify=*/true);
 }
 

@@ -358,7 +358,6 @@ void ZkSession::OnMessage(Stream* stream, const v1::SessionResponse& message) {
       attached_ = stream->member;
       watches_.Reattached(stream->member);
       client_->MoveTo(stream->member);
-      ever_attached_ = true;
       events_.Wake();
       SetState(SessionState::kConnected);
       return;

@@ -134,7 +134,6 @@ class ZkSession {
 
   mutable absl::Mutex mu_;
   SessionState state_ ABSL_GUARDED_BY(mu_) = SessionState::kDisconnected;
-  bool ever_attached_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status over_status_ ABSL_GUARDED_BY(mu_);
   SessionTimer timer_ ABSL_GUARDED_BY(mu_);
   WatchRegistry watches_ ABSL_GUARDED_BY(mu_);

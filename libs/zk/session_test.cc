@@ -7,15 +7,14 @@
 #include <thread>
 
 #include <catch2/catch.hpp>
-#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
-#include <grpcpp/server_builder.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "libs/testing/harness.h"
 #include "libs/zk/client.h"
 #include "libs/zk/errors.h"
+#include "libs/zk/loopback_server.h"
 
 namespace dcos::zk::client {
 namespace {
@@ -27,12 +26,7 @@ constexpr int64_t kSessionId = 0x42;
 class FakeSessionMember final : public v1::ZooKeeper::Service {
  public:
   FakeSessionMember() {
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(this);
-    server_ = builder.BuildAndStart();
-    address_ = absl::StrCat("127.0.0.1:", port);
+    server_ = ServeOnLoopback(this, &address_);
   }
   ~FakeSessionMember() override { server_->Shutdown(std::chrono::system_clock::now()); }
 

@@ -65,6 +65,17 @@ void ZkSession::AddWatch(WatchKind kind, const std::string& path, size_t member,
 
 namespace {
 
+// A read request of the session that leaves a watch.
+template <typename Request>
+Request WatchingRead(int64_t session_id, const std::string& path, bool linearizable) {
+  Request request;
+  request.set_session_id(session_id);
+  request.set_path(path);
+  request.set_watch(true);
+  request.mutable_read_options()->set_linearizable(linearizable);
+  return request;
+}
+
 // Reads (kind, path) again on `stub`, leaving a watch: the node's Stat (nullopt: no node) and
 // the reply's header. Local unless the member answered from a state older than `since`.
 absl::Status RecheckRead(v1::ZooKeeper::Stub* stub, int64_t session_id, WatchKind kind,
@@ -77,11 +88,7 @@ absl::Status RecheckRead(v1::ZooKeeper::Stub* stub, int64_t session_id, WatchKin
     grpc::Status status;
     stat->reset();
     if (kind == WatchKind::kChild) {
-      v1::GetChildrenRequest request;
-      request.set_session_id(session_id);
-      request.set_path(path);
-      request.set_watch(true);
-      request.mutable_read_options()->set_linearizable(linearizable);
+      auto request = WatchingRead<v1::GetChildrenRequest>(session_id, path, linearizable);
       v1::GetChildrenResponse response;
       status = stub->GetChildren(&context, request, &response);
       if (status.ok()) {
@@ -89,11 +96,7 @@ absl::Status RecheckRead(v1::ZooKeeper::Stub* stub, int64_t session_id, WatchKin
         *header = response.header();
       }
     } else {
-      v1::ExistsRequest request;
-      request.set_session_id(session_id);
-      request.set_path(path);
-      request.set_watch(true);
-      request.mutable_read_options()->set_linearizable(linearizable);
+      auto request = WatchingRead<v1::ExistsRequest>(session_id, path, linearizable);
       v1::ExistsResponse response;
       status = stub->Exists(&context, request, &response);
       if (status.ok()) {
