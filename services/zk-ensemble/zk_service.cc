@@ -4,16 +4,13 @@
 #include <memory>
 #include <thread>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "libs/clock/clock.h"
 #include "libs/status/grpc_status.h"
-#include "protos/common/v1/errors.pb.h"
 #include "services/zk-ensemble/core/errors.h"
 #include "services/zk-ensemble/core/path.h"
+#include "services/zk-ensemble/leader_redirect.h"
 
 namespace dcos::zk {
 namespace {
@@ -72,40 +69,8 @@ ZkService::ZkService(ZkStateMachine* state_machine, SessionKeeper* keeper, Watch
       limits_(limits) {}
 
 grpc::Status ZkService::Redirect(const absl::Status& status) const {
-  // Only a refusal from a member that is not the leader means "not applied, go there"; other
-  // UNAVAILABLE errors (this member stopping with the write pending) leave the outcome
-  // unknown and pass through as they are.
-  bool refused = absl::StartsWith(status.message(), "not the leader") ||
-                 absl::StartsWith(status.message(), "no leader known") ||
-                 absl::StartsWith(status.message(), "starting");
-  if (status.code() != absl::StatusCode::kUnavailable || !refused) {
-    return status::ToGrpc(status);
-  }
   raft::RaftNode* node = node_.load();
-  uint64_t leader = node == nullptr ? 0 : node->Status().leader;
-  auto it = peers_.find(leader);
-  bool known = leader != 0 && it != peers_.end();
-  std::string where = known ? absl::StrCat("leader is member ", leader, " at ", it->second)
-                            : "no leader is known (election in progress); retry shortly";
-  // The leader's address also travels as a dcos.common.v1.LeaderInfo detail, so clients can
-  // redirect without parsing the message.
-  dcos::common::v1::LeaderInfo info;
-  info.set_service("dcos-zk");
-  info.set_known(known);
-  if (known) {
-    info.set_leader_id(absl::StrCat(leader));
-    std::pair<std::string, std::string> host_port =
-        absl::StrSplit(it->second, absl::MaxSplits(':', 1));
-    uint32_t port = 0;
-    (void)absl::SimpleAtoi(host_port.second, &port);
-    info.mutable_address()->set_hostname(host_port.first);
-    info.mutable_address()->set_ip(host_port.first);
-    info.mutable_address()->set_port(port);
-  }
-  absl::Status redirect = absl::UnavailableError(absl::StrCat("not the leader: ", where));
-  redirect.SetPayload(status::TypeUrl("dcos.common.v1.LeaderInfo"),
-                      absl::Cord(info.SerializeAsString()));
-  return status::ToGrpc(redirect);
+  return RedirectToLeader(status, node == nullptr ? 0 : node->Status().leader, peers_);
 }
 
 void ZkService::FillHeader(v1::ResponseHeader* header) const {
@@ -356,6 +321,11 @@ grpc::Status ZkService::Session(
       absl::ToInt64Seconds(info->timeout));
   FillHeader(attached.mutable_attached()->mutable_header());
   if (!stream->Write(attached)) return grpc::Status::OK;
+  attached_.fetch_add(1);
+  struct Detach {
+    std::atomic<int64_t>* count;
+    ~Detach() { count->fetch_sub(1); }
+  } detach{&attached_};
   // Watch events go out from a second thread; writes on the stream are serialized.
   absl::Mutex write_mu;
   std::atomic<bool> done{false};

@@ -43,6 +43,8 @@ class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
 
   // The node, once started; until then every call is UNAVAILABLE.
   void SetNode(raft::RaftNode* node) { node_.store(node); }
+  // Session streams attached to this member right now.
+  uint64_t attached_sessions() const { return static_cast<uint64_t>(attached_.load()); }
 
   grpc::Status Create(grpc::ServerContext*, const v1::CreateRequest*, v1::CreateResponse*) override;
   grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest*, v1::DeleteResponse*) override;
@@ -95,6 +97,7 @@ class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
   const absl::Duration timeout_;
   const TreeConfig limits_;
   std::atomic<raft::RaftNode*> node_{nullptr};
+  std::atomic<int64_t> attached_{0};
 };
 
 }  // namespace dcos::zk

@@ -244,6 +244,22 @@ absl::Status ZkStateMachine::Restore(const std::string& data, uint64_t index) {
   return absl::OkStatus();
 }
 
+BackupImage ZkStateMachine::Backup() const {
+  std::optional<ZnodeTree> copy;
+  std::vector<int64_t> sessions;
+  BackupImage image;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    copy.emplace(tree_);
+    sessions = sessions_.SessionIds();
+    image.zxid = last_zxid_;
+  }
+  for (int64_t id : sessions) copy->DeleteSession(id, image.zxid);
+  image.tree = copy->Snapshot();
+  image.znodes = copy->NodeCount();
+  return image;
+}
+
 bool ZkStateMachine::SessionLive(int64_t session_id) const {
   absl::ReaderMutexLock lock(&mu_);
   return sessions_.Exists(session_id);

@@ -50,6 +50,13 @@ struct ReadContext {
   uint64_t* watch_sequence = nullptr;
 };
 
+// The tree as of one zxid without sessions or ephemeral nodes: what a backup holds.
+struct BackupImage {
+  std::string tree;  // ZnodeTree::Snapshot() bytes
+  int64_t zxid = 0;
+  size_t znodes = 0;
+};
+
 class ZkStateMachine final : public raft::StateMachine {
  public:
   explicit ZkStateMachine(ZkLimits limits = {});
@@ -77,6 +84,10 @@ class ZkStateMachine final : public raft::StateMachine {
   // A copy of the session table (for the leader's expiry view).
   SessionTable Sessions() const;
   absl::Duration NegotiateTimeout(absl::Duration requested) const;
+
+  // The current tree without its sessions' ephemeral nodes (taken on a copy, so writes wait
+  // only for the copy).
+  BackupImage Backup() const;
 
   // The zxid of the last applied write (Raft index of the last applied entry).
   int64_t last_zxid() const;

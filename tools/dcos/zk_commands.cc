@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "libs/zk/client.h"
 #include "libs/zk/errors.h"
+#include "tools/dcos/zk_status.h"
 
 namespace dcos::cli {
 namespace {
@@ -30,6 +31,7 @@ constexpr char kHelp[] =
     "  set [-v version] <path> <data>     replace a node's data (only at that version)\n"
     "  delete [-v version] <path>         delete a node (only at that version)\n"
     "  sync                               wait until the member has every committed write\n"
+    "  status                             the ensemble: members, roles, lag, health, quorum\n"
     "\n"
     "Flags come before the path; put -- before data that starts with '-'.\n";
 
@@ -260,6 +262,9 @@ int RunZk(const Context& ctx, const std::vector<std::string>& args) {
   if (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
     *ctx.out << kHelp;
     return kExitOk;
+  }
+  if (args[0] == "status") {
+    return RunZkStatus(ctx, std::vector<std::string>(args.begin() + 1, args.end()));
   }
   return Zk(ctx, args[0]).Run(std::vector<std::string>(args.begin() + 1, args.end()));
 }

@@ -11,6 +11,7 @@
 //   set [-v version] <path> <data>
 //   delete [-v version] <path>
 //   sync
+//   status                          the ensemble view (zk_status.h)
 //
 // Reads are linearizable: every invocation is a new client, so a local read from a lagging
 // member could miss what the previous command wrote. Errors go to stderr as
