@@ -76,11 +76,20 @@ class ZkStateMachine final : public raft::StateMachine {
   absl::StatusOr<ChildrenList> GetChildren(const std::string& path,
                                            const ReadContext& read = {}) const;
 
+  // A persistent (optionally recursive) watch on `path` (which need not exist), registered
+  // under the lock so no write slips between it and the zxid and sequence reported.
+  void AddPersistentWatch(const std::string& path, bool recursive, const ReadContext& read) const;
+  // Re-registers a session's watches after it moved here (core/rewatch.h): each one-shot watch
+  // is registered again, or its missed event is queued at once.
+  void SetWatches(int64_t session_id, const v1::SetWatches& watches) const;
+
   // Where applied writes fire watches; may be null (no watches). Set before the node starts.
   void SetWatchHub(WatchHub* hub) { hub_ = hub; }
 
   // Sessions.
   bool SessionLive(int64_t session_id) const;
+  // One session's record; NOT_FOUND / SESSION_EXPIRED when it is not live.
+  absl::StatusOr<SessionInfo> GetSession(int64_t session_id) const;
   // A copy of the session table (for the leader's expiry view).
   SessionTable Sessions() const;
   absl::Duration NegotiateTimeout(absl::Duration requested) const;
@@ -88,6 +97,9 @@ class ZkStateMachine final : public raft::StateMachine {
   // The current tree without its sessions' ephemeral nodes (taken on a copy, so writes wait
   // only for the copy).
   BackupImage Backup() const;
+
+  // Waits up to `timeout` until the write with `zxid` is applied here; false on timeout.
+  bool WaitForZxid(int64_t zxid, absl::Duration timeout) const;
 
   // The zxid of the last applied write (Raft index of the last applied entry).
   int64_t last_zxid() const;
