@@ -8,6 +8,7 @@
 #include "absl/synchronization/notification.h"
 #include "libs/clock/clock.h"
 #include "libs/status/grpc_status.h"
+#include "libs/status/status_macros.h"
 #include "services/zk-ensemble/core/errors.h"
 #include "services/zk-ensemble/core/path.h"
 #include "services/zk-ensemble/leader_redirect.h"
@@ -393,12 +394,15 @@ grpc::Status ZkService::Session(
   return result;
 }
 
+absl::Status ZkService::CheckWatchRequest(int64_t session_id, const std::string& path) {
+  DCOS_RETURN_IF_ERROR(CheckWatch(session_id, /*watch=*/true));
+  return ValidatePath(path, limits_.max_path_bytes);
+}
+
 grpc::Status ZkService::AddWatch(grpc::ServerContext*, const v1::AddWatchRequest* request,
                                  v1::AddWatchResponse* response) {
-  absl::Status watchable = CheckWatch(request->session_id(), /*watch=*/true);
-  if (!watchable.ok()) return status::ToGrpc(watchable);
-  absl::Status valid = ValidatePath(request->path(), limits_.max_path_bytes);
-  if (!valid.ok()) return status::ToGrpc(valid);
+  absl::Status checked = CheckWatchRequest(request->session_id(), request->path());
+  if (!checked.ok()) return status::ToGrpc(checked);
   if (request->mode() != v1::ADD_WATCH_MODE_PERSISTENT &&
       request->mode() != v1::ADD_WATCH_MODE_PERSISTENT_RECURSIVE) {
     return status::ToGrpc(ZkStatus(ZkCode::kBadArguments, request->path(),
@@ -418,10 +422,8 @@ grpc::Status ZkService::AddWatch(grpc::ServerContext*, const v1::AddWatchRequest
 
 grpc::Status ZkService::RemoveWatches(grpc::ServerContext*, const v1::RemoveWatchesRequest* request,
                                       v1::RemoveWatchesResponse* response) {
-  absl::Status watchable = CheckWatch(request->session_id(), /*watch=*/true);
-  if (!watchable.ok()) return status::ToGrpc(watchable);
-  absl::Status valid = ValidatePath(request->path(), limits_.max_path_bytes);
-  if (!valid.ok()) return status::ToGrpc(valid);
+  absl::Status checked = CheckWatchRequest(request->session_id(), request->path());
+  if (!checked.ok()) return status::ToGrpc(checked);
   absl::Status removed = hub_->Remove(request->session_id(), request->path(),
                                       static_cast<WatcherType>(request->type()));
   if (!removed.ok()) return status::ToGrpc(removed);

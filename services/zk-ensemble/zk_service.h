@@ -92,6 +92,8 @@ class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
   // OK when no watch is asked for, or the session is live (here, or after catching up with
   // the leader); the error otherwise.
   absl::Status CheckWatch(int64_t session_id, bool watch);
+  // AddWatch's and RemoveWatches' checks: a live session and a valid path.
+  absl::Status CheckWatchRequest(int64_t session_id, const std::string& path);
   // Waits for a linearizable read point when asked to.
   absl::Status ReadBarrier(bool linearizable);
   grpc::Status Redirect(const absl::Status& status) const;
