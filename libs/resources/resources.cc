@@ -39,6 +39,10 @@ bool Resources::Contains(const Resource& r) const {
 }
 
 Resources& Resources::operator+=(const Resources& other) {
+  if (&other == this) {
+    Resources copy = other;
+    return *this += copy;
+  }
   if (items_.empty()) {
     items_ = other.items_;
     return *this;
@@ -48,6 +52,10 @@ Resources& Resources::operator+=(const Resources& other) {
 }
 
 Resources& Resources::operator-=(const Resources& other) {
+  if (&other == this) {
+    items_.clear();
+    return *this;
+  }
   for (const Resource& r : other.items_) {
     if (items_.empty()) break;
     Subtract(r);

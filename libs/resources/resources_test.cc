@@ -31,6 +31,14 @@ TEST_CASE("subtraction removes, never goes negative", "[resources]") {
   CHECK(r.ToString() == "ports:[31001-32000];disks:{b}");
 }
 
+TEST_CASE("a value may be added to or subtracted from itself", "[resources]") {
+  Resources r = P("cpus:1;ports:[1-2];disks:{a}");
+  r += r;
+  CHECK(r.ToString() == "cpus:2;ports:[1-2];disks:{a}");
+  r -= r;
+  CHECK(r.empty());
+}
+
 TEST_CASE("reserved and unreserved resources do not combine", "[resources]") {
   Resources r = P("cpus:4;cpus(ads):8");
   r -= P("cpus(ads):1");
