@@ -80,7 +80,8 @@ class MasterCore {
   // A new leader: the agents of the registry, which must re-register within
   // agent_reregister_timeout.
   void RecoverRegistry(const std::vector<common::v1::AgentInfo>& admitted,
-                       const std::vector<common::v1::AgentInfo>& unreachable, absl::Time now);
+                       const std::vector<common::v1::AgentInfo>& unreachable,
+                       const std::vector<common::v1::AgentInfo>& gone, absl::Time now);
 
   // --- Frameworks ---
   struct Subscription {

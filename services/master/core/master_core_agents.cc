@@ -227,7 +227,8 @@ void MasterCore::ExecutorExited(const std::string& agent_id, const v1::ExecutorE
 
 void MasterCore::RecoverRegistry(const std::vector<common::v1::AgentInfo>& admitted,
                                  const std::vector<common::v1::AgentInfo>& unreachable,
-                                 absl::Time now) {
+                                 const std::vector<common::v1::AgentInfo>& gone, absl::Time now) {
+  for (const common::v1::AgentInfo& info : gone) gone_agents_.insert(info.id().value());
   for (const common::v1::AgentInfo& info : admitted) {
     AgentRecord& a = agents_[info.id().value()];
     a.info = info;

@@ -70,7 +70,7 @@ absl::StatusOr<MasterCore::Subscription> MasterCore::Subscribe(const FrameworkIn
     // A newer subscription takes over: the old stream learns why and ends.
     v1::Event e;
     e.mutable_error()->set_message("framework failed over: another subscription took over");
-    outbox_.to_frameworks.emplace_back(id, std::move(e));
+    outbox_.to_frameworks.emplace_back(id + "/" + it->second.stream_id, std::move(e));
     outbox_.close_frameworks.push_back(id + "/" + it->second.stream_id);
   }
   FrameworkRecord& f = frameworks_[id];
@@ -94,7 +94,7 @@ absl::StatusOr<MasterCore::Subscription> MasterCore::Subscribe(const FrameworkIn
   ToProto(config_.framework_heartbeat_interval, s->mutable_heartbeat_interval());
   *s->mutable_master_info() = config_.master_info;
   s->set_stream_id(f.stream_id);
-  outbox_.to_frameworks.emplace_back(id, std::move(e));
+  outbox_.to_frameworks.emplace_back(id + "/" + f.stream_id, std::move(e));
 
   v1::OperatorEvent op;
   if (known) {
@@ -140,7 +140,7 @@ absl::Status MasterCore::CheckSubscribed(const common::v1::FrameworkID& id,
 void MasterCore::SendToFramework(const std::string& framework_id, v1::Event event) {
   auto it = frameworks_.find(framework_id);
   if (it == frameworks_.end() || !it->second.connected) return;
-  outbox_.to_frameworks.emplace_back(framework_id, std::move(event));
+  outbox_.to_frameworks.emplace_back(framework_id + "/" + it->second.stream_id, std::move(event));
 }
 
 void MasterCore::CheckFrameworks(absl::Time now) {
@@ -150,7 +150,7 @@ void MasterCore::CheckFrameworks(absl::Time now) {
       if (now >= f.next_heartbeat) {
         v1::Event e;
         e.mutable_heartbeat();
-        outbox_.to_frameworks.emplace_back(id, std::move(e));
+        outbox_.to_frameworks.emplace_back(id + "/" + f.stream_id, std::move(e));
         f.next_heartbeat = now + config_.framework_heartbeat_interval;
       }
     } else if (now >= f.disconnected + FromProto(f.info.failover_timeout())) {
@@ -204,7 +204,7 @@ void MasterCore::RemoveFramework(const std::string& framework_id, const std::str
   if (f.connected) {
     v1::Event e;
     e.mutable_error()->set_message(absl::StrCat("framework removed: ", why));
-    outbox_.to_frameworks.emplace_back(framework_id, std::move(e));
+    outbox_.to_frameworks.emplace_back(framework_id + "/" + f.stream_id, std::move(e));
     outbox_.close_frameworks.push_back(framework_id + "/" + f.stream_id);
   }
   std::vector<std::string> offers(f.offers.begin(), f.offers.end());

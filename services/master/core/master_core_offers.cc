@@ -65,7 +65,7 @@ void MasterCore::Allocate(absl::Time now) {
     *events[a.framework_id].mutable_offers()->add_offers() = o;
     offers_[id] = std::move(record);
   }
-  for (auto& [fid, e] : events) outbox_.to_frameworks.emplace_back(fid, std::move(e));
+  for (auto& [fid, e] : events) SendToFramework(fid, std::move(e));
 }
 
 void MasterCore::RemoveOffer(const std::string& offer_id) {

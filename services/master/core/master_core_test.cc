@@ -51,7 +51,7 @@ struct Cluster {
     Outbox o = core.TakeOutbox();
     for (auto& op : o.registry) registry.push_back(op);
     for (auto& [id, m] : o.to_agents) agent_msgs[id].push_back(m);
-    for (auto& [id, e] : o.to_frameworks) events[id].push_back(e);
+    for (auto& [key, e] : o.to_frameworks) events[key.substr(0, key.find('/'))].push_back(e);
     for (auto& e : o.to_operators) operator_events.push_back(e);
     for (auto& c : o.close_frameworks) closed_frameworks.push_back(c);
     for (auto& c : o.close_agents) closed_agents.push_back(c);
@@ -601,7 +601,7 @@ TEST_CASE("master core: a new leader waits for registry agents, then marks the s
   }
   a.mutable_id()->set_value("old-S1");
   b.mutable_id()->set_value("old-S2");
-  c.core.RecoverRegistry({a, b}, {}, c.now);
+  c.core.RecoverRegistry({a, b}, {}, {}, c.now);
   v1::Reregister rr;
   *rr.mutable_agent_info() = a;
   common::v1::FrameworkInfo fw;

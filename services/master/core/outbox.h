@@ -25,7 +25,9 @@ struct RegistryOp {
 struct Outbox {
   std::vector<RegistryOp> registry;
   std::vector<std::pair<std::string, v1::MasterMessage>> to_agents;  // by agent id
-  std::vector<std::pair<std::string, v1::Event>> to_frameworks;      // by framework id
+  // By framework id + "/" + stream id: an event belongs to one subscription (a replaced
+  // stream gets only its ERROR).
+  std::vector<std::pair<std::string, v1::Event>> to_frameworks;
   std::vector<v1::OperatorEvent> to_operators;
   // Streams to end after the messages above were sent (a framework removed or replaced, an
   // agent shut down).
