@@ -22,6 +22,7 @@ class DrfAllocator::Cycle {
   explicit Cycle(DrfAllocator& al) : al_(al) {}
 
   std::vector<Offer> Run(const std::vector<AgentIdx>& agents) {
+    offers_.reserve(agents.size());
     BuildOrders();
     if (quota_active_) {
       quota_stage_offers_ = true;  // stage 2 may add to a stage-1 offer: index them
