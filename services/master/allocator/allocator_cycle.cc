@@ -214,11 +214,13 @@ class DrfAllocator::Cycle {
 
   // --- Offers -------------------------------------------------------------------------------
 
+  // Whether a (non-empty) candidate is worth an offer: it holds one of the minimum quantities.
   bool Offerable(const Quantities& q) const {
+    if (al_.min_allocatable_.empty()) return true;
     for (const Quantities& min : al_.min_allocatable_) {
       if (q.Covers(min)) return true;
     }
-    return al_.min_allocatable_.empty() && !q.IsZero();
+    return false;
   }
 
   bool Filtered(const internal::Agent& ag, SlotIdx s, const Resources& candidate) const {
