@@ -129,8 +129,8 @@ absl::StatusOr<Resources> Resources::FromProto(
 }
 
 void Resources::ToProto(google::protobuf::RepeatedPtrField<common::v1::Resource>* out) const {
-  out->Reserve(out->size() + static_cast<int>(items_.size()));
-  for (const Resource& r : items_) {
+  out->Reserve(out->size() + static_cast<int>(size()));
+  for (const Resource& r : items()) {
     common::v1::Resource* p = out->Add();
     p->set_name(r.name());
     p->set_type(ProtoType(r.type()));

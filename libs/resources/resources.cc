@@ -6,9 +6,24 @@
 
 namespace dcos::resources {
 
+const std::vector<Resource>& Resources::items() const {
+  static const std::vector<Resource>* const kEmpty = new std::vector<Resource>();
+  return items_ ? *items_ : *kEmpty;
+}
+
+std::vector<Resource>& Resources::Mutable() {
+  if (!items_) {
+    items_ = std::make_shared<std::vector<Resource>>();
+  } else if (items_.use_count() > 1) {
+    items_ = std::make_shared<std::vector<Resource>>(*items_);
+  }
+  return *items_;
+}
+
 int Resources::Find(const Resource& r) const {
-  for (size_t i = 0; i < items_.size(); ++i) {
-    if (Resource::Combinable(items_[i], r)) return static_cast<int>(i);
+  const std::vector<Resource>& items = this->items();
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (Resource::Combinable(items[i], r)) return static_cast<int>(i);
   }
   return -1;
 }
@@ -17,9 +32,9 @@ void Resources::Add(const Resource& r) {
   if (r.empty()) return;
   int i = Find(r);
   if (i < 0) {
-    items_.push_back(r);
+    Mutable().push_back(r);
   } else {
-    items_[static_cast<size_t>(i)].AddValue(r);
+    Mutable()[static_cast<size_t>(i)].AddValue(r);
   }
 }
 
@@ -27,54 +42,60 @@ void Resources::Subtract(const Resource& r) {
   if (r.empty()) return;
   int i = Find(r);
   if (i < 0) return;
-  Resource& mine = items_[static_cast<size_t>(i)];
+  std::vector<Resource>& items = Mutable();
+  Resource& mine = items[static_cast<size_t>(i)];
   mine.SubtractValue(r);
-  if (mine.empty()) items_.erase(items_.begin() + i);
+  if (mine.empty()) items.erase(items.begin() + i);
+  if (items.empty()) items_.reset();
 }
 
 bool Resources::Contains(const Resource& r) const {
   if (r.empty()) return true;
   int i = Find(r);
-  return i >= 0 && items_[static_cast<size_t>(i)].ContainsValue(r);
+  return i >= 0 && items()[static_cast<size_t>(i)].ContainsValue(r);
 }
 
 Resources& Resources::operator+=(const Resources& other) {
-  if (&other == this) {
-    Resources copy = other;
-    return *this += copy;
-  }
-  if (items_.empty()) {
-    items_ = other.items_;
+  if (other.empty()) return *this;
+  if (empty()) {
+    items_ = other.items_;  // share
     return *this;
   }
-  for (const Resource& r : other.items_) Add(r);
+  // Holding a reference keeps other's entries alive and unchanged while ours change, even when
+  // they are the same entries (a += a).
+  std::shared_ptr<std::vector<Resource>> keep = other.items_;
+  for (const Resource& r : *keep) Add(r);
   return *this;
 }
 
 Resources& Resources::operator-=(const Resources& other) {
-  if (&other == this) {
-    items_.clear();
+  if (items_ == other.items_) {  // a - a, or a copy of it
+    items_.reset();
     return *this;
   }
-  for (const Resource& r : other.items_) {
-    if (items_.empty()) break;
+  std::shared_ptr<std::vector<Resource>> keep = other.items_;
+  if (!keep) return *this;
+  for (const Resource& r : *keep) {
+    if (empty()) break;
     Subtract(r);
   }
   return *this;
 }
 
 bool Resources::Contains(const Resources& other) const {
-  for (const Resource& r : other.items_) {
+  if (items_ == other.items_) return true;
+  for (const Resource& r : other.items()) {
     if (!Contains(r)) return false;
   }
   return true;
 }
 
 bool operator==(const Resources& a, const Resources& b) {
-  if (a.items_.size() != b.items_.size()) return false;
-  for (const Resource& r : a.items_) {
+  if (a.items_ == b.items_) return true;
+  if (a.size() != b.size()) return false;
+  for (const Resource& r : a.items()) {
     int i = b.Find(r);
-    if (i < 0 || !(b.items_[static_cast<size_t>(i)] == r)) return false;
+    if (i < 0 || !(b.items()[static_cast<size_t>(i)] == r)) return false;
   }
   return true;
 }
@@ -101,7 +122,7 @@ Resources Resources::Scalars() const {
 
 Resources Resources::Flatten(absl::string_view role) const {
   Resources out;
-  for (Resource r : items_) {
+  for (Resource r : items()) {
     r.SetRole(std::string(role));
     out.Add(r);
   }
@@ -109,14 +130,14 @@ Resources Resources::Flatten(absl::string_view role) const {
 }
 
 bool Resources::HasReserved() const {
-  for (const Resource& r : items_) {
+  for (const Resource& r : items()) {
     if (r.reserved()) return true;
   }
   return false;
 }
 
 bool Resources::HasUnreserved() const {
-  for (const Resource& r : items_) {
+  for (const Resource& r : items()) {
     if (!r.reserved()) return true;
   }
   return false;
@@ -124,7 +145,7 @@ bool Resources::HasUnreserved() const {
 
 int64_t Resources::ScalarMilli(absl::string_view name) const {
   int64_t total = 0;
-  for (const Resource& r : items_) {
+  for (const Resource& r : items()) {
     if (r.type() == ValueType::kScalar && r.name() == name) total += r.milli();
   }
   return total;
@@ -132,7 +153,7 @@ int64_t Resources::ScalarMilli(absl::string_view name) const {
 
 Ranges Resources::RangesOf(absl::string_view name) const {
   Ranges out;
-  for (const Resource& r : items_) {
+  for (const Resource& r : items()) {
     if (r.type() == ValueType::kRanges && r.name() == name) out.Add(r.ranges());
   }
   return out;
@@ -140,14 +161,14 @@ Ranges Resources::RangesOf(absl::string_view name) const {
 
 Set Resources::SetOf(absl::string_view name) const {
   Set out;
-  for (const Resource& r : items_) {
+  for (const Resource& r : items()) {
     if (r.type() == ValueType::kSet && r.name() == name) SetAdd(out, r.set());
   }
   return out;
 }
 
 std::string Resources::ToString() const {
-  return absl::StrJoin(items_, ";", [](std::string* out, const Resource& r) {
+  return absl::StrJoin(items(), ";", [](std::string* out, const Resource& r) {
     out->append(r.ToString());
   });
 }

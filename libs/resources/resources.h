@@ -18,10 +18,14 @@
 //           a and b are disjoint (always for scalars).
 //   a.Contains(b)   b ⊆ a: every entry of b is covered by the combinable entry of a
 //
-// A value type, cheap to copy (small vectors of SSO strings); not thread-safe to mutate
-// concurrently, like any value.
+// A value type with copy-on-write storage: a copy shares the entries (one reference count) until
+// either side changes, so handing the same resources from an agent to an offer, an allocation
+// record and a refuse filter allocates nothing, and a value compared with or subtracted from a
+// copy of itself is answered without looking at the entries. Distinct values may be used from
+// different threads; one value must not be mutated concurrently, like any value.
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -58,11 +62,11 @@ class Resources {
   // The text form, entries joined by ';' (parses back to an equal value for static roles).
   std::string ToString() const;
 
-  bool empty() const { return items_.empty(); }
-  size_t size() const { return items_.size(); }
-  const_iterator begin() const { return items_.begin(); }
-  const_iterator end() const { return items_.end(); }
-  void clear() { items_.clear(); }
+  bool empty() const { return items().empty(); }
+  size_t size() const { return items().size(); }
+  const_iterator begin() const { return items().begin(); }
+  const_iterator end() const { return items().end(); }
+  void clear() { items_.reset(); }
 
   void Add(const Resource& r);
   void Subtract(const Resource& r);
@@ -89,8 +93,8 @@ class Resources {
   template <typename Pred>
   Resources Filter(Pred pred) const {
     Resources out;
-    for (const Resource& r : items_) {
-      if (pred(r)) out.items_.push_back(r);
+    for (const Resource& r : items()) {
+      if (pred(r)) out.Mutable().push_back(r);
     }
     return out;
   }
@@ -106,10 +110,13 @@ class Resources {
   Set SetOf(absl::string_view name) const;
 
  private:
+  const std::vector<Resource>& items() const;
+  // The entries, for changing: unshared first (copied if another value shares them).
+  std::vector<Resource>& Mutable();
   // Index of the entry combinable with `r`, or -1.
   int Find(const Resource& r) const;
 
-  std::vector<Resource> items_;
+  std::shared_ptr<std::vector<Resource>> items_;  // null when empty
 };
 
 }  // namespace dcos::resources

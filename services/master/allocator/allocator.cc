@@ -194,6 +194,7 @@ absl::Status DrfAllocator::AddAgent(const std::string& agent_id, const Resources
   agent.in_use = true;
   agent.id = agent_id;
   agent.free = total;
+  agent.allocations.reserve(4);
   agent.change_epoch = NextEpoch();
   AddToAgentTotal(agent, total, +1);
   agent_by_id_.emplace(agent_id, a);

@@ -130,7 +130,8 @@ class DrfAllocator {
   // Gives back `resources` allocated to (framework, role) on the agent: a declined or rescinded
   // offer, the unused part of an accept, a finished task's resources. With `refuse` > 0 (a
   // decline) the framework is not offered these resources of this agent for this role again
-  // until now + refuse (or Revive). FailedPrecondition if they are not all allocated so.
+  // until now + refuse (or Revive). FailedPrecondition if they are not all allocated so;
+  // recovering nothing is a no-op (no filter either).
   absl::Status Recover(const std::string& framework_id, const std::string& agent_id,
                        const std::string& role, const resources::Resources& resources,
                        std::optional<absl::Duration> refuse = std::nullopt,

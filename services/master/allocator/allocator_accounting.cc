@@ -82,6 +82,7 @@ absl::Status DrfAllocator::Recover(const std::string& framework_id, const std::s
   if (refuse.has_value() && *refuse > absl::ZeroDuration() && now == absl::InfinitePast()) {
     return absl::InvalidArgumentError("now: required with a refuse duration");
   }
+  if (resources.empty()) return absl::OkStatus();
   internal::Agent& agent = agents_[a];
   auto it = std::find_if(agent.allocations.begin(), agent.allocations.end(),
                          [s](const internal::AgentAllocation& x) { return x.slot == s; });
@@ -91,11 +92,8 @@ absl::Status DrfAllocator::Recover(const std::string& framework_id, const std::s
         framework_id, "' on agent '", agent_id, "' for role '", role, "' (allocated: '",
         it == agent.allocations.end() ? "" : it->resources.ToString(), "')"));
   }
-  if (!resources.empty()) {
-    ReleaseOnAgent(a, static_cast<size_t>(it - agent.allocations.begin()), resources);
-  }
-  if (refuse.has_value() && *refuse > absl::ZeroDuration() && !resources.empty() &&
-      slots_[s].subscribed) {
+  ReleaseOnAgent(a, static_cast<size_t>(it - agent.allocations.begin()), resources);
+  if (refuse.has_value() && *refuse > absl::ZeroDuration() && slots_[s].subscribed) {
     InstallFilter(a, s, resources, now + std::min(*refuse, options_.max_refuse));
   }
   MaybeDeleteTrackingSlot(s);

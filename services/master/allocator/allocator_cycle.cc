@@ -22,6 +22,7 @@ class DrfAllocator::Cycle {
   explicit Cycle(DrfAllocator& al) : al_(al) {}
 
   std::vector<Offer> Run(const std::vector<AgentIdx>& agents) {
+    offers_.reserve(agents.size());
     BuildOrders();
     if (quota_active_) {
       quota_stage_offers_ = true;  // stage 2 may add to a stage-1 offer: index them
@@ -213,11 +214,13 @@ class DrfAllocator::Cycle {
 
   // --- Offers -------------------------------------------------------------------------------
 
+  // Whether a (non-empty) candidate is worth an offer: it holds one of the minimum quantities.
   bool Offerable(const Quantities& q) const {
+    if (al_.min_allocatable_.empty()) return true;
     for (const Quantities& min : al_.min_allocatable_) {
       if (q.Covers(min)) return true;
     }
-    return al_.min_allocatable_.empty() && !q.IsZero();
+    return false;
   }
 
   bool Filtered(const internal::Agent& ag, SlotIdx s, const Resources& candidate) const {

@@ -65,7 +65,10 @@ std::string DrfAllocator::CheckInvariants() const {
   for (AgentIdx a = 0; a < agents_.size(); ++a) {
     const internal::Agent& agent = agents_[a];
     if (!agent.in_use) continue;
-    if (agent_by_id_.at(agent.id) != a) return absl::StrCat("agent ", agent.id, ": index map");
+    auto indexed = agent_by_id_.find(agent.id);
+    if (indexed == agent_by_id_.end() || indexed->second != a) {
+      return absl::StrCat("agent ", agent.id, ": index map");
+    }
     Resources sum = agent.free;
     for (const internal::AgentAllocation& alloc : agent.allocations) {
       if (!slots_[alloc.slot].in_use) return absl::StrCat("agent ", agent.id, ": dead slot");

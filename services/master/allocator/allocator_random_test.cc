@@ -45,6 +45,13 @@ struct Task {
   Resources resources;
 };
 
+// A refuse filter as the model sees it.
+struct FilterModel {
+  absl::Time expires;
+  Resources refused;
+};
+using FilterKey = std::tuple<std::string, std::string, std::string>;  // framework, agent, role
+
 struct FrameworkModel {
   std::vector<std::string> roles;
   bool active = true;
@@ -146,7 +153,16 @@ class Scenario {
                 });
   }
 
+  void DropFilters(const std::string& framework, const std::string& agent, const std::string& role) {
+    std::erase_if(filters_, [&](const auto& f) {
+      const auto& [fw, ag, ro] = f.first;
+      return (framework.empty() || fw == framework) && (agent.empty() || ag == agent) &&
+             (role.empty() || ro == role);
+    });
+  }
+
   void DropAgent(const std::string& agent) {
+    DropFilters("", agent, "");
     std::erase_if(tasks_, [&](const Task& t) { return t.agent == agent; });
     agent_active_.erase(agent);
     agents_.erase(agent);
@@ -170,6 +186,7 @@ class Scenario {
   }
 
   void DropFramework(const std::string& f) {
+    DropFilters(f, "", "");
     frameworks_.erase(f);
     std::erase_if(tasks_, [&](const Task& t) { return t.framework == f; });
   }
@@ -197,6 +214,7 @@ class Scenario {
                       m.suppressed.insert(r);
                     } else {
                       m.suppressed.erase(r);
+                      DropFilters(f, "", r);
                     }
                   }
                 });
@@ -209,6 +227,9 @@ class Scenario {
     return Both([&](DrfAllocator& a) { return a.UpdateFrameworkRoles(f, roles); },
                 [&] {
                   FrameworkModel& m = frameworks_[f];
+                  for (const std::string& r : m.roles) {
+                    if (std::find(roles.begin(), roles.end(), r) == roles.end()) DropFilters(f, "", r);
+                  }
                   std::set<std::string> kept;
                   for (const std::string& r : roles) {
                     if (m.suppressed.contains(r)) kept.insert(r);
@@ -246,6 +267,11 @@ class Scenario {
       if (!agent_active_.at(o.agent_id)) return "offer from an inactive agent " + what;
       if (!(o.resources.AllocatableTo(o.role) == o.resources)) return "wrong reservation " + what;
       if (o.resources.empty()) return "empty offer " + what;
+      auto filter = filters_.find({o.framework_id, o.agent_id, o.role});
+      if (filter != filters_.end() && filter->second.expires > now_ &&
+          filter->second.refused.Contains(o.resources)) {
+        return "offer despite a refuse filter " + what;
+      }
       offered[o.agent_id] += o.resources;
     }
     for (const auto& [agent, res] : offered) {
@@ -277,6 +303,9 @@ class Scenario {
           [&](DrfAllocator& a) { return a.Recover(o.framework_id, o.agent_id, o.role, rest, refuse, now_); },
           [&] {
             if (!kept.empty()) tasks_.push_back({o.framework_id, o.agent_id, o.role, kept});
+            if (refuse.has_value() && *refuse > absl::ZeroDuration() && !rest.empty()) {
+              filters_[{o.framework_id, o.agent_id, o.role}] = {now_ + *refuse, rest};
+            }
           });
       if (!bad.empty()) return bad;
     }
@@ -291,6 +320,7 @@ class Scenario {
   std::map<std::string, bool> agent_active_;
   std::map<std::string, FrameworkModel> frameworks_;
   std::vector<Task> tasks_;
+  std::map<FilterKey, FilterModel> filters_;
   int next_agent_ = 0;
   int next_framework_ = 0;
 };
