@@ -70,6 +70,10 @@ void MasterDriver::Loop() {
     }
     for (auto& w : work) w();
     absl::Time now = clock_->Now();
+    if (options_.on_stats && now >= next_stats_ && !failed_) {
+      options_.on_stats(core_.GetStats(), work.size());
+      next_stats_ = now + options_.stats_interval;
+    }
     if (now >= next_tick_ && !failed_) {
       core_.Tick(now);
       Dispatch();

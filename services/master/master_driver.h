@@ -39,6 +39,10 @@ struct DriverOptions {
   absl::Duration tick = absl::Milliseconds(50);
   // Called once, from the loop, when the master cannot go on (registry failure).
   std::function<void(const absl::Status&)> on_fatal;
+  // Called from the loop every `stats_interval` with the core's counts and the number of
+  // closures that were waiting for the loop (the event queue depth).
+  std::function<void(const MasterCore::Stats&, size_t queued)> on_stats;
+  absl::Duration stats_interval = absl::Seconds(1);
 };
 
 class MasterDriver {
@@ -92,6 +96,7 @@ class MasterDriver {
   std::map<std::string, std::shared_ptr<EventQueue>> frameworks_;  // "fid/stream"
   std::vector<std::shared_ptr<OperatorQueue>> operators_;
   absl::Time next_tick_;
+  absl::Time next_stats_;
 
   absl::Mutex mu_;
   std::vector<std::function<void()>> inbox_ ABSL_GUARDED_BY(mu_);

@@ -11,6 +11,7 @@
 #include "services/master/core/proto_time.h"
 #include "services/master/leadership.h"
 #include "services/master/master_driver.h"
+#include "services/master/metrics.h"
 #include "services/master/registry.h"
 #include "services/master/services.h"
 
@@ -39,9 +40,11 @@ common::v1::MasterInfo SelfInfo(const MasterConfig& config, const std::string& l
 
 class MasterComponent final : public runtime::Component {
  public:
-  MasterComponent(const MasterConfig& config, common::v1::MasterInfo self)
+  MasterComponent(const MasterConfig& config, common::v1::MasterInfo self,
+                  prometheus::Registry& registry)
       : leadership_(self),
-        driver_(DriverOptionsFor(config, self), &allocator_, &registry_,
+        metrics_(registry),
+        driver_(DriverOptionsFor(config, self, this), &allocator_, &registry_,
                 clock::RealClock::Default()),
         agents_(&driver_, &leadership_),
         scheduler_(&driver_, &leadership_),
@@ -71,9 +74,22 @@ class MasterComponent final : public runtime::Component {
   }
 
  private:
+  // Loop thread: metrics from the core's counts and the allocator adapter's timing.
+  void OnStats(const MasterCore::Stats& stats, size_t queued) {
+    metrics_.Update(stats, queued, leadership_.elected());
+    if (allocator_.allocations() != allocations_seen_) {
+      allocations_seen_ = allocator_.allocations();
+      metrics_.ObserveAllocation(allocator_.last_allocation_seconds());
+    }
+  }
+
   static DriverOptions DriverOptionsFor(const MasterConfig& config,
-                                        const common::v1::MasterInfo& self) {
+                                        const common::v1::MasterInfo& self,
+                                        MasterComponent* component) {
     DriverOptions o;
+    o.on_stats = [component](const MasterCore::Stats& stats, size_t queued) {
+      component->OnStats(stats, queued);
+    };
     o.core.master_info = self;
     o.core.agent_ping_timeout = config.agent_ping_timeout;
     o.core.max_agent_ping_timeouts = static_cast<int>(config.max_agent_ping_timeouts);
@@ -94,6 +110,8 @@ class MasterComponent final : public runtime::Component {
   }
 
   Leadership leadership_;
+  MasterMetrics metrics_;
+  uint64_t allocations_seen_ = 0;
   DrfPort allocator_;
   InMemoryRegistry registry_;
   MasterDriver driver_;
@@ -140,7 +158,7 @@ void RegisterMasterConfig(config::Schema& schema, MasterConfig* c) {
 absl::StatusOr<std::unique_ptr<runtime::Component>> BuildMaster(const MasterConfig& config,
                                                                 runtime::ServiceRuntime& runtime) {
   auto component = std::make_unique<MasterComponent>(
-      config, SelfInfo(config, runtime.options().grpc_listen));
+      config, SelfInfo(config, runtime.options().grpc_listen), runtime.metrics());
   runtime.AddService(&component->agents(), "dcos.master.v1.AgentChannel");
   runtime.AddService(&component->scheduler(), "dcos.master.v1.Scheduler");
   runtime.AddService(&component->operators(), "dcos.master.v1.Operator");

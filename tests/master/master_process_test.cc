@@ -154,9 +154,10 @@ cv1::FrameworkInfo Framework(const std::string& name) {
 TEST_CASE("dcos-master: an agent and a framework run a task through a real master") {
   std::string dir = MakeTempDir("master");
   std::string address = absl::StrCat("127.0.0.1:", FreePort());
+  std::string metrics = absl::StrCat("127.0.0.1:", FreePort());
   auto master = TestProcess::Start(
       {"master", Runfile("services/master/dcos-master"),
-       {"--grpc.listen=" + address, "--metrics.listen=", "--shutdown.grace=1s",
+       {"--grpc.listen=" + address, "--metrics.listen=" + metrics, "--shutdown.grace=1s",
         "--master.agent_ping_timeout=200ms", "--master.max_agent_ping_timeouts=3",
         "--master.allocation_interval=100ms", "--master.agent_removal_interval=100ms"},
        dir});
@@ -286,6 +287,17 @@ TEST_CASE("dcos-master: an agent and a framework run a task through a real maste
     CHECK(resp.elected());
     CHECK(resp.leader().known());
   }
+
+  // Mesos's master metrics, by state, within a second.
+  REQUIRE(WaitFor([&] {
+            absl::StatusOr<std::string> page = HttpGet(metrics, "/metrics");
+            return page.ok() &&
+                   page->find("dcos_master_agents{state=\"active\"} 1") != std::string::npos &&
+                   page->find("dcos_master_tasks{state=\"running\"} 1") != std::string::npos &&
+                   page->find("dcos_master_elected 1") != std::string::npos &&
+                   page->find("dcos_master_resources{kind=\"used\",resource=\"cpus\"} 1") !=
+                       std::string::npos;
+          }, absl::Seconds(10), "the master's metrics").ok());
 
   // The agent goes silent: after 3 missed pings it is unreachable and the task lost.
   agent->SetHealthy(false);

@@ -76,7 +76,11 @@ void DrfPort::Recover(const std::string& framework_id, const std::string& agent_
 
 std::vector<Allocation> DrfPort::Allocate(absl::Time now) {
   std::vector<Allocation> out;
-  for (allocator::Offer& o : drf_.Allocate(now)) {
+  absl::Time started = absl::Now();
+  std::vector<allocator::Offer> offers = drf_.Allocate(now);
+  last_allocation_seconds_ = absl::ToDoubleSeconds(absl::Now() - started);
+  ++allocations_;
+  for (allocator::Offer& o : offers) {
     google::protobuf::RepeatedPtrField<common::v1::Resource> protos;
     o.resources.ToProto(&protos);
     out.push_back({std::move(o.framework_id), std::move(o.agent_id), std::move(o.role),

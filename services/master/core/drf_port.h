@@ -34,6 +34,10 @@ class DrfPort final : public AllocatorPort {
   std::vector<Allocation> Allocate(absl::Time now) override;
 
   allocator::DrfAllocator& drf() { return drf_; }
+  // Wall time of the last Allocate, and how many have run (for metrics; measured here, in the
+  // adapter, so the core stays clock-free).
+  double last_allocation_seconds() const { return last_allocation_seconds_; }
+  uint64_t allocations() const { return allocations_; }
   // Calls the allocator refused, and the last refusal.
   uint64_t errors() const { return errors_; }
   const absl::Status& last_error() const { return last_error_; }
@@ -43,6 +47,8 @@ class DrfPort final : public AllocatorPort {
 
   allocator::DrfAllocator drf_;
   uint64_t errors_ = 0;
+  double last_allocation_seconds_ = 0;
+  uint64_t allocations_ = 0;
   absl::Status last_error_;
 };
 

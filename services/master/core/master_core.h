@@ -112,6 +112,25 @@ class MasterCore {
   // --- Time ---
   void Tick(absl::Time now);
 
+  // What operators alert on (Mesos's master/* metrics), counted now.
+  struct Stats {
+    size_t agents_active = 0;        // admitted and connected
+    size_t agents_disconnected = 0;  // admitted, stream down (not yet unreachable)
+    size_t agents_unreachable = 0;
+    size_t agents_recovered = 0;     // from the registry, not re-registered yet
+    size_t agents_draining = 0;
+    size_t frameworks_connected = 0;
+    size_t frameworks_disconnected = 0;
+    size_t frameworks_completed = 0;
+    std::map<common::v1::TaskState, size_t> tasks;  // active tasks by state
+    size_t tasks_completed = 0;
+    double cpus_total = 0, cpus_used = 0, cpus_offered = 0;
+    double mem_total = 0, mem_used = 0, mem_offered = 0;
+    double disk_total = 0, disk_used = 0, disk_offered = 0;
+    size_t outstanding_offers = 0;
+  };
+  Stats GetStats() const;
+
   // For tests and metrics.
   size_t outstanding_offers() const { return offers_.size(); }
 

@@ -58,4 +58,53 @@ v1::ClusterState MasterCore::State() const {
   return out;
 }
 
+namespace {
+
+void AddScalars(const google::protobuf::RepeatedPtrField<common::v1::Resource>& resources,
+                double* cpus, double* mem, double* disk) {
+  for (const common::v1::Resource& r : resources) {
+    if (r.type() != common::v1::Value::TYPE_SCALAR) continue;
+    if (r.name() == "cpus") *cpus += r.scalar().value();
+    if (r.name() == "mem") *mem += r.scalar().value();
+    if (r.name() == "disk") *disk += r.scalar().value();
+  }
+}
+
+}  // namespace
+
+MasterCore::Stats MasterCore::GetStats() const {
+  Stats s;
+  for (const auto& [id, a] : agents_) {
+    switch (a.state) {
+      case v1::Agent::STATE_ACTIVE:
+        (a.connected ? s.agents_active : s.agents_disconnected)++;
+        AddScalars(a.info.resources(), &s.cpus_total, &s.mem_total, &s.disk_total);
+        break;
+      case v1::Agent::STATE_UNREACHABLE:
+        ++s.agents_unreachable;
+        break;
+      case v1::Agent::STATE_RECOVERED:
+        ++s.agents_recovered;
+        break;
+      default:
+        break;
+    }
+    if (a.draining) ++s.agents_draining;
+  }
+  for (const auto& [id, f] : frameworks_) (f.connected ? s.frameworks_connected : s.frameworks_disconnected)++;
+  s.frameworks_completed = removed_frameworks_.size();
+  for (const auto& [key, t] : tasks_) {
+    ++s.tasks[t.state()];
+    if (!IsTerminal(t.state()) && t.state() != common::v1::TASK_UNREACHABLE) {
+      AddScalars(t.resources(), &s.cpus_used, &s.mem_used, &s.disk_used);
+    }
+  }
+  s.tasks_completed = completed_tasks_.size();
+  for (const auto& [id, o] : offers_) {
+    AddScalars(o.offer.resources(), &s.cpus_offered, &s.mem_offered, &s.disk_offered);
+  }
+  s.outstanding_offers = offers_.size();
+  return s;
+}
+
 }  // namespace dcos::master

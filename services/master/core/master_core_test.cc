@@ -223,6 +223,14 @@ TEST_CASE("master core: offer, launch, status relay, acknowledgement, release") 
   CHECK(c.core.outstanding_offers() == 0);
   REQUIRE(c.S().tasks_size() == 1);
   CHECK(c.S().tasks(0).state() == common::v1::TASK_STAGING);
+  MasterCore::Stats stats = c.core.GetStats();
+  CHECK(stats.agents_active == 1);
+  CHECK(stats.frameworks_connected == 1);
+  CHECK(stats.tasks[common::v1::TASK_STAGING] == 1);
+  CHECK(stats.cpus_total == Approx(4));
+  CHECK(stats.cpus_used == Approx(1));
+  CHECK(stats.mem_used == Approx(512));
+  CHECK(stats.outstanding_offers == 0);
 
   // The unused part comes back (after the default 5 s refuse filter) without t1's share.
   c.events.clear();
