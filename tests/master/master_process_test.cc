@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <sstream>
 #include <optional>
 #include <thread>
 
@@ -19,6 +20,7 @@
 #include "protos/master/v1/agent_channel.grpc.pb.h"
 #include "protos/master/v1/operator.grpc.pb.h"
 #include "protos/master/v1/scheduler.grpc.pb.h"
+#include "tools/dcos/cli.h"
 
 namespace dcos::testing {
 namespace {
@@ -287,6 +289,26 @@ TEST_CASE("dcos-master: an agent and a framework run a task through a real maste
     CHECK(resp.elected());
     CHECK(resp.leader().known());
   }
+
+  // The CLI shows the same.
+  auto dcos = [&](std::vector<std::string> args, std::string* out) {
+    args.insert(args.begin(), "--master=" + address);
+    std::ostringstream o, e;
+    int code = cli::Run(args, [](const char*) -> const char* { return nullptr; }, o, e);
+    *out = o.str() + e.str();
+    return code;
+  };
+  std::string out;
+  CHECK(dcos({"node", "list"}, &out) == 0);
+  CHECK(out.find(agent_id) != std::string::npos);
+  CHECK(out.find("active") != std::string::npos);
+  CHECK(out.find("1/4") != std::string::npos);  // cpus used of total
+  CHECK(dcos({"framework", "list"}, &out) == 0);
+  CHECK(out.find(fid) != std::string::npos);
+  CHECK(out.find("test") != std::string::npos);
+  CHECK(dcos({"master", "state"}, &out) == 0);
+  CHECK(out.find("\"sleeper-1\"") != std::string::npos);
+  CHECK(dcos({"node", "frobnicate"}, &out) == 2);
 
   // Mesos's master metrics, by state, within a second.
   REQUIRE(WaitFor([&] {
