@@ -46,9 +46,9 @@ class MasterComponent final : public runtime::Component {
         metrics_(registry),
         driver_(DriverOptionsFor(config, self, this), &allocator_, &registry_,
                 clock::RealClock::Default()),
-        agents_(&driver_, &leadership_),
-        scheduler_(&driver_, &leadership_),
-        operator_(&driver_, &leadership_, config.framework_heartbeat_interval) {}
+        agents_(&slot_, &leadership_),
+        scheduler_(&slot_, &leadership_),
+        operator_(&slot_, &leadership_, config.framework_heartbeat_interval) {}
 
   ~MasterComponent() override { driver_.Stop(); }
 
@@ -59,6 +59,7 @@ class MasterComponent final : public runtime::Component {
   absl::Status Start(runtime::ServiceRuntime& runtime) override {
     absl::Status started = driver_.Start();
     if (!started.ok()) return started;
+    slot_.Set(&driver_);
     // Alone with an in-memory registry: this master leads from the start.
     leadership_.SetLeader(leadership_.self(), clock::RealClock::Default()->Now());
     log::Info("dcos-master leading")
@@ -115,6 +116,7 @@ class MasterComponent final : public runtime::Component {
   DrfPort allocator_;
   InMemoryRegistry registry_;
   MasterDriver driver_;
+  DriverSlot slot_;
   AgentChannelService agents_;
   SchedulerService scheduler_;
   OperatorService operator_;

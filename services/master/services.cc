@@ -38,7 +38,7 @@ grpc::Status AgentChannelService::Connect(
   v1::AgentMessage first;
   if (!stream->Read(&first)) return grpc::Status::OK;
   auto queue = std::make_shared<AgentQueue>();
-  absl::StatusOr<std::string> id = driver_->ConnectAgent(first, queue);
+  absl::StatusOr<std::string> id = driver()->ConnectAgent(first, queue);
   if (!id.ok()) {
     if (id.status().code() == absl::StatusCode::kFailedPrecondition) {
       // A gone agent: deliver the Shutdown the core queued, then end.
@@ -60,20 +60,20 @@ grpc::Status AgentChannelService::Connect(
   v1::AgentMessage message;
   while (stream->Read(&message)) {
     if (message.has_status_update()) {
-      driver_->Post([agent_id, u = message.status_update()](MasterCore& core, absl::Time now) {
+      driver()->Post([agent_id, u = message.status_update()](MasterCore& core, absl::Time now) {
         core.StatusUpdate(agent_id, u, now);
       });
     } else if (message.has_pong()) {
-      driver_->Post([agent_id, seq = message.pong().sequence()](MasterCore& core, absl::Time now) {
+      driver()->Post([agent_id, seq = message.pong().sequence()](MasterCore& core, absl::Time now) {
         core.AgentPong(agent_id, seq, now);
       });
     } else if (message.has_executor_exited()) {
-      driver_->Post([agent_id, e = message.executor_exited()](MasterCore& core, absl::Time now) {
+      driver()->Post([agent_id, e = message.executor_exited()](MasterCore& core, absl::Time now) {
         core.ExecutorExited(agent_id, e, now);
       });
     }
   }
-  driver_->AgentStreamEnded(agent_id, queue);
+  driver()->AgentStreamEnded(agent_id, queue);
   queue->Close();
   writer.join();
   return queue->status();
@@ -91,12 +91,12 @@ grpc::Status SchedulerService::Subscribe(grpc::ServerContext* context,
   }
   auto queue = std::make_shared<EventQueue>();
   absl::StatusOr<MasterCore::Subscription> s =
-      driver_->SubscribeFramework(request->framework_info(), queue);
+      driver()->SubscribeFramework(request->framework_info(), queue);
   if (!s.ok()) return ToGrpc(s.status());
   grpc::Status end = Pump(
       context, *queue, [&](const v1::Event& e) { return writer->Write(e); },
       absl::InfiniteDuration(), [] { return true; });
-  driver_->FrameworkStreamEnded(*s);
+  driver()->FrameworkStreamEnded(*s);
   return end;
 }
 
@@ -106,7 +106,7 @@ grpc::Status SchedulerService::Call(const Request& request,
                                                                        absl::Time)) {
   grpc::Status leader = leadership_->Check();
   if (!leader.ok()) return leader;
-  return ToGrpc(driver_->RunStatus(
+  return ToGrpc(driver()->RunStatus(
       [&](MasterCore& core, absl::Time now) { return (core.*method)(request, now); }));
 }
 
@@ -146,7 +146,7 @@ grpc::Status SchedulerService::Teardown(grpc::ServerContext*, const v1::Teardown
 // ---------------- Operator ----------------
 
 absl::StatusOr<v1::ClusterState> OperatorService::State() {
-  return driver_->Run<v1::ClusterState>(
+  return driver()->Run<v1::ClusterState>(
       [](MasterCore& core, absl::Time) { return core.State(); });
 }
 
@@ -208,7 +208,7 @@ grpc::Status OperatorService::MarkAgentGone(grpc::ServerContext*,
   grpc::Status leader = leadership_->Check();
   if (!leader.ok()) return leader;
   std::string id = request->agent_id().value();
-  return status::ToGrpc(driver_->RunStatus(
+  return status::ToGrpc(driver()->RunStatus(
       [&](MasterCore& core, absl::Time now) { return core.MarkAgentGone(id, now); }));
 }
 
@@ -221,7 +221,7 @@ grpc::Status OperatorService::DrainAgent(grpc::ServerContext*, const v1::DrainAg
   if (grace.has_value() && *grace < absl::ZeroDuration()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "max_grace_period: must be >= 0");
   }
-  return status::ToGrpc(driver_->RunStatus([&](MasterCore& core, absl::Time now) {
+  return status::ToGrpc(driver()->RunStatus([&](MasterCore& core, absl::Time now) {
     return core.DrainAgent(request->agent_id().value(), grace, request->mark_gone(), now);
   }));
 }
@@ -231,7 +231,7 @@ grpc::Status OperatorService::ReactivateAgent(grpc::ServerContext*,
                                               v1::ReactivateAgentResponse*) {
   grpc::Status leader = leadership_->Check();
   if (!leader.ok()) return leader;
-  return status::ToGrpc(driver_->RunStatus([&](MasterCore& core, absl::Time now) {
+  return status::ToGrpc(driver()->RunStatus([&](MasterCore& core, absl::Time now) {
     return core.ReactivateAgent(request->agent_id().value(), now);
   }));
 }
@@ -242,7 +242,7 @@ grpc::Status OperatorService::Subscribe(grpc::ServerContext* context,
   grpc::Status leader = leadership_->Check();
   if (!leader.ok()) return leader;
   auto queue = std::make_shared<OperatorQueue>();
-  absl::StatusOr<v1::ClusterState> state = driver_->SubscribeOperator(queue);
+  absl::StatusOr<v1::ClusterState> state = driver()->SubscribeOperator(queue);
   if (!state.ok()) return status::ToGrpc(state.status());
   v1::OperatorEvent first;
   *first.mutable_subscribed()->mutable_state() = *std::move(state);

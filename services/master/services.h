@@ -6,6 +6,7 @@
 // the core through the driver. Streams get a StreamQueue the driver fills; a writer thread
 // per stream drains it.
 
+#include <atomic>
 #include <functional>
 
 #include "protos/master/v1/agent_channel.grpc.pb.h"
@@ -16,22 +17,35 @@
 
 namespace dcos::master {
 
+// Where the services find the driver: set once this master leads (a standby has none), before
+// leadership is announced, so a call that passed the leadership check finds it.
+class DriverSlot {
+ public:
+  void Set(MasterDriver* driver) { driver_.store(driver); }
+  MasterDriver* Get() const { return driver_.load(); }
+
+ private:
+  std::atomic<MasterDriver*> driver_{nullptr};
+};
+
 class AgentChannelService final : public v1::AgentChannel::Service {
  public:
-  AgentChannelService(MasterDriver* driver, const Leadership* leadership)
+  AgentChannelService(const DriverSlot* driver, const Leadership* leadership)
       : driver_(driver), leadership_(leadership) {}
   grpc::Status Connect(grpc::ServerContext* context,
                        grpc::ServerReaderWriter<v1::MasterMessage, v1::AgentMessage>* stream)
       override;
 
  private:
-  MasterDriver* const driver_;
+  MasterDriver* driver() const { return driver_->Get(); }
+
+  const DriverSlot* const driver_;
   const Leadership* const leadership_;
 };
 
 class SchedulerService final : public v1::Scheduler::Service {
  public:
-  SchedulerService(MasterDriver* driver, const Leadership* leadership)
+  SchedulerService(const DriverSlot* driver, const Leadership* leadership)
       : driver_(driver), leadership_(leadership) {}
   grpc::Status Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
                          grpc::ServerWriter<v1::Event>* writer) override;
@@ -54,13 +68,15 @@ class SchedulerService final : public v1::Scheduler::Service {
   grpc::Status Call(const Request& request,
                     absl::Status (MasterCore::*method)(const Request&, absl::Time));
 
-  MasterDriver* const driver_;
+  MasterDriver* driver() const { return driver_->Get(); }
+
+  const DriverSlot* const driver_;
   const Leadership* const leadership_;
 };
 
 class OperatorService final : public v1::Operator::Service {
  public:
-  OperatorService(MasterDriver* driver, const Leadership* leadership,
+  OperatorService(const DriverSlot* driver, const Leadership* leadership,
                   absl::Duration heartbeat_interval)
       : driver_(driver), leadership_(leadership), heartbeat_(heartbeat_interval) {}
   grpc::Status GetState(grpc::ServerContext*, const v1::GetStateRequest*,
@@ -89,7 +105,9 @@ class OperatorService final : public v1::Operator::Service {
   // The leadership check, the state, then `fill` with it.
   grpc::Status WithState(const std::function<void(v1::ClusterState&)>& fill);
 
-  MasterDriver* const driver_;
+  MasterDriver* driver() const { return driver_->Get(); }
+
+  const DriverSlot* const driver_;
   const Leadership* const leadership_;
   const absl::Duration heartbeat_;
 };
