@@ -13,6 +13,7 @@
 // the forwarding and the expiry checks. A mutex guards the view and the pending pings.
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -72,12 +73,20 @@ class SessionKeeper {
 // dcos.zk.internal.v1.ZkInternal, served on every member for the others.
 class ZkInternalService final : public internal::v1::ZkInternal::Service {
  public:
-  explicit ZkInternalService(SessionKeeper* keeper) : keeper_(keeper) {}
+  // `self_report` answers LocalStatus (this member's Ensemble.Status entry).
+  ZkInternalService(SessionKeeper* keeper, std::function<v1::Member()> self_report)
+      : keeper_(keeper), self_report_(std::move(self_report)) {}
   grpc::Status ForwardTouches(grpc::ServerContext*, const internal::v1::TouchBatch* request,
                               internal::v1::TouchBatchResponse* response) override;
+  grpc::Status LocalStatus(grpc::ServerContext*, const internal::v1::LocalStatusRequest*,
+                           v1::Member* response) override {
+    *response = self_report_();
+    return grpc::Status::OK;
+  }
 
  private:
   SessionKeeper* const keeper_;
+  const std::function<v1::Member()> self_report_;
 };
 
 }  // namespace dcos::zk

@@ -21,27 +21,68 @@ void WatchHub::Register(int64_t session_id, const std::string& path, Kind kind) 
   }
 }
 
+void WatchHub::RegisterPersistent(int64_t session_id, const std::string& path, bool recursive) {
+  absl::MutexLock lock(&mu_);
+  watches_.AddPersistentWatch(session_id, path, recursive);
+}
+
+absl::Status WatchHub::Remove(int64_t session_id, const std::string& path, WatcherType type) {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<std::vector<WatchEvent>> removed =
+      watches_.RemoveWatches(session_id, path, type);
+  if (!removed.ok()) return removed.status();
+  QueueLocked(session_id, *removed);
+  return absl::OkStatus();
+}
+
+void WatchHub::Queue(int64_t session_id, const std::vector<WatchEvent>& events) {
+  absl::MutexLock lock(&mu_);
+  QueueLocked(session_id, events);
+}
+
+void WatchHub::QueueLocked(int64_t session_id, const std::vector<WatchEvent>& events) {
+  if (events.empty()) return;
+  auto& queue = queued_[session_id];
+  for (const WatchEvent& e : events) {
+    v1::WatchEvent out;
+    out.set_type(ToProto(e.type));
+    out.set_path(e.path);
+    out.set_zxid(e.zxid);
+    out.set_sequence(++sequence_[session_id]);
+    queue.push_back(std::move(out));
+    if (queue.size() > kMaxQueued) queue.pop_front();
+  }
+}
+
 void WatchHub::Fire(const Changes& changes) {
   if (changes.empty()) return;
   absl::MutexLock lock(&mu_);
-  for (auto& [session, events] : watches_.Fire(changes)) {
-    auto& queue = queued_[session];
-    for (const WatchEvent& e : events) {
-      v1::WatchEvent out;
-      out.set_type(ToProto(e.type));
-      out.set_path(e.path);
-      out.set_zxid(e.zxid);
-      out.set_sequence(++sequence_[session]);
-      queue.push_back(std::move(out));
-      if (queue.size() > kMaxQueued) queue.pop_front();
-    }
-  }
+  for (auto& [session, events] : watches_.Fire(changes)) QueueLocked(session, events);
+}
+
+uint64_t WatchHub::Attach(int64_t session_id) {
+  absl::MutexLock lock(&mu_);
+  uint64_t generation = ++next_generation_;
+  generation_[session_id] = generation;
+  return generation;
+}
+
+void WatchHub::Detach(int64_t session_id, uint64_t generation) {
+  absl::MutexLock lock(&mu_);
+  auto it = generation_.find(session_id);
+  if (it == generation_.end() || it->second != generation) return;
+  generation_.erase(it);
+  watches_.RemoveSession(session_id);
+  queued_.erase(session_id);
+  sequence_.erase(session_id);
 }
 
 void WatchHub::RemoveSession(int64_t session_id) {
   absl::MutexLock lock(&mu_);
   watches_.RemoveSession(session_id);
   queued_.erase(session_id);
+  sequence_.erase(session_id);
+  generation_.erase(session_id);
 }
 
 uint64_t WatchHub::Sequence(int64_t session_id) const {

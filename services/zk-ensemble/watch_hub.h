@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "protos/zk/v1/session.pb.h"
@@ -31,6 +32,21 @@ class WatchHub {
   enum class Kind { kData, kChild };
 
   void Register(int64_t session_id, const std::string& path, Kind kind);
+  // A persistent watch (AddWatch): fires on every change of the path (and, if `recursive`,
+  // of every descendant) until removed.
+  void RegisterPersistent(int64_t session_id, const std::string& path, bool recursive);
+  // Removes the session's watches of `type` on `path`, queueing one *_WATCH_REMOVED event per
+  // watch removed. NO_WATCHER when it had none.
+  absl::Status Remove(int64_t session_id, const std::string& path, WatcherType type);
+  // Queues events decided outside Fire (SetWatches' missed changes).
+  void Queue(int64_t session_id, const std::vector<WatchEvent>& events);
+
+  // A Session stream attached here; returns its generation. Detach with that generation
+  // when the stream ends: unless a newer stream attached since, the session's watches,
+  // undelivered events and numbering are dropped here (the client re-registers them with
+  // SetWatches wherever it attaches next, and numbering restarts at 1 on each stream).
+  uint64_t Attach(int64_t session_id);
+  void Detach(int64_t session_id, uint64_t generation);
 
   // Fires the watches `changes` triggers and queues the events. Called with the state
   // machine's write lock held.
@@ -49,7 +65,12 @@ class WatchHub {
   size_t watch_count() const;
 
  private:
+  void QueueLocked(int64_t session_id, const std::vector<WatchEvent>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   mutable absl::Mutex mu_;
+  uint64_t next_generation_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<int64_t, uint64_t> generation_ ABSL_GUARDED_BY(mu_);
   WatchManager watches_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, uint64_t> sequence_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, std::deque<v1::WatchEvent>> queued_ ABSL_GUARDED_BY(mu_);

@@ -1,6 +1,8 @@
 #include "services/zk-ensemble/zk_server.h"
 
 #include "libs/log/log.h"
+#include "services/zk-ensemble/ensemble_service.h"
+#include "services/zk-ensemble/ensemble_status.h"
 #include "services/zk-ensemble/session_keeper.h"
 #include "services/zk-ensemble/zk_service.h"
 #include "services/zk-ensemble/zk_state_machine.h"
@@ -18,18 +20,22 @@ class ZkComponent final : public runtime::Component {
         keeper_(&sm_, member_->peers(), /*forward_interval=*/limits.sessions.min_timeout / 8,
                 /*check_interval=*/absl::Milliseconds(100)),
         service_(&sm_, &keeper_, &hub_, member_->peers(), config.request_timeout, limits.tree),
-        internal_(&keeper_) {}
+        internal_(&keeper_, [this] { return SelfMember(); }),
+        ensemble_(EnsembleOptionsFor(config, member_->peers()), &sm_,
+                  [this] { return SelfMember(); }) {}
 
   ~ZkComponent() override { Shutdown(); }
 
   ZkService& service() { return service_; }
   ZkInternalService& internal() { return internal_; }
+  EnsembleService& ensemble() { return ensemble_; }
 
   absl::Status Start(runtime::ServiceRuntime& runtime) override {
     sm_.SetWatchHub(&hub_);
     absl::Status started = member_->Start(&sm_, runtime);
     if (!started.ok()) return started;
     service_.SetNode(member_->node());
+    ensemble_.SetNode(member_->node());
     keeper_.Start(member_->node());
     log::Info("dcos-zk member ready")
         .Field("member", member_->id())
@@ -42,6 +48,36 @@ class ZkComponent final : public runtime::Component {
   void BeginShutdown() override { Shutdown(); }
 
  private:
+  static EnsembleOptions EnsembleOptionsFor(const ZkConfig& config,
+                                            const std::map<uint64_t, std::string>& peers) {
+    EnsembleOptions o;
+    o.cluster_id = static_cast<uint64_t>(config.member.cluster_id);
+    o.peers = peers;
+    o.request_timeout = config.request_timeout;
+    o.transfer_timeout = config.member.tick * config.member.election_ticks * 4;
+    o.healthy_max_lag = static_cast<uint64_t>(config.healthy_max_lag);
+    return o;
+  }
+
+  v1::Member SelfMember() const {
+    raft::RaftNode* node = member_->node();
+    raft::CoreStatus status;
+    status.id = member_->id();
+    SelfFacts facts;
+    if (node != nullptr) {
+      status = node->Status();
+      facts.fatal = node->fatal();
+    } else {
+      facts.fatal = absl::UnavailableError("starting");
+    }
+    auto self = member_->peers().find(member_->id());
+    if (self != member_->peers().end()) facts.address = self->second;
+    facts.sessions = service_.attached_sessions();
+    facts.znodes = sm_.znode_count();
+    facts.watches = hub_.watch_count();
+    return SelfReport(status, facts);
+  }
+
   void Shutdown() {
     keeper_.Stop();
     member_->Stop();
@@ -53,6 +89,7 @@ class ZkComponent final : public runtime::Component {
   SessionKeeper keeper_;
   ZkService service_;
   ZkInternalService internal_;
+  EnsembleService ensemble_;
 };
 
 }  // namespace
@@ -70,6 +107,9 @@ void RegisterZkConfig(config::Schema& schema, ZkConfig* config) {
   schema.Duration("zk.max_session_timeout", &config->max_session_timeout,
                   "longest session timeout granted")
       .DurationRange(absl::Milliseconds(100), absl::Hours(24));
+  schema.Int("zk.healthy_max_lag", &config->healthy_max_lag,
+             "a member further behind the leader's commit index (entries) is unhealthy")
+      .Range(int64_t{0}, int64_t{1} << 40);
 }
 
 absl::StatusOr<std::unique_ptr<runtime::Component>> BuildZk(const ZkConfig& config,
@@ -88,6 +128,7 @@ absl::StatusOr<std::unique_ptr<runtime::Component>> BuildZk(const ZkConfig& conf
   auto component = std::make_unique<ZkComponent>(*std::move(member), config, limits);
   runtime.AddService(&component->service(), "dcos.zk.v1.ZooKeeper");
   runtime.AddService(&component->internal(), "dcos.zk.internal.v1.ZkInternal");
+  runtime.AddService(&component->ensemble(), "dcos.zk.v1.Ensemble");
   return component;
 }
 

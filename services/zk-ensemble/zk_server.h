@@ -25,6 +25,7 @@ struct ZkConfig {
   int64_t max_data_bytes = 1 << 20;                  // zk.max_data_bytes
   absl::Duration min_session_timeout = absl::Seconds(4);   // zk.min_session_timeout
   absl::Duration max_session_timeout = absl::Seconds(40);  // zk.max_session_timeout
+  int64_t healthy_max_lag = 1000;                          // zk.healthy_max_lag
 };
 
 void RegisterZkConfig(config::Schema& schema, ZkConfig* config);

@@ -4,16 +4,14 @@
 #include <memory>
 #include <thread>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "libs/clock/clock.h"
 #include "libs/status/grpc_status.h"
-#include "protos/common/v1/errors.pb.h"
+#include "libs/status/status_macros.h"
 #include "services/zk-ensemble/core/errors.h"
 #include "services/zk-ensemble/core/path.h"
+#include "services/zk-ensemble/leader_redirect.h"
 
 namespace dcos::zk {
 namespace {
@@ -28,9 +26,10 @@ struct Waiter {  // for reads
   T result;
 };
 
-grpc::Status Unimplemented(const std::string& what) {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      what + " is not implemented yet in dcos-zk (watches come next)");
+void ToProto(absl::Duration d, google::protobuf::Duration* out) {
+  int64_t seconds = absl::ToInt64Seconds(d);
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d - absl::Seconds(seconds))));
 }
 
 
@@ -72,40 +71,8 @@ ZkService::ZkService(ZkStateMachine* state_machine, SessionKeeper* keeper, Watch
       limits_(limits) {}
 
 grpc::Status ZkService::Redirect(const absl::Status& status) const {
-  // Only a refusal from a member that is not the leader means "not applied, go there"; other
-  // UNAVAILABLE errors (this member stopping with the write pending) leave the outcome
-  // unknown and pass through as they are.
-  bool refused = absl::StartsWith(status.message(), "not the leader") ||
-                 absl::StartsWith(status.message(), "no leader known") ||
-                 absl::StartsWith(status.message(), "starting");
-  if (status.code() != absl::StatusCode::kUnavailable || !refused) {
-    return status::ToGrpc(status);
-  }
   raft::RaftNode* node = node_.load();
-  uint64_t leader = node == nullptr ? 0 : node->Status().leader;
-  auto it = peers_.find(leader);
-  bool known = leader != 0 && it != peers_.end();
-  std::string where = known ? absl::StrCat("leader is member ", leader, " at ", it->second)
-                            : "no leader is known (election in progress); retry shortly";
-  // The leader's address also travels as a dcos.common.v1.LeaderInfo detail, so clients can
-  // redirect without parsing the message.
-  dcos::common::v1::LeaderInfo info;
-  info.set_service("dcos-zk");
-  info.set_known(known);
-  if (known) {
-    info.set_leader_id(absl::StrCat(leader));
-    std::pair<std::string, std::string> host_port =
-        absl::StrSplit(it->second, absl::MaxSplits(':', 1));
-    uint32_t port = 0;
-    (void)absl::SimpleAtoi(host_port.second, &port);
-    info.mutable_address()->set_hostname(host_port.first);
-    info.mutable_address()->set_ip(host_port.first);
-    info.mutable_address()->set_port(port);
-  }
-  absl::Status redirect = absl::UnavailableError(absl::StrCat("not the leader: ", where));
-  redirect.SetPayload(status::TypeUrl("dcos.common.v1.LeaderInfo"),
-                      absl::Cord(info.SerializeAsString()));
-  return status::ToGrpc(redirect);
+  return RedirectToLeader(status, node == nullptr ? 0 : node->Status().leader, peers_);
 }
 
 void ZkService::FillHeader(v1::ResponseHeader* header) const {
@@ -169,10 +136,16 @@ void ZkService::FillReadHeader(int64_t zxid, uint64_t watch_sequence,
   header->set_watch_sequence(watch_sequence);
 }
 
-absl::Status ZkService::CheckWatch(int64_t session_id, bool watch) const {
+absl::Status ZkService::CheckWatch(int64_t session_id, bool watch) {
   if (!watch) return absl::OkStatus();
   if (session_id == 0) {
     return absl::InvalidArgumentError("a watch needs a session: set session_id");
+  }
+  // A session created a moment ago may not have reached this member yet: catch up with the
+  // leader before calling it expired.
+  if (!sm_->SessionLive(session_id)) {
+    absl::Status caught_up = ReadBarrier(/*linearizable=*/true);
+    if (!caught_up.ok()) return caught_up;  // unknown, not expired: the client retries
   }
   if (!sm_->SessionLive(session_id)) {
     return ZkStatus(ZkCode::kSessionExpired, "",
@@ -319,9 +292,7 @@ grpc::Status ZkService::CreateSession(grpc::ServerContext*, const v1::CreateSess
   if (!r.ok()) return Redirect(r.status());
   if (!r->status.ok()) return status::ToGrpc(r->status);
   response->set_session_id(id);
-  response->mutable_negotiated_timeout()->set_seconds(absl::ToInt64Seconds(timeout));
-  response->mutable_negotiated_timeout()->set_nanos(static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(timeout - absl::Seconds(absl::ToInt64Seconds(timeout)))));
+  ToProto(timeout, response->mutable_negotiated_timeout());
   FillHeader(response->mutable_header());
   return grpc::Status::OK;
 }
@@ -347,15 +318,42 @@ grpc::Status ZkService::Session(
     return status::ToGrpc(ZkStatus(ZkCode::kSessionExpired, "",
                                    absl::StrCat("session ", id, " is not live (expired or closed)")));
   };
-  absl::StatusOr<SessionInfo> info = sm_->Sessions().Get(id);
+  // A client never reads older state than it has seen: a member behind the client's zxid
+  // catches up first, or sends the client elsewhere.
+  const int64_t seen = request.attach().last_zxid_seen();
+  if (!sm_->WaitForZxid(seen, std::min(timeout_, absl::Seconds(2)))) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        absl::StrCat("this member has applied up to zxid ", sm_->last_zxid(),
+                                     ", behind the client's ", seen, "; try another member"));
+  }
+  // CheckWatch catches up with the leader first if the session is not known here yet.
+  absl::Status live = CheckWatch(id, /*watch=*/true);
+  if (!live.ok()) return status::ToGrpc(live);
+  absl::StatusOr<SessionInfo> info = sm_->GetSession(id);
   if (!info.ok()) return expired();
   keeper_->Touch(id);
   v1::SessionResponse attached;
   attached.mutable_attached()->set_session_id(id);
-  attached.mutable_attached()->mutable_negotiated_timeout()->set_seconds(
-      absl::ToInt64Seconds(info->timeout));
+  ToProto(info->timeout, attached.mutable_attached()->mutable_negotiated_timeout());
   FillHeader(attached.mutable_attached()->mutable_header());
-  if (!stream->Write(attached)) return grpc::Status::OK;
+  const uint64_t generation = hub_->Attach(id);
+  if (!stream->Write(attached)) {
+    hub_->Detach(id, generation);
+    return grpc::Status::OK;
+  }
+  attached_.fetch_add(1);
+  // When the stream ends, this member forgets the session's watches (the client re-registers
+  // them with SetWatches wherever it attaches next).
+  struct Detach {
+    std::atomic<int64_t>* count;
+    WatchHub* hub;
+    int64_t id;
+    uint64_t generation;
+    ~Detach() {
+      count->fetch_sub(1);
+      hub->Detach(id, generation);
+    }
+  } detach{&attached_, hub_, id, generation};
   // Watch events go out from a second thread; writes on the stream are serialized.
   absl::Mutex write_mu;
   std::atomic<bool> done{false};
@@ -388,13 +386,50 @@ grpc::Status ZkService::Session(
       absl::MutexLock lock(&write_mu);
       if (!stream->Write(pong)) break;
     } else if (request.has_set_watches()) {
-      result = Unimplemented("SetWatches (moving watches to another member)");
-      break;
+      sm_->SetWatches(id, request.set_watches());
     }
   }
   done.store(true);
   events.join();
   return result;
+}
+
+absl::Status ZkService::CheckWatchRequest(int64_t session_id, const std::string& path) {
+  DCOS_RETURN_IF_ERROR(CheckWatch(session_id, /*watch=*/true));
+  return ValidatePath(path, limits_.max_path_bytes);
+}
+
+grpc::Status ZkService::AddWatch(grpc::ServerContext*, const v1::AddWatchRequest* request,
+                                 v1::AddWatchResponse* response) {
+  absl::Status checked = CheckWatchRequest(request->session_id(), request->path());
+  if (!checked.ok()) return status::ToGrpc(checked);
+  if (request->mode() != v1::ADD_WATCH_MODE_PERSISTENT &&
+      request->mode() != v1::ADD_WATCH_MODE_PERSISTENT_RECURSIVE) {
+    return status::ToGrpc(ZkStatus(ZkCode::kBadArguments, request->path(),
+                                   "mode must be PERSISTENT or PERSISTENT_RECURSIVE"));
+  }
+  int64_t zxid = 0;
+  uint64_t sequence = 0;
+  ReadContext read;
+  read.zxid = &zxid;
+  read.session_id = request->session_id();
+  read.watch_sequence = &sequence;
+  sm_->AddPersistentWatch(request->path(),
+                          request->mode() == v1::ADD_WATCH_MODE_PERSISTENT_RECURSIVE, read);
+  FillReadHeader(zxid, sequence, response->mutable_header());
+  return grpc::Status::OK;
+}
+
+grpc::Status ZkService::RemoveWatches(grpc::ServerContext*, const v1::RemoveWatchesRequest* request,
+                                      v1::RemoveWatchesResponse* response) {
+  absl::Status checked = CheckWatchRequest(request->session_id(), request->path());
+  if (!checked.ok()) return status::ToGrpc(checked);
+  absl::Status removed = hub_->Remove(request->session_id(), request->path(),
+                                      static_cast<WatcherType>(request->type()));
+  if (!removed.ok()) return status::ToGrpc(removed);
+  FillReadHeader(sm_->last_zxid(), hub_->Sequence(request->session_id()),
+                 response->mutable_header());
+  return grpc::Status::OK;
 }
 
 }  // namespace dcos::zk

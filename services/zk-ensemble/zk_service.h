@@ -14,8 +14,12 @@
 // Watches: reads with `watch` set (and a live session) register one-shot data / exists /
 // child watches on this member; events go out on the session's stream, numbered, and every
 // read reply carries the session's event number (watch_sequence), so a client can hold a reply
-// until it has seen the events before it. Not yet: persistent watches (AddWatch),
-// RemoveWatches, SetWatches (moving watches to another member).
+// until it has seen the events before it. AddWatch sets persistent (optionally recursive)
+// watches; RemoveWatches removes watches (a *_WATCH_REMOVED event each). Watches live on the
+// member the session's stream is attached to: when the stream ends they are dropped there,
+// and the client re-registers them with SetWatches on its next stream (missed changes fire
+// at once, core/rewatch.h). Attach waits until this member has applied the client's
+// last_zxid_seen (or answers UNAVAILABLE), so a client never reads older state than it saw.
 //
 // Thread-safety: gRPC calls the handlers concurrently; they wait on Raft callbacks with a
 // bounded wait (DEADLINE_EXCEEDED after `request_timeout`).
@@ -43,6 +47,8 @@ class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
 
   // The node, once started; until then every call is UNAVAILABLE.
   void SetNode(raft::RaftNode* node) { node_.store(node); }
+  // Session streams attached to this member right now.
+  uint64_t attached_sessions() const { return static_cast<uint64_t>(attached_.load()); }
 
   grpc::Status Create(grpc::ServerContext*, const v1::CreateRequest*, v1::CreateResponse*) override;
   grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest*, v1::DeleteResponse*) override;
@@ -62,6 +68,10 @@ class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
   grpc::Status Session(
       grpc::ServerContext*,
       grpc::ServerReaderWriter<v1::SessionResponse, v1::SessionRequest>* stream) override;
+  grpc::Status AddWatch(grpc::ServerContext*, const v1::AddWatchRequest* request,
+                        v1::AddWatchResponse* response) override;
+  grpc::Status RemoveWatches(grpc::ServerContext*, const v1::RemoveWatchesRequest* request,
+                             v1::RemoveWatchesResponse* response) override;
 
  private:
   // Proposes `command` and waits for its result. UNAVAILABLE (with the leader) on a follower.
@@ -79,8 +89,11 @@ class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
   grpc::Status BeforeRead(const Request& request);
   // The header of a read reply: the zxid and watch sequence taken with the read.
   void FillReadHeader(int64_t zxid, uint64_t watch_sequence, v1::ResponseHeader* header) const;
-  // OK when no watch is asked for, or the session is live; the error otherwise.
-  absl::Status CheckWatch(int64_t session_id, bool watch) const;
+  // OK when no watch is asked for, or the session is live (here, or after catching up with
+  // the leader); the error otherwise.
+  absl::Status CheckWatch(int64_t session_id, bool watch);
+  // AddWatch's and RemoveWatches' checks: a live session and a valid path.
+  absl::Status CheckWatchRequest(int64_t session_id, const std::string& path);
   // Waits for a linearizable read point when asked to.
   absl::Status ReadBarrier(bool linearizable);
   grpc::Status Redirect(const absl::Status& status) const;
@@ -95,6 +108,7 @@ class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
   const absl::Duration timeout_;
   const TreeConfig limits_;
   std::atomic<raft::RaftNode*> node_{nullptr};
+  std::atomic<int64_t> attached_{0};
 };
 
 }  // namespace dcos::zk

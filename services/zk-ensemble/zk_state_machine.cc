@@ -2,6 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "protos/raft/v1/raft.pb.h"
+#include "services/zk-ensemble/core/path.h"
+#include "services/zk-ensemble/core/rewatch.h"
 
 namespace dcos::zk {
 
@@ -244,9 +246,30 @@ absl::Status ZkStateMachine::Restore(const std::string& data, uint64_t index) {
   return absl::OkStatus();
 }
 
+BackupImage ZkStateMachine::Backup() const {
+  std::optional<ZnodeTree> copy;
+  std::vector<int64_t> sessions;
+  BackupImage image;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    copy.emplace(tree_);
+    sessions = sessions_.SessionIds();
+    image.zxid = last_zxid_;
+  }
+  for (int64_t id : sessions) copy->DeleteSession(id, image.zxid);
+  image.tree = copy->Snapshot();
+  image.znodes = copy->NodeCount();
+  return image;
+}
+
 bool ZkStateMachine::SessionLive(int64_t session_id) const {
   absl::ReaderMutexLock lock(&mu_);
   return sessions_.Exists(session_id);
+}
+
+absl::StatusOr<SessionInfo> ZkStateMachine::GetSession(int64_t session_id) const {
+  absl::ReaderMutexLock lock(&mu_);
+  return sessions_.Get(session_id);
 }
 
 SessionTable ZkStateMachine::Sessions() const {
@@ -293,6 +316,49 @@ absl::StatusOr<ChildrenList> ZkStateMachine::GetChildren(const std::string& path
   absl::StatusOr<ChildrenList> children = tree_.GetChildren(path);
   if (children.ok()) FinishRead(read, path, WatchHub::Kind::kChild, true);
   return children;
+}
+
+void ZkStateMachine::AddPersistentWatch(const std::string& path, bool recursive,
+                                        const ReadContext& read) const {
+  absl::ReaderMutexLock lock(&mu_);
+  if (read.zxid != nullptr) *read.zxid = last_zxid_;
+  if (hub_ == nullptr || read.session_id == 0) return;
+  hub_->RegisterPersistent(read.session_id, path, recursive);
+  if (read.watch_sequence != nullptr) *read.watch_sequence = hub_->Sequence(read.session_id);
+}
+
+void ZkStateMachine::SetWatches(int64_t session_id, const v1::SetWatches& watches) const {
+  if (hub_ == nullptr) return;
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<WatchEvent> missed;
+  auto rewatch = [&](const std::string& path, RewatchKind kind) {
+    absl::StatusOr<std::optional<Stat>> stat = tree_.Exists(path);
+    if (!stat.ok()) return;  // an invalid path cannot hold a watch
+    std::optional<WatchEventType> fire = Rewatch(kind, *stat, watches.relative_zxid());
+    if (fire.has_value()) {
+      missed.push_back(WatchEvent{*fire, path, last_zxid_});
+    } else {
+      hub_->Register(session_id, path,
+                     kind == RewatchKind::kChild ? WatchHub::Kind::kChild : WatchHub::Kind::kData);
+    }
+  };
+  for (const std::string& p : watches.data_watches()) rewatch(p, RewatchKind::kData);
+  for (const std::string& p : watches.exist_watches()) rewatch(p, RewatchKind::kExist);
+  for (const std::string& p : watches.child_watches()) rewatch(p, RewatchKind::kChild);
+  for (const std::string& p : watches.persistent_watches()) {
+    if (ValidatePath(p, limits_.tree.max_path_bytes).ok()) hub_->RegisterPersistent(session_id, p, false);
+  }
+  for (const std::string& p : watches.persistent_recursive_watches()) {
+    if (ValidatePath(p, limits_.tree.max_path_bytes).ok()) hub_->RegisterPersistent(session_id, p, true);
+  }
+  hub_->Queue(session_id, missed);
+}
+
+bool ZkStateMachine::WaitForZxid(int64_t zxid, absl::Duration timeout) const {
+  auto applied = [this, zxid]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return last_zxid_ >= zxid; };
+  bool reached = mu_.ReaderLockWhenWithTimeout(absl::Condition(&applied), timeout);
+  mu_.ReaderUnlock();
+  return reached;
 }
 
 int64_t ZkStateMachine::last_zxid() const {

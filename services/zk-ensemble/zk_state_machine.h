@@ -50,6 +50,13 @@ struct ReadContext {
   uint64_t* watch_sequence = nullptr;
 };
 
+// The tree as of one zxid without sessions or ephemeral nodes: what a backup holds.
+struct BackupImage {
+  std::string tree;  // ZnodeTree::Snapshot() bytes
+  int64_t zxid = 0;
+  size_t znodes = 0;
+};
+
 class ZkStateMachine final : public raft::StateMachine {
  public:
   explicit ZkStateMachine(ZkLimits limits = {});
@@ -69,14 +76,30 @@ class ZkStateMachine final : public raft::StateMachine {
   absl::StatusOr<ChildrenList> GetChildren(const std::string& path,
                                            const ReadContext& read = {}) const;
 
+  // A persistent (optionally recursive) watch on `path` (which need not exist), registered
+  // under the lock so no write slips between it and the zxid and sequence reported.
+  void AddPersistentWatch(const std::string& path, bool recursive, const ReadContext& read) const;
+  // Re-registers a session's watches after it moved here (core/rewatch.h): each one-shot watch
+  // is registered again, or its missed event is queued at once.
+  void SetWatches(int64_t session_id, const v1::SetWatches& watches) const;
+
   // Where applied writes fire watches; may be null (no watches). Set before the node starts.
   void SetWatchHub(WatchHub* hub) { hub_ = hub; }
 
   // Sessions.
   bool SessionLive(int64_t session_id) const;
+  // One session's record; NOT_FOUND / SESSION_EXPIRED when it is not live.
+  absl::StatusOr<SessionInfo> GetSession(int64_t session_id) const;
   // A copy of the session table (for the leader's expiry view).
   SessionTable Sessions() const;
   absl::Duration NegotiateTimeout(absl::Duration requested) const;
+
+  // The current tree without its sessions' ephemeral nodes (taken on a copy, so writes wait
+  // only for the copy).
+  BackupImage Backup() const;
+
+  // Waits up to `timeout` until the write with `zxid` is applied here; false on timeout.
+  bool WaitForZxid(int64_t zxid, absl::Duration timeout) const;
 
   // The zxid of the last applied write (Raft index of the last applied entry).
   int64_t last_zxid() const;

@@ -419,6 +419,10 @@ class EventStream {
     absl::MutexLock lock(&mu_);
     return events_;
   }
+  void Send(const zk::v1::SessionRequest& request) {
+    absl::MutexLock lock(&write_mu_);
+    REQUIRE(stream_->Write(request));
+  }
 
  private:
   std::unique_ptr<ZooKeeper::Stub> stub_;
@@ -502,6 +506,136 @@ TEST_CASE("dcos-zk watches: one-shot data, exists and child watches fire once, i
   REQUIRE(events[2].sequence() == 3);
   REQUIRE(events[1].zxid() == events[2].zxid());
   REQUIRE(events[0].zxid() < events[1].zxid());
+}
+
+TEST_CASE("dcos-zk watches: persistent recursive, removal, and moving with SetWatches") {
+  Ensemble e;
+  int leader = 0;
+  REQUIRE(WaitFor([&] { return (leader = e.Leader()) != 0; }, absl::Seconds(30), "a leader").ok());
+  int first = leader == 1 ? 2 : 1;
+  int second = 6 - leader - first;
+  int64_t session = e.CreateSession(absl::Seconds(5));
+  auto add_watch = [&](const std::string& path, zk::v1::AddWatchMode mode, int64_t sid) {
+    grpc::ClientContext ctx;
+    zk::v1::AddWatchRequest req;
+    req.set_session_id(sid);
+    req.set_path(path);
+    req.set_mode(mode);
+    zk::v1::AddWatchResponse resp;
+    return e.Stub(first)->AddWatch(&ctx, req, &resp);
+  };
+  auto remove = [&](const std::string& path, zk::v1::WatcherType type) {
+    grpc::ClientContext ctx;
+    zk::v1::RemoveWatchesRequest req;
+    req.set_session_id(session);
+    req.set_path(path);
+    req.set_type(type);
+    zk::v1::RemoveWatchesResponse resp;
+    return e.Stub(first)->RemoveWatches(&ctx, req, &resp);
+  };
+  auto set = [&](const std::string& path, const std::string& data) {
+    grpc::ClientContext ctx;
+    zk::v1::SetDataRequest req;
+    req.set_path(path);
+    req.set_data(data);
+    zk::v1::SetDataResponse resp;
+    REQUIRE(e.Stub(leader)->SetData(&ctx, req, &resp).ok());
+    return resp.header().zxid();
+  };
+
+  // Bad requests change nothing. (The session was created on the leader a moment ago; the
+  // member catches up before it would call it expired.)
+  CHECK(add_watch("/p", zk::v1::ADD_WATCH_MODE_PERSISTENT_RECURSIVE, 0).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(add_watch("/p", zk::v1::ADD_WATCH_MODE_UNSPECIFIED, session).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(add_watch("no-slash", zk::v1::ADD_WATCH_MODE_PERSISTENT, session).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(add_watch("/p", zk::v1::ADD_WATCH_MODE_PERSISTENT, 12345).error_code() !=
+        grpc::StatusCode::OK);  // not a live session
+
+  int64_t last_zxid = 0;
+  {
+    EventStream stream(e, first, session);
+    REQUIRE(add_watch("/p", zk::v1::ADD_WATCH_MODE_PERSISTENT_RECURSIVE, session).ok());
+    REQUIRE(e.CreateAnywhere("/p", "", absl::Seconds(10)) != 0);
+    REQUIRE(e.CreateAnywhere("/p/a", "", absl::Seconds(10)) != 0);
+    set("/p/a", "1");
+    set("/p/a", "2");  // persistent: fires again
+    REQUIRE(WaitFor([&] { return stream.events().size() >= 4; }, absl::Seconds(10), "4 events")
+                .ok());
+    auto events = stream.events();
+    CHECK(events[0].type() == zk::v1::WatchEvent::TYPE_NODE_CREATED);
+    CHECK(events[0].path() == "/p");
+    CHECK(events[1].type() == zk::v1::WatchEvent::TYPE_NODE_CREATED);
+    CHECK(events[1].path() == "/p/a");  // no CHILDREN_CHANGED for a recursive watch
+    CHECK(events[2].type() == zk::v1::WatchEvent::TYPE_NODE_DATA_CHANGED);
+    CHECK(events[3].type() == zk::v1::WatchEvent::TYPE_NODE_DATA_CHANGED);
+    CHECK(events[3].path() == "/p/a");
+
+    REQUIRE(remove("/p", zk::v1::WATCHER_TYPE_PERSISTENT).ok());
+    CHECK(remove("/p", zk::v1::WATCHER_TYPE_PERSISTENT).error_code() ==
+          grpc::StatusCode::NOT_FOUND);  // NO_WATCHER
+    REQUIRE(WaitFor([&] { return stream.events().size() >= 5; }, absl::Seconds(10),
+                    "the removal event")
+                .ok());
+    CHECK(stream.events()[4].type() == zk::v1::WatchEvent::TYPE_PERSISTENT_WATCH_REMOVED);
+    last_zxid = set("/p/a", "3");  // no watch left: no event
+    // A one-shot data watch, then the client goes away from this member.
+    grpc::ClientContext ctx;
+    zk::v1::GetDataRequest req;
+    req.set_path("/p/a");
+    req.set_watch(true);
+    req.set_session_id(session);
+    req.mutable_read_options()->set_linearizable(true);  // after the last set, not before
+    zk::v1::GetDataResponse resp;
+    REQUIRE(e.Stub(first)->GetData(&ctx, req, &resp).ok());
+    last_zxid = std::max(last_zxid, resp.header().zxid());
+    REQUIRE_FALSE(WaitFor([&] { return stream.events().size() > 5; }, absl::Milliseconds(300),
+                          "an event after removal")
+                      .ok());
+  }
+  // Missed while detached: the data change.
+  set("/p/a", "4");
+  EventStream moved(e, second, session);
+  zk::v1::SessionRequest rewatch;
+  rewatch.mutable_set_watches()->set_relative_zxid(last_zxid);
+  rewatch.mutable_set_watches()->add_data_watches("/p/a");
+  rewatch.mutable_set_watches()->add_child_watches("/p");
+  rewatch.mutable_set_watches()->add_exist_watches("/q");
+  moved.Send(rewatch);
+  REQUIRE(WaitFor([&] { return moved.events().size() >= 1; }, absl::Seconds(10),
+                  "the missed change").ok());
+  CHECK(moved.events()[0].type() == zk::v1::WatchEvent::TYPE_NODE_DATA_CHANGED);
+  CHECK(moved.events()[0].path() == "/p/a");
+  CHECK(moved.events()[0].sequence() == 1);  // numbering restarts on each stream
+  REQUIRE(e.CreateAnywhere("/p/b", "", absl::Seconds(10)) != 0);
+  REQUIRE(e.CreateAnywhere("/q", "", absl::Seconds(10)) != 0);
+  REQUIRE(WaitFor([&] { return moved.events().size() >= 3; }, absl::Seconds(10),
+                  "the re-registered watches to fire").ok());
+  auto events = moved.events();
+  CHECK(events[1].type() == zk::v1::WatchEvent::TYPE_NODE_CHILDREN_CHANGED);
+  CHECK(events[1].path() == "/p");
+  CHECK(events[2].type() == zk::v1::WatchEvent::TYPE_NODE_CREATED);
+  CHECK(events[2].path() == "/q");
+}
+
+TEST_CASE("dcos-zk sessions: a member behind the client's zxid sends it elsewhere") {
+  Ensemble e;
+  int leader = 0;
+  REQUIRE(WaitFor([&] { return (leader = e.Leader()) != 0; }, absl::Seconds(30), "a leader").ok());
+  int64_t session = e.CreateSession(absl::Seconds(5));
+  grpc::ClientContext ctx;
+  auto stream = e.Stub(leader)->Session(&ctx);
+  zk::v1::SessionRequest attach;
+  attach.mutable_attach()->set_session_id(session);
+  attach.mutable_attach()->set_last_zxid_seen(int64_t{1} << 40);  // from the future
+  REQUIRE(stream->Write(attach));
+  zk::v1::SessionResponse resp;
+  CHECK_FALSE(stream->Read(&resp));
+  grpc::Status s = stream->Finish();
+  CHECK(s.error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK(s.error_message().find("try another member") != std::string::npos);
 }
 
 }  // namespace

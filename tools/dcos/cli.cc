@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "tools/dcos/context.h"
+#include "tools/dcos/master_commands.h"
 #include "tools/dcos/zk_commands.h"
 
 namespace dcos::cli {
@@ -17,6 +18,9 @@ namespace {
 // Every command group. Add a group: write its Run function in its own file, add a row.
 constexpr CommandGroup kGroups[] = {
     {"zk", "read and write the dcos-zk coordination tree", &RunZk},
+    {"node", "the cluster's agents (list)", &RunNode},
+    {"framework", "the frameworks the master knows (list)", &RunFramework},
+    {"master", "the leading master's whole state (state)", &RunMaster},
 };
 
 void PrintHelp(std::ostream& os) {
@@ -28,6 +32,9 @@ void PrintHelp(std::ostream& os) {
         "Global flags (before the group):\n"
         "  --zk=HOST:PORT,...   dcos-zk members (default: $DCOS_ZK, else "
      << kDefaultZk
+     << ")\n"
+        "  --master=HOST:PORT   a dcos-master (default: $DCOS_MASTER, else "
+     << kDefaultMaster
      << ")\n"
         "  --timeout=DURATION   how long to keep retrying while the cluster is unavailable\n"
         "                       (default 10s)\n"
@@ -83,6 +90,8 @@ int Run(const std::vector<std::string>& args,
   ctx.interrupt = interrupt;
   const char* env_zk = getenv("DCOS_ZK");
   std::string zk = env_zk != nullptr && *env_zk != '\0' ? env_zk : kDefaultZk;
+  const char* env_master = getenv("DCOS_MASTER");
+  ctx.master = env_master != nullptr && *env_master != '\0' ? env_master : kDefaultMaster;
   size_t i = 0;
   while (i < args.size() && absl::StartsWith(args[i], "-")) {
     std::string value;
@@ -94,6 +103,9 @@ int Run(const std::vector<std::string>& args,
     if (TakeFlag(args, &i, "--zk", &value, &missing)) {
       if (missing) return Usage(err, "--zk needs a value");
       zk = value;
+    } else if (TakeFlag(args, &i, "--master", &value, &missing)) {
+      if (missing || value.empty()) return Usage(err, "--master needs a value");
+      ctx.master = value;
     } else if (TakeFlag(args, &i, "--timeout", &value, &missing)) {
       if (missing) return Usage(err, "--timeout needs a value");
       if (!absl::ParseDuration(value, &ctx.timeout) || ctx.timeout < absl::ZeroDuration()) {

@@ -29,6 +29,9 @@ struct Interrupt {
 struct Context {
   // dcos-zk members, "host:port" each (--zk, else $DCOS_ZK, else the `tools/dev up` ensemble).
   std::vector<std::string> zk_ensemble;
+  // A dcos-master "host:port" (--master, else $DCOS_MASTER, else the `tools/dev up` master);
+  // calls follow its redirect to the leader.
+  std::string master;
   // How long a command may keep retrying while the cluster is unavailable (--timeout).
   absl::Duration timeout = absl::Seconds(10);
   std::ostream* out = nullptr;

@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "libs/zk/client.h"
 #include "libs/zk/errors.h"
+#include "tools/dcos/zk_status.h"
 #include "tools/dcos/zk_watch.h"
 
 namespace dcos::cli {
@@ -34,6 +35,7 @@ constexpr char kHelp[] =
     "  sync                               wait until the member has every committed write\n"
     "  watch [--children] <path>          print the node's changes (its children's with\n"
     "                                     --children) until interrupted (Ctrl-C)\n"
+    "  status                             the ensemble: members, roles, lag, health, quorum\n"
     "\n"
     "Flags come before the path; put -- before data that starts with '-'.\n";
 
@@ -277,6 +279,9 @@ int RunZk(const Context& ctx, const std::vector<std::string>& args) {
   if (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
     *ctx.out << kHelp;
     return kExitOk;
+  }
+  if (args[0] == "status") {
+    return RunZkStatus(ctx, std::vector<std::string>(args.begin() + 1, args.end()));
   }
   return Zk(ctx, args[0]).Run(std::vector<std::string>(args.begin() + 1, args.end()));
 }

@@ -12,6 +12,7 @@
 //   delete [-v version] <path>
 //   sync
 //   watch [--children] <path>       the node's changes until interrupted (zk_watch.h)
+//   status                          the ensemble view (zk_status.h)
 //
 // Reads are linearizable: every invocation is a new client, so a local read from a lagging
 // member could miss what the previous command wrote. Errors go to stderr as

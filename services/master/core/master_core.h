@@ -1,0 +1,247 @@
+#pragma once
+
+// MasterCore: the Mesos master's bookkeeping as a pure state machine — agents, frameworks,
+// offers and tasks, and every rule that connects them. No threads, no I/O, no clock reads:
+// each input carries `now`; decisions accumulate in an Outbox the driver takes and carries
+// out (registry writes, then messages). Ids come from a seeded generator, so a run is
+// reproducible from its inputs.
+//
+// Inputs:
+//  - agents (the AgentChannel stream): Register, Reregister, StatusUpdate, Pong,
+//    ExecutorExited, disconnect;
+//  - frameworks (the Scheduler API): Subscribe, Accept, Decline, Revive, Suppress, Kill,
+//    Acknowledge, Reconcile, Teardown, disconnect;
+//  - operators: MarkAgentGone, DrainAgent, ReactivateAgent, State;
+//  - Tick: pings and agent health (unreachable after missed pings, rate-limited), framework
+//    failover timeouts, offer timeouts, batched allocation.
+//
+// Scheduler calls return an error only for what Mesos answers synchronously
+// (FRAMEWORK_NOT_SUBSCRIBED, STREAM_ID_MISMATCH, malformed calls); everything else is an
+// event, as in Mesos's HTTP 202.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "protos/master/v1/cluster_state.pb.h"
+#include "protos/master/v1/scheduler.pb.h"
+#include "services/master/core/allocator_port.h"
+#include "services/master/core/outbox.h"
+
+namespace dcos::master {
+
+struct MasterCoreConfig {
+  common::v1::MasterInfo master_info;  // id is this master's unique id (prefix of new ids)
+  absl::Duration agent_ping_timeout = absl::Seconds(15);
+  int max_agent_ping_timeouts = 5;
+  // Token bucket for marking agents unreachable: at most `agent_removal_burst` at once, then
+  // one per `agent_removal_interval`.
+  absl::Duration agent_removal_interval = absl::Seconds(6);
+  int agent_removal_burst = 5;
+  // How long a new leader waits for agents of the registry to re-register before it marks
+  // them unreachable.
+  absl::Duration agent_reregister_timeout = absl::Minutes(2);
+  absl::Duration framework_heartbeat_interval = absl::Seconds(15);
+  absl::Duration allocation_interval = absl::Seconds(1);
+  // Unset: offers never time out.
+  std::optional<absl::Duration> offer_timeout;
+  absl::Duration default_refuse = absl::Seconds(5);
+  // Terminal tasks kept for the state API.
+  size_t max_completed_tasks = 1000;
+  size_t max_completed_frameworks = 50;
+  uint64_t seed = 1;
+};
+
+class MasterCore {
+ public:
+  MasterCore(MasterCoreConfig config, AllocatorPort* allocator, absl::Time now);
+
+  // Everything decided since the last call.
+  Outbox TakeOutbox();
+
+  // --- Agents ---
+  // A new agent: assigns its id, admits it (registry), answers Registered.
+  absl::StatusOr<std::string> RegisterAgent(const v1::Register& request, absl::Time now);
+  // A known agent (after its restart or a master failover) with what it runs. Gone agents
+  // are told to shut down (FAILED_PRECONDITION).
+  absl::Status ReregisterAgent(const v1::Reregister& request, absl::Time now);
+  void AgentDisconnected(const std::string& agent_id, absl::Time now);
+  void AgentPong(const std::string& agent_id, uint64_t sequence, absl::Time now);
+  void StatusUpdate(const std::string& agent_id, const v1::StatusUpdate& update, absl::Time now);
+  void ExecutorExited(const std::string& agent_id, const v1::ExecutorExited& exited,
+                      absl::Time now);
+  // A new leader: the agents of the registry, which must re-register within
+  // agent_reregister_timeout.
+  void RecoverRegistry(const std::vector<common::v1::AgentInfo>& admitted,
+                       const std::vector<common::v1::AgentInfo>& unreachable,
+                       const std::vector<common::v1::AgentInfo>& gone, absl::Time now);
+
+  // --- Frameworks ---
+  struct Subscription {
+    std::string framework_id;
+    std::string stream_id;
+  };
+  // Registers or re-subscribes; SUBSCRIBED goes out in the outbox. INVALID_ARGUMENT for a bad
+  // FrameworkInfo; FAILED_PRECONDITION for a removed framework id.
+  absl::StatusOr<Subscription> Subscribe(const common::v1::FrameworkInfo& info, absl::Time now);
+  void FrameworkDisconnected(const std::string& framework_id, const std::string& stream_id,
+                             absl::Time now);
+  absl::Status Accept(const v1::AcceptRequest& request, absl::Time now);
+  absl::Status Decline(const v1::DeclineRequest& request, absl::Time now);
+  absl::Status Revive(const v1::ReviveRequest& request, absl::Time now);
+  absl::Status Suppress(const v1::SuppressRequest& request, absl::Time now);
+  absl::Status Kill(const v1::KillRequest& request, absl::Time now);
+  absl::Status Acknowledge(const v1::AcknowledgeRequest& request, absl::Time now);
+  absl::Status Reconcile(const v1::ReconcileRequest& request, absl::Time now);
+  absl::Status Teardown(const v1::TeardownRequest& request, absl::Time now);
+
+  // --- Operators ---
+  absl::Status MarkAgentGone(const std::string& agent_id, absl::Time now);
+  absl::Status DrainAgent(const std::string& agent_id, std::optional<absl::Duration> grace,
+                          bool mark_gone, absl::Time now);
+  absl::Status ReactivateAgent(const std::string& agent_id, absl::Time now);
+  v1::ClusterState State() const;
+
+  // --- Time ---
+  void Tick(absl::Time now);
+
+  // What operators alert on (Mesos's master/* metrics), counted now.
+  struct Stats {
+    size_t agents_active = 0;        // admitted and connected
+    size_t agents_disconnected = 0;  // admitted, stream down (not yet unreachable)
+    size_t agents_unreachable = 0;
+    size_t agents_recovered = 0;     // from the registry, not re-registered yet
+    size_t agents_draining = 0;
+    size_t frameworks_connected = 0;
+    size_t frameworks_disconnected = 0;
+    size_t frameworks_completed = 0;
+    std::map<common::v1::TaskState, size_t> tasks;  // active tasks by state
+    size_t tasks_completed = 0;
+    double cpus_total = 0, cpus_used = 0, cpus_offered = 0;
+    double mem_total = 0, mem_used = 0, mem_offered = 0;
+    double disk_total = 0, disk_used = 0, disk_offered = 0;
+    size_t outstanding_offers = 0;
+  };
+  Stats GetStats() const;
+
+  // For tests and metrics.
+  size_t outstanding_offers() const { return offers_.size(); }
+
+ private:
+  struct AgentRecord {
+    common::v1::AgentInfo info;
+    common::v1::BuildInfo build;
+    v1::Agent::State state = v1::Agent::STATE_ACTIVE;
+    bool connected = false;
+    bool draining = false;
+    bool deactivated = false;
+    bool mark_gone_when_drained = false;
+    std::optional<absl::Duration> drain_grace;
+    absl::Time registered;
+    absl::Time reregistered;
+    absl::Time unreachable_since;
+    absl::Time recovered_deadline;  // STATE_RECOVERED only
+    uint64_t ping_sequence = 0;
+    uint64_t pong_sequence = 0;
+    int missed_pings = 0;
+    absl::Time next_ping;
+    std::set<std::pair<std::string, std::string>> tasks;  // (framework, task)
+    std::set<std::string> offers;
+  };
+  struct FrameworkRecord {
+    common::v1::FrameworkInfo info;
+    bool connected = false;
+    bool active = false;
+    bool recovered = false;  // known from an agent, not subscribed to this master yet
+    std::string stream_id;
+    absl::Time registered;
+    absl::Time reregistered;
+    absl::Time disconnected;
+    absl::Time next_heartbeat;
+    std::set<std::string> suppressed_roles;
+    std::set<std::string> offers;
+    std::set<std::string> tasks;  // task ids
+  };
+  using TaskKey = std::pair<std::string, std::string>;  // (framework, task)
+  struct OfferRecord {
+    common::v1::Offer offer;
+    absl::Time created;
+  };
+
+  // master_core_agents.cc
+  void AdmitAgent(AgentRecord record, const std::vector<common::v1::Task>& tasks,
+                  absl::Time now);
+  void MarkUnreachable(const std::string& agent_id, absl::Time now);
+  void RemoveAgentCompletely(const std::string& agent_id, v1::Agent::State state,
+                             common::v1::TaskState task_state, common::v1::TaskStatus::Reason,
+                             absl::Time now);
+  void CheckAgents(absl::Time now);
+  bool TakeRemovalToken(absl::Time now);
+  void MaybeFinishDrain(const std::string& agent_id, absl::Time now);
+
+  // master_core_frameworks.cc
+  absl::Status CheckSubscribed(const common::v1::FrameworkID& id, const std::string& stream_id)
+      const;
+  void RemoveFramework(const std::string& framework_id, const std::string& why, absl::Time now);
+  void CheckFrameworks(absl::Time now);
+  void SendToFramework(const std::string& framework_id, v1::Event event);
+  v1::Framework FrameworkState(const std::string& id, const FrameworkRecord& f) const;
+
+  // master_core_tasks.cc
+  void AddTask(common::v1::Task task, const std::string& role, absl::Time now);
+  // The role a framework's resources are accounted to when nothing says otherwise.
+  std::string DefaultRole(const std::string& framework_id) const;
+  // A status the master decides itself (no uuid: nothing to acknowledge).
+  common::v1::TaskStatus MasterStatus(const common::v1::Task& task, common::v1::TaskState state,
+                                      common::v1::TaskStatus::Reason reason,
+                                      const std::string& message, absl::Time now) const;
+  void SendUpdate(const std::string& framework_id, const common::v1::TaskStatus& status);
+  // Records a state change of a known task (releasing resources when it becomes terminal).
+  void TransitionTask(const TaskKey& key, const common::v1::TaskStatus& status,
+                      common::v1::TaskState latest, absl::Time now);
+  void CompleteTask(const TaskKey& key);
+  bool PartitionAware(const std::string& framework_id) const;
+
+  // master_core_offers.cc
+  void Allocate(absl::Time now);
+  void RescindOffer(const std::string& offer_id, bool recover, absl::Time now);
+  void RemoveOffer(const std::string& offer_id);
+  void CheckOffers(absl::Time now);
+
+  std::string NextId(const char* kind);
+  std::string RandomHex(size_t bytes);
+
+  const MasterCoreConfig config_;
+  AllocatorPort* const allocator_;
+  std::mt19937_64 rng_;
+  uint64_t next_id_ = 1;
+  Outbox outbox_;
+
+  std::map<std::string, AgentRecord> agents_;
+  std::set<std::string> gone_agents_;
+  std::map<std::string, FrameworkRecord> frameworks_;
+  std::map<std::string, common::v1::FrameworkInfo> removed_frameworks_;
+  std::vector<std::string> removed_order_;
+  std::map<TaskKey, common::v1::Task> tasks_;
+  std::map<TaskKey, std::string> task_roles_;  // the role its resources were allocated to
+  std::vector<common::v1::Task> completed_tasks_;
+  std::map<std::string, OfferRecord> offers_;
+
+  absl::Time last_allocation_;
+  bool allocation_wanted_ = true;
+  double removal_tokens_;
+  absl::Time removal_refill_;
+};
+
+// TASK_FINISHED, FAILED, KILLED, ERROR, LOST, DROPPED, GONE, GONE_BY_OPERATOR (not
+// UNREACHABLE or UNKNOWN, which may still change).
+bool IsTerminal(common::v1::TaskState state);
+
+}  // namespace dcos::master

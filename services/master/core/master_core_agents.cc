@@ -1,0 +1,424 @@
+// MasterCore: agents — admission, re-registration with reconciliation of their tasks, health
+// (pings; unreachable after missed ones, rate-limited), drain, gone.
+
+#include "absl/strings/str_cat.h"
+#include "services/master/core/master_core.h"
+#include "services/master/core/proto_time.h"
+
+namespace dcos::master {
+namespace {
+
+using common::v1::TaskState;
+using common::v1::TaskStatus;
+
+// An agent must say where it is and bring cpus and mem.
+absl::Status ValidateAgentInfo(const common::v1::AgentInfo& info) {
+  if (info.address().hostname().empty() && info.address().ip().empty()) {
+    return absl::InvalidArgumentError("agent_info.address: hostname or ip is required");
+  }
+  if (info.address().port() == 0 || info.address().port() > 65535) {
+    return absl::InvalidArgumentError("agent_info.address.port: must be 1..65535");
+  }
+  bool cpus = false, mem = false;
+  for (const common::v1::Resource& r : info.resources()) {
+    if (r.type() == common::v1::Value::TYPE_SCALAR && r.scalar().value() < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("agent_info.resources: ", r.name(), " is negative"));
+    }
+    if (r.name() == "cpus" && r.scalar().value() > 0) cpus = true;
+    if (r.name() == "mem" && r.scalar().value() > 0) mem = true;
+  }
+  if (!cpus || !mem) {
+    return absl::InvalidArgumentError("agent_info.resources: cpus and mem are required");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> MasterCore::RegisterAgent(const v1::Register& request,
+                                                      absl::Time now) {
+  if (!request.agent_info().id().value().empty()) {
+    return absl::InvalidArgumentError(
+        "register_agent.agent_info.id: must be unset (use reregister_agent)");
+  }
+  absl::Status valid = ValidateAgentInfo(request.agent_info());
+  if (!valid.ok()) return valid;
+  AgentRecord record;
+  record.info = request.agent_info();
+  record.info.mutable_id()->set_value(NextId("S"));
+  record.build = request.build();
+  record.registered = now;
+  std::string id = record.info.id().value();
+  AdmitAgent(std::move(record), {}, now);
+  v1::MasterMessage m;
+  v1::Registered* r = m.mutable_registered();
+  r->mutable_agent_id()->set_value(id);
+  *r->mutable_master_info() = config_.master_info;
+  ToProto(config_.agent_ping_timeout, r->mutable_ping_timeout());
+  r->set_max_ping_timeouts(static_cast<uint32_t>(config_.max_agent_ping_timeouts));
+  outbox_.to_agents.emplace_back(id, std::move(m));
+  return id;
+}
+
+void MasterCore::AdmitAgent(AgentRecord record, const std::vector<common::v1::Task>& tasks,
+                            absl::Time now) {
+  const std::string id = record.info.id().value();
+  outbox_.registry.push_back({RegistryOp::Kind::kAdmit, record.info});
+  record.state = v1::Agent::STATE_ACTIVE;
+  record.connected = true;
+  record.next_ping = now + config_.agent_ping_timeout;
+  AgentRecord& agent = agents_[id] = std::move(record);
+  std::vector<RoleResources> used;
+  for (const common::v1::Task& t : tasks) {
+    if (IsTerminal(t.state())) continue;
+    TaskKey key{t.framework_id().value(), t.task_id().value()};
+    auto role = task_roles_.find(key);
+    used.push_back({key.first, role == task_roles_.end() ? DefaultRole(key.first) : role->second,
+                    ResourceList(t.resources().begin(), t.resources().end())});
+  }
+  allocator_->AddAgent(id, agent.info, used);
+  if (agent.draining || agent.deactivated) allocator_->SetAgentActive(id, false);
+  v1::OperatorEvent e;
+  *e.mutable_agent_added()->mutable_agent()->mutable_agent_info() = agent.info;
+  e.mutable_agent_added()->mutable_agent()->set_state(v1::Agent::STATE_ACTIVE);
+  outbox_.to_operators.push_back(std::move(e));
+  allocation_wanted_ = true;
+}
+
+absl::Status MasterCore::ReregisterAgent(const v1::Reregister& request, absl::Time now) {
+  const std::string id = request.agent_info().id().value();
+  if (id.empty()) {
+    return absl::InvalidArgumentError("reregister_agent.agent_info.id: required");
+  }
+  absl::Status valid = ValidateAgentInfo(request.agent_info());
+  if (!valid.ok()) return valid;
+  if (gone_agents_.count(id) > 0) {
+    v1::MasterMessage m;
+    m.mutable_shutdown()->set_message("this agent was marked gone; wipe its work dir to reuse "
+                                      "the host");
+    outbox_.to_agents.emplace_back(id, std::move(m));
+    outbox_.close_agents.push_back(id);
+    return absl::FailedPreconditionError(absl::StrCat("agent ", id, " was marked gone"));
+  }
+
+  // Frameworks the master does not know yet (it just took over) are recovered from the report.
+  for (const common::v1::FrameworkInfo& info : request.frameworks()) {
+    const std::string& fid = info.id().value();
+    if (fid.empty() || frameworks_.count(fid) > 0 || removed_frameworks_.count(fid) > 0) continue;
+    FrameworkRecord f;
+    f.info = info;
+    f.recovered = true;
+    f.registered = now;
+    f.disconnected = now;
+    frameworks_[fid] = std::move(f);
+    allocator_->AddFramework(fid, info, /*active=*/false);
+  }
+
+  auto existing = agents_.find(id);
+  const bool known = existing != agents_.end();
+  const bool was_unreachable = known && existing->second.state == v1::Agent::STATE_UNREACHABLE;
+  const bool in_allocator = known && (existing->second.state == v1::Agent::STATE_ACTIVE);
+
+  // Tasks: take the agent's report as the truth about what runs there.
+  std::set<TaskKey> reported;
+  for (const common::v1::Task& t : request.tasks()) {
+    TaskKey key{t.framework_id().value(), t.task_id().value()};
+    if (removed_frameworks_.count(key.first) > 0) {
+      v1::MasterMessage m;
+      m.mutable_shutdown_framework()->mutable_framework_id()->set_value(key.first);
+      outbox_.to_agents.emplace_back(id, std::move(m));
+      continue;
+    }
+    reported.insert(key);
+    auto task = tasks_.find(key);
+    if (task == tasks_.end()) {
+      common::v1::Task copy = t;
+      copy.mutable_agent_id()->set_value(id);
+      AddTask(std::move(copy), DefaultRole(key.first), now);
+    } else if (task->second.state() == common::v1::TASK_UNREACHABLE) {
+      task->second.set_state(t.state());
+      if (PartitionAware(key.first)) {
+        SendUpdate(key.first, MasterStatus(task->second, t.state(), TaskStatus::REASON_AGENT_REREGISTERED,
+                                           "the agent re-registered", now));
+      }
+    }
+  }
+  if (known) {
+    // Tasks the master knew there but the agent does not report are gone.
+    std::vector<TaskKey> missing;
+    for (const TaskKey& key : existing->second.tasks) {
+      if (reported.count(key) == 0) missing.push_back(key);
+    }
+    for (const TaskKey& key : missing) {
+      auto task = tasks_.find(key);
+      if (task == tasks_.end() || IsTerminal(task->second.state())) continue;
+      TaskState state = PartitionAware(key.first) ? common::v1::TASK_GONE : common::v1::TASK_LOST;
+      TaskStatus status = MasterStatus(task->second, state, TaskStatus::REASON_AGENT_REREGISTERED,
+                                       "the agent re-registered without this task", now);
+      TransitionTask(key, status, state, now);
+      SendUpdate(key.first, status);
+    }
+  }
+
+  AgentRecord record = known ? std::move(existing->second) : AgentRecord{};
+  record.info = request.agent_info();
+  record.build = request.build();
+  if (!known) record.registered = now;
+  record.reregistered = now;
+  record.missed_pings = 0;
+  record.pong_sequence = record.ping_sequence;
+  for (const TaskKey& key : reported) record.tasks.insert(key);
+  if (in_allocator) {
+    // Already admitted and offered: only the connection changed.
+    record.connected = true;
+    record.next_ping = now + config_.agent_ping_timeout;
+    agents_[id] = std::move(record);
+    allocator_->SetAgentActive(id, !agents_[id].draining && !agents_[id].deactivated);
+  } else {
+    if (was_unreachable) {
+      outbox_.registry.push_back({RegistryOp::Kind::kMarkReachable, request.agent_info()});
+    }
+    std::vector<common::v1::Task> running;
+    for (const TaskKey& key : record.tasks) {
+      auto task = tasks_.find(key);
+      if (task != tasks_.end()) running.push_back(task->second);
+    }
+    AdmitAgent(std::move(record), running, now);
+  }
+  v1::MasterMessage m;
+  v1::Reregistered* r = m.mutable_reregistered();
+  r->mutable_agent_id()->set_value(id);
+  *r->mutable_master_info() = config_.master_info;
+  ToProto(config_.agent_ping_timeout, r->mutable_ping_timeout());
+  r->set_max_ping_timeouts(static_cast<uint32_t>(config_.max_agent_ping_timeouts));
+  outbox_.to_agents.emplace_back(id, std::move(m));
+  return absl::OkStatus();
+}
+
+void MasterCore::AgentDisconnected(const std::string& agent_id, absl::Time now) {
+  auto it = agents_.find(agent_id);
+  if (it == agents_.end() || !it->second.connected) return;
+  it->second.connected = false;
+  // No offers of an agent we cannot reach; its tasks keep running until pings say otherwise.
+  allocator_->SetAgentActive(agent_id, false);
+  std::vector<std::string> offers(it->second.offers.begin(), it->second.offers.end());
+  for (const std::string& offer : offers) RescindOffer(offer, /*recover=*/true, now);
+}
+
+void MasterCore::AgentPong(const std::string& agent_id, uint64_t sequence, absl::Time) {
+  auto it = agents_.find(agent_id);
+  if (it == agents_.end()) return;
+  if (sequence > it->second.pong_sequence && sequence <= it->second.ping_sequence) {
+    it->second.pong_sequence = sequence;
+    it->second.missed_pings = 0;
+  }
+}
+
+void MasterCore::ExecutorExited(const std::string& agent_id, const v1::ExecutorExited& exited,
+                                absl::Time) {
+  v1::Event e;
+  v1::Event::Failure* f = e.mutable_failure();
+  f->mutable_agent_id()->set_value(agent_id);
+  *f->mutable_executor_id() = exited.executor_id();
+  if (exited.has_status()) f->set_status(exited.status());
+  SendToFramework(exited.framework_id().value(), std::move(e));
+}
+
+void MasterCore::RecoverRegistry(const std::vector<common::v1::AgentInfo>& admitted,
+                                 const std::vector<common::v1::AgentInfo>& unreachable,
+                                 const std::vector<common::v1::AgentInfo>& gone, absl::Time now) {
+  for (const common::v1::AgentInfo& info : gone) gone_agents_.insert(info.id().value());
+  for (const common::v1::AgentInfo& info : admitted) {
+    AgentRecord& a = agents_[info.id().value()];
+    a.info = info;
+    a.state = v1::Agent::STATE_RECOVERED;
+    a.recovered_deadline = now + config_.agent_reregister_timeout;
+  }
+  for (const common::v1::AgentInfo& info : unreachable) {
+    AgentRecord& a = agents_[info.id().value()];
+    a.info = info;
+    a.state = v1::Agent::STATE_UNREACHABLE;
+    a.unreachable_since = now;
+  }
+}
+
+bool MasterCore::TakeRemovalToken(absl::Time now) {
+  if (now > removal_refill_) {
+    removal_tokens_ += absl::FDivDuration(now - removal_refill_, config_.agent_removal_interval);
+    if (removal_tokens_ > config_.agent_removal_burst) removal_tokens_ = config_.agent_removal_burst;
+    removal_refill_ = now;
+  }
+  if (removal_tokens_ < 1) return false;
+  removal_tokens_ -= 1;
+  return true;
+}
+
+void MasterCore::CheckAgents(absl::Time now) {
+  std::vector<std::string> overdue;
+  for (auto& [id, a] : agents_) {
+    if (a.state == v1::Agent::STATE_RECOVERED) {
+      if (now >= a.recovered_deadline) overdue.push_back(id);
+      continue;
+    }
+    if (a.state != v1::Agent::STATE_ACTIVE || now < a.next_ping) continue;
+    if (a.ping_sequence > a.pong_sequence) ++a.missed_pings;
+    if (a.missed_pings >= config_.max_agent_ping_timeouts) {
+      overdue.push_back(id);
+      continue;
+    }
+    ++a.ping_sequence;
+    a.next_ping = now + config_.agent_ping_timeout;
+    if (a.connected) {
+      v1::MasterMessage m;
+      m.mutable_ping()->set_sequence(a.ping_sequence);
+      outbox_.to_agents.emplace_back(id, std::move(m));
+    }
+  }
+  // Rate-limited: a correlated failure cannot mark the whole cluster unreachable at once.
+  for (const std::string& id : overdue) {
+    if (!TakeRemovalToken(now)) break;
+    MarkUnreachable(id, now);
+  }
+}
+
+void MasterCore::MarkUnreachable(const std::string& agent_id, absl::Time now) {
+  auto it = agents_.find(agent_id);
+  if (it == agents_.end()) return;
+  AgentRecord& a = it->second;
+  const bool was_offered = a.state == v1::Agent::STATE_ACTIVE;
+  outbox_.registry.push_back({RegistryOp::Kind::kMarkUnreachable, a.info});
+  std::vector<std::string> offers(a.offers.begin(), a.offers.end());
+  for (const std::string& offer : offers) RescindOffer(offer, /*recover=*/false, now);
+  if (was_offered) allocator_->RemoveAgent(agent_id);
+  if (a.connected) outbox_.close_agents.push_back(agent_id);
+  a.state = v1::Agent::STATE_UNREACHABLE;
+  a.connected = false;
+  a.unreachable_since = now;
+  std::set<std::string> told;
+  std::vector<TaskKey> keys(a.tasks.begin(), a.tasks.end());
+  for (const TaskKey& key : keys) {
+    auto task = tasks_.find(key);
+    if (task == tasks_.end() || IsTerminal(task->second.state())) continue;
+    const bool aware = PartitionAware(key.first);
+    TaskState state = aware ? common::v1::TASK_UNREACHABLE : common::v1::TASK_LOST;
+    TaskStatus status = MasterStatus(task->second, state, TaskStatus::REASON_AGENT_REMOVED,
+                                     "the agent is unreachable", now);
+    if (aware) ToProto(now, status.mutable_unreachable_time());
+    // Resources went with the agent (RemoveAgent above): do not recover them.
+    task->second.set_state(state);
+    task->second.set_status_update_state(state);
+    *task->second.add_statuses() = status;
+    SendUpdate(key.first, status);
+    if (!aware) CompleteTask(key);
+  }
+  for (const auto& [fid, f] : frameworks_) {
+    if (!f.connected) continue;
+    v1::Event e;
+    e.mutable_failure()->mutable_agent_id()->set_value(agent_id);
+    SendToFramework(fid, std::move(e));
+  }
+  v1::OperatorEvent e;
+  e.mutable_agent_removed()->mutable_agent_id()->set_value(agent_id);
+  outbox_.to_operators.push_back(std::move(e));
+}
+
+absl::Status MasterCore::MarkAgentGone(const std::string& agent_id, absl::Time now) {
+  auto it = agents_.find(agent_id);
+  if (it == agents_.end()) {
+    if (gone_agents_.count(agent_id) > 0) return absl::OkStatus();
+    return absl::NotFoundError(absl::StrCat("agent ", agent_id, " is not known"));
+  }
+  const bool was_offered = it->second.state == v1::Agent::STATE_ACTIVE;
+  AgentRecord a = std::move(it->second);
+  outbox_.registry.push_back({RegistryOp::Kind::kMarkGone, a.info});
+  std::vector<std::string> offers(a.offers.begin(), a.offers.end());
+  for (const std::string& offer : offers) RescindOffer(offer, /*recover=*/false, now);
+  if (was_offered) allocator_->RemoveAgent(agent_id);
+  if (a.connected) {
+    v1::MasterMessage m;
+    m.mutable_shutdown()->set_message("marked gone by an operator");
+    outbox_.to_agents.emplace_back(agent_id, std::move(m));
+    outbox_.close_agents.push_back(agent_id);
+  }
+  for (const TaskKey& key : a.tasks) {
+    auto task = tasks_.find(key);
+    if (task == tasks_.end()) continue;
+    if (!IsTerminal(task->second.state())) {
+      TaskState state =
+          PartitionAware(key.first) ? common::v1::TASK_GONE_BY_OPERATOR : common::v1::TASK_LOST;
+      TaskStatus status = MasterStatus(task->second, state,
+                                       TaskStatus::REASON_AGENT_REMOVED_BY_OPERATOR,
+                                       "the agent was marked gone", now);
+      task->second.set_state(state);
+      task->second.set_status_update_state(state);
+      *task->second.add_statuses() = status;
+      SendUpdate(key.first, status);
+    }
+    CompleteTask(key);
+  }
+  for (const auto& [fid, f] : frameworks_) {
+    if (!f.connected) continue;
+    v1::Event e;
+    e.mutable_failure()->mutable_agent_id()->set_value(agent_id);
+    SendToFramework(fid, std::move(e));
+  }
+  agents_.erase(agent_id);
+  gone_agents_.insert(agent_id);
+  v1::OperatorEvent e;
+  e.mutable_agent_removed()->mutable_agent_id()->set_value(agent_id);
+  outbox_.to_operators.push_back(std::move(e));
+  return absl::OkStatus();
+}
+
+absl::Status MasterCore::DrainAgent(const std::string& agent_id,
+                                    std::optional<absl::Duration> grace, bool mark_gone,
+                                    absl::Time now) {
+  auto it = agents_.find(agent_id);
+  if (it == agents_.end()) return absl::NotFoundError(absl::StrCat("agent ", agent_id, " is not known"));
+  AgentRecord& a = it->second;
+  a.draining = true;
+  a.deactivated = true;
+  a.mark_gone_when_drained = mark_gone;
+  a.drain_grace = grace;
+  if (a.state == v1::Agent::STATE_ACTIVE) allocator_->SetAgentActive(agent_id, false);
+  std::vector<std::string> offers(a.offers.begin(), a.offers.end());
+  for (const std::string& offer : offers) RescindOffer(offer, /*recover=*/true, now);
+  for (const TaskKey& key : a.tasks) {
+    auto task = tasks_.find(key);
+    if (task == tasks_.end() || IsTerminal(task->second.state()) || !a.connected) continue;
+    v1::MasterMessage m;
+    v1::KillTask* k = m.mutable_kill_task();
+    k->mutable_framework_id()->set_value(key.first);
+    k->mutable_task_id()->set_value(key.second);
+    if (grace.has_value()) ToProto(*grace, k->mutable_kill_policy()->mutable_grace_period());
+    outbox_.to_agents.emplace_back(agent_id, std::move(m));
+  }
+  MaybeFinishDrain(agent_id, now);
+  return absl::OkStatus();
+}
+
+void MasterCore::MaybeFinishDrain(const std::string& agent_id, absl::Time now) {
+  auto it = agents_.find(agent_id);
+  if (it == agents_.end() || !it->second.draining) return;
+  for (const TaskKey& key : it->second.tasks) {
+    auto task = tasks_.find(key);
+    if (task != tasks_.end() && !IsTerminal(task->second.state())) return;
+  }
+  if (it->second.mark_gone_when_drained) (void)MarkAgentGone(agent_id, now);
+}
+
+absl::Status MasterCore::ReactivateAgent(const std::string& agent_id, absl::Time) {
+  auto it = agents_.find(agent_id);
+  if (it == agents_.end()) return absl::NotFoundError(absl::StrCat("agent ", agent_id, " is not known"));
+  it->second.draining = false;
+  it->second.deactivated = false;
+  it->second.mark_gone_when_drained = false;
+  if (it->second.state == v1::Agent::STATE_ACTIVE && it->second.connected) {
+    allocator_->SetAgentActive(agent_id, true);
+    allocation_wanted_ = true;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace dcos::master

@@ -1,0 +1,110 @@
+// MasterCore: the cluster state as the operator API reports it.
+
+#include "services/master/core/master_core.h"
+#include "services/master/core/proto_time.h"
+
+namespace dcos::master {
+
+v1::ClusterState MasterCore::State() const {
+  v1::ClusterState out;
+  *out.mutable_leader() = config_.master_info;
+  for (const auto& [id, a] : agents_) {
+    v1::Agent* agent = out.add_agents();
+    *agent->mutable_agent_info() = a.info;
+    agent->set_state(a.state == v1::Agent::STATE_ACTIVE && !a.connected
+                         ? v1::Agent::STATE_DISCONNECTED
+                         : a.state);
+    if (a.draining) {
+      bool drained = true;
+      for (const TaskKey& key : a.tasks) {
+        auto t = tasks_.find(key);
+        if (t != tasks_.end() && !IsTerminal(t->second.state())) drained = false;
+      }
+      agent->set_drain_state(drained ? v1::Agent::DRAIN_STATE_DRAINED
+                                     : v1::Agent::DRAIN_STATE_DRAINING);
+    }
+    agent->set_deactivated(a.deactivated);
+    if (a.drain_grace.has_value()) ToProto(*a.drain_grace, agent->mutable_drain_max_grace_period());
+    *agent->mutable_build() = a.build;
+    ToProto(a.registered, agent->mutable_registered_time());
+    if (a.reregistered != absl::Time()) ToProto(a.reregistered, agent->mutable_reregistered_time());
+    if (a.state == v1::Agent::STATE_UNREACHABLE) {
+      ToProto(a.unreachable_since, agent->mutable_unreachable_time());
+    }
+    *agent->mutable_total_resources() = a.info.resources();
+    for (const TaskKey& key : a.tasks) {
+      auto t = tasks_.find(key);
+      if (t == tasks_.end() || IsTerminal(t->second.state())) continue;
+      for (const common::v1::Resource& r : t->second.resources()) {
+        *agent->add_allocated_resources() = r;
+      }
+    }
+    for (const std::string& offer : a.offers) {
+      auto o = offers_.find(offer);
+      if (o == offers_.end()) continue;
+      for (const common::v1::Resource& r : o->second.offer.resources()) {
+        *agent->add_offered_resources() = r;
+      }
+    }
+  }
+  for (const auto& [id, f] : frameworks_) *out.add_frameworks() = FrameworkState(id, f);
+  for (const std::string& id : removed_order_) {
+    auto it = removed_frameworks_.find(id);
+    if (it == removed_frameworks_.end()) continue;
+    *out.add_completed_frameworks()->mutable_framework_info() = it->second;
+  }
+  for (const auto& [key, task] : tasks_) *out.add_tasks() = task;
+  for (const common::v1::Task& task : completed_tasks_) *out.add_completed_tasks() = task;
+  return out;
+}
+
+namespace {
+
+void AddScalars(const google::protobuf::RepeatedPtrField<common::v1::Resource>& resources,
+                double* cpus, double* mem, double* disk) {
+  for (const common::v1::Resource& r : resources) {
+    if (r.type() != common::v1::Value::TYPE_SCALAR) continue;
+    if (r.name() == "cpus") *cpus += r.scalar().value();
+    if (r.name() == "mem") *mem += r.scalar().value();
+    if (r.name() == "disk") *disk += r.scalar().value();
+  }
+}
+
+}  // namespace
+
+MasterCore::Stats MasterCore::GetStats() const {
+  Stats s;
+  for (const auto& [id, a] : agents_) {
+    switch (a.state) {
+      case v1::Agent::STATE_ACTIVE:
+        (a.connected ? s.agents_active : s.agents_disconnected)++;
+        AddScalars(a.info.resources(), &s.cpus_total, &s.mem_total, &s.disk_total);
+        break;
+      case v1::Agent::STATE_UNREACHABLE:
+        ++s.agents_unreachable;
+        break;
+      case v1::Agent::STATE_RECOVERED:
+        ++s.agents_recovered;
+        break;
+      default:
+        break;
+    }
+    if (a.draining) ++s.agents_draining;
+  }
+  for (const auto& [id, f] : frameworks_) (f.connected ? s.frameworks_connected : s.frameworks_disconnected)++;
+  s.frameworks_completed = removed_frameworks_.size();
+  for (const auto& [key, t] : tasks_) {
+    ++s.tasks[t.state()];
+    if (!IsTerminal(t.state()) && t.state() != common::v1::TASK_UNREACHABLE) {
+      AddScalars(t.resources(), &s.cpus_used, &s.mem_used, &s.disk_used);
+    }
+  }
+  s.tasks_completed = completed_tasks_.size();
+  for (const auto& [id, o] : offers_) {
+    AddScalars(o.offer.resources(), &s.cpus_offered, &s.mem_offered, &s.disk_offered);
+  }
+  s.outstanding_offers = offers_.size();
+  return s;
+}
+
+}  // namespace dcos::master

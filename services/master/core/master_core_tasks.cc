@@ -1,0 +1,236 @@
+// MasterCore: tasks — status updates relayed to frameworks and acknowledgements relayed back
+// (at least once, in order per task: the agent sends a task's next update only after the
+// previous one was acknowledged), kill, reconciliation.
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "services/master/core/master_core.h"
+#include "services/master/core/proto_time.h"
+
+namespace dcos::master {
+namespace {
+
+using common::v1::Task;
+using common::v1::TaskState;
+using common::v1::TaskStatus;
+
+// Statuses kept per task (the newest).
+constexpr int kStatusesKept = 8;
+
+constexpr size_t kUuidBytes = 16;
+
+}  // namespace
+
+bool MasterCore::PartitionAware(const std::string& framework_id) const {
+  auto it = frameworks_.find(framework_id);
+  if (it == frameworks_.end()) return false;
+  const auto& caps = it->second.info.capabilities();
+  return std::any_of(caps.begin(), caps.end(), [](const auto& c) {
+    return c.type() == common::v1::FrameworkInfo::Capability::TYPE_PARTITION_AWARE;
+  });
+}
+
+std::string MasterCore::DefaultRole(const std::string& framework_id) const {
+  auto it = frameworks_.find(framework_id);
+  if (it == frameworks_.end() || it->second.info.roles().empty()) return "*";
+  return it->second.info.roles(0);
+}
+
+void MasterCore::AddTask(Task task, const std::string& role, absl::Time) {
+  TaskKey key{task.framework_id().value(), task.task_id().value()};
+  task_roles_[key] = role;
+  auto agent = agents_.find(task.agent_id().value());
+  if (agent != agents_.end()) agent->second.tasks.insert(key);
+  auto f = frameworks_.find(key.first);
+  if (f != frameworks_.end()) f->second.tasks.insert(key.second);
+  v1::OperatorEvent e;
+  *e.mutable_task_added()->mutable_task() = task;
+  outbox_.to_operators.push_back(std::move(e));
+  tasks_[key] = std::move(task);
+}
+
+TaskStatus MasterCore::MasterStatus(const Task& task, TaskState state, TaskStatus::Reason reason,
+                                    const std::string& message, absl::Time now) const {
+  TaskStatus s;
+  *s.mutable_task_id() = task.task_id();
+  s.set_state(state);
+  s.set_message(message);
+  s.set_source(TaskStatus::SOURCE_MASTER);
+  s.set_reason(reason);
+  *s.mutable_agent_id() = task.agent_id();
+  *s.mutable_executor_id() = task.executor_id();
+  ToProto(now, s.mutable_timestamp());
+  return s;
+}
+
+void MasterCore::SendUpdate(const std::string& framework_id, const TaskStatus& status) {
+  v1::Event e;
+  *e.mutable_update()->mutable_status() = status;
+  SendToFramework(framework_id, std::move(e));
+}
+
+void MasterCore::TransitionTask(const TaskKey& key, const TaskStatus& status, TaskState latest,
+                                absl::Time now) {
+  auto it = tasks_.find(key);
+  if (it == tasks_.end()) return;
+  Task& task = it->second;
+  const bool was_terminal = IsTerminal(task.state());
+  if (latest == common::v1::TASK_STATE_UNSPECIFIED) latest = status.state();
+  task.set_state(latest);
+  task.set_status_update_state(status.state());
+  task.set_status_update_uuid(status.uuid());
+  *task.add_statuses() = status;
+  if (task.statuses_size() > kStatusesKept) {
+    task.mutable_statuses()->DeleteSubrange(0, task.statuses_size() - kStatusesKept);
+  }
+  v1::OperatorEvent e;
+  v1::OperatorEvent::TaskUpdated* u = e.mutable_task_updated();
+  u->mutable_framework_id()->set_value(key.first);
+  *u->mutable_status() = status;
+  u->set_state(latest);
+  outbox_.to_operators.push_back(std::move(e));
+  if (!was_terminal && IsTerminal(latest)) {
+    // Resources come back as soon as the task is known to be over (Mesos releases them on the
+    // latest state, before the terminal update is acknowledged).
+    auto agent = agents_.find(task.agent_id().value());
+    if (agent != agents_.end() && agent->second.state == v1::Agent::STATE_ACTIVE) {
+      auto role = task_roles_.find(key);
+      allocator_->Recover(key.first, task.agent_id().value(),
+                          role == task_roles_.end() ? DefaultRole(key.first) : role->second,
+                          ResourceList(task.resources().begin(), task.resources().end()),
+                          std::nullopt, now);
+      allocation_wanted_ = true;
+    }
+  }
+}
+
+void MasterCore::CompleteTask(const TaskKey& key) {
+  auto it = tasks_.find(key);
+  if (it == tasks_.end()) return;
+  const std::string agent_id = it->second.agent_id().value();
+  auto agent = agents_.find(agent_id);
+  if (agent != agents_.end()) agent->second.tasks.erase(key);
+  auto f = frameworks_.find(key.first);
+  if (f != frameworks_.end()) f->second.tasks.erase(key.second);
+  task_roles_.erase(key);
+  completed_tasks_.push_back(std::move(it->second));
+  if (completed_tasks_.size() > config_.max_completed_tasks) {
+    completed_tasks_.erase(completed_tasks_.begin());
+  }
+  tasks_.erase(it);
+}
+
+void MasterCore::StatusUpdate(const std::string& agent_id, const v1::StatusUpdate& update,
+                              absl::Time now) {
+  const std::string& fid = update.framework_id().value();
+  TaskKey key{fid, update.status().task_id().value()};
+  TaskStatus status = update.status();
+  status.mutable_agent_id()->set_value(agent_id);
+  if (tasks_.count(key) > 0) TransitionTask(key, status, update.latest_state(), now);
+  // Relayed even for a task the master does not track (so the framework can acknowledge
+  // it and the agent stops resending).
+  SendUpdate(fid, status);
+  auto task = tasks_.find(key);
+  if (task != tasks_.end() && IsTerminal(task->second.state())) {
+    MaybeFinishDrain(task->second.agent_id().value(), now);
+  }
+}
+
+absl::Status MasterCore::Acknowledge(const v1::AcknowledgeRequest& request, absl::Time now) {
+  absl::Status ok = CheckSubscribed(request.framework_id(), request.stream_id());
+  if (!ok.ok()) return ok;
+  if (request.uuid().size() != kUuidBytes) {
+    return absl::InvalidArgumentError("uuid: must be 16 bytes");
+  }
+  const std::string& agent_id = request.agent_id().value();
+  TaskKey key{request.framework_id().value(), request.task_id().value()};
+  auto agent = agents_.find(agent_id);
+  if (agent != agents_.end() && agent->second.connected) {
+    // Relayed even when the master does not track the task: the agent holds the update.
+    v1::MasterMessage m;
+    v1::StatusUpdateAck* ack = m.mutable_status_update_ack();
+    *ack->mutable_framework_id() = request.framework_id();
+    *ack->mutable_task_id() = request.task_id();
+    ack->set_uuid(request.uuid());
+    outbox_.to_agents.emplace_back(agent_id, std::move(m));
+  }
+  auto task = tasks_.find(key);
+  if (task != tasks_.end() && task->second.status_update_uuid() == request.uuid() &&
+      IsTerminal(task->second.status_update_state())) {
+    CompleteTask(key);
+    MaybeFinishDrain(agent_id, now);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MasterCore::Kill(const v1::KillRequest& request, absl::Time now) {
+  absl::Status ok = CheckSubscribed(request.framework_id(), request.stream_id());
+  if (!ok.ok()) return ok;
+  if (request.task_id().value().empty()) return absl::InvalidArgumentError("task_id: required");
+  const std::string& fid = request.framework_id().value();
+  TaskKey key{fid, request.task_id().value()};
+  auto task = tasks_.find(key);
+  if (task == tasks_.end()) {
+    Task unknown;
+    *unknown.mutable_task_id() = request.task_id();
+    *unknown.mutable_agent_id() = request.agent_id();
+    TaskState state = PartitionAware(fid) ? common::v1::TASK_UNKNOWN : common::v1::TASK_LOST;
+    SendUpdate(fid, MasterStatus(unknown, state, TaskStatus::REASON_TASK_UNKNOWN,
+                                 "the master does not know this task", now));
+    return absl::OkStatus();
+  }
+  auto agent = agents_.find(task->second.agent_id().value());
+  if (agent == agents_.end() || !agent->second.connected) return absl::OkStatus();
+  v1::MasterMessage m;
+  v1::KillTask* k = m.mutable_kill_task();
+  *k->mutable_framework_id() = request.framework_id();
+  *k->mutable_task_id() = request.task_id();
+  if (request.has_kill_policy()) *k->mutable_kill_policy() = request.kill_policy();
+  outbox_.to_agents.emplace_back(agent->first, std::move(m));
+  return absl::OkStatus();
+}
+
+absl::Status MasterCore::Reconcile(const v1::ReconcileRequest& request, absl::Time now) {
+  absl::Status ok = CheckSubscribed(request.framework_id(), request.stream_id());
+  if (!ok.ok()) return ok;
+  const std::string& fid = request.framework_id().value();
+  auto answer = [&](const Task& task) {
+    TaskStatus s = MasterStatus(task, task.state(), TaskStatus::REASON_RECONCILIATION,
+                                "reconciliation", now);
+    if (!task.statuses().empty()) {
+      const TaskStatus& last = task.statuses(task.statuses_size() - 1);
+      if (last.has_healthy()) s.set_healthy(last.healthy());
+      *s.mutable_container_status() = last.container_status();
+    }
+    SendUpdate(fid, s);
+  };
+  if (request.tasks().empty()) {
+    for (const auto& [key, task] : tasks_) {
+      if (key.first == fid) answer(task);
+    }
+    return absl::OkStatus();
+  }
+  for (const v1::ReconcileRequest::Task& t : request.tasks()) {
+    auto task = tasks_.find({fid, t.task_id().value()});
+    if (task != tasks_.end()) {
+      answer(task->second);
+      continue;
+    }
+    Task unknown;
+    *unknown.mutable_task_id() = t.task_id();
+    *unknown.mutable_agent_id() = t.agent_id();
+    TaskState state = PartitionAware(fid) ? common::v1::TASK_UNKNOWN : common::v1::TASK_LOST;
+    // A task on an agent that is still expected to re-register is not known to be lost.
+    auto agent = agents_.find(t.agent_id().value());
+    if (agent != agents_.end() && agent->second.state == v1::Agent::STATE_RECOVERED) continue;
+    if (agent != agents_.end() && agent->second.state == v1::Agent::STATE_UNREACHABLE) {
+      state = PartitionAware(fid) ? common::v1::TASK_UNREACHABLE : common::v1::TASK_LOST;
+    }
+    SendUpdate(fid, MasterStatus(unknown, state, TaskStatus::REASON_RECONCILIATION,
+                                 "reconciliation: the master does not know this task", now));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace dcos::master

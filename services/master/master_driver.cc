@@ -1,0 +1,219 @@
+#include "services/master/master_driver.h"
+
+#include "absl/strings/str_cat.h"
+#include "libs/log/log.h"
+
+namespace dcos::master {
+
+MasterDriver::MasterDriver(DriverOptions options, AllocatorPort* allocator, Registry* registry,
+                           clock::Clock* clock)
+    : options_(std::move(options)),
+      registry_(registry),
+      clock_(clock),
+      core_(options_.core, allocator, clock->Now()) {}
+
+MasterDriver::~MasterDriver() { Stop(); }
+
+absl::Status MasterDriver::Start() {
+  absl::StatusOr<RegistryContents> contents = registry_->Load();
+  if (!contents.ok()) return contents.status();
+  core_.RecoverRegistry(contents->admitted, contents->unreachable, contents->gone, clock_->Now());
+  log::Info("master registry recovered")
+      .Field("admitted", static_cast<int64_t>(contents->admitted.size()))
+      .Field("unreachable", static_cast<int64_t>(contents->unreachable.size()))
+      .Field("gone", static_cast<int64_t>(contents->gone.size()));
+  next_tick_ = clock_->Now();
+  loop_ = std::thread([this] { Loop(); });
+  return absl::OkStatus();
+}
+
+void MasterDriver::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) {
+      // Already stopping; join below if we own the thread.
+    }
+    stopping_ = true;
+  }
+  if (loop_.joinable()) loop_.join();
+}
+
+void MasterDriver::Post(std::function<void(MasterCore&, absl::Time)> fn) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return;
+  inbox_.push_back([this, fn = std::move(fn)] {
+    if (failed_) return;
+    fn(core_, clock_->Now());
+    Dispatch();
+  });
+}
+
+absl::Status MasterDriver::RunStatus(std::function<absl::Status(MasterCore&, absl::Time)> fn) {
+  absl::StatusOr<absl::Status> r = Run<absl::Status>(std::move(fn));
+  if (!r.ok()) return r.status();
+  return *r;
+}
+
+void MasterDriver::Loop() {
+  for (;;) {
+    std::vector<std::function<void()>> work;
+    bool stopping = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return !inbox_.empty() || stopping_;
+      };
+      absl::Duration wait = next_tick_ - clock_->Now();
+      if (wait > absl::ZeroDuration()) mu_.AwaitWithTimeout(absl::Condition(&ready), wait);
+      work.swap(inbox_);
+      stopping = stopping_;
+    }
+    for (auto& w : work) w();
+    absl::Time now = clock_->Now();
+    if (options_.on_stats && now >= next_stats_ && !failed_) {
+      options_.on_stats(core_.GetStats(), work.size());
+      next_stats_ = now + options_.stats_interval;
+    }
+    if (now >= next_tick_ && !failed_) {
+      core_.Tick(now);
+      Dispatch();
+      next_tick_ = now + options_.tick;
+    }
+    if (stopping) {
+      absl::MutexLock lock(&mu_);
+      if (inbox_.empty()) break;
+    }
+  }
+  grpc::Status bye(grpc::StatusCode::UNAVAILABLE, "the master is shutting down");
+  for (auto& [id, q] : agents_) q->Close(bye);
+  for (auto& [id, q] : frameworks_) q->Close(bye);
+  for (auto& q : operators_) q->Close(bye);
+}
+
+void MasterDriver::Fail(const absl::Status& status) {
+  if (failed_.exchange(true)) return;
+  log::Error("master registry write failed; stopping").Field("error", status);
+  grpc::Status bye(grpc::StatusCode::UNAVAILABLE, "the master failed; reconnect to the leader");
+  for (auto& [id, q] : agents_) q->Close(bye);
+  for (auto& [id, q] : frameworks_) q->Close(bye);
+  for (auto& q : operators_) q->Close(bye);
+  if (options_.on_fatal) options_.on_fatal(status);
+}
+
+void MasterDriver::Dispatch() {
+  if (failed_) return;
+  Outbox out = core_.TakeOutbox();
+  if (out.empty()) return;
+  if (!out.registry.empty()) {
+    absl::Status written = registry_->Apply(out.registry);
+    if (!written.ok()) return Fail(written);
+  }
+  for (auto& [id, m] : out.to_agents) {
+    auto it = agents_.find(id);
+    if (it != agents_.end()) it->second->Push(std::move(m));
+  }
+  for (auto& [key, e] : out.to_frameworks) {
+    auto it = frameworks_.find(key);  // "framework/stream"
+    if (it != frameworks_.end()) it->second->Push(std::move(e));
+  }
+  for (auto& e : out.to_operators) {
+    for (auto& q : operators_) q->Push(e);
+  }
+  for (const std::string& key : out.close_frameworks) {
+    auto it = frameworks_.find(key);
+    if (it == frameworks_.end()) continue;
+    it->second->Close(grpc::Status::OK);
+    frameworks_.erase(it);
+  }
+  for (const std::string& id : out.close_agents) {
+    auto it = agents_.find(id);
+    if (it == agents_.end()) continue;
+    it->second->Close(grpc::Status::OK);
+    agents_.erase(it);
+  }
+  // Operator subscribers that fell behind were closed by their queue; forget them.
+  operators_.erase(std::remove_if(operators_.begin(), operators_.end(),
+                                  [](const auto& q) { return q->closed_and_drained(); }),
+                   operators_.end());
+}
+
+absl::StatusOr<std::string> MasterDriver::ConnectAgent(const v1::AgentMessage& first,
+                                                       std::shared_ptr<AgentQueue> queue) {
+  absl::StatusOr<absl::StatusOr<std::string>> r =
+      Run<absl::StatusOr<std::string>>([&](MasterCore& core, absl::Time now)
+                                           -> absl::StatusOr<std::string> {
+        std::string id;
+        if (first.has_register_agent()) {
+          absl::StatusOr<std::string> registered = core.RegisterAgent(first.register_agent(), now);
+          if (!registered.ok()) return registered.status();
+          id = *registered;
+        } else if (first.has_reregister_agent()) {
+          id = first.reregister_agent().agent_info().id().value();
+          // Attach first so a Shutdown for a gone agent reaches it.
+          auto old = agents_.find(id);
+          if (old != agents_.end()) {
+            old->second->Close(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                            "another stream of this agent took over"));
+          }
+          agents_[id] = queue;
+          absl::Status ok = core.ReregisterAgent(first.reregister_agent(), now);
+          if (!ok.ok() && ok.code() != absl::StatusCode::kFailedPrecondition) {
+            agents_.erase(id);
+            return ok;
+          }
+          if (!ok.ok()) return ok;
+          return id;
+        } else {
+          return absl::InvalidArgumentError(
+              "the first message of a Connect stream must be register_agent or "
+              "reregister_agent");
+        }
+        agents_[id] = queue;
+        return id;
+      });
+  if (!r.ok()) return r.status();
+  return *r;
+}
+
+void MasterDriver::AgentStreamEnded(const std::string& agent_id,
+                                    const std::shared_ptr<AgentQueue>& queue) {
+  Post([this, agent_id, queue](MasterCore& core, absl::Time now) {
+    auto it = agents_.find(agent_id);
+    if (it == agents_.end() || it->second != queue) return;  // replaced or already closed
+    agents_.erase(it);
+    core.AgentDisconnected(agent_id, now);
+  });
+}
+
+absl::StatusOr<MasterCore::Subscription> MasterDriver::SubscribeFramework(
+    const common::v1::FrameworkInfo& info, std::shared_ptr<EventQueue> queue) {
+  absl::StatusOr<absl::StatusOr<MasterCore::Subscription>> r =
+      Run<absl::StatusOr<MasterCore::Subscription>>(
+          [&](MasterCore& core, absl::Time now) -> absl::StatusOr<MasterCore::Subscription> {
+            absl::StatusOr<MasterCore::Subscription> s = core.Subscribe(info, now);
+            if (!s.ok()) return s.status();
+            // Attached before the outbox (with SUBSCRIBED) is carried out. An older stream
+            // of the framework is closed by the outbox (close_frameworks) after its ERROR.
+            frameworks_[s->framework_id + "/" + s->stream_id] = queue;
+            return s;
+          });
+  if (!r.ok()) return r.status();
+  return *r;
+}
+
+void MasterDriver::FrameworkStreamEnded(const MasterCore::Subscription& s) {
+  Post([this, s](MasterCore& core, absl::Time now) {
+    frameworks_.erase(s.framework_id + "/" + s.stream_id);
+    core.FrameworkDisconnected(s.framework_id, s.stream_id, now);
+  });
+}
+
+absl::StatusOr<v1::ClusterState> MasterDriver::SubscribeOperator(
+    std::shared_ptr<OperatorQueue> queue) {
+  return Run<v1::ClusterState>([&](MasterCore& core, absl::Time) {
+    operators_.push_back(queue);
+    return core.State();
+  });
+}
+
+}  // namespace dcos::master

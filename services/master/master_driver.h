@@ -1,0 +1,130 @@
+#pragma once
+
+// MasterDriver: owns the MasterCore on one thread (the loop) and carries out its decisions.
+// gRPC handlers never touch the core: they run closures on the loop (Run, blocking for the
+// result) and get StreamQueues for their streams. After every closure and every tick the loop
+// takes the core's Outbox and carries it out in order: registry writes (durable before anyone
+// is told), then messages into the agents', frameworks' and operators' queues, then closes.
+//
+// A registry write that fails leaves the master unable to keep its promises: the driver stops
+// and calls on_fatal (the binary exits for its supervisor to restart it; another master takes
+// over), as Mesos's master aborts when its registrar fails.
+//
+// Thread-safe: every public method may be called from any thread.
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "libs/clock/clock.h"
+#include "services/master/core/master_core.h"
+#include "services/master/registry.h"
+#include "services/master/stream_queue.h"
+
+namespace dcos::master {
+
+using AgentQueue = StreamQueue<v1::MasterMessage>;
+using EventQueue = StreamQueue<v1::Event>;
+using OperatorQueue = StreamQueue<v1::OperatorEvent>;
+
+struct DriverOptions {
+  MasterCoreConfig core;
+  absl::Duration tick = absl::Milliseconds(50);
+  // Called once, from the loop, when the master cannot go on (registry failure).
+  std::function<void(const absl::Status&)> on_fatal;
+  // Called from the loop every `stats_interval` with the core's counts and the number of
+  // closures that were waiting for the loop (the event queue depth).
+  std::function<void(const MasterCore::Stats&, size_t queued)> on_stats;
+  absl::Duration stats_interval = absl::Seconds(1);
+};
+
+class MasterDriver {
+ public:
+  // `allocator`, `registry` and `clock` must outlive the driver.
+  MasterDriver(DriverOptions options, AllocatorPort* allocator, Registry* registry,
+               clock::Clock* clock);
+  ~MasterDriver();
+
+  // Loads the registry into the core (agents must re-register) and starts the loop.
+  absl::Status Start();
+  // Stops the loop and closes every stream UNAVAILABLE. Idempotent.
+  void Stop();
+
+  // Runs `fn` on the loop with the core and the current time, carries out the outbox, and
+  // returns fn's result. UNAVAILABLE once stopped.
+  template <typename R>
+  absl::StatusOr<R> Run(std::function<R(MasterCore&, absl::Time)> fn);
+  absl::Status RunStatus(std::function<absl::Status(MasterCore&, absl::Time)> fn);
+
+  // An agent's first message: Register or Reregister, with the queue of its stream attached
+  // in the same loop step (so Registered goes into it). Returns the agent id.
+  absl::StatusOr<std::string> ConnectAgent(const v1::AgentMessage& first,
+                                           std::shared_ptr<AgentQueue> queue);
+  // The agent's stream ended; if it is still the agent's current stream, the agent is
+  // disconnected.
+  void AgentStreamEnded(const std::string& agent_id, const std::shared_ptr<AgentQueue>& queue);
+
+  absl::StatusOr<MasterCore::Subscription> SubscribeFramework(
+      const common::v1::FrameworkInfo& info, std::shared_ptr<EventQueue> queue);
+  void FrameworkStreamEnded(const MasterCore::Subscription& subscription);
+
+  // The state now, and the queue attached for every later change (atomically).
+  absl::StatusOr<v1::ClusterState> SubscribeOperator(std::shared_ptr<OperatorQueue> queue);
+
+  // Posts without waiting (agent messages after the first).
+  void Post(std::function<void(MasterCore&, absl::Time)> fn);
+
+ private:
+  void Loop();
+  void Dispatch();
+  void Fail(const absl::Status& status);
+
+  DriverOptions options_;
+  Registry* const registry_;
+  clock::Clock* const clock_;
+  MasterCore core_;  // loop thread only (and Start, before the loop runs)
+
+  // Loop thread only.
+  std::map<std::string, std::shared_ptr<AgentQueue>> agents_;
+  std::map<std::string, std::shared_ptr<EventQueue>> frameworks_;  // "fid/stream"
+  std::vector<std::shared_ptr<OperatorQueue>> operators_;
+  absl::Time next_tick_;
+  absl::Time next_stats_;
+
+  absl::Mutex mu_;
+  std::vector<std::function<void()>> inbox_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<bool> failed_{false};
+  std::thread loop_;
+};
+
+template <typename R>
+absl::StatusOr<R> MasterDriver::Run(std::function<R(MasterCore&, absl::Time)> fn) {
+  auto result = std::make_shared<std::optional<absl::StatusOr<R>>>();
+  auto done = std::make_shared<absl::Notification>();
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_ || failed_) return absl::UnavailableError("the master is stopping");
+    inbox_.push_back([this, fn = std::move(fn), result, done] {
+      if (failed_) {
+        result->emplace(absl::UnavailableError("the master stopped after a registry failure"));
+      } else {
+        result->emplace(fn(core_, clock_->Now()));
+        Dispatch();
+      }
+      done->Notify();
+    });
+  }
+  // The loop runs everything queued before it exits, so this always returns.
+  done->WaitForNotification();
+  return std::move(**result);
+}
+
+}  // namespace dcos::master

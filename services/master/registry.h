@@ -1,0 +1,44 @@
+#pragma once
+
+// Registry: where the leading master records the agents it admitted, so that a new leader
+// knows which agents to expect (Mesos's registrar). Implementations: InMemoryRegistry (a
+// single master, `master.registry=in_memory`, like Mesos's flag of that name) and the dcos-zk
+// one under /mesos/registry.
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "services/master/core/outbox.h"
+
+namespace dcos::master {
+
+struct RegistryContents {
+  std::vector<common::v1::AgentInfo> admitted;
+  std::vector<common::v1::AgentInfo> unreachable;
+  std::vector<common::v1::AgentInfo> gone;  // may never register again
+};
+
+class Registry {
+ public:
+  virtual ~Registry() = default;
+  // Applies the ops durably, in order, all or nothing.
+  virtual absl::Status Apply(const std::vector<RegistryOp>& ops) = 0;
+  virtual absl::StatusOr<RegistryContents> Load() = 0;
+};
+
+// Applies ops to `contents` (pure; shared by the implementations).
+void ApplyRegistryOps(const std::vector<RegistryOp>& ops, RegistryContents* contents);
+
+class InMemoryRegistry final : public Registry {
+ public:
+  absl::Status Apply(const std::vector<RegistryOp>& ops) override;
+  absl::StatusOr<RegistryContents> Load() override;
+
+ private:
+  absl::Mutex mu_;
+  RegistryContents contents_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace dcos::master

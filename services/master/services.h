@@ -1,0 +1,115 @@
+#pragma once
+
+// The master's gRPC services over the MasterDriver: AgentChannel (agents' streams),
+// Scheduler (the v1 scheduler API) and Operator. Each checks leadership first (UNAVAILABLE +
+// LeaderInfo elsewhere), validates what is cheap to validate, and leaves every decision to
+// the core through the driver. Streams get a StreamQueue the driver fills; a writer thread
+// per stream drains it.
+
+#include <atomic>
+#include <functional>
+
+#include "protos/master/v1/agent_channel.grpc.pb.h"
+#include "protos/master/v1/operator.grpc.pb.h"
+#include "protos/master/v1/scheduler.grpc.pb.h"
+#include "services/master/leadership.h"
+#include "services/master/master_driver.h"
+
+namespace dcos::master {
+
+// Where the services find the driver: set once this master leads (a standby has none), before
+// leadership is announced, so a call that passed the leadership check finds it.
+class DriverSlot {
+ public:
+  void Set(MasterDriver* driver) { driver_.store(driver); }
+  MasterDriver* Get() const { return driver_.load(); }
+
+ private:
+  std::atomic<MasterDriver*> driver_{nullptr};
+};
+
+class AgentChannelService final : public v1::AgentChannel::Service {
+ public:
+  AgentChannelService(const DriverSlot* driver, const Leadership* leadership)
+      : driver_(driver), leadership_(leadership) {}
+  grpc::Status Connect(grpc::ServerContext* context,
+                       grpc::ServerReaderWriter<v1::MasterMessage, v1::AgentMessage>* stream)
+      override;
+
+ private:
+  MasterDriver* driver() const { return driver_->Get(); }
+
+  const DriverSlot* const driver_;
+  const Leadership* const leadership_;
+};
+
+class SchedulerService final : public v1::Scheduler::Service {
+ public:
+  SchedulerService(const DriverSlot* driver, const Leadership* leadership)
+      : driver_(driver), leadership_(leadership) {}
+  grpc::Status Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
+                         grpc::ServerWriter<v1::Event>* writer) override;
+  grpc::Status Accept(grpc::ServerContext*, const v1::AcceptRequest*, v1::AcceptResponse*) override;
+  grpc::Status Decline(grpc::ServerContext*, const v1::DeclineRequest*,
+                       v1::DeclineResponse*) override;
+  grpc::Status Revive(grpc::ServerContext*, const v1::ReviveRequest*, v1::ReviveResponse*) override;
+  grpc::Status Suppress(grpc::ServerContext*, const v1::SuppressRequest*,
+                        v1::SuppressResponse*) override;
+  grpc::Status Kill(grpc::ServerContext*, const v1::KillRequest*, v1::KillResponse*) override;
+  grpc::Status Acknowledge(grpc::ServerContext*, const v1::AcknowledgeRequest*,
+                           v1::AcknowledgeResponse*) override;
+  grpc::Status Reconcile(grpc::ServerContext*, const v1::ReconcileRequest*,
+                         v1::ReconcileResponse*) override;
+  grpc::Status Teardown(grpc::ServerContext*, const v1::TeardownRequest*,
+                        v1::TeardownResponse*) override;
+
+ private:
+  template <typename Request>
+  grpc::Status Call(const Request& request,
+                    absl::Status (MasterCore::*method)(const Request&, absl::Time));
+
+  MasterDriver* driver() const { return driver_->Get(); }
+
+  const DriverSlot* const driver_;
+  const Leadership* const leadership_;
+};
+
+class OperatorService final : public v1::Operator::Service {
+ public:
+  OperatorService(const DriverSlot* driver, const Leadership* leadership,
+                  absl::Duration heartbeat_interval)
+      : driver_(driver), leadership_(leadership), heartbeat_(heartbeat_interval) {}
+  grpc::Status GetState(grpc::ServerContext*, const v1::GetStateRequest*,
+                        v1::GetStateResponse*) override;
+  grpc::Status GetAgents(grpc::ServerContext*, const v1::GetAgentsRequest*,
+                         v1::GetAgentsResponse*) override;
+  grpc::Status GetFrameworks(grpc::ServerContext*, const v1::GetFrameworksRequest*,
+                             v1::GetFrameworksResponse*) override;
+  grpc::Status GetTasks(grpc::ServerContext*, const v1::GetTasksRequest*,
+                        v1::GetTasksResponse*) override;
+  grpc::Status GetRoles(grpc::ServerContext*, const v1::GetRolesRequest*,
+                        v1::GetRolesResponse*) override;
+  grpc::Status GetLeader(grpc::ServerContext*, const v1::GetLeaderRequest*,
+                         v1::GetLeaderResponse*) override;
+  grpc::Status MarkAgentGone(grpc::ServerContext*, const v1::MarkAgentGoneRequest*,
+                             v1::MarkAgentGoneResponse*) override;
+  grpc::Status DrainAgent(grpc::ServerContext*, const v1::DrainAgentRequest*,
+                          v1::DrainAgentResponse*) override;
+  grpc::Status ReactivateAgent(grpc::ServerContext*, const v1::ReactivateAgentRequest*,
+                               v1::ReactivateAgentResponse*) override;
+  grpc::Status Subscribe(grpc::ServerContext* context, const v1::SubscribeOperatorRequest*,
+                         grpc::ServerWriter<v1::OperatorEvent>* writer) override;
+
+ private:
+  absl::StatusOr<v1::ClusterState> State();
+  // The leadership check, the state, then `fill` with it.
+  grpc::Status WithState(const std::function<void(v1::ClusterState&)>& fill);
+
+  MasterDriver* driver() const { return driver_->Get(); }
+
+  const DriverSlot* const driver_;
+  const Leadership* const leadership_;
+  const absl::Duration heartbeat_;
+};
+
+}  // namespace dcos::master

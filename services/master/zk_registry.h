@@ -1,0 +1,43 @@
+#pragma once
+
+// ZkRegistry: the registry in dcos-zk, under `root` (default /mesos/registry):
+//
+//   <root>/admitted/<agent id>      data: the AgentInfo (binary proto)
+//   <root>/unreachable/<agent id>
+//   <root>/gone/<agent id>
+//
+// Apply writes one Multi per batch (all or nothing), skipping ops that change nothing (a
+// recovered agent re-registering with the same info costs no write). Every Multi starts with
+// a check that `fence` exists — the leader's own election node — so a master whose session
+// ended (and so lost its leadership) cannot write: its Multi fails and it stops.
+//
+// Thread-compatible: the driver's loop calls it.
+
+#include <map>
+#include <string>
+#include <utility>
+
+#include "libs/zk/client.h"
+#include "services/master/registry.h"
+
+namespace dcos::master {
+
+class ZkRegistry final : public Registry {
+ public:
+  ZkRegistry(zk::client::ZkClient* zk, std::string root, std::string fence);
+
+  absl::Status Apply(const std::vector<RegistryOp>& ops) override;
+  // Creates the directories if missing, then reads them.
+  absl::StatusOr<RegistryContents> Load() override;
+
+ private:
+  std::string PathOf(const std::string& dir, const std::string& id) const;
+
+  zk::client::ZkClient* const zk_;
+  const std::string root_;
+  const std::string fence_;
+  // What the registry holds: id -> (directory, data).
+  std::map<std::string, std::pair<std::string, std::string>> mirror_;
+};
+
+}  // namespace dcos::master

@@ -1,0 +1,83 @@
+#pragma once
+
+// EnsembleService: dcos.zk.v1.Ensemble, the Exhibitor-style administration of a dcos-zk
+// ensemble.
+//
+// - Status: this member's own report plus each peer's (asked over ZkInternal.LocalStatus with
+//   a short deadline; a peer that does not answer is listed as unreachable), aggregated by
+//   ensemble_status.h. Any member answers, with or without a quorum.
+// - TransferLeadership: on the leader, hands leadership to a voter (the most up-to-date one
+//   when none is named) and returns once that voter leads.
+// - Backup: after a Raft read barrier (so every write acknowledged before the call is in it),
+//   streams the tree without sessions or ephemeral nodes: header, data chunks, SHA-256 trailer.
+// - AddMember, RemoveMember, Restore: not yet (UNIMPLEMENTED, naming what to do instead).
+//
+// Thread-safety: gRPC calls the handlers concurrently; they only read the node's status and
+// the state machine (which lock for themselves).
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "libs/raft/raft_node.h"
+#include "protos/zk/v1/ensemble.grpc.pb.h"
+#include "services/zk-ensemble/command.grpc.pb.h"
+#include "services/zk-ensemble/zk_state_machine.h"
+
+namespace dcos::zk {
+
+struct EnsembleOptions {
+  uint64_t cluster_id = 0;
+  std::map<uint64_t, std::string> peers;  // every member's address, this one included
+  // How long Status waits for a peer's report.
+  absl::Duration status_timeout = absl::Milliseconds(500);
+  // How long a read barrier (Backup) may take.
+  absl::Duration request_timeout = absl::Seconds(5);
+  // How long TransferLeadership waits for the target to lead.
+  absl::Duration transfer_timeout = absl::Seconds(2);
+  // A member more entries than this behind the leader's commit index is unhealthy.
+  uint64_t healthy_max_lag = 1000;
+  // Bytes per backup data chunk (at most 1 MiB).
+  size_t backup_chunk_bytes = 256 << 10;
+};
+
+class EnsembleService final : public v1::Ensemble::Service {
+ public:
+  // `self_report` gives this member's own entry (the same as ZkInternal.LocalStatus).
+  EnsembleService(EnsembleOptions options, ZkStateMachine* state_machine,
+                  std::function<v1::Member()> self_report);
+  ~EnsembleService() override;
+
+  // The node, once started; until then leader-only calls are UNAVAILABLE.
+  void SetNode(raft::RaftNode* node) { node_.store(node); }
+
+  grpc::Status Status(grpc::ServerContext*, const v1::StatusRequest*,
+                      v1::StatusResponse* response) override;
+  grpc::Status AddMember(grpc::ServerContext*, const v1::AddMemberRequest*,
+                         v1::AddMemberResponse*) override;
+  grpc::Status RemoveMember(grpc::ServerContext*, const v1::RemoveMemberRequest*,
+                            v1::RemoveMemberResponse*) override;
+  grpc::Status TransferLeadership(grpc::ServerContext*, const v1::TransferLeadershipRequest*,
+                                  v1::TransferLeadershipResponse* response) override;
+  grpc::Status Backup(grpc::ServerContext*, const v1::BackupRequest*,
+                      grpc::ServerWriter<v1::BackupChunk>* writer) override;
+  grpc::Status Restore(grpc::ServerContext*, grpc::ServerReader<v1::BackupChunk>*,
+                       v1::RestoreResponse*) override;
+
+ private:
+  // OK on the leader; the redirect otherwise.
+  grpc::Status RequireLeader(raft::CoreStatus* status) const;
+  absl::Status ReadBarrier() const;
+
+  const EnsembleOptions options_;
+  ZkStateMachine* const sm_;
+  const std::function<v1::Member()> self_report_;
+  std::map<uint64_t, std::unique_ptr<internal::v1::ZkInternal::Stub>> stubs_;  // peers only
+  std::atomic<raft::RaftNode*> node_{nullptr};
+};
+
+}  // namespace dcos::zk

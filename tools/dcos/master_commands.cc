@@ -1,0 +1,119 @@
+#include "tools/dcos/master_commands.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <map>
+
+#include "absl/status/statusor.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "protos/master/v1/operator.grpc.pb.h"
+#include "tools/dcos/master_client.h"
+
+namespace dcos::cli {
+namespace {
+
+namespace mv1 = dcos::master::v1;
+
+int Fail(const Context& ctx, const std::string& what, const grpc::Status& status) {
+  *ctx.err << "dcos " << what << ": " << status.error_message() << "\n";
+  return kExitError;
+}
+
+int Usage(const Context& ctx, const std::string& what, const std::string& usage) {
+  *ctx.err << "dcos " << what << ": usage: " << usage << "\n";
+  return kExitUsage;
+}
+
+absl::StatusOr<mv1::ClusterState> GetState(const Context& ctx, grpc::Status* status) {
+  mv1::GetStateResponse response;
+  *status = CallMaster(ctx, [&](const auto& channel, grpc::ClientContext* context) {
+    return mv1::Operator::NewStub(channel)->GetState(context, {}, &response);
+  });
+  if (!status->ok()) return absl::UnavailableError(status->error_message());
+  return response.state();
+}
+
+double ScalarOf(const google::protobuf::RepeatedPtrField<common::v1::Resource>& list,
+                const std::string& name) {
+  double total = 0;
+  for (const auto& r : list) {
+    if (r.name() == name && r.type() == common::v1::Value::TYPE_SCALAR) total += r.scalar().value();
+  }
+  return total;
+}
+
+std::string Lower(const std::string& enum_name, absl::string_view prefix) {
+  return absl::AsciiStrToLower(absl::StripPrefix(enum_name, prefix));
+}
+
+}  // namespace
+
+int RunNode(const Context& ctx, const std::vector<std::string>& args) {
+  if (args.size() != 1 || args[0] != "list") return Usage(ctx, "node", "dcos node list");
+  grpc::Status status;
+  absl::StatusOr<mv1::ClusterState> state = GetState(ctx, &status);
+  if (!state.ok()) return Fail(ctx, "node list", status);
+  *ctx.out << absl::StrFormat("%-26s %-20s %-22s %-13s %-13s %-17s %-15s %s\n", "ID", "HOSTNAME",
+                              "ADDRESS", "STATE", "CPUS", "MEM", "DISK", "ATTRIBUTES");
+  for (const mv1::Agent& a : state->agents()) {
+    std::vector<std::string> attributes;
+    for (const auto& attr : a.agent_info().attributes()) {
+      attributes.push_back(absl::StrCat(attr.name(), ":", attr.text().value()));
+    }
+    std::string st = Lower(mv1::Agent::State_Name(a.state()), "STATE_");
+    if (a.drain_state() != mv1::Agent::DRAIN_STATE_UNSPECIFIED) {
+      st += "," + Lower(mv1::Agent::DrainState_Name(a.drain_state()), "DRAIN_STATE_");
+    }
+    auto used_of = [&](const std::string& name) {
+      return absl::StrFormat("%g/%g", ScalarOf(a.allocated_resources(), name),
+                             ScalarOf(a.total_resources(), name));
+    };
+    *ctx.out << absl::StrFormat(
+        "%-26s %-20s %-22s %-13s %-13s %-17s %-15s %s\n", a.agent_info().id().value(),
+        a.agent_info().address().hostname(),
+        absl::StrCat(a.agent_info().address().ip(), ":", a.agent_info().address().port()), st,
+        used_of("cpus"), used_of("mem"), used_of("disk"), absl::StrJoin(attributes, ";"));
+  }
+  return kExitOk;
+}
+
+int RunFramework(const Context& ctx, const std::vector<std::string>& args) {
+  if (args.size() != 1 || args[0] != "list") {
+    return Usage(ctx, "framework", "dcos framework list");
+  }
+  grpc::Status status;
+  absl::StatusOr<mv1::ClusterState> state = GetState(ctx, &status);
+  if (!state.ok()) return Fail(ctx, "framework list", status);
+  std::map<std::string, int> tasks;
+  for (const auto& t : state->tasks()) ++tasks[t.framework_id().value()];
+  *ctx.out << absl::StrFormat("%-26s %-20s %-12s %-10s %6s %6s\n", "ID", "NAME", "ROLES",
+                              "CONNECTED", "TASKS", "OFFERS");
+  for (const mv1::Framework& f : state->frameworks()) {
+    const auto& info = f.framework_info();
+    *ctx.out << absl::StrFormat("%-26s %-20s %-12s %-10s %6d %6d\n", info.id().value(),
+                                info.name(), absl::StrJoin(info.roles(), ","),
+                                f.connected() ? "yes" : "no", tasks[info.id().value()],
+                                f.offers_size());
+  }
+  return kExitOk;
+}
+
+int RunMaster(const Context& ctx, const std::vector<std::string>& args) {
+  if (args.size() != 1 || args[0] != "state") return Usage(ctx, "master", "dcos master state");
+  grpc::Status status;
+  absl::StatusOr<mv1::ClusterState> state = GetState(ctx, &status);
+  if (!state.ok()) return Fail(ctx, "master state", status);
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  (void)google::protobuf::util::MessageToJsonString(*state, &json, options);
+  *ctx.out << json;
+  return kExitOk;
+}
+
+}  // namespace dcos::cli
