@@ -74,7 +74,8 @@ void WatchHub::Detach(int64_t session_id, uint64_t generation) {
   generation_.erase(it);
   watches_.RemoveSession(session_id);
   queued_.erase(session_id);
-  sequence_.erase(session_id);
+  // The numbering goes on: a client tracks it per member, and a later stream to this member
+  // must not reuse numbers it has already seen.
 }
 
 void WatchHub::RemoveSession(int64_t session_id) {

@@ -42,9 +42,9 @@ class WatchHub {
   void Queue(int64_t session_id, const std::vector<WatchEvent>& events);
 
   // A Session stream attached here; returns its generation. Detach with that generation
-  // when the stream ends: unless a newer stream attached since, the session's watches,
-  // undelivered events and numbering are dropped here (the client re-registers them with
-  // SetWatches wherever it attaches next, and numbering restarts at 1 on each stream).
+  // when the stream ends: unless a newer stream attached since, the session's watches and
+  // undelivered events are dropped here (the client re-registers its watches wherever it
+  // attaches next). The numbering continues (per session and member).
   uint64_t Attach(int64_t session_id);
   void Detach(int64_t session_id, uint64_t generation);
 

@@ -608,7 +608,7 @@ TEST_CASE("dcos-zk watches: persistent recursive, removal, and moving with SetWa
                   "the missed change").ok());
   CHECK(moved.events()[0].type() == zk::v1::WatchEvent::TYPE_NODE_DATA_CHANGED);
   CHECK(moved.events()[0].path() == "/p/a");
-  CHECK(moved.events()[0].sequence() == 1);  // numbering restarts on each stream
+  CHECK(moved.events()[0].sequence() == 1);  // the first event of this session on this member
   REQUIRE(e.CreateAnywhere("/p/b", "", absl::Seconds(10)) != 0);
   REQUIRE(e.CreateAnywhere("/q", "", absl::Seconds(10)) != 0);
   REQUIRE(WaitFor([&] { return moved.events().size() >= 3; }, absl::Seconds(10),
