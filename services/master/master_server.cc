@@ -1,12 +1,20 @@
 #include "services/master/master_server.h"
 
+#include <google/protobuf/util/json_util.h>
+
+#include <cstdlib>
 #include <random>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "libs/clock/clock.h"
 #include "libs/log/log.h"
+#include "libs/zk/client.h"
+#include "libs/zk/recipes/leader_election.h"
+#include "libs/zk/recipes/leader_observer.h"
+#include "libs/zk/recipes/paths.h"
 #include "services/master/core/drf_port.h"
 #include "services/master/core/proto_time.h"
 #include "services/master/leadership.h"
@@ -14,6 +22,7 @@
 #include "services/master/metrics.h"
 #include "services/master/registry.h"
 #include "services/master/services.h"
+#include "services/master/zk_registry.h"
 
 namespace dcos::master {
 namespace {
@@ -38,43 +47,151 @@ common::v1::MasterInfo SelfInfo(const MasterConfig& config, const std::string& l
   return info;
 }
 
+// The master cannot go on (lost leadership, registry failure, session expired): it exits for
+// its supervisor to restart it, as Mesos's master aborts.
+[[noreturn]] void Exit(const std::string& why, const absl::Status& error = absl::OkStatus()) {
+  log::Error("dcos-master exiting for the supervisor to restart it")
+      .Field("why", why)
+      .Field("error", error);
+  std::_Exit(1);
+}
+
 class MasterComponent final : public runtime::Component {
  public:
   MasterComponent(const MasterConfig& config, common::v1::MasterInfo self,
                   prometheus::Registry& registry)
-      : leadership_(self),
+      : config_(config),
+        leadership_(self),
         metrics_(registry),
-        driver_(DriverOptionsFor(config, self, this), &allocator_, &registry_,
-                clock::RealClock::Default()),
+        options_(DriverOptionsFor(config, self, this)),
         agents_(&slot_, &leadership_),
         scheduler_(&slot_, &leadership_),
         operator_(&slot_, &leadership_, config.framework_heartbeat_interval) {}
 
-  ~MasterComponent() override { driver_.Stop(); }
+  ~MasterComponent() override { Shutdown(); }
 
   AgentChannelService& agents() { return agents_; }
   SchedulerService& scheduler() { return scheduler_; }
   OperatorService& operators() { return operator_; }
 
   absl::Status Start(runtime::ServiceRuntime& runtime) override {
-    absl::Status started = driver_.Start();
-    if (!started.ok()) return started;
-    slot_.Set(&driver_);
-    // Alone with an in-memory registry: this master leads from the start.
-    leadership_.SetLeader(leadership_.self(), clock::RealClock::Default()->Now());
-    log::Info("dcos-master leading")
-        .Field("id", leadership_.self().id())
-        .Field("registry", "in_memory");
-    runtime.SetReady(true);
+    if (config_.zk.empty()) {
+      // Alone, with an in-memory registry: this master leads from the start.
+      registry_ = std::make_unique<InMemoryRegistry>();
+      absl::Status led = StartLeading();
+      if (!led.ok()) return led;
+      runtime.SetReady(true);
+      return absl::OkStatus();
+    }
+    zk::client::ZkClient::Options zo;
+    zo.ensemble = config_.zk;
+    zk::client::ZkClient::Options::Session session;
+    session.timeout = config_.zk_session_timeout;
+    session.listener = [this](zk::client::SessionState state) {
+      if (state == zk::client::SessionState::kExpired && !stopping_.load()) {
+        Exit("the dcos-zk session expired");
+      }
+    };
+    zo.session = session;
+    absl::StatusOr<std::unique_ptr<zk::client::ZkClient>> zk = zk::client::ZkClient::Connect(zo);
+    if (!zk.ok()) return zk.status();
+    zk_ = *std::move(zk);
+    const std::string election_path = config_.zk_path + "/leader";
+    absl::Status made = zk::recipes::EnsurePath(*zk_, election_path);
+    if (!made.ok()) return made;
+    absl::StatusOr<std::unique_ptr<zk::recipes::LeaderObserver>> observer =
+        zk::recipes::LeaderObserver::Start(
+            zk_.get(), election_path,
+            [this](const std::optional<zk::recipes::LeaderInfo>& leader) { OnLeader(leader); });
+    if (!observer.ok()) return observer.status();
+    observer_ = *std::move(observer);
+    std::string data;
+    google::protobuf::util::JsonPrintOptions json;
+    (void)google::protobuf::util::MessageToJsonString(leadership_.self(), &data, json);
+    zk::recipes::LeaderElection::Options eo;
+    eo.path = election_path;
+    eo.data = data;
+    eo.on_leadership = [this](bool leading) { OnLeadership(leading); };
+    absl::StatusOr<std::unique_ptr<zk::recipes::LeaderElection>> election =
+        zk::recipes::LeaderElection::Join(zk_.get(), eo);
+    if (!election.ok()) return election.status();
+    election_ = *std::move(election);
+    log::Info("dcos-master contending").Field("id", leadership_.self().id())
+        .Field("node", election_->node());
+    runtime.SetReady(true);  // a standby serves redirects
     return absl::OkStatus();
   }
 
-  void BeginShutdown() override {
-    leadership_.SetLeader(std::nullopt, clock::RealClock::Default()->Now());
-    driver_.Stop();
-  }
+  void BeginShutdown() override { Shutdown(); }
 
  private:
+  // Client event thread. Leading starts on a thread of its own (the registry load reads
+  // dcos-zk through this same client, whose events must keep flowing).
+  void OnLeadership(bool leading) {
+    if (!leading) {
+      if (leading_.load() && !stopping_.load()) Exit("lost leadership");
+      return;
+    }
+    absl::MutexLock lock(&start_mu_);
+    if (starter_.joinable() || stopping_.load()) return;
+    starter_ = std::thread([this] {
+      registry_ = std::make_unique<ZkRegistry>(zk_.get(), config_.zk_path + "/registry",
+                                               election_->node());
+      absl::Status led = StartLeading();
+      if (!led.ok()) Exit("could not take over as leader", led);
+    });
+  }
+
+  void OnLeader(const std::optional<zk::recipes::LeaderInfo>& leader) {
+    if (leading_.load()) return;
+    if (!leader.has_value()) {
+      leadership_.SetLeader(std::nullopt, clock::RealClock::Default()->Now());
+      return;
+    }
+    common::v1::MasterInfo info;
+    if (!google::protobuf::util::JsonStringToMessage(leader->data, &info).ok()) {
+      log::Warn("the leading master's election data is not a MasterInfo")
+          .Field("node", leader->node);
+      return;
+    }
+    // Our own node first in line: we are taking over, and lead once the driver runs
+    // (StartLeading); until then nobody is announced.
+    if (info.id() == leadership_.self().id()) {
+      leadership_.SetLeader(std::nullopt, clock::RealClock::Default()->Now());
+      return;
+    }
+    leadership_.SetLeader(info, clock::RealClock::Default()->Now());
+  }
+
+  absl::Status StartLeading() {
+    driver_ = std::make_unique<MasterDriver>(options_, &allocator_, registry_.get(),
+                                             clock::RealClock::Default());
+    absl::Status started = driver_->Start();
+    if (!started.ok()) return started;
+    slot_.Set(driver_.get());
+    leading_.store(true);
+    leadership_.SetLeader(leadership_.self(), clock::RealClock::Default()->Now());
+    log::Info("dcos-master leading")
+        .Field("id", leadership_.self().id())
+        .Field("registry", config_.zk.empty() ? "in_memory" : "dcos-zk");
+    return absl::OkStatus();
+  }
+
+  void Shutdown() {
+    if (stopping_.exchange(true)) return;
+    leadership_.SetLeader(std::nullopt, clock::RealClock::Default()->Now());
+    {
+      absl::MutexLock lock(&start_mu_);
+      if (starter_.joinable()) starter_.join();
+    }
+    if (driver_) driver_->Stop();
+    // Resigning hands leadership over at once instead of after the session timeout.
+    if (election_) (void)election_->Resign();
+    election_.reset();
+    observer_.reset();
+    zk_.reset();
+  }
+
   // Loop thread: metrics from the core's counts and the allocator adapter's timing.
   void OnStats(const MasterCore::Stats& stats, size_t queued) {
     metrics_.Update(stats, queued, leadership_.elected());
@@ -102,21 +219,26 @@ class MasterComponent final : public runtime::Component {
     if (config.offer_timeout > absl::ZeroDuration()) o.core.offer_timeout = config.offer_timeout;
     o.core.seed = std::random_device()();
     o.tick = config.tick;
-    o.on_fatal = [](const absl::Status& error) {
-      log::Error("dcos-master cannot go on; exiting for the supervisor to restart it")
-          .Field("error", error);
-      std::_Exit(1);
-    };
+    o.on_fatal = [](const absl::Status& error) { Exit("a registry write failed", error); };
     return o;
   }
 
+  const MasterConfig config_;
   Leadership leadership_;
   MasterMetrics metrics_;
   uint64_t allocations_seen_ = 0;
   DrfPort allocator_;
-  InMemoryRegistry registry_;
-  MasterDriver driver_;
+  const DriverOptions options_;
+  std::unique_ptr<zk::client::ZkClient> zk_;
+  std::unique_ptr<zk::recipes::LeaderObserver> observer_;
+  std::unique_ptr<zk::recipes::LeaderElection> election_;
+  std::unique_ptr<Registry> registry_;
+  std::unique_ptr<MasterDriver> driver_;
   DriverSlot slot_;
+  std::atomic<bool> leading_{false};
+  std::atomic<bool> stopping_{false};
+  absl::Mutex start_mu_;
+  std::thread starter_;
   AgentChannelService agents_;
   SchedulerService scheduler_;
   OperatorService operator_;
@@ -127,8 +249,16 @@ class MasterComponent final : public runtime::Component {
 void RegisterMasterConfig(config::Schema& schema, MasterConfig* c) {
   schema.String("master.hostname", &c->hostname,
                 "hostname advertised to agents and frameworks (default: grpc.listen's host)");
-  schema.String("master.registry", &c->registry, "where admitted agents are recorded")
-      .OneOf({"in_memory"});
+  schema.StringList("master.zk", &c->zk,
+                    "dcos-zk members (host:port,...); empty: run alone with an in-memory "
+                    "registry");
+  schema.String("master.zk_path", &c->zk_path,
+                "dcos-zk directory of the masters (election under /leader, registry under "
+                "/registry)");
+  schema.Duration("master.zk_session_timeout", &c->zk_session_timeout,
+                  "dcos-zk session timeout: how long a leader cut off from dcos-zk keeps "
+                  "leading")
+      .DurationRange(absl::Milliseconds(100), absl::Minutes(10));
   schema.Duration("master.agent_ping_timeout", &c->agent_ping_timeout,
                   "interval of pings to agents, and how long each may go unanswered")
       .DurationRange(absl::Milliseconds(10), absl::Hours(1));
@@ -159,6 +289,9 @@ void RegisterMasterConfig(config::Schema& schema, MasterConfig* c) {
 
 absl::StatusOr<std::unique_ptr<runtime::Component>> BuildMaster(const MasterConfig& config,
                                                                 runtime::ServiceRuntime& runtime) {
+  if (!config.zk_path.empty() && config.zk_path[0] != '/') {
+    return absl::InvalidArgumentError("master.zk_path: must start with /");
+  }
   auto component = std::make_unique<MasterComponent>(
       config, SelfInfo(config, runtime.options().grpc_listen), runtime.metrics());
   runtime.AddService(&component->agents(), "dcos.master.v1.AgentChannel");

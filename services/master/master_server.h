@@ -3,11 +3,16 @@
 // Builds a dcos-master on the runtime: its config fields (master.*), the DRF allocator, the
 // registry, the driver and the three gRPC services. main.cc only wires this into RunMain.
 //
-// Today a master runs alone with `master.registry=in_memory` (as Mesos's flag of that name):
-// it leads from the start and a restart forgets the admitted agents (they re-register and are
-// admitted again). Leader election and the dcos-zk registry are the next step (issue 5).
+// With master.zk (dcos-zk members) the masters contend through the leader-election recipe
+// under <master.zk_path>/leader (each node's data: the master's MasterInfo as JSON); the
+// leader keeps the registry under <master.zk_path>/registry (zk_registry.h); standbys answer
+// with redirects; a leader that loses its session or its leadership exits, for its supervisor
+// to restart it. Without master.zk a master runs alone with an in-memory registry (Mesos's
+// --registry=in_memory): it leads from the start, and a restart forgets the admitted agents.
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -18,7 +23,9 @@ namespace dcos::master {
 
 struct MasterConfig {
   std::string hostname;  // master.hostname: advertised; default: grpc.listen's host
-  std::string registry = "in_memory";                                 // master.registry
+  std::vector<std::string> zk;                           // master.zk: dcos-zk members
+  std::string zk_path = "/mesos";                        // master.zk_path
+  absl::Duration zk_session_timeout = absl::Seconds(10);  // master.zk_session_timeout
   absl::Duration agent_ping_timeout = absl::Seconds(15);              // master.agent_ping_timeout
   int64_t max_agent_ping_timeouts = 5;                    // master.max_agent_ping_timeouts
   absl::Duration agent_removal_interval = absl::Seconds(6);  // master.agent_removal_interval
