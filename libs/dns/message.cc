@@ -106,7 +106,7 @@ std::vector<RRset> GroupIntoRRsets(const std::vector<ResourceRecord>& records) {
   std::vector<RRset> out;
   for (const ResourceRecord& rr : records) {
     if (out.empty() || out.back().type != rr.type || out.back().klass != rr.klass ||
-        out.back().name != rr.name) {
+        out.back().ttl != rr.ttl || out.back().name != rr.name) {
       out.push_back(RRset{rr.name, rr.type, rr.klass, rr.ttl, {}});
     }
     out.back().data.push_back(rr.data);

@@ -143,8 +143,9 @@ std::string RecordToText(const ResourceRecord& record);
 // The whole message in a dig-like layout, for test failure messages.
 std::string MessageToText(const Message& message);
 
-// Groups consecutive records of equal name (case-insensitively), type and class into RRsets;
-// the TTL of an RRset is its first record's.
+// Groups consecutive records of equal name (case-insensitively), type, class and TTL into
+// RRsets. (Records of one RRset should share a TTL, RFC 2181 §5.2; where they do not, each run
+// of one TTL becomes its own RRset, so that nothing is changed on the way through.)
 std::vector<RRset> GroupIntoRRsets(const std::vector<ResourceRecord>& records);
 
 }  // namespace dcos::dns
