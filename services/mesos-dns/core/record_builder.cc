@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "libs/status/status_macros.h"
 
 namespace dcos::dns::core {
@@ -15,7 +16,7 @@ using common::v1::TaskStatus;
 // Canonical bytes of record data: equal data (names compared without case) gives equal keys.
 std::string DataKey(const RData& data) {
   std::string key;
-  auto name = [&key](const Name& n) { key.append(n.Lowercased().wire()); };
+  auto name = [&key](const Name& n) { absl::StrAppend(&key, n.Lowercased().wire()); };
   if (const auto* a = std::get_if<AData>(&data)) {
     key.assign(a->address.begin(), a->address.end());
   } else if (const auto* aaaa = std::get_if<AaaaData>(&data)) {
