@@ -12,7 +12,7 @@ namespace {
 constexpr uint64_t kFnvOffset = 1469598103934665603ull;
 constexpr uint64_t kFnvPrime = 1099511628211ull;
 // Past this many remembered suffixes, lookups go through a hash index instead of a scan.
-constexpr size_t kIndexThreshold = 32;
+constexpr size_t kIndexThreshold = 256;
 // Offsets a compression pointer can hold (14 bits).
 constexpr size_t kMaxPointerOffset = 0x3FFF;
 // Root owner, TYPE, CLASS, TTL, RDLENGTH.
@@ -104,8 +104,9 @@ bool MessageWriter::AddRRset(Section section, const RRset& rrset, size_t rotate)
   if (truncated_) return false;
   const size_t mark = out_->size();
   const size_t keep = suffixes_.size();
+  uint16_t owner = 0;  // where the owner name is in the message, once written
   for (size_t i = 0; i < n; ++i) {
-    WriteRecord(rrset, rrset.data[(rotate + i) % n]);
+    owner = WriteRecord(rrset, rrset.data[(rotate + i) % n], owner);
     if (out_->size() > budget_) {
       out_->resize(mark);
       Forget(keep);
@@ -147,8 +148,13 @@ size_t MessageWriter::Finish() {
   return b.size();
 }
 
-void MessageWriter::WriteRecord(const RRset& rrset, const RData& data) {
-  WriteName(rrset.name, /*compress=*/true);
+uint16_t MessageWriter::WriteRecord(const RRset& rrset, const RData& data, uint16_t owner) {
+  // Every record of an RRset has the same owner: after the first, point at it directly.
+  if (owner != 0) {
+    WriteU16(static_cast<uint16_t>(0xC000 | owner));
+  } else {
+    owner = WriteName(rrset.name, /*compress=*/true);
+  }
   WriteU16(static_cast<uint16_t>(rrset.type));
   WriteU16(static_cast<uint16_t>(rrset.klass));
   WriteU32(rrset.ttl);
@@ -158,6 +164,7 @@ void MessageWriter::WriteRecord(const RRset& rrset, const RData& data) {
   const size_t rdlength = out_->size() - length_at - 2;
   (*out_)[length_at] = static_cast<uint8_t>(rdlength >> 8);
   (*out_)[length_at + 1] = static_cast<uint8_t>(rdlength);
+  return owner;
 }
 
 void MessageWriter::WriteRData(const RData& data) {
@@ -185,7 +192,7 @@ void MessageWriter::WriteRData(const RData& data) {
   }
 }
 
-void MessageWriter::WriteName(const Name& name, bool compress) {
+uint16_t MessageWriter::WriteName(const Name& name, bool compress) {
   const absl::string_view wire = name.wire();
   const size_t n = name.label_count();
   std::vector<size_t>& offsets = scratch_offsets_;
@@ -211,6 +218,7 @@ void MessageWriter::WriteName(const Name& name, bool compress) {
       }
     }
   }
+  const size_t start = out_->size();
   for (size_t i = 0; i < matched; ++i) {
     Remember(hashes[i], out_->size());
     const size_t len = static_cast<uint8_t>(wire[offsets[i]]);
@@ -221,6 +229,9 @@ void MessageWriter::WriteName(const Name& name, bool compress) {
   } else {
     WriteU8(0);
   }
+  if (matched == 0 && n > 0) return pointer;
+  // The root name (one zero byte) is not worth pointing at.
+  return n > 0 && start <= kMaxPointerOffset ? static_cast<uint16_t>(start) : 0;
 }
 
 uint16_t MessageWriter::FindSuffix(const Name& name, const std::vector<size_t>& label_offsets,

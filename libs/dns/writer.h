@@ -76,8 +76,11 @@ class MessageWriter {
   void WriteU8(uint8_t v) { out_->push_back(v); }
   void WriteU16(uint16_t v);
   void WriteU32(uint32_t v);
-  void WriteName(const Name& name, bool compress);
-  void WriteRecord(const RRset& rrset, const RData& data);
+  // Returns where the name can be found in the message (for a pointer to it), or 0 if it
+  // cannot be pointed at (the root, or past 16 KB).
+  uint16_t WriteName(const Name& name, bool compress);
+  // `owner`: where the owner name already is, or 0 to write it. Returns where it is.
+  uint16_t WriteRecord(const RRset& rrset, const RData& data, uint16_t owner);
   void WriteRData(const RData& data);
   // Offset of an earlier copy of `name`'s labels [from, end) or 0 if none.
   uint16_t FindSuffix(const Name& name, const std::vector<size_t>& label_offsets, size_t from,

@@ -116,7 +116,24 @@ void RecordBuilder::AddRecord(const Record& record) {
     held.data = record.data;
     dirty_.insert(record.name);
     ++record_count_;
+    Refer(record.name, record.data, +1);
   }
+}
+
+void RecordBuilder::Refer(const Name& owner, const RData& data, int delta) {
+  const Name* target = nullptr;
+  if (const auto* srv = std::get_if<SrvData>(&data)) target = &srv->target;
+  if (const auto* ns = std::get_if<NameData>(&data)) target = &ns->name;
+  if (target == nullptr || !target->IsSubdomainOf(zone_.domain)) return;
+  if (delta > 0) {
+    ++referrers_[*target][owner];
+    return;
+  }
+  auto owners = referrers_.find(*target);
+  if (owners == referrers_.end()) return;
+  auto it = owners->second.find(owner);
+  if (it != owners->second.end() && --it->second == 0) owners->second.erase(it);
+  if (owners->second.empty()) referrers_.erase(owners);
 }
 
 void RecordBuilder::RemoveRecord(const Record& record) {
@@ -126,6 +143,7 @@ void RecordBuilder::RemoveRecord(const Record& record) {
   if (type == node->second.types.end()) return;
   auto held = type->second.find(DataKey(record.data));
   if (held == type->second.end() || --held->second.refs > 0) return;
+  Refer(record.name, held->second.data, -1);
   type->second.erase(held);
   if (type->second.empty()) node->second.types.erase(type);
   dirty_.insert(record.name);
@@ -361,6 +379,32 @@ std::shared_ptr<const NameEntry> RecordBuilder::MakeEntry(const Name& name, cons
                            [soa](const RRset& set) { return set.type > soa->type; });
     entry->rrsets.insert(at, *soa);
   }
+  // Additional-section RRsets of SRV and NS targets, each target once, in record order.
+  std::vector<const Name*> targets;
+  for (RRType type : {RRType::kNS, RRType::kSRV}) {
+    auto held = node.types.find(type);
+    if (held == node.types.end()) continue;
+    for (const auto& [key, h] : held->second) {
+      const Name* target = nullptr;
+      if (const auto* srv = std::get_if<SrvData>(&h.data)) target = &srv->target;
+      if (const auto* ns = std::get_if<NameData>(&h.data)) target = &ns->name;
+      if (target == nullptr ||
+          std::any_of(targets.begin(), targets.end(),
+                      [target](const Name* seen) { return *seen == *target; })) {
+        continue;
+      }
+      targets.push_back(target);
+      auto target_node = nodes_.find(*target);
+      if (target_node == nodes_.end()) continue;
+      for (RRType address : {RRType::kA, RRType::kAAAA}) {
+        auto addresses = target_node->second.types.find(address);
+        if (addresses == target_node->second.types.end()) continue;
+        RRset set{target_node->first, address, RRClass::kIN, zone_.ttl, {}};
+        for (const auto& [k, a] : addresses->second) set.data.push_back(a.data);
+        entry->additional.push_back(std::move(set));
+      }
+    }
+  }
   return entry;
 }
 
@@ -371,6 +415,14 @@ std::shared_ptr<const RecordSet> RecordBuilder::Publish() {
   soa_data.serial = serial_;
   RRset soa{zone_.domain, RRType::kSOA, RRClass::kIN, zone_.ttl, {std::move(soa_data)}};
   dirty_.insert(zone_.domain);  // the SOA serial changed
+  // Names whose SRV/NS targets changed carry those targets' addresses: rebuild them too.
+  std::vector<Name> referrers;
+  for (const Name& name : dirty_) {
+    auto owners = referrers_.find(name);
+    if (owners == referrers_.end()) continue;
+    for (const auto& [owner, count] : owners->second) referrers.push_back(owner);
+  }
+  dirty_.insert(referrers.begin(), referrers.end());
 
   RecordSet::Shards shards;
   if (published_ != nullptr) {

@@ -109,6 +109,8 @@ class RecordBuilder {
     return framework_id + '\n' + task_id;
   }
 
+  // Registers (delta +1) or drops (-1) `owner` as a referrer of `data`'s SRV/NS target.
+  void Refer(const Name& owner, const RData& data, int delta);
   // Replaces what an owner holds with `fresh`, adding before removing so that records held
   // before and after never drop to zero references.
   void Replace(std::vector<Record>& held, std::vector<Record> fresh);
@@ -128,6 +130,9 @@ class RecordBuilder {
   Zone zone_;
   absl::flat_hash_map<Name, Node> nodes_;
   absl::flat_hash_set<Name> dirty_;
+  // SRV/NS target -> owner names whose records point at it (with counts): when a target's
+  // addresses change, its referrers' additional-section RRsets are rebuilt too.
+  absl::flat_hash_map<Name, absl::flat_hash_map<Name, int>> referrers_;
   size_t record_count_ = 0;  // distinct (name, type, data), without the SOA
 
   absl::flat_hash_map<std::string, TaskEntry> tasks_;

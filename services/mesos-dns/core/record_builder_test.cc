@@ -35,8 +35,9 @@ std::unique_ptr<RecordBuilder> MakeBuilder(RecordConfig config = {}) {
   return *std::move(b);
 }
 
-// Every record as "name TYPE data" (without the SOA, whose serial moves), plus "name (ENT)"
-// for names without records.
+// Every record as "name TYPE data" (without the SOA, whose serial moves), "name (ENT)" for
+// names without records, and "name +additional target TYPE data" for the additional-section
+// RRsets kept with SRV/NS owners.
 std::set<std::string> Dump(const RecordSet& set) {
   std::set<std::string> out;
   set.ForEach([&out](const NameEntry& e) {
@@ -46,6 +47,12 @@ std::set<std::string> Dump(const RecordSet& set) {
       for (const RData& d : rrset.data) {
         out.insert(absl::StrCat(e.name.ToText(), " ", RRTypeName(rrset.type), " ",
                                 RDataToText(d)));
+      }
+    }
+    for (const RRset& glue : e.additional) {
+      for (const RData& d : glue.data) {
+        out.insert(absl::StrCat(e.name.ToText(), " +additional ", glue.name.ToText(), " ",
+                                RRTypeName(glue.type), " ", RDataToText(d)));
       }
     }
   });

@@ -31,6 +31,9 @@ namespace dcos::dns::core {
 struct NameEntry {
   Name name;
   std::vector<RRset> rrsets;
+  // The A/AAAA RRsets of the in-zone targets of this name's SRV and NS records, resolved when
+  // the snapshot is built (kept up to date with the targets), for the additional section.
+  std::vector<RRset> additional;
 
   // The RRset of `type`, or null.
   const RRset* Find(RRType type) const;
@@ -38,7 +41,8 @@ struct NameEntry {
 
 class RecordSet {
  public:
-  static constexpr size_t kShards = 1024;
+  static constexpr int kShardBits = 10;
+  static constexpr size_t kShards = size_t{1} << kShardBits;
 
   struct EntryHash {
     using is_transparent = void;
@@ -81,8 +85,11 @@ class RecordSet {
   // Calls `fn` for every entry, in no particular order.
   void ForEach(const std::function<void(const NameEntry&)>& fn) const;
 
-  // Shard of a name (exposed for the builder).
-  static size_t ShardOf(const Name& name) { return absl::Hash<Name>{}(name) % kShards; }
+  // Shard of a name (exposed for the builder). Taken from the hash's top bits: the shards'
+  // hash sets use the low bits, which must not be the same for every entry of a shard.
+  static size_t ShardOf(const Name& name) {
+    return static_cast<uint64_t>(absl::Hash<Name>{}(name)) >> (64 - kShardBits);
+  }
   const Shards& shards() const { return shards_; }
 
  private:

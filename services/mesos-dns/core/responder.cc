@@ -46,28 +46,6 @@ void Responder::AnswerWithError(const Message& query, Rcode rcode, Transport tra
   writer_.Finish();
 }
 
-void Responder::AddTargets(const RecordSet& records, const RRset& answer) {
-  std::vector<const Name*>& targets = scratch_targets_;
-  targets.clear();
-  for (const RData& data : answer.data) {
-    const Name* target = nullptr;
-    if (const auto* srv = std::get_if<SrvData>(&data)) target = &srv->target;
-    if (const auto* ns = std::get_if<NameData>(&data)) target = &ns->name;
-    if (target == nullptr || !records.InZone(*target)) continue;
-    if (std::none_of(targets.begin(), targets.end(),
-                     [target](const Name* seen) { return *seen == *target; })) {
-      targets.push_back(target);
-    }
-  }
-  for (const Name* target : targets) {
-    const NameEntry* entry = records.Lookup(*target);
-    if (entry == nullptr) continue;
-    for (RRType type : {RRType::kA, RRType::kAAAA}) {
-      if (const RRset* set = entry->Find(type)) writer_.AddRRset(Section::kAdditional, *set);
-    }
-  }
-}
-
 Outcome Responder::Answer(const RecordSet& records, absl::Span<const uint8_t> packet,
                           Transport transport, uint32_t rotate, std::vector<uint8_t>* out) {
   Outcome outcome;
@@ -133,7 +111,7 @@ Outcome Responder::Answer(const RecordSet& records, absl::Span<const uint8_t> pa
   if (!answered) {
     writer_.AddRRset(Section::kAuthority, records.negative_soa());
   } else if (question.type == RRType::kSRV || question.type == RRType::kNS) {
-    if (const RRset* set = entry->Find(question.type)) AddTargets(records, *set);
+    for (const RRset& set : entry->additional) writer_.AddRRset(Section::kAdditional, set);
   }
   return reply(rcode);
 }

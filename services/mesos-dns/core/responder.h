@@ -82,11 +82,9 @@ class Responder {
   // Starts the response to `query` (one question echoed when `echo_question`).
   void Begin(const Message& query, Rcode rcode, Transport transport, bool echo_question,
              std::vector<uint8_t>* out, bool authoritative = false);
-  void AddTargets(const RecordSet& records, const RRset& answer);
 
   ResponderOptions options_;
   MessageWriter writer_;
-  std::vector<const Name*> scratch_targets_;
 };
 
 }  // namespace dcos::dns::core

@@ -94,9 +94,10 @@ master::v1::ClusterState MakeCluster(int agents, int tasks, int apps) {
     TaskSpec spec;
     spec.name = absl::StrCat("app", j % apps);
     spec.id = absl::StrCat(spec.name, ".", j);
-    spec.agent_id = absl::StrCat("agent-S", j % agents);
-    const uint64_t port = 20000 + 2 * static_cast<uint64_t>(j % 5000);
-    spec.port_ranges = {{port, port + 1}};
+    // Instances of one app on different agents.
+    spec.agent_id = absl::StrCat("agent-S", (j + j / apps) % agents);
+    const uint64_t port = 20000 + static_cast<uint64_t>(j % 10000);
+    spec.port_ranges = {{port, port}};
     *state.add_tasks() = MakeTask(spec);
   }
   return state;

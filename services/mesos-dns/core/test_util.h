@@ -49,8 +49,8 @@ common::v1::TaskStatus MakeStatus(const std::string& task_id, common::v1::TaskSt
 
 // A cluster of `agents` agents (10.0.<i/250>.<i%250+1>, ids "agent-S<i>"), one framework
 // "marathon" (id "fw-1"), leader 10.1.0.1:5050, and `tasks` running tasks spread over the
-// agents, named "app<j % apps>" (so apps have tasks/apps instances) with ids "app<j>.<j>", each
-// holding two ports.
+// agents (instances of an app on different agents), named "app<j % apps>" (so apps have
+// tasks/apps instances) with ids "app<j % apps>.<j>", each holding one port.
 master::v1::ClusterState MakeCluster(int agents, int tasks, int apps);
 
 }  // namespace dcos::dns::core::testing
