@@ -41,6 +41,23 @@ RRset ASet(absl::string_view name, int count) {
   return set;
 }
 
+// Starts a message for "slave.mesos A" (29 bytes with the header).
+void StartSlaveQuery(MessageWriter& w, std::vector<uint8_t>* out, WriterOptions options,
+                     const std::optional<Edns>& edns = std::nullopt) {
+  Header h;
+  h.qr = true;
+  w.Start(h, options, edns, out);
+  REQUIRE(w.AddQuestion(Question{N("slave.mesos"), RRType::kA, RRClass::kIN}));
+}
+
+// Finishes the message and parses it back.
+Message Finished(MessageWriter& w, const std::vector<uint8_t>& out) {
+  w.Finish();
+  absl::StatusOr<Message> m = ParseMessage(out);
+  REQUIRE(m.ok());
+  return *m;
+}
+
 TEST_CASE("Writer: exact bytes of a compressed answer") {
   Message m = Response("web.marathon.mesos", RRType::kA);
   m.answers.push_back(testing::A("web.marathon.mesos", 60, "10.0.0.1"));
@@ -130,124 +147,98 @@ TEST_CASE("Writer: Encode refuses an RCODE it cannot carry") {
 TEST_CASE("Writer: an RRset that does not fit in 512 bytes is dropped whole and TC set") {
   std::vector<uint8_t> out;
   MessageWriter w;
-  Header h;
-  h.qr = true;
-  w.Start(h, WriterOptions{512, true}, std::nullopt, &out);
-  REQUIRE(w.AddQuestion(Question{N("slave.mesos"), RRType::kA, RRClass::kIN}));
+  StartSlaveQuery(w, &out, WriterOptions{512, true});
   // 12 + 17 = 29 bytes so far; each A record is 16 bytes: 30 fit (509), 31 do not.
   CHECK(w.AddRRset(Section::kAnswer, ASet("slave.mesos", 30)));
   CHECK(w.size() == 509);
   CHECK_FALSE(w.AddRRset(Section::kAnswer, ASet("x.mesos", 1)));
   CHECK(w.truncated());
   // Nothing later is taken, even what would fit.
-  CHECK_FALSE(w.AddRRset(Section::kAdditional, ASet("y", 0).data.empty() ? ASet("y", 1)
-                                                                            : ASet("y", 1)));
-  w.Finish();
-  absl::StatusOr<Message> back = ParseMessage(out);
-  REQUIRE(back.ok());
-  CHECK(back->header.tc);
-  CHECK(back->answers.size() == 30);
-  CHECK(back->additional.empty());
+  CHECK_FALSE(w.AddRRset(Section::kAdditional, ASet("y", 1)));
+  const Message back = Finished(w, out);
+  CHECK(back.header.tc);
+  CHECK(back.answers.size() == 30);
+  CHECK(back.additional.empty());
 }
 
 TEST_CASE("Writer: one RRset too large for UDP leaves an empty, truncated answer") {
   std::vector<uint8_t> out;
   MessageWriter w;
-  w.Start(Header{}, WriterOptions{512, true}, std::nullopt, &out);
-  w.AddQuestion(Question{N("slave.mesos"), RRType::kA, RRClass::kIN});
+  StartSlaveQuery(w, &out, WriterOptions{512, true});
   CHECK_FALSE(w.AddRRset(Section::kAnswer, ASet("slave.mesos", 31)));
-  w.Finish();
+  const Message back = Finished(w, out);
   CHECK(out.size() == 29);
-  absl::StatusOr<Message> back = ParseMessage(out);
-  REQUIRE(back.ok());
-  CHECK(back->header.tc);
-  CHECK(back->answers.empty());
-  CHECK(back->questions.size() == 1);
+  CHECK(back.header.tc);
+  CHECK(back.answers.empty());
+  CHECK(back.questions.size() == 1);
 }
 
 TEST_CASE("Writer: additional RRsets that do not fit are dropped without TC") {
   std::vector<uint8_t> out;
   MessageWriter w;
-  w.Start(Header{}, WriterOptions{512, true}, std::nullopt, &out);
-  w.AddQuestion(Question{N("slave.mesos"), RRType::kA, RRClass::kIN});
+  StartSlaveQuery(w, &out, WriterOptions{512, true});
   CHECK(w.AddRRset(Section::kAnswer, ASet("slave.mesos", 20)));
   CHECK_FALSE(w.AddRRset(Section::kAdditional, ASet("big.mesos", 20)));
   CHECK(w.AddRRset(Section::kAdditional, ASet("small.mesos", 1)));  // later, smaller: fits
   CHECK_FALSE(w.truncated());
-  w.Finish();
-  absl::StatusOr<Message> back = ParseMessage(out);
-  REQUIRE(back.ok());
-  CHECK_FALSE(back->header.tc);
-  CHECK(back->answers.size() == 20);
-  REQUIRE(back->additional.size() == 1);
-  CHECK(back->additional[0].name == N("small.mesos"));
+  const Message back = Finished(w, out);
+  CHECK_FALSE(back.header.tc);
+  CHECK(back.answers.size() == 20);
+  REQUIRE(back.additional.size() == 1);
+  CHECK(back.additional[0].name == N("small.mesos"));
 }
 
 TEST_CASE("Writer: the OPT record's room is reserved and it survives truncation") {
   std::vector<uint8_t> out;
   MessageWriter w;
   Edns edns{1232, 0, false, {}};
-  w.Start(Header{}, WriterOptions{1232, true}, edns, &out);
-  w.AddQuestion(Question{N("slave.mesos"), RRType::kA, RRClass::kIN});
+  StartSlaveQuery(w, &out, WriterOptions{1232, true}, edns);
   // 29 + 11 (OPT) = 40; (1232 - 40) / 16 = 74.5: 74 records fit, 75 do not.
   CHECK(w.AddRRset(Section::kAnswer, ASet("slave.mesos", 74)));
   CHECK_FALSE(w.AddRRset(Section::kAuthority, ASet("mesos", 1)));
-  CHECK(w.Finish() == 29 + 74 * 16 + 11);
-  absl::StatusOr<Message> back = ParseMessage(out);
-  REQUIRE(back.ok());
-  CHECK(back->header.tc);
-  CHECK(back->edns.has_value());
-  CHECK(back->answers.size() == 74);
+  Message back = Finished(w, out);
+  CHECK(out.size() == 29 + 74 * 16 + 11);
+  CHECK(back.header.tc);
+  CHECK(back.edns.has_value());
+  CHECK(back.answers.size() == 74);
 
-  w.Start(Header{}, WriterOptions{1232, true}, edns, &out);
-  w.AddQuestion(Question{N("slave.mesos"), RRType::kA, RRClass::kIN});
+  StartSlaveQuery(w, &out, WriterOptions{1232, true}, edns);
   CHECK_FALSE(w.AddRRset(Section::kAnswer, ASet("slave.mesos", 75)));
-  w.Finish();
-  back = ParseMessage(out);
-  REQUIRE(back.ok());
-  CHECK(back->header.tc);
-  CHECK(back->edns.has_value());
+  back = Finished(w, out);
+  CHECK(back.header.tc);
+  CHECK(back.edns.has_value());
 }
 
 TEST_CASE("Writer: without SetTruncateBit the answer is cut but TC stays clear") {
   std::vector<uint8_t> out;
   MessageWriter w;
-  w.Start(Header{}, WriterOptions{512, false}, std::nullopt, &out);
-  w.AddQuestion(Question{N("slave.mesos"), RRType::kA, RRClass::kIN});
+  StartSlaveQuery(w, &out, WriterOptions{512, false});
   CHECK_FALSE(w.AddRRset(Section::kAnswer, ASet("slave.mesos", 40)));
-  w.Finish();
-  absl::StatusOr<Message> back = ParseMessage(out);
-  REQUIRE(back.ok());
-  CHECK_FALSE(back->header.tc);
+  const Message back = Finished(w, out);
+  CHECK_FALSE(back.header.tc);
 }
 
 TEST_CASE("Writer: limits are clamped to [512, 65535]") {
   std::vector<uint8_t> out;
   MessageWriter w;
-  w.Start(Header{}, WriterOptions{100, true}, std::nullopt, &out);
-  w.AddQuestion(Question{N("slave.mesos"), RRType::kA, RRClass::kIN});
+  StartSlaveQuery(w, &out, WriterOptions{100, true});
   CHECK(w.AddRRset(Section::kAnswer, ASet("slave.mesos", 30)));  // 509 bytes: 512 applies
-  w.Start(Header{}, WriterOptions{1u << 20, true}, std::nullopt, &out);
-  w.AddQuestion(Question{N("slave.mesos"), RRType::kA, RRClass::kIN});
+  StartSlaveQuery(w, &out, WriterOptions{1u << 20, true});
   CHECK_FALSE(w.AddRRset(Section::kAnswer, ASet("slave.mesos", 5000)));  // 80 KB
-  w.Start(Header{}, WriterOptions{1u << 20, true}, std::nullopt, &out);
-  w.AddQuestion(Question{N("slave.mesos"), RRType::kA, RRClass::kIN});
+  StartSlaveQuery(w, &out, WriterOptions{1u << 20, true});
   CHECK(w.AddRRset(Section::kAnswer, ASet("slave.mesos", 4000)));  // 64,029 bytes
 }
 
 TEST_CASE("Writer: rotation starts the RRset at another record") {
   std::vector<uint8_t> out;
   MessageWriter w;
-  w.Start(Header{}, WriterOptions{512, true}, std::nullopt, &out);
-  w.AddQuestion(Question{N("web.mesos"), RRType::kA, RRClass::kIN});
+  StartSlaveQuery(w, &out, WriterOptions{512, true});
   w.AddRRset(Section::kAnswer, ASet("web.mesos", 3), 4);  // 4 % 3 = 1
-  w.Finish();
-  absl::StatusOr<Message> back = ParseMessage(out);
-  REQUIRE(back.ok());
-  REQUIRE(back->answers.size() == 3);
-  CHECK(RDataToText(back->answers[0].data) == "10.0.0.1");
-  CHECK(RDataToText(back->answers[1].data) == "10.0.0.2");
-  CHECK(RDataToText(back->answers[2].data) == "10.0.0.0");
+  const Message back = Finished(w, out);
+  REQUIRE(back.answers.size() == 3);
+  CHECK(RDataToText(back.answers[0].data) == "10.0.0.1");
+  CHECK(RDataToText(back.answers[1].data) == "10.0.0.2");
+  CHECK(RDataToText(back.answers[2].data) == "10.0.0.0");
 }
 
 TEST_CASE("Writer: a 64 KB TCP answer with names beyond pointer range round-trips") {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "libs/dns/hostile_packets.h"
 #include "libs/dns/wire_test_util.h"
 #include "libs/dns/writer.h"
 
@@ -17,7 +18,6 @@ namespace dcos::dns {
 namespace {
 
 using testing::N;
-using testing::PacketBuilder;
 
 std::vector<std::pair<std::string, std::vector<uint8_t>>> files;
 
@@ -137,143 +137,8 @@ void Responses() {
 }
 
 void Malformed() {
-  auto q = [](PacketBuilder& p, uint16_t an, uint16_t ns, uint16_t ar) -> PacketBuilder& {
-    return p.Header(1, 0x0100, 1, an, ns, ar).Labels({"a", "mesos"}).U16(1).U16(1);
-  };
-  {
-    PacketBuilder p;
-    p.U16(1).U16(0).U16(1);
-    Add("bad-short-header", p.bytes());
-  }
-  {
-    PacketBuilder p;
-    p.Header(1, 0, 2, 0, 0, 0).Labels({"a"}).U16(1).U16(1);
-    Add("bad-qdcount-lie", p.bytes());
-  }
-  {
-    PacketBuilder p;
-    p.Header(1, 0, 0xffff, 0xffff, 0xffff, 0xffff);
-    Add("bad-huge-counts", p.bytes());
-  }
-  {
-    PacketBuilder p;
-    p.Header(1, 0, 1, 0, 0, 0).Pointer(12).U16(1).U16(1);
-    Add("bad-pointer-self", p.bytes());
-  }
-  {
-    PacketBuilder p;
-    p.Header(1, 0, 1, 0, 0, 0).Labels({"a", "b"}, false).Pointer(14).U16(1).U16(1);
-    Add("bad-pointer-loop", p.bytes());
-  }
-  {
-    PacketBuilder p;
-    p.Header(1, 0, 2, 0, 0, 0).Labels({"a"}, false).Pointer(20).U16(1).U16(1);
-    p.Labels({"b"}, false).Pointer(12).U16(1).U16(1);
-    Add("bad-pointer-mutual", p.bytes());
-  }
-  {
-    PacketBuilder p;
-    p.Header(1, 0, 1, 0, 0, 0).Pointer(18).U16(1).U16(1).Labels({"a"});
-    Add("bad-pointer-forward", p.bytes());
-  }
-  {
-    PacketBuilder p;
-    p.Header(1, 0, 1, 0, 0, 0).Labels({"a"}, false).Pointer(2).U16(1).U16(1);
-    Add("bad-pointer-header", p.bytes());
-  }
-  {
-    PacketBuilder p;
-    p.Header(1, 0, 1, 0, 0, 0).Labels({"a"}, false).U8(0xC0);
-    Add("bad-pointer-truncated", p.bytes());
-  }
-  {
-    PacketBuilder p;
-    p.Header(1, 0, 1, 130, 0, 0).U8(0).U16(1).U16(1);
-    uint16_t previous = 12;
-    for (int i = 0; i < 130; ++i) {
-      const uint16_t here = static_cast<uint16_t>(p.size());
-      p.Pointer(previous).RecordHeader(1, 1, 0, 4).U32(0);
-      previous = here;
-    }
-    Add("bad-pointer-chain", p.bytes());
-  }
-  {
-    PacketBuilder p;
-    p.Header(1, 0, 1, 0, 0, 0).U8(64).Bytes(std::string(64, 'a')).U8(0).U16(1).U16(1);
-    Add("bad-label-64", p.bytes());
-  }
-  {
-    PacketBuilder p;
-    p.Header(1, 0, 1, 0, 0, 0).U8(0x80).U8(0).U16(1).U16(1);
-    Add("bad-label-type", p.bytes());
-  }
-  {
-    std::string l63(63, 'a');
-    PacketBuilder p;
-    p.Header(1, 0, 1, 0, 0, 0).Labels({l63, l63, l63, l63}).U16(1).U16(1);
-    Add("bad-name-257", p.bytes());
-  }
-  {
-    PacketBuilder p;
-    p.Header(1, 0, 1, 0, 0, 0).U8(10).Bytes("abc");
-    Add("bad-label-truncated", p.bytes());
-  }
-  {
-    PacketBuilder p;
-    q(p, 0, 0, 0).U8(0);
-    Add("bad-trailing-byte", p.bytes());
-  }
-  {
-    PacketBuilder p;
-    q(p, 1, 0, 0).Pointer(12).RecordHeader(1, 1, 0, 10).U32(0);
-    Add("bad-rdata-truncated", p.bytes());
-  }
-  {
-    PacketBuilder p;
-    q(p, 1, 0, 0).Pointer(12).RecordHeader(1, 1, 0, 5).U32(0).U8(0);
-    Add("bad-a-length", p.bytes());
-  }
-  {
-    PacketBuilder p;
-    q(p, 1, 0, 0).Pointer(12).RecordHeader(33, 1, 0, 8).U16(0).U16(0).U16(80).Labels({"x"});
-    Add("bad-srv-target", p.bytes());
-  }
-  {
-    PacketBuilder p;
-    q(p, 1, 0, 0).Pointer(12).RecordHeader(6, 1, 0, 23).Pointer(12).Pointer(12);
-    p.Bytes(std::string(19, '\0'));
-    Add("bad-soa-length", p.bytes());
-  }
-  {
-    PacketBuilder p;
-    q(p, 1, 0, 0).U8(0).RecordHeader(41, 512, 0, 0);
-    Add("bad-opt-in-answer", p.bytes());
-  }
-  {
-    PacketBuilder p;
-    q(p, 0, 0, 2).U8(0).RecordHeader(41, 512, 0, 0).U8(0).RecordHeader(41, 512, 0, 0);
-    Add("bad-opt-twice", p.bytes());
-  }
-  {
-    PacketBuilder p;
-    q(p, 0, 0, 1).Pointer(12).RecordHeader(41, 512, 0, 0);
-    Add("bad-opt-owner", p.bytes());
-  }
-  {
-    PacketBuilder p;
-    q(p, 0, 0, 1).U8(0).RecordHeader(41, 512, 0, 6).U16(10).U16(8).U16(0);
-    Add("bad-opt-option", p.bytes());
-  }
-  {
-    PacketBuilder p;
-    q(p, 1, 0, 0).Pointer(12).U16(1).U16(1);
-    Add("bad-record-header", p.bytes());
-  }
-  {
-    // A well-formed header whose question is cut: the server answers FORMERR.
-    PacketBuilder p;
-    p.Header(0x4242, 0x0100, 1, 0, 0, 0).Labels({"web", "marathon"}, false);
-    Add("bad-question-cut", p.bytes());
+  for (const testing::HostilePacket& h : testing::HostilePackets()) {
+    Add(absl::StrCat("bad-", h.name), h.bytes);
   }
 }
 

@@ -172,12 +172,22 @@ void RecordBuilder::RecomputeTask(TaskEntry& entry) {
   Replace(entry.records, std::move(fresh));
 }
 
-void RecordBuilder::RecomputeTasks(const absl::flat_hash_set<std::string>* keys) {
-  if (keys == nullptr) return;
-  for (const std::string& key : *keys) {
+void RecordBuilder::RecomputeTasksOf(const TaskIndex& index, const std::string& id) {
+  auto keys = index.find(id);
+  if (keys == index.end()) return;
+  for (const std::string& key : keys->second) {
     auto it = tasks_.find(key);
     if (it != tasks_.end()) RecomputeTask(it->second);
   }
+}
+
+template <typename Entries>
+void RecordBuilder::RemoveOwner(Entries& entries, const std::string& id, const TaskIndex& index) {
+  auto it = entries.find(id);
+  if (it == entries.end()) return;
+  Replace(it->second.records, {});
+  entries.erase(it);
+  RecomputeTasksOf(index, id);
 }
 
 void RecordBuilder::RemoveTask(const std::string& key) {
@@ -244,19 +254,11 @@ void RecordBuilder::UpsertAgent(const master::v1::Agent& agent) {
   const bool moved = !(entry.address == address);
   entry.address = std::move(address);
   Replace(entry.records, AgentRecords(zone_, agent));
-  if (moved) {
-    auto tasks = tasks_by_agent_.find(id);
-    RecomputeTasks(tasks == tasks_by_agent_.end() ? nullptr : &tasks->second);
-  }
+  if (moved) RecomputeTasksOf(tasks_by_agent_, id);
 }
 
 void RecordBuilder::RemoveAgent(const std::string& agent_id) {
-  auto it = agents_.find(agent_id);
-  if (it == agents_.end()) return;
-  Replace(it->second.records, {});
-  agents_.erase(it);
-  auto tasks = tasks_by_agent_.find(agent_id);
-  RecomputeTasks(tasks == tasks_by_agent_.end() ? nullptr : &tasks->second);
+  RemoveOwner(agents_, agent_id, tasks_by_agent_);
 }
 
 void RecordBuilder::UpsertFramework(const common::v1::FrameworkInfo& info) {
@@ -266,19 +268,11 @@ void RecordBuilder::UpsertFramework(const common::v1::FrameworkInfo& info) {
   const bool renamed = inserted || it->second.name != info.name();
   it->second.name = info.name();
   Replace(it->second.records, FrameworkRecords(zone_, info));
-  if (renamed) {
-    auto tasks = tasks_by_framework_.find(id);
-    RecomputeTasks(tasks == tasks_by_framework_.end() ? nullptr : &tasks->second);
-  }
+  if (renamed) RecomputeTasksOf(tasks_by_framework_, id);
 }
 
 void RecordBuilder::RemoveFramework(const std::string& framework_id) {
-  auto it = frameworks_.find(framework_id);
-  if (it == frameworks_.end()) return;
-  Replace(it->second.records, {});
-  frameworks_.erase(it);
-  auto tasks = tasks_by_framework_.find(framework_id);
-  RecomputeTasks(tasks == tasks_by_framework_.end() ? nullptr : &tasks->second);
+  RemoveOwner(frameworks_, framework_id, tasks_by_framework_);
 }
 
 void RecordBuilder::SetLeader(const common::v1::MasterInfo* leader) {

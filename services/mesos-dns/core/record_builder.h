@@ -121,8 +121,14 @@ class RecordBuilder {
   // Removes `name`'s node, and emptied ancestors, if it has no records and no children.
   void MaybeUnlink(const Name& name);
 
+  // Owner id (agent or framework) -> keys of its tasks.
+  using TaskIndex = absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>>;
+
   void RecomputeTask(TaskEntry& entry);
-  void RecomputeTasks(const absl::flat_hash_set<std::string>* keys);
+  void RecomputeTasksOf(const TaskIndex& index, const std::string& id);
+  // Drops an agent or framework and its records; its tasks are recomputed without it.
+  template <typename Entries>
+  void RemoveOwner(Entries& entries, const std::string& id, const TaskIndex& index);
   void RemoveTask(const std::string& key);
   std::shared_ptr<const NameEntry> MakeEntry(const Name& name, const Node& node,
                                              const RRset* soa) const;
@@ -138,8 +144,8 @@ class RecordBuilder {
   absl::flat_hash_map<std::string, TaskEntry> tasks_;
   absl::flat_hash_map<std::string, AgentEntry> agents_;
   absl::flat_hash_map<std::string, FrameworkEntry> frameworks_;
-  absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> tasks_by_agent_;
-  absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> tasks_by_framework_;
+  TaskIndex tasks_by_agent_;
+  TaskIndex tasks_by_framework_;
   std::optional<common::v1::MasterInfo> leader_;
   std::vector<Record> master_records_;
   std::vector<Record> zone_records_;

@@ -59,9 +59,7 @@ TEST_CASE("AgentIdTail: the last dash-separated field, sanitised") {
 
 TEST_CASE("A running task on the host network: every Mesos-DNS name") {
   Zone zone = MakeZone();
-  TaskSpec spec;
-  spec.id = "web.1";
-  spec.name = "web";
+  TaskSpec spec = Spec("web.1", "web");
   spec.port_ranges = {{31000, 31001}};
   std::vector<Record> records = TaskRecords(zone, MakeTask(spec), "marathon", &kAgentIp);
   CHECK(Lines(records) == std::set<std::string>{
@@ -82,9 +80,7 @@ TEST_CASE("A running task on the host network: every Mesos-DNS name") {
 
 TEST_CASE("A task with a container address: netinfo first, the agent under .slave") {
   Zone zone = MakeZone();
-  TaskSpec spec;
-  spec.id = "web.1";
-  spec.name = "web";
+  TaskSpec spec = Spec("web.1", "web");
   spec.container_ips = {"172.17.0.5", "fd00::5", "not-an-ip"};
   std::set<std::string> lines = Lines(TaskRecords(zone, MakeTask(spec), "marathon", &kAgentIp));
   CHECK(lines.count("web.marathon.mesos. A 172.17.0.5"));
@@ -141,9 +137,7 @@ TEST_CASE("healthy_only: tasks with a health check need healthy=true") {
 
 TEST_CASE("DiscoveryInfo: its name, its ports (task address), named ports, visibility") {
   Zone zone = MakeZone();
-  TaskSpec spec;
-  spec.id = "web.1";
-  spec.name = "ignored";
+  TaskSpec spec = Spec("web.1", "ignored");
   spec.discovery_name = "Web";
   spec.port_ranges = {{31000, 31000}};
   spec.discovery_ports = {{8080, "http", ""}, {53, "", "udp"}};
@@ -164,9 +158,7 @@ TEST_CASE("DiscoveryInfo: its name, its ports (task address), named ports, visib
 
 TEST_CASE("Marathon group paths stay dotted; labels are sanitised") {
   Zone zone = MakeZone();
-  TaskSpec spec;
-  spec.id = "baz.1";
-  spec.name = "Baz.Bar.Foo";
+  TaskSpec spec = Spec("baz.1", "Baz.Bar.Foo");
   spec.port_ranges = {{80, 80}};
   std::set<std::string> lines =
       Lines(TaskRecords(zone, MakeTask(spec), "My_Marathon", &kAgentIp));
