@@ -361,6 +361,7 @@ std::shared_ptr<const NameEntry> RecordBuilder::MakeEntry(const Name& name, cons
                                                           const RRset* soa) const {
   auto entry = std::make_shared<NameEntry>();
   entry->name = name;
+  entry->hash = absl::Hash<Name>{}(name);
   entry->rrsets.reserve(node.types.size() + 1);
   for (const auto& [type, held] : node.types) {
     RRset set{name, type, RRClass::kIN, zone_.ttl, {}};

@@ -30,6 +30,8 @@ namespace dcos::dns::core {
 // NXDOMAIN).
 struct NameEntry {
   Name name;
+  // absl::Hash<Name>{}(name), computed once: shard copies rehash every entry.
+  size_t hash = 0;
   std::vector<RRset> rrsets;
   // The A/AAAA RRsets of the in-zone targets of this name's SRV and NS records, resolved when
   // the snapshot is built (kept up to date with the targets), for the additional section.
@@ -47,7 +49,7 @@ class RecordSet {
   struct EntryHash {
     using is_transparent = void;
     size_t operator()(const Name& n) const { return absl::Hash<Name>{}(n); }
-    size_t operator()(const std::shared_ptr<const NameEntry>& e) const { return (*this)(e->name); }
+    size_t operator()(const std::shared_ptr<const NameEntry>& e) const { return e->hash; }
   };
   struct EntryEq {
     using is_transparent = void;
