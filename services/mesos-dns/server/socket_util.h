@@ -1,0 +1,40 @@
+#pragma once
+
+// Small POSIX socket helpers shared by the UDP and TCP listeners.
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace dcos::dns::server {
+
+struct SocketAddress {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+
+  int family() const { return storage.ss_family; }
+  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+  // "ip:port" ("[v6]:port").
+  std::string ToString() const;
+  // The same address with another port.
+  SocketAddress WithPort(uint16_t port) const;
+};
+
+// An IPv4 or IPv6 literal and a port. InvalidArgument otherwise.
+absl::StatusOr<SocketAddress> MakeSocketAddress(const std::string& ip, uint16_t port);
+
+// The local port a socket is bound to (0 on error).
+uint16_t LocalPort(int fd);
+
+// A socket of `type` (SOCK_DGRAM / SOCK_STREAM, non-blocking if asked) bound to `address`,
+// with SO_REUSEADDR and, when `reuse_port`, SO_REUSEPORT. Returns the fd.
+absl::StatusOr<int> BoundSocket(const SocketAddress& address, int type, bool reuse_port,
+                                bool non_blocking);
+
+// errno as a Status: "<what>: <strerror>" with the canonical code of the errno.
+absl::Status ErrnoStatus(const std::string& what);
+
+}  // namespace dcos::dns::server
