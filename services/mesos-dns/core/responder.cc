@@ -68,7 +68,10 @@ Outcome Responder::Answer(const RecordSet& records, absl::Span<const uint8_t> pa
     return reply(Rcode::kFormErr);
   }
   const Message& query = *parsed;
-  if (query.questions.size() == 1) outcome.qtype = query.questions[0].type;
+  if (query.questions.size() == 1) {
+    outcome.has_question = true;
+    outcome.qtype = query.questions[0].type;
+  }
 
   if (query.header.opcode != Opcode::kQuery) {
     Begin(query, Rcode::kNotImp, transport, /*echo_question=*/true, out);

@@ -58,7 +58,8 @@ enum class Disposition {
 struct Outcome {
   Disposition disposition = Disposition::kDrop;
   Rcode rcode = Rcode::kNoError;  // of the reply
-  RRType qtype = RRType::kA;      // of the question, when there was exactly one
+  bool has_question = false;      // the query had exactly one question, of type qtype
+  RRType qtype = RRType::kA;
   bool truncated = false;
 };
 

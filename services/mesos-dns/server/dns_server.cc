@@ -16,7 +16,7 @@ absl::StatusOr<std::unique_ptr<DnsServer>> DnsServer::Start(DnsServerOptions opt
   for (int attempt = 0; attempt < 5; ++attempt) {
     DCOS_ASSIGN_OR_RETURN(server->udp_,
                           UdpListener::Start(address, options.udp_threads, records, forwarder,
-                                             options.responder, &server->stats_));
+                                             options.responder, &server->stats_, clock));
     absl::StatusOr<std::unique_ptr<TcpListener>> tcp =
         TcpListener::Start(address.WithPort(server->udp_->port()), options.tcp, records,
                            forwarder, options.responder, &server->stats_, clock);

@@ -15,6 +15,7 @@
 #include "libs/clock/clock.h"
 #include "libs/dns/parser.h"
 #include "libs/dns/wire_test_util.h"
+#include "libs/testing/harness.h"
 #include "libs/dns/writer.h"
 #include "services/mesos-dns/core/record_builder.h"
 #include "services/mesos-dns/core/test_util.h"
@@ -175,6 +176,27 @@ TEST_CASE("Server: UDP answers; a new snapshot is served at once") {
   CHECK(RDataToText(m->answers[0].data) == "10.1.0.2");
   CHECK(f.server->stats().udp_queries.load() == 2);
   CHECK(f.server->stats().rcode(Rcode::kNoError) == 2);
+  CHECK(f.server->stats().qtype(RRType::kA) == 2);
+  CHECK(f.server->stats().qtype(RRType::kSRV) == 0);
+  // Both answers timed (observed after the send: wait for the second).
+  auto timed = [&] {
+    uint64_t n = 0;
+    for (const auto& b : f.server->stats().latency_buckets) n += b.load();
+    return n;
+  };
+  CHECK(dcos::testing::WaitFor([&] { return timed() == 2; }, absl::Seconds(5), "2 timed").ok());
+}
+
+TEST_CASE("Server: query types counted by slot, others together") {
+  CHECK(QtypeSlot(RRType::kA) == 0);
+  CHECK(QtypeSlot(RRType::kCNAME) == kCountedQtypes.size() - 1);
+  CHECK(QtypeSlot(RRType::kAXFR) == kCountedQtypes.size());
+  ServerStats stats;
+  stats.ObserveLatency(absl::Microseconds(30), 3);
+  stats.ObserveLatency(absl::Seconds(1), 1);
+  CHECK(stats.latency_buckets[2].load() == 3);  // (25 us, 50 us]
+  CHECK(stats.latency_buckets.back().load() == 1);
+  CHECK(stats.latency_sum_ns.load() == 90000 + 1000000000);
 }
 
 TEST_CASE("Server: truncated over UDP, whole over TCP, pipelined") {

@@ -164,21 +164,26 @@ void TcpListener::Read(uint64_t id, Connection& c) {
 void TcpListener::Answer(uint64_t id, Connection& c) {
   size_t consumed = 0;
   std::vector<uint8_t> answer;
+  LocalStats local;
+  uint64_t replies = 0;
+  const absl::Time read_at = clock_->Now();
+  bool zero_length = false;
   while (c.in.size() - consumed >= 2) {
     const size_t length = (size_t{c.in[consumed]} << 8) | c.in[consumed + 1];
     if (length == 0) {
-      Close(id);
-      return;
+      zero_length = true;
+      break;
     }
     if (c.in.size() - consumed - 2 < length) break;
     absl::Span<const uint8_t> packet(c.in.data() + consumed + 2, length);
     consumed += 2 + length;
-    stats_->tcp_queries.fetch_add(1, std::memory_order_relaxed);
+    ++local.tcp_queries;
     core::Outcome outcome = responder_->Answer(reader_->Get(), packet, core::Transport::kTcp,
                                                counter_++, &answer);
-    stats_->Count(outcome);
+    local.Count(outcome);
     if (outcome.disposition == core::Disposition::kReply) {
       Queue(c, answer);
+      ++replies;
     } else if (outcome.disposition == core::Disposition::kForward && forwarder_ != nullptr) {
       std::vector<uint8_t> query(packet.begin(), packet.end());
       {
@@ -196,6 +201,12 @@ void TcpListener::Answer(uint64_t id, Connection& c) {
         --in_flight_;
       });
     }
+  }
+  stats_->ObserveLatency(clock_->Now() - read_at, replies);
+  local.FlushTo(*stats_);
+  if (zero_length) {
+    Close(id);
+    return;
   }
   c.in.erase(c.in.begin(), c.in.begin() + static_cast<ptrdiff_t>(consumed));
   if (c.out.size() - c.out_offset > kMaxQueuedOutput) Close(id);

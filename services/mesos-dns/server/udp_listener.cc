@@ -21,8 +21,9 @@ constexpr size_t kMaxQuery = 4096;
 
 absl::StatusOr<std::unique_ptr<UdpListener>> UdpListener::Start(
     const SocketAddress& address, int threads, const SnapshotHolder* records,
-    Forwarder* forwarder, const core::ResponderOptions& options, ServerStats* stats) {
-  std::unique_ptr<UdpListener> l(new UdpListener(records, forwarder, options, stats));
+    Forwarder* forwarder, const core::ResponderOptions& options, ServerStats* stats,
+    const clock::Clock* clock) {
+  std::unique_ptr<UdpListener> l(new UdpListener(records, forwarder, options, stats, clock));
   SocketAddress bind_to = address;
   for (int i = 0; i < std::max(threads, 1); ++i) {
     absl::StatusOr<int> fd = BoundSocket(bind_to, SOCK_DGRAM, /*reuse_port=*/true,
@@ -94,6 +95,7 @@ void UdpListener::Run(int fd) {
   iovec out_iov[kBatch];
   core::Responder responder(options_);
   SnapshotReader reader(records_);
+  LocalStats local;
   uint32_t counter = static_cast<uint32_t>(fd) * 7919u;
 
   while (!stopping_.load(std::memory_order_relaxed)) {
@@ -107,14 +109,15 @@ void UdpListener::Run(int fd) {
     }
     const int n = recvmmsg(fd, in_msgs, kBatch, MSG_WAITFORONE, nullptr);
     if (n <= 0) continue;  // timeout (EAGAIN), EINTR, or a transient error
+    const absl::Time read_at = clock_->Now();
     const core::RecordSet& records = reader.Get();
     int replies = 0;
     for (int i = 0; i < n; ++i) {
-      stats_->udp_queries.fetch_add(1, std::memory_order_relaxed);
+      ++local.udp_queries;
       absl::Span<const uint8_t> packet(slots[i].in, in_msgs[i].msg_len);
       core::Outcome outcome =
           responder.Answer(records, packet, core::Transport::kUdp, counter++, &slots[i].out);
-      stats_->Count(outcome);
+      local.Count(outcome);
       if (outcome.disposition == core::Disposition::kReply) {
         out_iov[replies] = iovec{slots[i].out.data(), slots[i].out.size()};
         std::memset(&out_msgs[replies], 0, sizeof(mmsghdr));
@@ -128,6 +131,7 @@ void UdpListener::Run(int fd) {
                 std::vector<uint8_t>(packet.begin(), packet.end()));
       }
     }
+    local.FlushTo(*stats_);  // before the answers leave: a client that got one sees it counted
     for (int sent = 0; sent < replies;) {
       const int r = sendmmsg(fd, out_msgs + sent, replies - sent, 0);
       if (r <= 0) {
@@ -136,6 +140,7 @@ void UdpListener::Run(int fd) {
       }
       sent += r;
     }
+    stats_->ObserveLatency(clock_->Now() - read_at, static_cast<uint64_t>(replies));
   }
 }
 

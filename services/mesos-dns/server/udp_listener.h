@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "libs/clock/clock.h"
 #include "services/mesos-dns/core/responder.h"
 #include "services/mesos-dns/server/forwarder.h"
 #include "services/mesos-dns/server/server_stats.h"
@@ -28,10 +29,11 @@ namespace dcos::dns::server {
 class UdpListener {
  public:
   // Binds (port 0 picks a free one, shared by all threads) and starts the threads.
-  // `forwarder` may be null when options.forwarding_enabled is false.
+  // `forwarder` may be null when options.forwarding_enabled is false. `clock` times answers.
   static absl::StatusOr<std::unique_ptr<UdpListener>> Start(
       const SocketAddress& address, int threads, const SnapshotHolder* records,
-      Forwarder* forwarder, const core::ResponderOptions& options, ServerStats* stats);
+      Forwarder* forwarder, const core::ResponderOptions& options, ServerStats* stats,
+      const clock::Clock* clock);
   ~UdpListener();
 
   uint16_t port() const { return port_; }
@@ -39,8 +41,10 @@ class UdpListener {
 
  private:
   UdpListener(const SnapshotHolder* records, Forwarder* forwarder,
-              const core::ResponderOptions& options, ServerStats* stats)
-      : records_(records), forwarder_(forwarder), options_(options), stats_(stats) {}
+              const core::ResponderOptions& options, ServerStats* stats,
+              const clock::Clock* clock)
+      : records_(records), forwarder_(forwarder), options_(options), stats_(stats),
+        clock_(clock) {}
   void Run(int fd);
   void Forward(int fd, const sockaddr_storage& from, socklen_t from_length,
                std::vector<uint8_t> query);
@@ -49,6 +53,7 @@ class UdpListener {
   Forwarder* forwarder_;
   const core::ResponderOptions options_;
   ServerStats* stats_;
+  const clock::Clock* clock_;
   uint16_t port_ = 0;
   std::vector<int> fds_;
   std::vector<std::thread> threads_;
