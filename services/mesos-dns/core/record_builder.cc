@@ -355,6 +355,29 @@ void RecordBuilder::Apply(const master::v1::OperatorEvent& event) {
   }
 }
 
+void RecordBuilder::ForEachTask(
+    const std::function<void(const Task&, const std::string&, const std::vector<Record>&)>& fn)
+    const {
+  static const std::string kUnknown;
+  for (const auto& [key, entry] : tasks_) {
+    auto framework = frameworks_.find(entry.task.framework_id().value());
+    fn(entry.task, framework == frameworks_.end() ? kUnknown : framework->second.name,
+       entry.records);
+  }
+}
+
+std::vector<Record> RecordBuilder::ClusterRecords() const {
+  std::vector<Record> out = master_records_;
+  out.insert(out.end(), zone_records_.begin(), zone_records_.end());
+  for (const auto& [id, agent] : agents_) {
+    out.insert(out.end(), agent.records.begin(), agent.records.end());
+  }
+  for (const auto& [id, framework] : frameworks_) {
+    out.insert(out.end(), framework.records.begin(), framework.records.end());
+  }
+  return out;
+}
+
 // ---- snapshots -----------------------------------------------------------------------------
 
 std::shared_ptr<const NameEntry> RecordBuilder::MakeEntry(const Name& name, const Node& node,

@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -75,6 +76,15 @@ class RecordBuilder {
   // new one, whose SOA serial is one more than the previous snapshot's (the first has
   // RecordConfig::initial_serial).
   std::shared_ptr<const RecordSet> Publish();
+
+  // Every known task with the records it contributes now (none when it is not published) and
+  // its framework's name ("" when the framework is unknown). For enumeration.
+  void ForEachTask(const std::function<void(const common::v1::Task& task,
+                                            const std::string& framework_name,
+                                            const std::vector<Record>& records)>& fn) const;
+  // The records not owned by a task: agents, frameworks, masters and the zone's own (NS, this
+  // server's address).
+  std::vector<Record> ClusterRecords() const;
 
   const Zone& zone() const { return zone_; }
   size_t task_count() const { return tasks_.size(); }

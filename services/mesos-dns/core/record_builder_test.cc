@@ -128,6 +128,28 @@ TEST_CASE("Builder: a cluster state becomes records, SOA and NS at the apex") {
   CHECK(set->record_count() == records);
 }
 
+TEST_CASE("Builder: enumeration sees every task with its records, and the cluster's records") {
+  auto b = MakeBuilder();
+  b->Reset(SmallCluster());
+  std::map<std::string, size_t> records_of;
+  b->ForEachTask([&](const common::v1::Task& task, const std::string& framework,
+                     const std::vector<Record>& records) {
+    CHECK(framework == "marathon");
+    records_of[task.task_id().value()] = records.size();
+  });
+  REQUIRE(records_of.size() == 3);
+  CHECK(records_of["web.1"] == 8);  // 4 A + _web._tcp/_udp SRV, with and without .slave
+  CHECK(records_of["web.2"] == 4);  // no ports: A records only
+  CHECK(records_of["db.1"] == 0);   // STAGING
+  std::set<std::string> cluster;
+  for (const Record& r : b->ClusterRecords()) {
+    cluster.insert(absl::StrCat(r.name.ToText(), " ", RRTypeName(r.type)));
+  }
+  CHECK(cluster.count("leader.mesos. A") == 1);
+  CHECK(cluster.count("slave.mesos. A") == 1);
+  CHECK(cluster.count("mesos. NS") == 1);
+}
+
 TEST_CASE("Builder: task RUNNING adds, terminal removes, with the empty non-terminals") {
   auto b = MakeBuilder();
   b->Reset(SmallCluster());

@@ -148,8 +148,7 @@ void DnsDriver::Handle(Item& item, absl::Time now, Origins& origins) {
             .Field("master", follower_.target())
             .Field("agents", event.subscribed().state().agents_size())
             .Field("tasks", event.subscribed().state().tasks_size());
-        absl::MutexLock lock(&mu_);
-        ++status_.resyncs;
+        ++resyncs_;
       } else {
         follower_.OnEvent(item.attempt, now);
       }
@@ -160,8 +159,7 @@ void DnsDriver::Handle(Item& item, absl::Time now, Origins& origins) {
           origins.status.push_back(FromProto(event.task_updated().status().timestamp()));
         }
       }
-      absl::MutexLock lock(&mu_);
-      status_.last_event = item.received;
+      last_event_ = item.received;
       return;
     }
     case Item::kEnded: {
@@ -234,6 +232,8 @@ void DnsDriver::UpdateStatus() {
   status_.master = follower_.target();
   status_.last_error = follower_.last_error();
   status_.zk_following = zk_ != nullptr && zk_->following();
+  status_.resyncs = resyncs_;
+  status_.last_event = last_event_;
 }
 
 }  // namespace dcos::dns::driver

@@ -125,6 +125,8 @@ class DnsDriver {
   void Handle(Item& item, absl::Time now, Origins& origins);
   // Carries out what the follower decides (loop thread).
   void Act(absl::Time now);
+  // Publishes the loop's view to status() (after the batch's snapshot is served, so a caller
+  // that sees a resync sees its records).
   void UpdateStatus();
 
   const DriverOptions options_;
@@ -135,6 +137,8 @@ class DnsDriver {
   std::unique_ptr<core::RecordBuilder> builder_;
   MasterFollower follower_;
   std::unique_ptr<MasterStream> stream_;
+  uint64_t resyncs_ = 0;
+  absl::Time last_event_ = absl::InfinitePast();
 
   std::unique_ptr<server::SnapshotHolder> holder_;
   std::unique_ptr<ZkLeaderSource> zk_;
