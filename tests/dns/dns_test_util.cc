@@ -1,0 +1,295 @@
+#include "tests/dns/dns_test_util.h"
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <random>
+
+#include <grpcpp/create_channel.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "libs/dns/parser.h"
+#include "libs/dns/writer.h"
+#include "libs/testing/harness.h"
+
+namespace dcos::testing {
+
+using dns::Edns;
+using dns::Name;
+using dns::Question;
+using dns::RRClass;
+using dns::ResourceRecord;
+
+DnsProcess StartDns(const std::string& name, const std::string& dir,
+                    const std::vector<std::string>& flags, bool wait_ready,
+                    const std::string& ip) {
+  DnsProcess d;
+  d.ip = ip;
+  d.dns_port = FreePort();
+  d.grpc = absl::StrCat(ip, ":", FreePort());
+  d.metrics = absl::StrCat(ip, ":", FreePort());
+  std::vector<std::string> args = {"--grpc.listen=" + d.grpc, "--metrics.listen=" + d.metrics,
+                                   "--shutdown.grace=1s", "--dns.listener=" + ip,
+                                   absl::StrCat("--dns.port=", d.dns_port)};
+  args.insert(args.end(), flags.begin(), flags.end());
+  auto p = TestProcess::Start({name, Runfile("services/mesos-dns/dcos-dns"), args, dir});
+  REQUIRE(p.ok());
+  d.process = *std::move(p);
+  if (wait_ready) {
+    REQUIRE(WaitServing(d.grpc, grpc::InsecureChannelCredentials(), absl::Seconds(30)).ok());
+  }
+  return d;
+}
+
+DigResult Dig(const std::string& server, int port, const std::vector<std::string>& args) {
+  std::string command = absl::StrCat("timeout 20 dig @", server, " -p ", port);
+  for (const std::string& a : args) absl::StrAppend(&command, " '", a, "'");
+  absl::StrAppend(&command, " 2>&1");
+  DigResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) result.output.append(buf, n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::optional<std::vector<uint8_t>> UdpExchange(const std::string& ip, int port,
+                                                const std::vector<uint8_t>& packet,
+                                                absl::Duration timeout) {
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  REQUIRE(inet_pton(AF_INET, ip.c_str(), &a.sin_addr) == 1);
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  std::optional<std::vector<uint8_t>> out;
+  if (send(fd, packet.data(), packet.size(), 0) == static_cast<ssize_t>(packet.size())) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) == 1) {
+      std::vector<uint8_t> buf(65536);
+      const ssize_t r = recv(fd, buf.data(), buf.size(), 0);
+      if (r > 0) {
+        buf.resize(static_cast<size_t>(r));
+        out = std::move(buf);
+      }
+    }
+  }
+  close(fd);
+  return out;
+}
+
+std::optional<Message> UdpQuery(const std::string& ip, int port, const std::string& name,
+                                RRType type, absl::Duration timeout) {
+  static std::mt19937 ids(std::random_device{}());
+  Message query;
+  query.header.id = static_cast<uint16_t>(ids());
+  query.header.rd = true;
+  absl::StatusOr<Name> n = Name::FromText(name);
+  REQUIRE(n.ok());
+  query.questions.push_back(Question{*n, type, RRClass::kIN});
+  query.edns = Edns{};
+  absl::StatusOr<std::vector<uint8_t>> packet = dns::Encode(query);
+  REQUIRE(packet.ok());
+  std::optional<std::vector<uint8_t>> bytes = UdpExchange(ip, port, *packet, timeout);
+  if (!bytes.has_value()) return std::nullopt;
+  absl::StatusOr<Message> m = dns::ParseMessage(*bytes);
+  REQUIRE(m.ok());
+  CHECK(m->header.id == query.header.id);
+  return *m;
+}
+
+std::set<std::string> Answers(const std::string& ip, int port, const std::string& name,
+                              RRType type) {
+  std::set<std::string> out;
+  std::optional<Message> m = UdpQuery(ip, port, name, type);
+  if (!m.has_value()) return out;
+  for (const ResourceRecord& r : m->answers) {
+    if (r.type == type) out.insert(dns::RDataToText(r.data));
+  }
+  return out;
+}
+
+absl::StatusOr<absl::Duration> TimeUntil(const std::string& ip, int port, const std::string& name,
+                                         RRType type,
+                                         const std::function<bool(const Message&)>& ok,
+                                         absl::Duration timeout) {
+  const absl::Time start = absl::Now();
+  while (absl::Now() - start < timeout) {
+    std::optional<Message> m = UdpQuery(ip, port, name, type, absl::Milliseconds(200));
+    if (m.has_value() && ok(*m)) return absl::Now() - start;
+    absl::SleepFor(absl::Milliseconds(1));  // the polling period of this measurement
+  }
+  return absl::DeadlineExceededError(absl::StrCat(name, " not as expected within ",
+                                                  absl::FormatDuration(timeout)));
+}
+
+// ---- SimCluster --------------------------------------------------------------------------
+
+namespace {
+
+std::string RandomUuid() {
+  static std::mt19937_64 rng(std::random_device{}());
+  std::string uuid(16, '\0');
+  for (char& c : uuid) c = static_cast<char>(rng());
+  return uuid;
+}
+
+}  // namespace
+
+SimCluster::SimCluster(const std::string& master, const std::string& framework_name,
+                       const std::string& agent_ip) {
+  auto channel = grpc::CreateChannel(master, grpc::InsecureChannelCredentials());
+  mv1::AgentMessage reg = RegisterMessage("agent-" + agent_ip);
+  cv1::AgentInfo* info = reg.mutable_register_agent()->mutable_agent_info();
+  info->mutable_address()->set_ip(agent_ip);
+  info->clear_resources();
+  *info->add_resources() = Scalar("cpus", 8);
+  *info->add_resources() = Scalar("mem", 8192);
+  cv1::Resource ports;
+  ports.set_name("ports");
+  ports.set_type(cv1::Value::TYPE_RANGES);
+  cv1::Value::Range* range = ports.mutable_ranges()->add_range();
+  range->set_begin(31000);
+  range->set_end(32999);
+  *info->add_resources() = ports;
+  agent_ = std::make_unique<SimAgent>(channel, reg);
+  REQUIRE(WaitFor([&] {
+            auto m = agent_->Find([](const auto& m) { return m.has_registered(); });
+            if (m) agent_id_ = m->registered().agent_id().value();
+            return m.has_value();
+          }, absl::Seconds(10), "the agent registered").ok());
+  framework_ = std::make_unique<SimFramework>(channel, Framework(framework_name));
+  REQUIRE(WaitFor([&] {
+            for (const auto& e : framework_->events()) {
+              if (e.has_subscribed()) {
+                framework_id_ = e.subscribed().framework_id().value();
+                stream_id_ = e.subscribed().stream_id();
+              }
+            }
+            return !framework_id_.empty();
+          }, absl::Seconds(10), "the framework subscribed").ok());
+}
+
+SimCluster::~SimCluster() { Disconnect(); }
+
+void SimCluster::Disconnect() {
+  framework_.reset();
+  agent_.reset();
+}
+
+void SimCluster::Launch(const std::vector<TaskSpec>& tasks) {
+  cv1::Offer offer;
+  REQUIRE(WaitFor([&] {
+            size_t seen = 0;
+            for (const auto& e : framework_->events()) {
+              if (!e.has_offers()) continue;
+              for (const auto& o : e.offers().offers()) {
+                if (++seen > offers_used_) offer = o;
+              }
+            }
+            if (offer.id().value().empty()) return false;
+            offers_used_ = seen;
+            return true;
+          }, absl::Seconds(10), "a new offer").ok());
+  grpc::ClientContext ctx;
+  mv1::AcceptRequest req;
+  req.mutable_framework_id()->set_value(framework_id_);
+  req.set_stream_id(stream_id_);
+  *req.add_offer_ids() = offer.id();
+  auto* launch = req.add_operations()->mutable_launch();
+  for (const TaskSpec& task : tasks) {
+    cv1::TaskInfo* t = launch->add_task_infos();
+    t->set_name(task.name);
+    t->mutable_task_id()->set_value(task.id);
+    t->mutable_command()->set_value("serve");
+    *t->add_resources() = Scalar("cpus", 0.01);
+    *t->add_resources() = Scalar("mem", 1);
+    if (task.port != 0) {
+      cv1::Resource ports;
+      ports.set_name("ports");
+      ports.set_type(cv1::Value::TYPE_RANGES);
+      cv1::Value::Range* range = ports.mutable_ranges()->add_range();
+      range->set_begin(task.port);
+      range->set_end(task.port);
+      *t->add_resources() = ports;
+    }
+  }
+  mv1::AcceptResponse resp;
+  grpc::Status accepted = framework_->stub().Accept(&ctx, req, &resp);
+  INFO(accepted.error_message());
+  REQUIRE(accepted.ok());
+  REQUIRE(WaitFor([&] {
+            std::set<std::string> asked;
+            for (const auto& m : agent_->received()) {
+              if (m.has_run_task()) asked.insert(m.run_task().task().task_id().value());
+            }
+            for (const TaskSpec& task : tasks) {
+              if (!asked.contains(task.id)) return false;
+            }
+            return true;
+          }, absl::Seconds(20), "RunTask for every task").ok());
+}
+
+void SimCluster::Report(const TaskSpec& task, common::v1::TaskState state) {
+  mv1::AgentMessage m;
+  m.mutable_status_update()->mutable_framework_id()->set_value(framework_id_);
+  cv1::TaskStatus* s = m.mutable_status_update()->mutable_status();
+  s->mutable_task_id()->set_value(task.id);
+  s->mutable_agent_id()->set_value(agent_id_);
+  s->set_state(state);
+  s->set_source(cv1::TaskStatus::SOURCE_EXECUTOR);
+  s->set_uuid(RandomUuid());
+  const absl::Time now = absl::Now();
+  s->mutable_timestamp()->set_seconds(absl::ToUnixSeconds(now));
+  s->mutable_timestamp()->set_nanos(
+      static_cast<int32_t>(absl::ToInt64Nanoseconds(now - absl::FromUnixSeconds(
+                                                               absl::ToUnixSeconds(now)))));
+  if (state == cv1::TASK_RUNNING && !task.container_ip.empty()) {
+    auto* ip = s->mutable_container_status()->add_network_infos()->add_ip_addresses();
+    ip->set_protocol(cv1::NetworkInfo::IPAddress::PROTOCOL_IPV4);
+    ip->set_ip_address(task.container_ip);
+  }
+  m.mutable_status_update()->set_latest_state(state);
+  agent_->Send(m);
+}
+
+std::optional<double> Metric(const std::string& page, const std::string& series) {
+  for (absl::string_view line : absl::StrSplit(page, '\n')) {
+    if (line.size() <= series.size() + 1 || line.substr(0, series.size()) != series ||
+        line[series.size()] != ' ') {
+      continue;
+    }
+    double v = 0;
+    if (absl::SimpleAtod(line.substr(series.size() + 1), &v)) return v;
+  }
+  return std::nullopt;
+}
+
+}  // namespace dcos::testing
+
+namespace dcos::testing {
+
+absl::Status WaitMetric(const std::string& metrics, const std::string& series,
+                        const std::function<bool(double)>& ok) {
+  return WaitFor(
+      [&] {
+        absl::StatusOr<std::string> page = HttpGet(metrics, "/metrics");
+        if (!page.ok()) return false;
+        std::optional<double> v = Metric(*page, series);
+        return v.has_value() && ok(*v);
+      },
+      absl::Seconds(5), series);
+}
+
+}  // namespace dcos::testing
