@@ -1,8 +1,5 @@
 #include "tests/dns/dns_test_util.h"
 
-#include <arpa/inet.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,16 +12,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "libs/dns/parser.h"
-#include "libs/dns/writer.h"
+#include "services/mesos-dns/bench/udp_client.h"
 #include "libs/testing/harness.h"
 
 namespace dcos::testing {
 
-using dns::Edns;
-using dns::Name;
-using dns::Question;
-using dns::RRClass;
 using dns::ResourceRecord;
 
 DnsProcess StartDns(const std::string& name, const std::string& dir,
@@ -66,47 +58,17 @@ DigResult Dig(const std::string& server, int port, const std::vector<std::string
 std::optional<std::vector<uint8_t>> UdpExchange(const std::string& ip, int port,
                                                 const std::vector<uint8_t>& packet,
                                                 absl::Duration timeout) {
-  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  REQUIRE(inet_pton(AF_INET, ip.c_str(), &a.sin_addr) == 1);
-  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
-  std::optional<std::vector<uint8_t>> out;
-  if (send(fd, packet.data(), packet.size(), 0) == static_cast<ssize_t>(packet.size())) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) == 1) {
-      std::vector<uint8_t> buf(65536);
-      const ssize_t r = recv(fd, buf.data(), buf.size(), 0);
-      if (r > 0) {
-        buf.resize(static_cast<size_t>(r));
-        out = std::move(buf);
-      }
-    }
-  }
-  close(fd);
-  return out;
+  auto bytes = dns::bench::UdpExchange(ip, port, packet, timeout);
+  REQUIRE(bytes.ok());
+  return *std::move(bytes);
 }
 
 std::optional<Message> UdpQuery(const std::string& ip, int port, const std::string& name,
                                 RRType type, absl::Duration timeout) {
-  static std::mt19937 ids(std::random_device{}());
-  Message query;
-  query.header.id = static_cast<uint16_t>(ids());
-  query.header.rd = true;
-  absl::StatusOr<Name> n = Name::FromText(name);
-  REQUIRE(n.ok());
-  query.questions.push_back(Question{*n, type, RRClass::kIN});
-  query.edns = Edns{};
-  absl::StatusOr<std::vector<uint8_t>> packet = dns::Encode(query);
-  REQUIRE(packet.ok());
-  std::optional<std::vector<uint8_t>> bytes = UdpExchange(ip, port, *packet, timeout);
-  if (!bytes.has_value()) return std::nullopt;
-  absl::StatusOr<Message> m = dns::ParseMessage(*bytes);
+  auto m = dns::bench::UdpQuery(ip, port, name, type, timeout);
+  INFO(m.status());
   REQUIRE(m.ok());
-  CHECK(m->header.id == query.header.id);
-  return *m;
+  return *std::move(m);
 }
 
 std::set<std::string> Answers(const std::string& ip, int port, const std::string& name,

@@ -6,12 +6,10 @@
 //   dns_bench_server --tasks=10000 --agents=1000 --apps=1000 --ip=127.0.5.1 --port=8053
 //       --udp_threads=2 --queries=/tmp/queries.txt
 
-#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -19,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
 #include "libs/clock/clock.h"
+#include "services/mesos-dns/bench/bench_data.h"
 #include "services/mesos-dns/core/record_builder.h"
 #include "services/mesos-dns/core/test_util.h"
 #include "services/mesos-dns/server/dns_server.h"
@@ -60,26 +59,10 @@ int main(int argc, char** argv) {
                records->name_count(), records->record_count());
 
   if (!queries.empty()) {
-    std::vector<std::string> lines;
-    records->ForEach([&lines](const core::NameEntry& e) {
-      for (const RRset& set : e.rrsets) {
-        // slave.mesos (every agent) is a TCP-sized answer; leave it to its own test.
-        if ((set.type == RRType::kA || set.type == RRType::kSRV) && set.data.size() <= 20) {
-          std::string name = e.name.ToText();
-          name.pop_back();
-          lines.push_back(absl::StrCat(name, " ", RRTypeName(set.type)));
-        }
-      }
-    });
-    const size_t real = lines.size();
-    for (size_t i = 0; i < real / 9; ++i) {
-      lines.push_back(absl::StrCat("missing-", i, ".marathon.mesos A"));
-    }
-    std::shuffle(lines.begin(), lines.end(), std::mt19937_64(42));
+    std::vector<std::string> lines = bench::QueryLines(*records, 20, 1.0 / 9, 42);
     std::ofstream out(queries);
     for (const std::string& l : lines) out << l << "\n";
-    std::fprintf(stderr, "dns_bench_server: %zu queries (%zu for names that exist) in %s\n",
-                 lines.size(), real, queries.c_str());
+    std::fprintf(stderr, "dns_bench_server: %zu queries in %s\n", lines.size(), queries.c_str());
   }
 
   server::SnapshotHolder holder(records);
