@@ -24,16 +24,27 @@ DnsProcess StartDns(const std::string& name, const std::string& dir,
                     const std::string& ip) {
   DnsProcess d;
   d.ip = ip;
-  d.dns_port = FreePort();
   d.grpc = absl::StrCat(ip, ":", FreePort());
   d.metrics = absl::StrCat(ip, ":", FreePort());
+  // The DNS port is the one dcos-dns picks (port 0) and logs: a port picked here and released
+  // could be taken by another test's UDP socket before dcos-dns binds it.
   std::vector<std::string> args = {"--grpc.listen=" + d.grpc, "--metrics.listen=" + d.metrics,
                                    "--shutdown.grace=1s", "--dns.listener=" + ip,
-                                   absl::StrCat("--dns.port=", d.dns_port)};
+                                   "--dns.port=0"};
   args.insert(args.end(), flags.begin(), flags.end());
   auto p = TestProcess::Start({name, Runfile("services/mesos-dns/dcos-dns"), args, dir});
   REQUIRE(p.ok());
   d.process = *std::move(p);
+  const std::string logged = absl::StrCat("serving DNS listen=", ip, ":");
+  REQUIRE(WaitFor([&] {
+            const std::string log = d.process->Log();
+            const size_t at = log.find(logged);
+            return at != std::string::npos &&
+                   absl::SimpleAtoi(log.substr(at + logged.size(),
+                                               log.find_first_of(" \n", at + logged.size()) -
+                                                   at - logged.size()),
+                                    &d.dns_port);
+          }, absl::Seconds(30), "dcos-dns serving DNS").ok());
   if (wait_ready) {
     REQUIRE(WaitServing(d.grpc, grpc::InsecureChannelCredentials(), absl::Seconds(30)).ok());
   }

@@ -231,6 +231,30 @@ TEST_CASE("Server: truncated over UDP, whole over TCP, pipelined") {
   CHECK(f.server->stats().truncated.load() == 1);
 }
 
+TEST_CASE("Server: a UDP port held by another socket is refused, even a SO_REUSEPORT one") {
+  // Another process's server with SO_REUSEPORT (same user) would silently share the port and
+  // get half of the queries: the server must not join it.
+  const int other = socket(AF_INET, SOCK_DGRAM, 0);
+  const int one = 1;
+  REQUIRE(setsockopt(other, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(other, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  socklen_t len = sizeof(a);
+  REQUIRE(getsockname(other, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  SnapshotHolder holder(Records(1, "10.1.0.1"));
+  DnsServerOptions options;
+  options.port = ntohs(a.sin_port);
+  absl::StatusOr<std::unique_ptr<DnsServer>> s =
+      DnsServer::Start(options, &holder, nullptr, clock::RealClock::Default());
+  CHECK(s.status().code() == absl::StatusCode::kFailedPrecondition);  // EADDRINUSE
+  CHECK(s.status().message().find("in use") != absl::string_view::npos);
+  close(other);
+  // Free again: served.
+  CHECK(DnsServer::Start(options, &holder, nullptr, clock::RealClock::Default()).ok());
+}
+
 TEST_CASE("Server: malformed packets — FORMERR with a header, silence without") {
   Fixture f;
   CHECK_FALSE(Udp(f.server->port(), std::vector<uint8_t>{1, 2, 3}, 300).has_value());

@@ -72,7 +72,7 @@ absl::StatusOr<int> BoundSocket(const SocketAddress& address, int type, bool reu
                         0);
   if (fd < 0) return ErrnoStatus("socket");
   const int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (type == SOCK_STREAM) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
     absl::Status s = ErrnoStatus("SO_REUSEPORT");
     close(fd);
@@ -84,6 +84,19 @@ absl::StatusOr<int> BoundSocket(const SocketAddress& address, int type, bool reu
     return s;
   }
   return fd;
+}
+
+absl::StatusOr<uint16_t> ClaimFreePort(const SocketAddress& address, int type) {
+  const int fd = socket(address.family(), type | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ErrnoStatus("socket");
+  if (bind(fd, address.get(), address.length) != 0) {
+    absl::Status s = ErrnoStatus(absl::StrCat("bind ", address.ToString()));
+    close(fd);
+    return s;
+  }
+  const uint16_t port = LocalPort(fd);
+  close(fd);
+  return port;
 }
 
 }  // namespace dcos::dns::server

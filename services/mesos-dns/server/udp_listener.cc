@@ -24,7 +24,10 @@ absl::StatusOr<std::unique_ptr<UdpListener>> UdpListener::Start(
     Forwarder* forwarder, const core::ResponderOptions& options, ServerStats* stats,
     const clock::Clock* clock) {
   std::unique_ptr<UdpListener> l(new UdpListener(records, forwarder, options, stats, clock));
-  SocketAddress bind_to = address;
+  // Our sockets share the port through SO_REUSEPORT: first make sure nobody else holds it.
+  absl::StatusOr<uint16_t> free_port = ClaimFreePort(address, SOCK_DGRAM);
+  if (!free_port.ok()) return free_port.status();
+  SocketAddress bind_to = address.WithPort(*free_port);
   for (int i = 0; i < std::max(threads, 1); ++i) {
     absl::StatusOr<int> fd = BoundSocket(bind_to, SOCK_DGRAM, /*reuse_port=*/true,
                                          /*non_blocking=*/false);
@@ -33,10 +36,7 @@ absl::StatusOr<std::unique_ptr<UdpListener>> UdpListener::Start(
       return fd.status();
     }
     l->fds_.push_back(*fd);
-    if (i == 0) {
-      l->port_ = LocalPort(*fd);
-      bind_to = address.WithPort(l->port_);  // later sockets join the port the first one got
-    }
+    if (i == 0) l->port_ = LocalPort(*fd);
     // Wake up now and then to notice Stop().
     timeval timeout{0, 100 * 1000};
     setsockopt(*fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
