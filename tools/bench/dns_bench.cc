@@ -13,7 +13,7 @@
 //   tools/bench/run_dns_bench.sh [flags]        (installs bind9 and nsd, builds -c opt, runs)
 //   bazel-bin/tools/bench/dns_bench [--dcos_dns=bazel-bin/services/mesos-dns/dcos-dns]
 //       [--tasks=10000] [--agents=1000] [--apps=1000] [--seconds=20] [--clients=4]
-//       [--outstanding=128] [--dnsperf_threads=1] [--threads=2] [--rounds=1]
+//       [--outstanding=128] [--dnsperf_threads=2] [--threads=2] [--rounds=1]
 //       [--systems=dcos-dns,bind,nsd] [--probes=200] [--dir=/var/tmp]
 //
 // Every process it starts is stopped when it ends, also on error or Ctrl-C; its temp dir is
@@ -60,7 +60,7 @@ struct Flags {
   std::string dir = "/var/tmp";
   int tasks = 10000, agents = 1000, apps = 1000;
   double seconds = 20;
-  int clients = 4, outstanding = 128, dnsperf_threads = 1, threads = 2, rounds = 1;
+  int clients = 4, outstanding = 128, dnsperf_threads = 2, threads = 2, rounds = 1;
   int probes = 200;
   std::vector<std::string> systems = {"dcos-dns", "bind", "nsd"};
 };
@@ -411,7 +411,7 @@ int Main(int argc, char** argv) {
       cpu += s.cpu_seconds[i];
     }
     std::sort(q.begin(), q.end());
-    qps[s.key] = q[q.size() / 2];
+    qps[s.key] = q[(q.size() - 1) / 2];  // the median (the lower one of an even count)
     lost[s.key] = lost_total;
     std::printf("%-10s %10.0f %12llu %8llu %8.3f %8.1f %9.1f %10.0f %5d/%zu\n", s.name.c_str(),
                 qps[s.key], static_cast<unsigned long long>(completed),

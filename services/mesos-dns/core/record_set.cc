@@ -29,8 +29,10 @@ uint32_t RecordSet::serial() const {
 }
 
 const NameEntry* RecordSet::Lookup(const Name& name) const {
-  const Shard& shard = *shards_[ShardOf(name)];
-  auto it = shard.find(name);
+  // One hash of the name (lower-casing it on the way) picks the shard and probes it.
+  const size_t hash = absl::Hash<Name>{}(name);
+  const Shard& shard = *shards_[ShardOfHash(hash)];
+  auto it = shard.find(name, hash);
   return it == shard.end() ? nullptr : it->get();
 }
 

@@ -89,8 +89,9 @@ class RecordSet {
 
   // Shard of a name (exposed for the builder). Taken from the hash's top bits: the shards'
   // hash sets use the low bits, which must not be the same for every entry of a shard.
-  static size_t ShardOf(const Name& name) {
-    return static_cast<uint64_t>(absl::Hash<Name>{}(name)) >> (64 - kShardBits);
+  static size_t ShardOf(const Name& name) { return ShardOfHash(absl::Hash<Name>{}(name)); }
+  static size_t ShardOfHash(size_t hash) {
+    return static_cast<uint64_t>(hash) >> (64 - kShardBits);
   }
   const Shards& shards() const { return shards_; }
 
