@@ -57,10 +57,13 @@ struct Fixture {
   }
 };
 
-TEST_CASE("LookupHost: the addresses of a name; bad names refused") {
-  Fixture f;
-  LookupApi api = f.Api();
+// The fixture, its API and a server context: what every case starts with.
+struct ApiFixture : Fixture {
+  LookupApi api = Api();
   grpc::ServerContext ctx;
+};
+
+TEST_CASE_METHOD(ApiFixture, "LookupHost: the addresses of a name; bad names refused") {
   v1::LookupHostRequest req;
   req.set_host("WEB.marathon.mesos.");
   v1::LookupHostResponse resp;
@@ -86,10 +89,7 @@ TEST_CASE("LookupHost: the addresses of a name; bad names refused") {
   }
 }
 
-TEST_CASE("LookupService: SRV records with their targets' addresses") {
-  Fixture f;
-  LookupApi api = f.Api();
-  grpc::ServerContext ctx;
+TEST_CASE_METHOD(ApiFixture, "LookupService: SRV records with their targets' addresses") {
   v1::LookupServiceRequest req;
   req.set_service("_web._tcp.marathon.mesos");
   v1::LookupServiceResponse resp;
@@ -106,10 +106,7 @@ TEST_CASE("LookupService: SRV records with their targets' addresses") {
   CHECK(api.LookupService(&ctx, &req, &resp).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
 }
 
-TEST_CASE("Enumerate: tasks by framework, the cluster's records; disabled when configured") {
-  Fixture f;
-  LookupApi api = f.Api();
-  grpc::ServerContext ctx;
+TEST_CASE_METHOD(ApiFixture, "Enumerate: tasks by framework, the cluster's records; disabled when configured") {
   v1::EnumerateRequest req;
   v1::EnumerateResponse resp;
   REQUIRE(api.Enumerate(&ctx, &req, &resp).ok());
@@ -133,14 +130,11 @@ TEST_CASE("Enumerate: tasks by framework, the cluster's records; disabled when c
   CHECK(resp.fresh());
   CHECK(resp.updated_at().seconds() == 1767225600);
 
-  LookupApi off = f.Api(/*enumeration=*/false);
+  LookupApi off = Api(/*enumeration=*/false);
   CHECK(off.Enumerate(&ctx, &req, &resp).error_code() == grpc::StatusCode::FAILED_PRECONDITION);
 }
 
-TEST_CASE("GetConfig and GetVersion") {
-  Fixture f;
-  LookupApi api = f.Api();
-  grpc::ServerContext ctx;
+TEST_CASE_METHOD(ApiFixture, "GetConfig and GetVersion") {
   v1::GetConfigResponse config;
   REQUIRE(api.GetConfig(&ctx, nullptr, &config).ok());
   CHECK(config.config().domain() == "mesos");

@@ -28,31 +28,31 @@ struct Master {
   std::unique_ptr<TestProcess> process;
 };
 
-Master StartMaster(const std::string& name, const std::string& ip, const ZkTestEnsemble& zk,
-                   const std::string& dir) {
-  Master m;
-  m.ip = ip;
-  m.address = absl::StrCat(ip, ":", FreePort());
-  auto p = TestProcess::Start(
-      {name, Runfile("services/master/dcos-master"),
-       {"--grpc.listen=" + m.address, "--metrics.listen=", "--shutdown.grace=1s",
-        "--master.zk=" + zk.Joined(), "--master.zk_session_timeout=1s",
-        "--master.agent_ping_timeout=300ms", "--master.allocation_interval=50ms",
-        "--master.agent_reregister_timeout=5s"},
-       dir});
-  REQUIRE(p.ok());
-  m.process = *std::move(p);
-  REQUIRE(WaitServing(m.address, grpc::InsecureChannelCredentials(), absl::Seconds(30)).ok());
+// A master on its own loopback address (so that leader.mesos tells them apart).
+Master StartHaMaster(const std::string& name, const std::string& ip, const ZkTestEnsemble& zk,
+                     const std::string& dir) {
+  Master m{ip, absl::StrCat(ip, ":", FreePort()), nullptr};
+  m.process = StartMaster(name, m.address,
+                          {"--master.zk=" + zk.Joined(), "--master.zk_session_timeout=1s",
+                           "--master.agent_ping_timeout=300ms",
+                           "--master.allocation_interval=50ms",
+                           "--master.agent_reregister_timeout=5s"},
+                          dir);
   return m;
 }
 
-bool Elected(const std::string& address) {
+// "ip:port" of the leader as `master` knows it (GetLeader's LeaderInfo); "" if none is known.
+std::string LeaderSeenBy(const std::string& master) {
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
   mv1::GetLeaderResponse resp;
-  auto stub = mv1::Operator::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-  return stub->GetLeader(&ctx, {}, &resp).ok() && resp.elected();
+  if (!mv1::Operator::NewStub(grpc::CreateChannel(master, grpc::InsecureChannelCredentials()))
+           ->GetLeader(&ctx, {}, &resp)
+           .ok() ||
+      !resp.leader().known()) {
+    return "";
+  }
+  return absl::StrCat(resp.leader().address().ip(), ":", resp.leader().address().port());
 }
 
 std::string Percentiles(std::vector<absl::Duration> d) {
@@ -72,16 +72,17 @@ TEST_CASE("dcos-dns: tasks resolvable right after RUNNING, gone when ended; lead
   ZkTestEnsemble zk({"--zk.min_session_timeout=500ms"});
   REQUIRE(zk.StartAll().ok());
   const std::string dir = MakeTempDir("dns-cluster");
-  Master a = StartMaster("master-a", "127.0.2.1", zk, dir);
-  Master b = StartMaster("master-b", "127.0.2.2", zk, dir);
+  Master a = StartHaMaster("master-a", "127.0.2.1", zk, dir);
+  Master b = StartHaMaster("master-b", "127.0.2.2", zk, dir);
   Master* leader = nullptr;
   Master* standby = nullptr;
+  // Both name the same leader (the leader itself only once it leads).
   REQUIRE(WaitFor([&] {
-            const bool ea = Elected(a.address), eb = Elected(b.address);
-            if (ea == eb) return false;
-            leader = ea ? &a : &b;
-            standby = ea ? &b : &a;
-            return true;
+            const std::string seen = LeaderSeenBy(a.address);
+            if (seen.empty() || seen != LeaderSeenBy(b.address)) return false;
+            leader = seen == a.address ? &a : &b;
+            standby = seen == a.address ? &b : &a;
+            return seen == a.address || seen == b.address;
           }, absl::Seconds(20), "one elected master").ok());
 
   // dcos-dns finds the leader through dcos-zk only.

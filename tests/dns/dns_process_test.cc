@@ -31,18 +31,25 @@ struct OneMaster {
   std::unique_ptr<TestProcess> process;
 };
 
-OneMaster StartMaster(const std::string& dir) {
-  OneMaster m;
-  m.address = absl::StrCat("127.0.0.1:", FreePort());
-  auto p = TestProcess::Start({"master", Runfile("services/master/dcos-master"),
-                               {"--grpc.listen=" + m.address, "--metrics.listen=",
-                                "--shutdown.grace=1s", "--master.allocation_interval=50ms"},
-                               dir});
-  REQUIRE(p.ok());
-  m.process = *std::move(p);
-  REQUIRE(WaitServing(m.address, grpc::InsecureChannelCredentials(), absl::Seconds(30)).ok());
+OneMaster StartOneMaster(const std::string& dir) {
+  OneMaster m{absl::StrCat("127.0.0.1:", FreePort()), nullptr};
+  m.process = StartMaster("master", m.address, {"--master.allocation_interval=50ms"}, dir);
   return m;
 }
+
+// A master alone (in-memory registry) and a dcos-dns following it, forwarding off.
+struct MasterAndDns {
+  std::string dir;
+  OneMaster master;
+  DnsProcess dns;
+
+  explicit MasterAndDns(const std::string& prefix, std::vector<std::string> flags = {})
+      : dir(MakeTempDir(prefix)), master(StartOneMaster(dir)) {
+    flags.push_back("--dns.masters=" + master.address);
+    flags.push_back("--dns.forwarding_enabled=false");
+    dns = StartDns("dns", dir, flags);
+  }
+};
 
 // A small authoritative server for the zone "upstream" on loopback: the upstream resolver
 // dcos-dns forwards to (our own DnsServer over its own record set).
@@ -70,7 +77,7 @@ struct Upstream {
 
 TEST_CASE("dcos-dns: forwarding to a local upstream; SERVFAIL when it is dead; REFUSED when off") {
   const std::string dir = MakeTempDir("dns-forward");
-  OneMaster master = StartMaster(dir);
+  OneMaster master = StartOneMaster(dir);
   Upstream upstream;
   const std::string dead = absl::StrCat("127.0.0.1:", FreePort());
   DnsProcess dns = StartDns(
@@ -105,12 +112,9 @@ TEST_CASE("dcos-dns: forwarding to a local upstream; SERVFAIL when it is dead; R
 }
 
 TEST_CASE("dcos-dns: 300 instances of one app — truncated over UDP, whole over TCP") {
-  const std::string dir = MakeTempDir("dns-big");
-  OneMaster master = StartMaster(dir);
-  DnsProcess dns = StartDns("dns", dir,
-                            {"--dns.masters=" + master.address,
-                             "--dns.forwarding_enabled=false"});
-  SimCluster cluster(master.address, "marathon");
+  MasterAndDns c("dns-big");
+  const DnsProcess& dns = c.dns;
+  SimCluster cluster(c.master.address, "marathon");
   std::vector<SimCluster::TaskSpec> tasks;
   for (int i = 0; i < 300; ++i) {
     tasks.push_back({absl::StrCat("big.", i), "big", static_cast<uint32_t>(31000 + i),
@@ -162,11 +166,8 @@ TEST_CASE("dcos-dns: 300 instances of one app — truncated over UDP, whole over
 }
 
 TEST_CASE("dcos-dns: hostile packets get FORMERR or nothing, and the server carries on") {
-  const std::string dir = MakeTempDir("dns-hostile");
-  OneMaster master = StartMaster(dir);
-  DnsProcess dns = StartDns("dns", dir,
-                            {"--dns.masters=" + master.address,
-                             "--dns.forwarding_enabled=false"});
+  MasterAndDns c("dns-hostile");
+  const DnsProcess& dns = c.dns;
   int formerr = 0, silent = 0;
   for (const auto& hostile : dns::testing::HostilePackets()) {
     INFO(hostile.name << ": " << hostile.what);
@@ -205,11 +206,9 @@ TEST_CASE("dcos-dns: hostile packets get FORMERR or nothing, and the server carr
 }
 
 TEST_CASE("dcos-dns: the lookup API from outside; the last records outlive the master") {
-  const std::string dir = MakeTempDir("dns-api");
-  OneMaster master = StartMaster(dir);
-  DnsProcess dns = StartDns("dns", dir,
-                            {"--dns.masters=" + master.address, "--dns.domain=cluster.test",
-                             "--dns.forwarding_enabled=false"});
+  MasterAndDns c("dns-api", {"--dns.domain=cluster.test"});
+  const DnsProcess& dns = c.dns;
+  OneMaster& master = c.master;
   SimCluster cluster(master.address, "marathon");
   SimCluster::TaskSpec web{"web.1", "web", 31080, ""};
   cluster.Launch({web});

@@ -19,6 +19,18 @@ namespace dcos::testing {
 
 using dns::ResourceRecord;
 
+std::unique_ptr<TestProcess> StartMaster(const std::string& name, const std::string& address,
+                                         const std::vector<std::string>& flags,
+                                         const std::string& dir) {
+  std::vector<std::string> args = {"--grpc.listen=" + address, "--metrics.listen=",
+                                   "--shutdown.grace=1s"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  auto p = TestProcess::Start({name, Runfile("services/master/dcos-master"), args, dir});
+  REQUIRE(p.ok());
+  REQUIRE(WaitServing(address, grpc::InsecureChannelCredentials(), absl::Seconds(30)).ok());
+  return *std::move(p);
+}
+
 DnsProcess StartDns(const std::string& name, const std::string& dir,
                     const std::vector<std::string>& flags, bool wait_ready,
                     const std::string& ip) {

@@ -24,6 +24,12 @@ using dcos::dns::Message;
 using dcos::dns::Rcode;
 using dcos::dns::RRType;
 
+// Starts dcos-master on `address` ("ip:port") with `flags` besides its listen addresses and
+// waits until it serves.
+std::unique_ptr<TestProcess> StartMaster(const std::string& name, const std::string& address,
+                                         const std::vector<std::string>& flags,
+                                         const std::string& dir);
+
 // A dcos-dns process listening on `ip` (DNS on a free port, gRPC and metrics on others).
 struct DnsProcess {
   std::string ip;

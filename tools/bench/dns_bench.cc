@@ -330,19 +330,22 @@ int Main(int argc, char** argv) {
   }
 
   // dnsperf against each server, the same flags for all.
+  auto dnsperf = [&](int port, double seconds) {
+    DnsperfOptions o;
+    o.port = port;
+    o.queries = queries_path;
+    o.seconds = seconds;
+    o.clients = flags.clients;
+    o.outstanding = flags.outstanding;
+    o.threads = flags.dnsperf_threads;
+    return o;
+  };
   for (int round = 0; round < flags.rounds && !g_stop_requested.load(); ++round) {
     for (Server& s : servers) {
       if (!s.error.empty() || g_stop_requested.load()) continue;
-      DnsperfOptions o;
-      o.port = s.port;
-      o.queries = queries_path;
-      o.seconds = flags.seconds;
-      o.clients = flags.clients;
-      o.outstanding = flags.outstanding;
-      o.threads = flags.dnsperf_threads;
       const double cpu = CpuSecondsTree(s.process->pid());
-      absl::StatusOr<DnsperfResult> r =
-          RunDnsperf(o, absl::StrCat("dnsperf-", s.key, "-", round), work);
+      absl::StatusOr<DnsperfResult> r = RunDnsperf(
+          dnsperf(s.port, flags.seconds), absl::StrCat("dnsperf-", s.key, "-", round), work);
       if (!r.ok()) {
         s.error = r.status().ToString();
         continue;
@@ -363,19 +366,8 @@ int Main(int argc, char** argv) {
   }
   if (ours != nullptr && flags.probes > 0) {
     idle = Probe(*master, ours->port, flags.probes, 0, flags.agents);
-    DnsperfOptions o;
-    o.port = ours->port;
-    o.queries = queries_path;
-    o.seconds = std::max(5.0, flags.probes * 0.03);
-    o.clients = flags.clients;
-    o.outstanding = flags.outstanding;
-    o.threads = flags.dnsperf_threads;
-    auto load = ChildProcess::Start(
-        {"dnsperf-probe-load", "/usr/bin/dnsperf",
-         {"-s", "127.0.0.1", "-p", std::to_string(ours->port), "-d", queries_path, "-l",
-          absl::StrCat(o.seconds), "-c", std::to_string(o.clients), "-q",
-          std::to_string(o.outstanding), "-e"},
-         work});
+    auto load = StartDnsperf(dnsperf(ours->port, std::max(5.0, flags.probes * 0.03)),
+                             "dnsperf-probe-load", work);
     if (load.ok()) {
       absl::SleepFor(absl::Milliseconds(500));  // let the load build up
       loaded = Probe(*master, ours->port, flags.probes / 2, flags.probes, flags.agents);

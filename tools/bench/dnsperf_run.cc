@@ -4,7 +4,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "tools/bench/bench_process.h"
 
 namespace dcos::bench {
 namespace {
@@ -56,8 +55,9 @@ absl::StatusOr<DnsperfResult> ParseDnsperf(const std::string& output) {
   return r;
 }
 
-absl::StatusOr<DnsperfResult> RunDnsperf(const DnsperfOptions& o, const std::string& name,
-                                         const std::string& log_dir) {
+absl::StatusOr<std::unique_ptr<ChildProcess>> StartDnsperf(const DnsperfOptions& o,
+                                                           const std::string& name,
+                                                           const std::string& log_dir) {
   std::vector<std::string> args = {"-s", o.server, "-p", std::to_string(o.port),
                                    "-d", o.queries, "-l", absl::StrCat(o.seconds),
                                    "-c", std::to_string(o.clients),
@@ -68,7 +68,12 @@ absl::StatusOr<DnsperfResult> RunDnsperf(const DnsperfOptions& o, const std::str
     args.push_back("-Q");
     args.push_back(absl::StrCat(static_cast<int64_t>(o.max_qps)));
   }
-  auto child = ChildProcess::Start({name, o.binary, args, log_dir});
+  return ChildProcess::Start({name, o.binary, args, log_dir});
+}
+
+absl::StatusOr<DnsperfResult> RunDnsperf(const DnsperfOptions& o, const std::string& name,
+                                         const std::string& log_dir) {
+  auto child = StartDnsperf(o, name, log_dir);
   if (!child.ok()) return child.status();
   const absl::Time deadline = absl::Now() + absl::Seconds(o.seconds + 30);
   while ((*child)->Running()) {

@@ -4,11 +4,13 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tools/bench/bench_process.h"
 
 namespace dcos::bench {
 
@@ -39,6 +41,11 @@ struct DnsperfResult {
 
 // Parses dnsperf's "Statistics:" summary. INVALID_ARGUMENT if it is not there.
 absl::StatusOr<DnsperfResult> ParseDnsperf(const std::string& output);
+
+// Starts dnsperf in the background, its output in `<log_dir>/<name>.log`.
+absl::StatusOr<std::unique_ptr<ChildProcess>> StartDnsperf(const DnsperfOptions& options,
+                                                           const std::string& name,
+                                                           const std::string& log_dir);
 
 // Runs dnsperf to completion, its output in `<log_dir>/<name>.log`; the parsed summary.
 absl::StatusOr<DnsperfResult> RunDnsperf(const DnsperfOptions& options, const std::string& name,
