@@ -55,6 +55,28 @@ TEST_CASE("dcos-master: an agent and a framework run a task through a real maste
     CHECK(s.error_message().find("framework_info.user") != std::string::npos);
   }
 
+  // An operator subscriber: the state first, then every change.
+  grpc::ClientContext op_ctx;
+  auto op_stream = mv1::Operator::NewStub(channel)->Subscribe(&op_ctx, {});
+  absl::Mutex op_mu;
+  std::vector<mv1::OperatorEvent> op_events;
+  std::thread op_reader([&] {
+    mv1::OperatorEvent e;
+    while (op_stream->Read(&e)) {
+      absl::MutexLock lock(&op_mu);
+      op_events.push_back(e);
+    }
+  });
+  auto op_saw = [&](auto pred) {
+    absl::MutexLock lock(&op_mu);
+    for (const auto& e : op_events) {
+      if (pred(e)) return true;
+    }
+    return false;
+  };
+  REQUIRE(WaitFor([&] { return op_saw([](const auto& e) { return e.has_subscribed(); }); },
+                  absl::Seconds(10), "the operator snapshot").ok());
+
   auto agent = std::make_unique<SimAgent>(channel, RegisterMessage());
   std::string agent_id;
   REQUIRE(WaitFor([&] {
@@ -145,7 +167,19 @@ TEST_CASE("dcos-master: an agent and a framework run a task through a real maste
                      }).has_value();
           }, absl::Seconds(10), "the acknowledgement at the agent").ok());
 
-  // The operator sees it.
+  // The operator sees it, on the stream and in the state.
+  REQUIRE(WaitFor([&] {
+            return op_saw([](const auto& e) { return e.has_agent_added(); }) &&
+                   op_saw([](const auto& e) {
+                     return e.has_task_added() && e.task_added().task().task_id().value() ==
+                                                      "sleeper-1";
+                   }) &&
+                   op_saw([](const auto& e) {
+                     return e.has_task_updated() && e.task_updated().state() == cv1::TASK_RUNNING;
+                   });
+          }, absl::Seconds(10), "operator events").ok());
+  op_ctx.TryCancel();
+  op_reader.join();
   auto op = mv1::Operator::NewStub(channel);
   {
     grpc::ClientContext ctx;
