@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <sstream>
+#include <map>
 #include <optional>
 #include <thread>
 
@@ -264,6 +265,49 @@ TEST_CASE("dcos-master: an agent and a framework run a task through a real maste
   absl::StatusOr<int> code = (*master)->WaitExit(absl::Seconds(10));
   REQUIRE(code.ok());
   CHECK(*code == 0);
+}
+
+}  // namespace
+}  // namespace dcos::testing
+
+namespace dcos::testing {
+namespace {
+
+TEST_CASE("dcos-master: role weights and quota from config; bad config names the field") {
+  std::string dir = MakeTempDir("master-roles");
+  std::string address = absl::StrCat("127.0.0.1:", FreePort());
+  auto master = TestProcess::Start(
+      {"master-roles", Runfile("services/master/dcos-master"),
+       {"--grpc.listen=" + address, "--metrics.listen=", "--shutdown.grace=1s",
+        "--master.weights=dev=2,ads=0.5", "--master.quotas=dev=cpus:1;mem:64"},
+       dir});
+  REQUIRE(master.ok());
+  REQUIRE(WaitServing(address, grpc::InsecureChannelCredentials(), absl::Seconds(30)).ok());
+  auto op = mv1::Operator::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  mv1::GetRolesResponse roles;
+  REQUIRE(op->GetRoles(&ctx, {}, &roles).ok());
+  std::map<std::string, mv1::Role> by_name;
+  for (const auto& r : roles.roles()) by_name[r.name()] = r;
+  REQUIRE(by_name.count("dev") == 1);
+  CHECK(by_name["dev"].weight() == Approx(2));
+  CHECK(by_name["dev"].quota_guarantee_size() == 2);
+  REQUIRE(by_name.count("ads") == 1);
+  CHECK(by_name["ads"].weight() == Approx(0.5));
+
+  for (const char* bad : {"--master.weights=dev=zero", "--master.weights=dev",
+                          "--master.quotas=dev=cpus:lots"}) {
+    INFO(bad);
+    auto p = TestProcess::Start({"master-bad", Runfile("services/master/dcos-master"),
+                                 {"--grpc.listen=127.0.0.1:0", "--metrics.listen=", bad},
+                                 dir});
+    REQUIRE(p.ok());
+    absl::StatusOr<int> code = (*p)->WaitExit(absl::Seconds(20));
+    REQUIRE(code.ok());
+    CHECK(*code != 0);
+    std::string field = std::string(bad).substr(2, std::string(bad).find('=') - 2);
+    CHECK((*p)->Log().find(field) != std::string::npos);
+  }
 }
 
 }  // namespace
