@@ -236,7 +236,8 @@ TEST_CASE("dcos-master: an agent and a framework run a task through a real maste
                        return e.has_update() && e.update().status().state() == cv1::TASK_LOST;
                      }).has_value();
           }, absl::Seconds(10), "TASK_LOST").ok());
-  CHECK(fw.Find([](const auto& e) { return e.has_failure(); }).has_value());
+  CHECK(WaitFor([&] { return fw.Find([](const auto& e) { return e.has_failure(); }).has_value(); },
+                absl::Seconds(10), "FAILURE").ok());
   agent.reset();
 
   // It comes back with the task still running: re-admitted.
