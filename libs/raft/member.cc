@@ -78,6 +78,28 @@ RaftMember::~RaftMember() {
   proxy_.Set(nullptr);
 }
 
+absl::Status RaftMember::SeedSnapshot(uint64_t index, const std::string& data) {
+  absl::StatusOr<std::unique_ptr<FileLogStorage>> storage =
+      FileLogStorage::Open(Env::Default(), config_.dir, {});
+  if (!storage.ok()) return storage.status();
+  absl::StatusOr<PersistentState> state = (*storage)->Load();
+  if (!state.ok()) return state.status();
+  if (state->hard_state.term() != 0 || state->snapshot.index() != 0 || !state->entries.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "raft.dir ", config_.dir, " already holds Raft state; restore into an empty directory"));
+  }
+  SnapshotMetadata metadata;
+  metadata.set_index(index);
+  metadata.set_term(1);
+  for (const auto& [peer, address] : peers_) metadata.mutable_conf_state()->add_voters(peer);
+  absl::Status saved = (*storage)->SaveSnapshot(metadata, data);
+  if (!saved.ok()) return saved;
+  HardState hard;
+  hard.set_term(1);
+  hard.set_commit(index);
+  return (*storage)->Append({}, &hard);
+}
+
 absl::Status RaftMember::Start(StateMachine* state_machine, runtime::ServiceRuntime& runtime,
                                NodeOptions options) {
   const uint64_t self = id();

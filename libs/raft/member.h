@@ -53,6 +53,12 @@ class RaftMember {
                                                             runtime::ServiceRuntime& runtime);
   ~RaftMember();
 
+  // Before Start, on an empty data directory: makes `data` the member's initial snapshot at
+  // log `index` (term 1, every raft.peers member a voter), as if the log up to `index` had
+  // been applied — how a new ensemble starts from a backup (every member seeded with the same
+  // data). FAILED_PRECONDITION if the directory already holds Raft state.
+  absl::Status SeedSnapshot(uint64_t index, const std::string& data);
+
   // Opens the storage, starts the transport and the node on `state_machine` (which must
   // outlive the member). A later storage failure turns the runtime NOT_SERVING.
   absl::Status Start(StateMachine* state_machine, runtime::ServiceRuntime& runtime,
