@@ -1,0 +1,120 @@
+#include "libs/raft/segment_preparer.h"
+
+#include <algorithm>
+#include <memory>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "libs/log/log.h"
+#include "libs/status/status_macros.h"
+
+namespace dcos::raft {
+namespace {
+
+constexpr char kSparePrefix[] = "spare-";
+constexpr uint64_t kZeroChunk = 1 << 20;
+
+}  // namespace
+
+SegmentPreparer::SegmentPreparer(Env* env, std::string dir, uint64_t size, bool background)
+    : env_(env), dir_(std::move(dir)), size_(size), background_(background) {}
+
+SegmentPreparer::~SegmentPreparer() {
+  stop_.store(true);
+  {
+    absl::MutexLock lock(&mu_);
+    changed_.SignalAll();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+bool SegmentPreparer::IsSpareName(absl::string_view name) {
+  return absl::StartsWith(name, kSparePrefix);
+}
+
+void SegmentPreparer::Start() {
+  if (!background_) return;
+  {
+    absl::MutexLock lock(&mu_);
+    wanted_ = true;
+  }
+  thread_ = std::thread([this] { Run(); });
+}
+
+absl::StatusOr<std::string> SegmentPreparer::Prepare(uint64_t number) {
+  const std::string path = JoinPath(dir_, absl::StrCat(kSparePrefix, number));
+  absl::Status s = [&]() -> absl::Status {
+    DCOS_ASSIGN_OR_RETURN(std::unique_ptr<RandomWriteFile> file,
+                          env_->NewRandomWriteFile(path, /*truncate=*/true));
+    const std::string zeros(std::min(size_, kZeroChunk), '\0');
+    for (uint64_t offset = 0; offset < size_; offset += zeros.size()) {
+      if (stop_.load()) return absl::CancelledError("segment preparation: stopping");
+      uint64_t n = std::min<uint64_t>(zeros.size(), size_ - offset);
+      DCOS_RETURN_IF_ERROR(file->WriteAt(offset, absl::string_view(zeros).substr(0, n)));
+    }
+    DCOS_RETURN_IF_ERROR(file->Sync());
+    DCOS_RETURN_IF_ERROR(file->Close());
+    return env_->SyncDir(dir_);
+  }();
+  if (!s.ok()) {
+    (void)env_->RemoveFile(path);  // a leftover is removed by the next Load
+    return s;
+  }
+  return path;
+}
+
+void SegmentPreparer::Run() {
+  absl::MutexLock lock(&mu_);
+  while (!stop_.load()) {
+    if (preparing_ || ready_.has_value() || !wanted_) {
+      changed_.Wait(&mu_);
+      continue;
+    }
+    preparing_ = true;
+    wanted_ = false;
+    const uint64_t number = next_number_++;
+    mu_.Unlock();
+    absl::StatusOr<std::string> spare = Prepare(number);
+    mu_.Lock();
+    preparing_ = false;
+    if (spare.ok()) {
+      ready_ = *std::move(spare);
+    } else if (!stop_.load()) {
+      // Not retried until the next Take, which prepares in its own thread and reports errors.
+      log::Warn("raft log: could not prepare a spare segment").Field("error", spare.status());
+    }
+    changed_.SignalAll();
+  }
+}
+
+absl::StatusOr<std::string> SegmentPreparer::Take() {
+  absl::MutexLock lock(&mu_);
+  while (preparing_) changed_.Wait(&mu_);
+  if (ready_.has_value()) {
+    std::string path = *std::move(ready_);
+    ready_.reset();
+    wanted_ = true;
+    changed_.SignalAll();
+    return path;
+  }
+  preparing_ = true;
+  const uint64_t number = next_number_++;
+  mu_.Unlock();
+  absl::StatusOr<std::string> spare = Prepare(number);
+  mu_.Lock();
+  preparing_ = false;
+  wanted_ = true;  // the next one, ahead of time (background only)
+  changed_.SignalAll();
+  return spare;
+}
+
+void SegmentPreparer::WaitIdle() {
+  absl::MutexLock lock(&mu_);
+  while (preparing_ || (background_ && wanted_ && !ready_.has_value() && !stop_.load() &&
+                        thread_.joinable())) {
+    changed_.Wait(&mu_);
+  }
+}
+
+}  // namespace dcos::raft
