@@ -211,6 +211,31 @@ TEST_CASE("FaultInjectionEnv fails WriteAt and Sync of a RandomWriteFile on dema
   CHECK(Read(posix, path) == "........");  // never synced
 }
 
+TEST_CASE("a segment's zero tail is its unused end; garbage there is a torn tail", "[env][wal]") {
+  std::string seg = wal::EncodeSegmentHeader(1, nullptr) + wal::EncodeSnapshotMarker(3, 1);
+  const uint64_t end = seg.size();
+  std::string padded = seg + std::string(1000, '\0');
+  CHECK(wal::NonZeroEnd(padded) <= end);
+  CHECK(wal::NonZeroEnd(std::string(9, '\0')) == 0);
+  CHECK(wal::NonZeroEnd(std::string("\0\0a\0", 4)) == 3);
+  for (bool is_last : {false, true}) {
+    auto scan = wal::ScanSegment(padded, "seg", is_last);
+    REQUIRE(scan.ok());
+    CHECK(scan->frames.size() == 2);
+    CHECK(scan->valid_end == end);
+    CHECK_FALSE(scan->torn_tail.has_value());
+  }
+  std::string garbage = padded;
+  garbage[end + 500] = 'g';
+  auto last = wal::ScanSegment(garbage, "seg", true);
+  REQUIRE(last.ok());
+  CHECK(last->valid_end == end);
+  CHECK(last->garbage_end == end + 501);
+  CHECK(last->torn_tail.has_value());
+  auto not_last = wal::ScanSegment(garbage, "seg", false);
+  CHECK(not_last.status().code() == absl::StatusCode::kDataLoss);
+}
+
 TEST_CASE("frames round-trip and an all-zero header is never valid", "[env][wal]") {
   std::string data = wal::EncodeSnapshotMarker(7, 3);
   wal::Frame frame;
