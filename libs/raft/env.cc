@@ -37,16 +37,21 @@ int OpenRetrying(const char* path, int flags, mode_t mode = 0) {
   return fd;
 }
 
+// fsync(2), or fdatasync(2) if `data_only`, of an open descriptor.
+absl::Status SyncFd(int fd, bool data_only, absl::string_view path) {
+  // Not restarted after EINTR by every kernel; retry it ourselves.
+  int r;
+  do {
+    r = data_only ? ::fdatasync(fd) : ::fsync(fd);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) return ErrnoToStatus(errno, data_only ? "fdatasync" : "fsync", path);
+  return absl::OkStatus();
+}
+
 // fdatasync(2) of an open file; FAILED_PRECONDITION once it was closed.
 absl::Status DataSync(int fd, const std::string& path) {
   if (fd < 0) return absl::FailedPreconditionError(absl::StrCat("sync ", path, ": closed"));
-  // fdatasync is not restarted after EINTR by every kernel; retry it ourselves.
-  int r;
-  do {
-    r = ::fdatasync(fd);
-  } while (r < 0 && errno == EINTR);
-  if (r < 0) return ErrnoToStatus(errno, "fdatasync", path);
-  return absl::OkStatus();
+  return SyncFd(fd, /*data_only=*/true, path);
 }
 
 // Closes *fd (if open) and marks it closed.
@@ -256,11 +261,7 @@ absl::Status PosixEnv::TruncateFile(const std::string& path, uint64_t size) {
     r = ::ftruncate(fd, static_cast<off_t>(size));
   } while (r < 0 && errno == EINTR);
   if (r < 0) return ErrnoToStatus(errno, "ftruncate", path);
-  do {
-    r = ::fsync(fd);
-  } while (r < 0 && errno == EINTR);
-  if (r < 0) return ErrnoToStatus(errno, "fsync", path);
-  return absl::OkStatus();
+  return SyncFd(fd, /*data_only=*/false, path);
 }
 
 absl::Status PosixEnv::RenameFile(const std::string& from, const std::string& to) {
@@ -345,12 +346,7 @@ absl::Status PosixEnv::SyncDir(const std::string& dir) {
   int fd = OpenRetrying(dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (fd < 0) return ErrnoToStatus(errno, "open", dir);
   FdCloser closer(fd);
-  int r;
-  do {
-    r = ::fsync(fd);
-  } while (r < 0 && errno == EINTR);
-  if (r < 0) return ErrnoToStatus(errno, "fsync", dir);
-  return absl::OkStatus();
+  return SyncFd(fd, /*data_only=*/false, dir);
 }
 
 }  // namespace dcos::raft

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "libs/raft/fault_injection_env.h"
-#include "libs/raft/file_log_storage.h"
 #include "libs/raft/file_test_util.h"
 #include "libs/raft/test_util.h"
 #include "libs/raft/wal_format.h"
@@ -19,14 +18,11 @@ namespace dcos::raft {
 namespace {
 
 using Op = FaultInjectionEnv::Op;
-using testing::CheckOnlyZerosAfterFrames;
 using testing::Ids;
-using testing::ListRaw;
 using testing::MakeEntry;
 using testing::MustLoad;
 using testing::OpenStorage;
 using testing::ReadRaw;
-using testing::WriteRaw;
 
 constexpr uint64_t kSize = 512;
 
@@ -40,7 +36,7 @@ Entry DoesNotFit(uint64_t index) { return MakeEntry(index, 1, std::string(kSize 
 
 std::vector<std::string> Spares(const std::string& dir) {
   std::vector<std::string> out;
-  for (const std::string& name : ListRaw(dir + "/wal")) {
+  for (const std::string& name : testing::ListRaw(dir + "/wal")) {
     if (name.rfind("spare-", 0) == 0) out.push_back(name);
   }
   return out;
@@ -54,12 +50,13 @@ TEST_CASE("spares left behind in any state are removed by Load", "[spare]") {
     AppendRange(s.get(), 1, 30);
     REQUIRE(s->segment_count() > 2);
   }
-  WriteRaw(dir + "/wal/spare-1", "");                              // just created
-  WriteRaw(dir + "/wal/spare-2", std::string(100, '\0'));          // half written
-  WriteRaw(dir + "/wal/spare-3", std::string(kSize, '\0'));        // ready
-  WriteRaw(dir + "/wal/spare-4", wal::EncodeSegmentHeader(99, nullptr) +
-                                     std::string(kSize, '\0'));  // a header, never renamed
-  WriteRaw(dir + "/wal/spare-5", std::string(kSize, 'g'));         // not zeros at all
+  const std::string in_wal = dir + "/wal/";
+  testing::WriteRaw(in_wal + "spare-1", "");                          // just created
+  testing::WriteRaw(in_wal + "spare-2", std::string(100, '\0'));      // half written
+  testing::WriteRaw(in_wal + "spare-3", std::string(kSize, '\0'));    // ready
+  testing::WriteRaw(in_wal + "spare-4", wal::EncodeSegmentHeader(99, nullptr) +
+                                         std::string(kSize, '\0'));  // never renamed
+  testing::WriteRaw(in_wal + "spare-5", std::string(kSize, 'g'));     // not zeros at all
   auto s = OpenStorage(Env::Default(), dir, kSize);
   CHECK(Ids(MustLoad(s.get()).entries) == Ids(1, 30, 1));
   CHECK(Spares(dir).empty());
@@ -67,7 +64,7 @@ TEST_CASE("spares left behind in any state are removed by Load", "[spare]") {
   AppendRange(s.get(), 31, 60);  // rolls into new spares
   CHECK(s->segment_count() > segments);
   s.reset();
-  CheckOnlyZerosAfterFrames(dir);
+  testing::CheckOnlyZerosAfterFrames(dir);
   s = OpenStorage(Env::Default(), dir, kSize);
   CHECK(Ids(MustLoad(s.get()).entries) == Ids(1, 60, 1));
 }
@@ -168,7 +165,7 @@ TEST_CASE("a failed write is cut off and the next frame starts a new segment", "
   CHECK(ReadRaw(dir + testing::kSegment1) == cut);
   s.reset();
   REQUIRE(env.Crash().ok());
-  CheckOnlyZerosAfterFrames(dir);
+  testing::CheckOnlyZerosAfterFrames(dir);
   s = OpenStorage(&env, dir, 4096);
   CHECK(Ids(MustLoad(s.get()).entries) == Ids(1, 6, 1));
 }

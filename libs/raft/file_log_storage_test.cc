@@ -10,6 +10,7 @@
 
 #include "libs/raft/fault_injection_env.h"
 #include "libs/raft/file_log_storage.h"
+#include "libs/raft/file_test_util.h"
 #include "libs/raft/test_util.h"
 #include "libs/testing/harness.h"
 
@@ -30,23 +31,13 @@ std::unique_ptr<FileLogStorage> OpenLoaded(Env* env, const std::string& dir,
                                            uint64_t segment_size = kSegment,
                                            PersistentState* state = nullptr,
                                            bool background = true) {
-  FileLogStorage::Options options;
-  options.segment_size = segment_size;
-  options.prepare_in_background = background;
-  auto s = FileLogStorage::Open(env, dir, options);
-  REQUIRE(s.ok());
-  auto loaded = (*s)->Load();
-  INFO(loaded.status().ToString());
-  REQUIRE(loaded.ok());
-  if (state != nullptr) *state = *std::move(loaded);
-  return *std::move(s);
+  std::unique_ptr<FileLogStorage> s = testing::OpenStorage(env, dir, segment_size, background);
+  PersistentState loaded = testing::MustLoad(s.get());
+  if (state != nullptr) *state = std::move(loaded);
+  return s;
 }
 
-std::vector<std::string> List(const std::string& dir) {
-  auto names = Env::Default()->ListDir(dir);
-  REQUIRE(names.ok());
-  return *names;
-}
+std::vector<std::string> List(const std::string& dir) { return testing::ListRaw(dir); }
 
 // The segment files of `dir`/wal, without the spare.
 std::vector<std::string> Segments(const std::string& dir) {
@@ -57,11 +48,7 @@ std::vector<std::string> Segments(const std::string& dir) {
   return out;
 }
 
-std::string Read(const std::string& path) {
-  auto data = Env::Default()->ReadFile(path);
-  REQUIRE(data.ok());
-  return *data;
-}
+std::string Read(const std::string& path) { return testing::ReadRaw(path); }
 
 TEST_CASE("segments roll at the configured size and are named in order", "[file]") {
   std::string dir = dcos::testing::MakeTempDir("roll");
@@ -147,7 +134,9 @@ TEST_CASE("a new segment is a spare prepared in the background, and the next one
   s->WaitForSpareSegment();
   CHECK(List(dir + "/wal") == std::vector<std::string>{"0000000000000001.wal", "spare-2"});
   uint64_t i = 2;
-  while (s->segment_count() < 2) REQUIRE(s->Append({MakeEntry(i++, 1, std::string(300, 'x'))}, nullptr).ok());
+  while (s->segment_count() < 2) {
+    REQUIRE(s->Append({MakeEntry(i++, 1, std::string(300, 'x'))}, nullptr).ok());
+  }
   s->WaitForSpareSegment();
   CHECK(List(dir + "/wal") == std::vector<std::string>{"0000000000000001.wal",
                                                         "0000000000000002.wal", "spare-3"});

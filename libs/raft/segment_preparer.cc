@@ -64,6 +64,17 @@ absl::StatusOr<std::string> SegmentPreparer::Prepare(uint64_t number) {
   return path;
 }
 
+absl::StatusOr<std::string> SegmentPreparer::PrepareLocked() {
+  preparing_ = true;
+  const uint64_t number = next_number_++;
+  mu_.Unlock();
+  absl::StatusOr<std::string> spare = Prepare(number);
+  mu_.Lock();
+  preparing_ = false;
+  changed_.SignalAll();
+  return spare;
+}
+
 void SegmentPreparer::Run() {
   absl::MutexLock lock(&mu_);
   while (!stop_.load()) {
@@ -71,39 +82,28 @@ void SegmentPreparer::Run() {
       changed_.Wait(&mu_);
       continue;
     }
-    preparing_ = true;
     wanted_ = false;
-    const uint64_t number = next_number_++;
-    mu_.Unlock();
-    absl::StatusOr<std::string> spare = Prepare(number);
-    mu_.Lock();
-    preparing_ = false;
+    absl::StatusOr<std::string> spare = PrepareLocked();
     if (spare.ok()) {
       ready_ = *std::move(spare);
+      changed_.SignalAll();
     } else if (!stop_.load()) {
       // Not retried until the next Take, which prepares in its own thread and reports errors.
       log::Warn("raft log: could not prepare a spare segment").Field("error", spare.status());
     }
-    changed_.SignalAll();
   }
 }
 
 absl::StatusOr<std::string> SegmentPreparer::Take() {
   absl::MutexLock lock(&mu_);
   while (preparing_) changed_.Wait(&mu_);
+  absl::StatusOr<std::string> spare;
   if (ready_.has_value()) {
-    std::string path = *std::move(ready_);
+    spare = *std::move(ready_);
     ready_.reset();
-    wanted_ = true;
-    changed_.SignalAll();
-    return path;
+  } else {
+    spare = PrepareLocked();
   }
-  preparing_ = true;
-  const uint64_t number = next_number_++;
-  mu_.Unlock();
-  absl::StatusOr<std::string> spare = Prepare(number);
-  mu_.Lock();
-  preparing_ = false;
   wanted_ = true;  // the next one, ahead of time (background only)
   changed_.SignalAll();
   return spare;

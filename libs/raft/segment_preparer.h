@@ -62,6 +62,8 @@ class SegmentPreparer {
  private:
   // Writes one spare; called with no lock held by whoever set preparing_.
   absl::StatusOr<std::string> Prepare(uint64_t number);
+  // Marks a preparation running, runs Prepare without the lock, and signals its end.
+  absl::StatusOr<std::string> PrepareLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Run();
 
   Env* const env_;

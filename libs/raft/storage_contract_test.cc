@@ -55,7 +55,8 @@ PersistentState MustLoad(LogStorage* s) {
   return *std::move(state);
 }
 
-TEMPLATE_TEST_CASE("a fresh storage is empty", "[contract]", MemFixture, FileFixture, TinySegmentFileFixture) {
+TEMPLATE_TEST_CASE("a fresh storage is empty", "[contract]", MemFixture,
+                   FileFixture, TinySegmentFileFixture) {
   TestType f;
   PersistentState st = MustLoad(f.Reopen());
   CHECK(st.entries.empty());
@@ -105,7 +106,8 @@ TEMPLATE_TEST_CASE("an append at an earlier index overwrites the suffix", "[cont
   CHECK(Ids(MustLoad(f.Reopen()).entries) == expected);
 }
 
-TEMPLATE_TEST_CASE("the latest hard state wins", "[contract]", MemFixture, FileFixture, TinySegmentFileFixture) {
+TEMPLATE_TEST_CASE("the latest hard state wins", "[contract]", MemFixture,
+                   FileFixture, TinySegmentFileFixture) {
   TestType f;
   LogStorage* s = f.Reopen();
   MustLoad(s);
@@ -181,7 +183,8 @@ TEMPLATE_TEST_CASE("a snapshot past the end of the log empties it", "[contract]"
 }
 
 TEMPLATE_TEST_CASE("a snapshot whose last entry conflicts with the log discards the whole log",
-                   "[contract]", MemFixture, FileFixture, TinySegmentFileFixture) {
+                   "[contract]", MemFixture,
+                   FileFixture, TinySegmentFileFixture) {
   TestType f;
   LogStorage* s = f.Reopen();
   MustLoad(s);
@@ -195,7 +198,8 @@ TEMPLATE_TEST_CASE("a snapshot whose last entry conflicts with the log discards 
   CHECK(Ids(st.entries) == Ids(6, 6, 2));
 }
 
-TEMPLATE_TEST_CASE("many snapshots and appends", "[contract]", MemFixture, FileFixture, TinySegmentFileFixture) {
+TEMPLATE_TEST_CASE("many snapshots and appends", "[contract]", MemFixture,
+                   FileFixture, TinySegmentFileFixture) {
   TestType f;
   LogStorage* s = f.Reopen();
   MustLoad(s);
