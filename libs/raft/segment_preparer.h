@@ -6,8 +6,8 @@
 //
 // A spare is `<dir>/spare-<n>`, written full of real zeros up to `size` bytes (not fallocate:
 // ext4 would leave unwritten extents, and converting them on first write costs a journal commit
-// per fdatasync, as appending to a growing file does), fdatasynced, and its directory entry
-// fsynced. A spare not taken when the process stops is garbage: FileLogStorage::Load removes
+// per fdatasync, as appending to a growing file does), 1 MiB at a time with an fdatasync after
+// each, and its directory entry fsynced. A spare not taken when the process stops is garbage: FileLogStorage::Load removes
 // every file IsSpareName() accepts, finished or not.
 //
 // With `background`, one thread owned by the preparer prepares a spare after Start() and after
