@@ -74,7 +74,7 @@ enum class FloorMode {
 };
 
 const char* FloorName(FloorMode mode) {
-  return mode == FloorMode::kAppend ? "append, growing file" : "overwrite, zero-filled";
+  return mode == FloorMode::kAppend ? "append" : "overwrite";
 }
 
 // `iterations` times one write of `bytes` and one fdatasync on `path`: latencies in us.
@@ -314,14 +314,15 @@ int Main(int argc, char** argv) {
   std::printf("raft_bench: 3 members in one process, gRPC on loopback, FileLogStorage in %s\n",
               dir.c_str());
   // The floors, one disk-bound probe at a time (2000 writes each; 1000 per writer for 3).
-  std::printf("\nfloor: one write + one fdatasync on this disk\n");
+  std::printf("\nfloor: one write + one fdatasync on this disk (append: at the end of a growing "
+              "file; overwrite: in place, in a file zero-filled beforehand)\n");
   std::map<std::pair<FloorMode, size_t>, Percentiles> one;
   std::map<FloorMode, Percentiles> three;
   for (FloorMode mode : {FloorMode::kAppend, FloorMode::kOverwrite}) {
     for (size_t bytes : {size_t{300}, size_t{1100}}) {
       Percentiles p = FdatasyncFloor(dir, bytes, 2000, 1, mode);
       one[{mode, bytes}] = p;
-      std::printf("  %-34s p50 %7.0f us   p99 %7.0f us   p99.9 %7.0f us%s\n",
+      std::printf("  %-28s p50 %7.0f us   p99 %7.0f us   p99.9 %7.0f us%s\n",
                   absl::StrCat(FloorName(mode), ", ", bytes, " B").c_str(), p.p50, p.p99, p.p999,
                   mode == FloorMode::kOverwrite && bytes == 300 ? "   <- one fdatasync" : "");
     }
@@ -329,12 +330,12 @@ int Main(int argc, char** argv) {
   for (FloorMode mode : {FloorMode::kAppend, FloorMode::kOverwrite}) {
     Percentiles p = FdatasyncFloor(dir, 300, 1000, 3, mode);
     three[mode] = p;
-    std::printf("  %-34s p50 %7.0f us   p99 %7.0f us   p99.9 %7.0f us\n",
-                absl::StrCat("3 writers at once, ", FloorName(mode), ", 300 B").c_str(), p.p50,
+    std::printf("  %-28s p50 %7.0f us   p99 %7.0f us   p99.9 %7.0f us\n",
+                absl::StrCat("3 writers, ", FloorName(mode), ", 300 B").c_str(), p.p50,
                 p.p99, p.p999);
   }
-  std::printf("  (\"one fdatasync\" = overwrite in place, as fio measures and as the WAL writes "
-              "into its preallocated segments)\n");
+  std::printf("  (\"one fdatasync\" = overwrite in place: what fio measures, and how the WAL "
+              "writes into its preallocated segments)\n");
 
   if (in_memory) std::printf("\n--in_memory: MemLogStorage, no fsync at all\n");
   auto members = StartCluster(dir, in_memory);
