@@ -1,0 +1,331 @@
+#include "services/agent/posix_launcher.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "services/agent/layout.h"
+#include "services/agent/supervisor_files.h"
+
+namespace dcos::agent {
+namespace {
+
+// A user to switch to, resolved before fork (getpwnam is not async-signal-safe).
+struct UserIds {
+  bool switch_user = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+};
+
+absl::StatusOr<UserIds> ResolveUser(const std::string& user, bool allowed) {
+  UserIds ids;
+  if (!allowed || user.empty()) return ids;
+  std::vector<char> buf(16384);
+  passwd pw;
+  passwd* found = nullptr;
+  getpwuid_r(geteuid(), &pw, buf.data(), buf.size(), &found);
+  if (found != nullptr && user == found->pw_name) return ids;  // already that user
+  found = nullptr;
+  int err = getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found);
+  if (found == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "unknown user '", user, "'", err != 0 ? absl::StrCat(": ", std::strerror(err)) : ""));
+  }
+  if (geteuid() != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot run the task as user '", user,
+        "': the agent does not run as root (start it with agent.switch_user=false to run "
+        "every task as the agent's user)"));
+  }
+  ids.switch_user = true;
+  ids.uid = pw.pw_uid;
+  ids.gid = pw.pw_gid;
+  int n = 64;
+  ids.groups.resize(n);
+  if (getgrouplist(user.c_str(), pw.pw_gid, ids.groups.data(), &n) < 0) {
+    ids.groups.resize(n);
+    getgrouplist(user.c_str(), pw.pw_gid, ids.groups.data(), &n);
+  }
+  ids.groups.resize(n);
+  return ids;
+}
+
+// Writes "failed <errno> <what>\n" to fd, using only async-signal-safe calls.
+void ReportFailure(int fd, int err, const char* what) {
+  char line[128] = "failed ";
+  size_t at = 7;
+  char digits[16];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + err % 10);
+    err /= 10;
+  } while (err > 0 && n < 16);
+  while (n > 0 && at < sizeof(line) - 2) line[at++] = digits[--n];
+  line[at++] = ' ';
+  for (const char* p = what; *p != '\0' && at < sizeof(line) - 1; ++p) line[at++] = *p;
+  line[at++] = '\n';
+  ssize_t ignored = write(fd, line, at);
+  (void)ignored;
+}
+
+// An fd duplicated above the standard ones (so dup2 onto 0..3 in the child cannot clobber it).
+int HighFd(int fd) {
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+  close(fd);
+  return high;
+}
+
+// Reads one line from `fd` within `timeout`. Empty on EOF or timeout.
+std::string ReadReport(int fd, absl::Duration timeout) {
+  std::string line;
+  absl::Time deadline = absl::Now() + timeout;
+  while (line.empty() || line.back() != '\n') {
+    int ms = static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now()));
+    if (ms <= 0) return "";
+    pollfd p{fd, POLLIN, 0};
+    int ready = poll(&p, 1, ms);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return "";
+    char buf[256];
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return line.empty() || line.back() == '\n' ? line : "";
+    line.append(buf, static_cast<size_t>(n));
+  }
+  return line;
+}
+
+void Reap(pid_t pid) {
+  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace
+
+PosixLauncher::PosixLauncher(Options options, ExitCallback on_exit)
+    : options_(std::move(options)), watcher_(std::move(on_exit)) {}
+
+PosixLauncher::~PosixLauncher() = default;
+
+std::string PosixLauncher::DefaultSupervisorPath() {
+  std::error_code error;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) return "dcos-task-supervisor";
+  return (self.parent_path() / "dcos-task-supervisor").string();
+}
+
+absl::StatusOr<pid_t> PosixLauncher::StartSupervisor(const LaunchSpec& spec, int report_fd) {
+  absl::StatusOr<UserIds> user = ResolveUser(spec.user, options_.switch_user);
+  if (!user.ok()) return user.status();
+
+  // Everything the child needs is prepared here: after fork only async-signal-safe calls.
+  std::vector<std::string> args = {options_.supervisor_path, spec.run_dir,
+                                   std::to_string(getpid()), spec.shell ? "shell" : "argv",
+                                   spec.command};
+  if (!spec.shell) args.insert(args.end(), spec.arguments.begin(), spec.arguments.end());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env;
+  for (const auto& [name, value] : spec.environment) env.push_back(absl::StrCat(name, "=", value));
+  std::vector<char*> envp;
+  for (std::string& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  auto open_output = [&](const char* name) {
+    std::string path = absl::StrCat(spec.sandbox_dir, "/", name);
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0 && user->switch_user) {
+      int ignored = fchown(fd, user->uid, user->gid);
+      (void)ignored;
+    }
+    return fd;
+  };
+  int out = open_output(Layout::kStdout);
+  int err = open_output(Layout::kStderr);
+  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (out < 0 || err < 0 || null_fd < 0) {
+    int e = errno;
+    for (int fd : {out, err, null_fd}) {
+      if (fd >= 0) close(fd);
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create stdout/stderr in the sandbox ", spec.sandbox_dir, ": ",
+                     std::strerror(e)));
+  }
+  if (user->switch_user) {
+    int ignored = chown(spec.sandbox_dir.c_str(), user->uid, user->gid);
+    (void)ignored;
+  }
+  out = HighFd(out);
+  err = HighFd(err);
+  null_fd = HighFd(null_fd);
+  const char* sandbox = spec.sandbox_dir.c_str();
+  const pid_t parent = getpid();
+
+  pid_t pid = fork();
+  if (pid == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < 32; ++sig) {
+      if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, nullptr);
+    }
+    // Until the supervisor has recorded its pids it dies with the agent (it clears this).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    setsid();
+    if (chdir(sandbox) != 0) {
+      ReportFailure(report_fd, errno, "chdir to the sandbox");
+      _exit(127);
+    }
+    dup2(null_fd, STDIN_FILENO);
+    dup2(out, STDOUT_FILENO);
+    dup2(err, STDERR_FILENO);
+    dup2(report_fd, supervisor::kReportFd);
+    syscall(SYS_close_range, supervisor::kReportFd + 1, ~0U, 0);
+    if (user->switch_user) {
+      if (setgroups(user->groups.size(), user->groups.data()) != 0 || setgid(user->gid) != 0 ||
+          setuid(user->uid) != 0) {
+        ReportFailure(supervisor::kReportFd, errno, "switch user");
+        _exit(127);
+      }
+    }
+    execve(argv[0], argv.data(), envp.data());
+    ReportFailure(supervisor::kReportFd, errno, "supervisor");
+    _exit(127);
+  }
+  int fork_errno = errno;
+  close(out);
+  close(err);
+  close(null_fd);
+  if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", std::strerror(fork_errno)));
+  return pid;
+}
+
+absl::StatusOr<ContainerPids> PosixLauncher::Launch(const LaunchSpec& spec) {
+  std::error_code error;
+  std::filesystem::create_directories(spec.sandbox_dir, error);
+  if (error) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create the sandbox ", spec.sandbox_dir, ": ", error.message()));
+  }
+  std::filesystem::create_directories(spec.run_dir, error);
+  if (error) {
+    return absl::InternalError(absl::StrCat("cannot create ", spec.run_dir, ": ", error.message()));
+  }
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) {
+    return absl::InternalError(absl::StrCat("pipe2: ", std::strerror(errno)));
+  }
+  report[1] = HighFd(report[1]);
+  absl::StatusOr<pid_t> pid = StartSupervisor(spec, report[1]);
+  close(report[1]);
+  if (!pid.ok()) {
+    close(report[0]);
+    return pid.status();
+  }
+  std::string line = ReadReport(report[0], options_.launch_timeout);
+  close(report[0]);
+
+  if (line == "started\n") {
+    std::ifstream in(absl::StrCat(spec.run_dir, "/", Layout::kPidsFile));
+    std::stringstream text;
+    text << in.rdbuf();
+    absl::StatusOr<ContainerPids> pids =
+        ParsePidsFile(text.str(), absl::StrCat(spec.run_dir, "/", Layout::kPidsFile));
+    if (!pids.ok()) {
+      kill(*pid, SIGKILL);
+      Reap(*pid);
+      return absl::InternalError(pids.status().message());
+    }
+    watcher_.Watch(spec.container_id, *pids, spec.run_dir, /*child=*/true);
+    return pids;
+  }
+  if (line.empty()) {
+    kill(*pid, SIGKILL);
+    Reap(*pid);
+    return absl::InternalError(absl::StrCat(
+        "the task's supervisor (", options_.supervisor_path, ") ended or hung without reporting"));
+  }
+  Reap(*pid);
+  // "failed <errno> <what>\n"
+  std::vector<std::string> words = absl::StrSplit(absl::StripSuffix(line, "\n"),
+                                                  absl::MaxSplits(' ', 2));
+  int err = 0;
+  if (words.size() < 3 || words[0] != "failed" || !absl::SimpleAtoi(words[1], &err)) {
+    return absl::InternalError(absl::StrCat("the task's supervisor said '", line, "'"));
+  }
+  if (words[2] == "exec") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot execute '", spec.shell ? "/bin/sh" : spec.command,
+                     "': ", std::strerror(err)));
+  }
+  if (words[2] == "switch user" || words[2] == "chdir to the sandbox") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot ", words[2], ": ", std::strerror(err)));
+  }
+  return absl::InternalError(absl::StrCat("cannot start the task's supervisor (",
+                                          options_.supervisor_path, "): ", words[2], ": ",
+                                          std::strerror(err)));
+}
+
+absl::StatusOr<RecoveredContainer> PosixLauncher::Recover(const std::string& container_id,
+                                                          const std::string& run_dir) {
+  RecoveredContainer out;
+  const std::string path = absl::StrCat(run_dir, "/", Layout::kPidsFile);
+  std::ifstream in(path);
+  if (!in) {
+    out.state = RecoveredContainer::State::kNeverStarted;
+    return out;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  absl::StatusOr<ContainerPids> pids = ParsePidsFile(text.str(), path);
+  if (!pids.ok()) return pids.status();
+  out.pids = *pids;
+  if (SameProcess(pids->supervisor_pid, pids->supervisor_start)) {
+    out.state = RecoveredContainer::State::kRunning;
+    watcher_.Watch(container_id, *pids, run_dir, /*child=*/false);
+    return out;
+  }
+  out.state = RecoveredContainer::State::kExited;
+  std::optional<ExitInfo> exit = ReadExitStatus(run_dir);
+  if (exit.has_value()) {
+    out.exit = *exit;
+  } else {
+    out.exit.message = absl::StrCat("the task's supervisor (pid ", pids->supervisor_pid,
+                                    ") ended without recording how the task ended");
+    if (SameProcess(pids->task_pid, pids->task_start)) kill(-pids->task_pid, SIGKILL);
+  }
+  return out;
+}
+
+void PosixLauncher::Signal(const std::string& container_id, int signal) {
+  std::optional<ContainerPids> pids = watcher_.Find(container_id);
+  if (!pids.has_value()) return;
+  // The task's leader still being the same process guards against a reused pid; once it is
+  // gone the supervisor kills the rest of the group itself.
+  if (SameProcess(pids->task_pid, pids->task_start)) kill(-pids->task_pid, signal);
+}
+
+}  // namespace dcos::agent

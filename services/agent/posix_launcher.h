@@ -1,0 +1,56 @@
+#pragma once
+
+// PosixLauncher: the real Launcher. Each task runs under dcos-task-supervisor
+// (supervisor_main.cc) in a new session, with its own process group, its sandbox as working
+// directory, stdout/stderr in files there, the given environment and user.
+//
+// Supervisors are watched by a ContainerWatcher (container_watcher.h), those launched here as
+// well as those inherited from an earlier agent process; when one ends, its exit_status file
+// says how the task ended.
+//
+// Thread-safety: Launch, Recover and Signal may be called from any thread (normally the
+// driver's); the exit callback runs on the watcher thread.
+
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "services/agent/container_watcher.h"
+#include "services/agent/launcher.h"
+
+namespace dcos::agent {
+
+class PosixLauncher final : public Launcher {
+ public:
+  struct Options {
+    // Path of the dcos-task-supervisor binary.
+    std::string supervisor_path;
+    // Run tasks as their CommandInfo/FrameworkInfo user (needs root); false: as the agent's
+    // user, whatever the task asks (Mesos's --switch_user).
+    bool switch_user = true;
+    // How long a launch may take before it is given up.
+    absl::Duration launch_timeout = absl::Seconds(30);
+  };
+
+  // Starts the watcher thread.
+  PosixLauncher(Options options, ExitCallback on_exit);
+  // Stops watching; running tasks are left alone.
+  ~PosixLauncher() override;
+
+  absl::StatusOr<ContainerPids> Launch(const LaunchSpec& spec) override;
+  absl::StatusOr<RecoveredContainer> Recover(const std::string& container_id,
+                                             const std::string& run_dir) override;
+  void Signal(const std::string& container_id, int signal) override;
+
+  // The default supervisor path: dcos-task-supervisor next to this process's binary.
+  static std::string DefaultSupervisorPath();
+
+ private:
+  // Fork + exec of the supervisor; the pid, or an error for the task.
+  absl::StatusOr<pid_t> StartSupervisor(const LaunchSpec& spec, int report_fd);
+
+  Options options_;
+  ContainerWatcher watcher_;
+};
+
+}  // namespace dcos::agent

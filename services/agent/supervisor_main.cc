@@ -1,0 +1,176 @@
+// dcos-task-supervisor: the small process between the agent and one task. It outlives the
+// agent (tasks survive an agent restart), records the task's pids before the task runs and its
+// wait status when it ends, so a restarted agent learns what happened while it was away.
+//
+//   dcos-task-supervisor <run_dir> <agent_pid> shell <command>
+//   dcos-task-supervisor <run_dir> <agent_pid> argv <command> [argv0 args...]
+//
+// The agent starts it with the task's working directory, environment, stdout/stderr and user
+// already in place, in a new session, with SIGKILL as parent-death signal, and fd 3 a pipe on
+// which it reports (supervisor_files.h). Steps:
+//   1. fork the task: its own process group, default signals, held until step 3;
+//   2. write `pids` (then a restarted agent can find both processes), clear the parent-death
+//      signal: from here on the supervisor and the task outlive the agent; if the agent died
+//      before, the parent-death signal killed us and the held task gives up unstarted;
+//   3. release the task; report "started" or "failed <errno>" (exec failure);
+//   4. wait for the task; SIGKILL whatever is left in its process group; write `exit_status`.
+// SIGTERM to the supervisor is passed on to the task's process group; SIGINT, SIGHUP and
+// SIGPIPE are ignored (the task gets them by default).
+//
+// Only libc: it starts in about a millisecond, which bounds the agent's launch rate.
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "services/agent/supervisor_files.h"
+
+namespace {
+
+using namespace dcos::agent::supervisor;  // NOLINT: one small file
+
+volatile sig_atomic_t g_task_pid = 0;
+
+void ForwardTerm(int) {
+  pid_t task = g_task_pid;
+  if (task > 0) kill(-task, SIGTERM);
+}
+
+void Report(const char* line) {
+  ssize_t ignored = write(kReportFd, line, strlen(line));
+  (void)ignored;
+}
+
+int Usage() {
+  fprintf(stderr,
+          "usage: dcos-task-supervisor <run_dir> <agent_pid> shell <command>\n"
+          "       dcos-task-supervisor <run_dir> <agent_pid> argv <command> [argv...]\n"
+          "(started by dcos-agent, not by hand)\n");
+  return 2;
+}
+
+[[noreturn]] void RunTask(int hold_fd, int error_fd, bool shell, char** argv) {
+  // A process group of its own: a kill reaches the task and everything it started.
+  setpgid(0, 0);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE}) sigaction(sig, &dfl, nullptr);
+  close(kReportFd);
+  char go = 0;
+  ssize_t n;
+  do {
+    n = read(hold_fd, &go, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) _exit(127);  // the supervisor died before releasing us
+  if (shell) {
+    execl("/bin/sh", "sh", "-c", argv[0], static_cast<char*>(nullptr));
+  } else {
+    // argv[0] is the command, argv[1..] the argv given (argv0 first), or none.
+    char** args = argv[1] != nullptr ? argv + 1 : argv;
+    execvp(argv[0], args);
+  }
+  int err = errno;
+  ssize_t ignored = write(error_fd, &err, sizeof(err));
+  (void)ignored;
+  _exit(127);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 5) return Usage();
+  const char* run_dir = argv[1];
+  pid_t agent = static_cast<pid_t>(atoi(argv[2]));
+  bool shell = strcmp(argv[3], "shell") == 0;
+  if (!shell && strcmp(argv[3], "argv") != 0) return Usage();
+  if (getppid() != agent) return 1;  // the agent is already gone: do not start anything
+
+  struct sigaction sa {};
+  sa.sa_handler = ForwardTerm;
+  sigaction(SIGTERM, &sa, nullptr);
+  struct sigaction ign {};
+  ign.sa_handler = SIG_IGN;
+  for (int sig : {SIGINT, SIGHUP, SIGPIPE}) sigaction(sig, &ign, nullptr);
+  fcntl(kReportFd, F_SETFD, FD_CLOEXEC);
+
+  int hold[2], exec_error[2];
+  if (pipe2(hold, O_CLOEXEC) != 0 || pipe2(exec_error, O_CLOEXEC) != 0) {
+    char line[128];
+    snprintf(line, sizeof(line), "failed %d pipe\n", errno);
+    Report(line);
+    return 1;
+  }
+  pid_t task = fork();
+  if (task < 0) {
+    char line[128];
+    snprintf(line, sizeof(line), "failed %d fork\n", errno);
+    Report(line);
+    return 1;
+  }
+  if (task == 0) {
+    close(hold[1]);
+    close(exec_error[0]);
+    RunTask(hold[0], exec_error[1], shell, argv + 4);
+  }
+  setpgid(task, task);  // also here, so the group exists before anyone signals it
+  g_task_pid = task;
+  close(hold[0]);
+  close(exec_error[1]);
+
+  char pids[256];
+  snprintf(pids, sizeof(pids), "1 %d %llu %d %llu\n", static_cast<int>(getpid()),
+           static_cast<unsigned long long>(ReadStartTime(getpid())), static_cast<int>(task),
+           static_cast<unsigned long long>(ReadStartTime(task)));
+  if (!WriteFileAtomically(run_dir, "pids", pids)) {
+    char line[128];
+    snprintf(line, sizeof(line), "failed %d writing pids\n", errno);
+    Report(line);
+    kill(task, SIGKILL);
+    return 1;
+  }
+  prctl(PR_SET_PDEATHSIG, 0);
+
+  ssize_t n = write(hold[1], "g", 1);
+  (void)n;
+  close(hold[1]);
+  int err = 0;
+  do {
+    n = read(exec_error[0], &err, sizeof(err));
+  } while (n < 0 && errno == EINTR);
+  close(exec_error[0]);
+  int status = 0;
+  if (n == sizeof(err)) {
+    char line[128];
+    snprintf(line, sizeof(line), "exec_failed %d\n", err);
+    while (waitpid(task, &status, 0) < 0 && errno == EINTR) {
+    }
+    WriteFileAtomically(run_dir, "exit_status", line);
+    snprintf(line, sizeof(line), "failed %d exec\n", err);
+    Report(line);
+    return 0;
+  }
+  Report("started\n");
+  close(kReportFd);
+
+  while (waitpid(task, &status, 0) < 0) {
+    if (errno != EINTR) {
+      status = -1;
+      break;
+    }
+  }
+  g_task_pid = 0;
+  kill(-task, SIGKILL);  // what the task started dies with it
+  char line[64];
+  if (status == -1) {
+    snprintf(line, sizeof(line), "unknown %d\n", errno);
+  } else {
+    snprintf(line, sizeof(line), "exited %d\n", status);
+  }
+  WriteFileAtomically(run_dir, "exit_status", line);
+  return 0;
+}
