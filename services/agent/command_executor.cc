@@ -26,6 +26,22 @@ absl::Duration FromProto(const google::protobuf::Duration& d) {
 
 }  // namespace
 
+bool IsTerminal(common::v1::TaskState s) {
+  switch (s) {
+    case common::v1::TASK_FINISHED:
+    case common::v1::TASK_FAILED:
+    case common::v1::TASK_KILLED:
+    case common::v1::TASK_ERROR:
+    case common::v1::TASK_LOST:
+    case common::v1::TASK_DROPPED:
+    case common::v1::TASK_GONE:
+    case common::v1::TASK_GONE_BY_OPERATOR:
+      return true;
+    default:
+      return false;
+  }
+}
+
 absl::Status ValidateTask(const common::v1::TaskInfo& task) {
   absl::Status id = ValidatePathComponent(task.task_id().value(), "task.task_id");
   if (!id.ok()) return id;

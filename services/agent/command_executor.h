@@ -15,6 +15,10 @@
 
 namespace dcos::agent {
 
+// FINISHED, FAILED, KILLED, ERROR, LOST, DROPPED, GONE, GONE_BY_OPERATOR: the task will never
+// run again.
+bool IsTerminal(common::v1::TaskState state);
+
 // Checks a TaskInfo before anything is started. INVALID_ARGUMENT naming the field, e.g.
 // "task.command.value: required" or "task.command.environment.variables[2].name: may not
 // contain '='".
