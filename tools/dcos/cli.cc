@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "tools/dcos/context.h"
+#include "tools/dcos/task_commands.h"
 #include "tools/dcos/zk_commands.h"
 
 namespace dcos::cli {
@@ -15,6 +16,7 @@ namespace {
 // Every command group. Add a group: write its Run function in its own file, add a row.
 constexpr CommandGroup kGroups[] = {
     {"zk", "read and write the dcos-zk coordination tree", &RunZk},
+    {"task", "run tasks on the cluster (dcos task run -- <command>)", &RunTaskGroup},
 };
 
 void PrintHelp(std::ostream& os) {

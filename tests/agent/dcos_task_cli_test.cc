@@ -1,0 +1,75 @@
+// `dcos task run` against a real dcos-master and dcos-agent: a command that finishes (exit 0,
+// its state changes printed in order), one that fails (exit 1 with the reason), no offer that
+// fits, no master.
+
+#include <catch2/catch.hpp>
+
+#include "libs/testing/harness.h"
+#include "libs/testing/process.h"
+#include "tests/agent/cluster.h"
+
+namespace dcos::testing {
+namespace {
+
+constexpr absl::Duration kWait = absl::Seconds(30);
+
+// Runs the dcos binary to its end; its exit code and output (stdout and stderr together).
+std::pair<int, std::string> Dcos(const std::string& dir, const std::string& name,
+                                 std::vector<std::string> args) {
+  auto p = TestProcess::Start({name, Runfile("tools/dcos/dcos"), std::move(args), dir});
+  REQUIRE(p.ok());
+  absl::StatusOr<int> code = (*p)->WaitExit(kWait);
+  REQUIRE(code.ok());
+  return {*code, (*p)->Log()};
+}
+
+bool InOrder(const std::string& text, const std::vector<std::string>& parts) {
+  size_t at = 0;
+  for (const std::string& part : parts) {
+    at = text.find(part, at);
+    if (at == std::string::npos) return false;
+  }
+  return true;
+}
+
+TEST_CASE("dcos task run launches a command and exits with its outcome", "[cli]") {
+  std::string dir = MakeTempDir("cli");
+  TaskReaper reaper;
+  auto master = MasterProcess::Start(dir);
+  REQUIRE(master.ok());
+  auto agent = AgentProcess::Start(dir, "agent-1", master->address);
+  REQUIRE(agent.ok());
+  reaper.Add(agent->work_dir);
+  REQUIRE(agent->WaitRegistered(kWait).ok());
+
+  auto [code, out] = Dcos(dir, "run-ok", {"task", "run", "--master=" + master->address,
+                                          "--cpus=0.2", "--mem=16", "--name=hello", "--",
+                                          "echo", "hi", "there"});
+  INFO(out);
+  CHECK(code == 0);
+  CHECK(InOrder(out, {"Subscribed with framework ID ", "Launched task hello.", "TASK_STARTING",
+                      "TASK_RUNNING", "TASK_FINISHED: Command exited with status 0"}));
+
+  auto [fail_code, fail_out] = Dcos(dir, "run-fail", {"task", "run", "--master=" + master->address,
+                                                      "--", "exit 3"});
+  INFO(fail_out);
+  CHECK(fail_code == 1);
+  CHECK(InOrder(fail_out, {"TASK_RUNNING", "TASK_FAILED: Command exited with status 3"}));
+
+  auto [big_code, big_out] = Dcos(dir, "run-big", {"--timeout=2s", "task", "run",
+                                                   "--master=" + master->address, "--cpus=64",
+                                                   "--", "true"});
+  INFO(big_out);
+  CHECK(big_code == 1);
+  CHECK(big_out.find("no offer with cpus:64;mem:32 within 2s") != std::string::npos);
+
+  auto [none_code, none_out] =
+      Dcos(dir, "run-nomaster", {"task", "run", "--master=127.0.0.1:1", "--", "true"});
+  INFO(none_out);
+  CHECK(none_code == 1);
+  CHECK(none_out.find("dcos task run: the master at 127.0.0.1:1 ended the subscription") !=
+        std::string::npos);
+}
+
+}  // namespace
+}  // namespace dcos::testing
