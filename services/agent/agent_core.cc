@@ -26,7 +26,7 @@ std::vector<common::v1::Attribute> AttributesOf(const common::v1::AgentInfo& inf
 bool Outbox::empty() const {
   return !write_agent.has_value() && write_frameworks.empty() && remove_frameworks.empty() &&
          write_tasks.empty() && remove_tasks.empty() && to_master.empty() && launches.empty() &&
-         signals.empty() && !reconnect && !shutdown;
+         signals.empty() && probes.empty() && !reconnect && !shutdown;
 }
 
 AgentCore::AgentCore(CoreOptions options)
@@ -112,6 +112,7 @@ void AgentCore::RecoverTask(const checkpoint::TaskCheckpoint& saved,
   }
   const bool kill_pending_launch = t.kill_requested && t.pids.task_pid == 0;
   t.pids = it->second.pids;
+  StartHealthChecks(t, now);
   if (kill_pending_launch) {
     StartKill(t, KillGracePeriod(t.info, nullptr), now);
   } else if (t.kill_requested && t.kill_deadline.has_value() && *t.kill_deadline <= now) {
@@ -239,6 +240,7 @@ void AgentCore::Tick(absl::Time now) {
       MarkDirty(key);
     }
   }
+  RunDueChecks(now);
   bool silent = false;
   if (link_ == Link::kConnecting) {
     silent = now - link_changed_ > options_.registration_timeout;

@@ -32,6 +32,8 @@
 #include "protos/agent/v1/agent.pb.h"
 #include "protos/master/v1/agent_channel.pb.h"
 #include "services/agent/checkpoint.h"
+#include "services/agent/health_check.h"
+#include "services/agent/health_prober.h"
 #include "services/agent/launcher.h"
 #include "services/agent/layout.h"
 #include "services/agent/status_update_stream.h"
@@ -70,6 +72,7 @@ struct Outbox {
   std::vector<master::v1::AgentMessage> to_master;
   std::vector<LaunchSpec> launches;
   std::vector<std::pair<std::string, int>> signals;  // container id, signal
+  std::vector<ProbeRequest> probes;                  // health checks to run
   // Drop the master stream and connect again (the master went silent).
   bool reconnect = false;
   // Stop the agent process (the master said Shutdown).
@@ -103,6 +106,10 @@ class AgentCore {
   void Launched(const std::string& container_id, const ContainerPids& pids, absl::Time now);
   void LaunchFailed(const std::string& container_id, const absl::Status& error, absl::Time now);
   void Exited(const std::string& container_id, const ExitInfo& exit, absl::Time now);
+
+  // ---- health checks ----
+  void HealthResult(const std::string& container_id, uint64_t sequence,
+                    const ProbeResult& result, absl::Time now);
 
   // ---- operators (Agent API) ----
   // Kills a task as KillTask from the master would. NOT_FOUND for unknown or terminal tasks;
@@ -149,6 +156,8 @@ class AgentCore {
     absl::Time started_at;
     std::optional<absl::Time> ended_at;
     std::optional<bool> healthy;
+    std::optional<HealthCheckState> health;  // while it runs, if it has a check
+    std::string kill_message;                // why the agent itself killed it
   };
 
   // An acknowledged terminal task, kept for the state API and its sandbox.
@@ -192,6 +201,9 @@ class AgentCore {
                       const std::string& message, absl::Time now);
   void CompleteTask(const TaskKey& key);
   LaunchSpec MakeLaunchSpec(const TaskRecord& task) const;
+  // Starts health checking a running task (`healthy`: its last reported health, if any).
+  void StartHealthChecks(TaskRecord& task, absl::Time now);
+  void RunDueChecks(absl::Time now);
   common::v1::Task TaskProto(const TaskRecord& task) const;
   checkpoint::TaskCheckpoint TaskCheckpointOf(const TaskRecord& task) const;
   bool PartitionAware(const std::string& framework_id) const;

@@ -170,6 +170,7 @@ void AgentCore::Launched(const std::string& container_id, const ContainerPids& p
   } else {
     Update(*t, common::v1::TASK_RUNNING, TaskStatus::SOURCE_EXECUTOR,
            TaskStatus::REASON_UNSPECIFIED, "", now);
+    StartHealthChecks(*t, now);
   }
   FlushUpdates(now);
 }
@@ -182,6 +183,56 @@ void AgentCore::LaunchFailed(const std::string& container_id, const absl::Status
   t->ended_at = now;
   Update(*t, common::v1::TASK_FAILED, TaskStatus::SOURCE_AGENT,
          TaskStatus::REASON_CONTAINER_LAUNCH_FAILED, std::string(error.message()), now);
+  FlushUpdates(now);
+}
+
+// ---------------- health checks ----------------
+
+void AgentCore::StartHealthChecks(TaskRecord& t, absl::Time now) {
+  if (!t.info.has_health_check()) return;
+  t.health.emplace(t.info.health_check(), now);
+  if (t.healthy.has_value()) t.health->Restore(*t.healthy);
+}
+
+void AgentCore::RunDueChecks(absl::Time now) {
+  for (auto& [key, t] : tasks_) {
+    if (!t.health.has_value() || t.state != common::v1::TASK_RUNNING || t.kill_requested) continue;
+    std::optional<uint64_t> sequence = t.health->TakeDue(now);
+    if (!sequence.has_value()) continue;
+    ProbeRequest probe;
+    probe.container_id = t.container_id;
+    probe.sequence = *sequence;
+    probe.check = t.info.health_check();
+    const common::v1::Address& a = options_.info.address();
+    probe.host = !a.ip().empty() ? a.ip() : !a.hostname().empty() ? a.hostname() : "127.0.0.1";
+    LaunchSpec spec = MakeLaunchSpec(t);
+    probe.sandbox_dir = spec.sandbox_dir;
+    probe.environment = std::move(spec.environment);
+    probe.timeout = t.health->timeout();
+    outbox_.probes.push_back(std::move(probe));
+  }
+}
+
+void AgentCore::HealthResult(const std::string& container_id, uint64_t sequence,
+                             const ProbeResult& result, absl::Time now) {
+  TaskRecord* t = FindContainer(container_id);
+  if (t == nullptr || !t->health.has_value() || t->state != common::v1::TASK_RUNNING ||
+      t->kill_requested) {
+    return;
+  }
+  HealthCheckState::Verdict v = t->health->Result(sequence, result.healthy, now);
+  if (v.report.has_value()) {
+    t->healthy = *v.report;
+    Update(*t, common::v1::TASK_RUNNING, TaskStatus::SOURCE_EXECUTOR,
+           TaskStatus::REASON_TASK_HEALTH_CHECK_STATUS_UPDATED,
+           *v.report ? "" : absl::StrCat("health check failed: ", result.message), now);
+  }
+  if (v.kill) {
+    t->kill_reason = TaskStatus::REASON_TASK_HEALTH_CHECK_STATUS_UPDATED;
+    t->kill_message = absl::StrCat("killed after failing ", t->health->consecutive_failures(),
+                                   " health checks in a row (last: ", result.message, ")");
+    StartKill(*t, KillGracePeriod(t->info, nullptr), now);
+  }
   FlushUpdates(now);
 }
 
@@ -252,6 +303,8 @@ absl::Status AgentCore::KillTaskByOperator(const std::string& framework_id,
 void AgentCore::EndTask(TaskRecord& t, const ExitInfo& exit, absl::Time now) {
   TaskEnd end = MapExit(exit, t.kill_requested);
   if (t.kill_requested && t.kill_reason != TaskStatus::REASON_UNSPECIFIED) end.reason = t.kill_reason;
+  if (t.kill_requested && !t.kill_message.empty()) end.message = t.kill_message;
+  t.health.reset();
   t.ended_at = now;
   t.kill_deadline.reset();
   Update(t, end.state, TaskStatus::SOURCE_EXECUTOR, end.reason, end.message, now);

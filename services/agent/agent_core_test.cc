@@ -557,6 +557,74 @@ TEST_CASE("ShutdownFramework kills its tasks; Shutdown kills everything and stop
   CHECK(h.last.signals[0].second == SIGKILL);
 }
 
+TEST_CASE("health checks: probes when due, health reported, killed after failures", "[core]") {
+  Harness h;
+  h.Register();
+  MasterMessage run = RunTask("F1", "web", "serve");
+  common::v1::HealthCheck* hc = run.mutable_run_task()->mutable_task()->mutable_health_check();
+  hc->set_type(common::v1::HealthCheck::TYPE_COMMAND);
+  hc->mutable_command()->set_value("test -e ok");
+  hc->mutable_delay()->set_seconds(1);
+  hc->mutable_interval()->set_seconds(1);
+  hc->mutable_grace_period()->set_seconds(0);
+  hc->set_consecutive_failures(2);
+  h.Receive(run);
+  std::string c = h.last.launches[0].container_id;
+  common::v1::TaskStatus starting = h.Sent()[0];
+  h.core.Launched(c, {100, 1, 101, 2}, h.now);
+  h.Take();
+  h.Receive(Ack("F1", starting));
+  common::v1::TaskStatus running = h.Sent()[0];
+  CHECK_FALSE(running.has_healthy());
+  h.Receive(Ack("F1", running));
+
+  h.Tick(absl::Milliseconds(999));
+  CHECK(h.last.probes.empty());
+  h.Tick(absl::Milliseconds(1));
+  REQUIRE(h.last.probes.size() == 1);
+  ProbeRequest probe = h.last.probes[0];
+  CHECK(probe.container_id == c);
+  CHECK(probe.host == "127.0.3.1");
+  CHECK(probe.sandbox_dir == h.core.SandboxOf({"F1", "web"}));
+  h.core.HealthResult(c, probe.sequence, {true, ""}, h.now);
+  h.Take();
+  REQUIRE(h.Sent().size() == 1);
+  common::v1::TaskStatus healthy = h.Sent()[0];
+  CHECK(healthy.state() == common::v1::TASK_RUNNING);
+  CHECK(healthy.reason() == common::v1::TaskStatus::REASON_TASK_HEALTH_CHECK_STATUS_UPDATED);
+  CHECK(healthy.healthy());
+  h.Receive(Ack("F1", healthy));
+
+  auto fail = [&] {
+    h.Tick(absl::Seconds(1));
+    REQUIRE(h.last.probes.size() == 1);
+    h.core.HealthResult(c, h.last.probes[0].sequence,
+                        {false, "the check command exited with status 1"}, h.now);
+    h.Take();
+  };
+  fail();  // reported at once
+  REQUIRE(h.Sent().size() == 1);
+  CHECK_FALSE(h.Sent()[0].healthy());
+  CHECK(h.Sent()[0].message() == "health check failed: the check command exited with status 1");
+  CHECK(h.last.signals.empty());
+  h.Receive(Ack("F1", h.Sent()[0]));
+  fail();  // the second in a row: killed
+  REQUIRE(h.last.signals.size() == 1);
+  CHECK(h.last.signals[0] == std::make_pair(c, SIGTERM));
+  h.Tick(absl::Seconds(1));
+  CHECK(h.last.probes.empty());  // no checks of a task being killed
+  h.core.Exited(c, {SIGTERM, ""}, h.now);
+  h.Take();
+  REQUIRE(h.Sent().size() == 1);
+  common::v1::TaskStatus killed = h.Sent()[0];
+  CHECK(killed.state() == common::v1::TASK_KILLED);
+  CHECK_FALSE(killed.healthy());
+  CHECK(killed.reason() == common::v1::TaskStatus::REASON_TASK_HEALTH_CHECK_STATUS_UPDATED);
+  CHECK(killed.message() ==
+        "killed after failing 2 health checks in a row (last: the check command exited with "
+        "status 1)");
+}
+
 TEST_CASE("the state lists frameworks, executors with sandboxes and allocated resources",
           "[core]") {
   Harness h;

@@ -51,6 +51,15 @@ Launcher::ExitCallback AgentDriver::ExitCallback() {
   };
 }
 
+HealthProber::Done AgentDriver::ProbeCallback() {
+  return [this](const ProbeRequest& request, const ProbeResult& result) {
+    Post([id = request.container_id, sequence = request.sequence, result](AgentCore& core,
+                                                                         absl::Time now) {
+      core.HealthResult(id, sequence, result, now);
+    });
+  };
+}
+
 absl::Status AgentDriver::Recover() {
   absl::StatusOr<CheckpointState> state = checkpointer_->Load();
   if (!state.ok()) return state.status();
@@ -169,6 +178,9 @@ void AgentDriver::CarryOut() {
       }
     }
     for (const auto& [container, signal] : o.signals) launcher_->Signal(container, signal);
+    if (prober_ != nullptr) {
+      for (ProbeRequest& probe : o.probes) prober_->Probe(std::move(probe));
+    }
     if (o.reconnect) {
       log::Warn("the master went silent; connecting again");
       link_->Reconnect(generation_);

@@ -49,8 +49,11 @@ class AgentDriver {
 
   // The callback the launcher reports container exits with (posts them to the loop).
   Launcher::ExitCallback ExitCallback();
-  // Must be called before Recover; the launcher must outlive the driver's Stop.
+  // The callback health probes report with (posts them to the loop).
+  HealthProber::Done ProbeCallback();
+  // Must be called before Recover; both must outlive the driver's Stop.
   void SetLauncher(Launcher* launcher) { launcher_ = launcher; }
+  void SetProber(HealthProber* prober) { prober_ = prober; }
 
   // Reads the checkpoint, asks the launcher about every task's container and recovers the
   // core. A checkpoint of an earlier boot is discarded (no task survives a reboot; the agent
@@ -91,6 +94,7 @@ class AgentDriver {
   Checkpointer* checkpointer_;
   clock::Clock* clock_;
   Launcher* launcher_ = nullptr;
+  HealthProber* prober_ = nullptr;
   AgentCore core_;  // loop thread only (and Recover before Start)
   std::unique_ptr<MasterLink> link_;
   uint64_t generation_ = 0;  // the current master stream (loop thread)

@@ -114,6 +114,8 @@ class AgentComponent final : public runtime::Component {
     lo.switch_user = config_.switch_user;
     launcher_ = std::make_unique<PosixLauncher>(lo, driver_->ExitCallback());
     driver_->SetLauncher(launcher_.get());
+    prober_ = std::make_unique<PosixHealthProber>(4, driver_->ProbeCallback());
+    driver_->SetProber(prober_.get());
     absl::Status recovered = driver_->Recover();
     if (!recovered.ok()) return recovered;
     driver_->Start();
@@ -157,6 +159,7 @@ class AgentComponent final : public runtime::Component {
   std::map<std::string, std::string> flags_;
   std::unique_ptr<AgentDriver> driver_;
   std::unique_ptr<PosixLauncher> launcher_;
+  std::unique_ptr<PosixHealthProber> prober_;
   std::unique_ptr<AgentService> service_;
 };
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "libs/resources/resources.h"
+#include "services/agent/health_check.h"
 #include "services/agent/layout.h"
 
 namespace dcos::agent {
@@ -70,6 +71,10 @@ absl::Status ValidateTask(const common::v1::TaskInfo& task) {
   if (!r.ok()) return r.status();
   if (r->ScalarMilli("cpus") <= 0 && r->ScalarMilli("mem") <= 0) {
     return Invalid("task.resources", "must include cpus or mem");
+  }
+  if (task.has_health_check()) {
+    absl::Status check = ValidateHealthCheck(task.health_check(), "task.health_check");
+    if (!check.ok()) return check;
   }
   if (task.has_kill_policy() && task.kill_policy().grace_period().seconds() < 0) {
     return Invalid("task.kill_policy.grace_period", "must be >= 0");

@@ -213,5 +213,58 @@ TEST_CASE("an update produced while the master is down arrives once it is back",
           }, kWait, "the update acknowledged").ok());
 }
 
+// The healthy flag of every update of `task_id`, as "?" (unset), "1" or "0".
+std::string HealthTrail(TestFramework& f, const std::string& task_id) {
+  std::string trail;
+  for (const auto& s : f.Updates(task_id)) trail += !s.has_healthy() ? "?" : s.healthy() ? "1" : "0";
+  return trail;
+}
+
+TEST_CASE("health checks flip healthy and unhealthy; failing ones kill the task", "[agent][health]") {
+  Cluster c;
+  cv1::TaskInfo flipping = ShellTask("flipping", "touch ok; while :; do sleep 0.1; done");
+  cv1::HealthCheck* hc = flipping.mutable_health_check();
+  hc->set_type(cv1::HealthCheck::TYPE_COMMAND);
+  hc->mutable_command()->set_value("test -e ok");
+  hc->mutable_delay()->set_seconds(0);
+  hc->mutable_interval()->set_seconds(1);
+  hc->mutable_grace_period()->set_seconds(0);
+  hc->set_consecutive_failures(0);  // report only
+  REQUIRE(c.framework->Launch(flipping, kWait).ok());
+
+  cv1::TaskInfo closed = ShellTask("closed", "sleep 300");
+  hc = closed.mutable_health_check();
+  hc->set_type(cv1::HealthCheck::TYPE_TCP);
+  hc->mutable_tcp()->set_port(static_cast<uint32_t>(FreePort()));  // nothing listens there
+  hc->mutable_delay()->set_seconds(0);
+  hc->mutable_interval()->set_seconds(1);
+  hc->mutable_grace_period()->set_seconds(0);
+  hc->set_consecutive_failures(2);
+  REQUIRE(c.framework->Launch(closed, kWait).ok());
+
+  auto healthy_is = [&](const std::string& trail_suffix) {
+    return WaitFor([&] {
+      std::string t = HealthTrail(*c.framework, "flipping");
+      return t.size() >= trail_suffix.size() &&
+             t.compare(t.size() - trail_suffix.size(), trail_suffix.size(), trail_suffix) == 0;
+    }, kWait, "flipping health " + trail_suffix);
+  };
+  REQUIRE(healthy_is("1").ok());
+  const std::string sandbox = c.Sandbox("flipping");
+  std::filesystem::remove(sandbox + "/ok");
+  REQUIRE(healthy_is("10").ok());
+  std::ofstream(sandbox + "/ok") << "";
+  REQUIRE(healthy_is("101").ok());
+  CHECK(c.framework->States("flipping") == "STARTING,RUNNING,RUNNING,RUNNING,RUNNING");
+  auto last = c.framework->Updates("flipping").back();
+  CHECK(last.reason() == cv1::TaskStatus::REASON_TASK_HEALTH_CHECK_STATUS_UPDATED);
+
+  auto killed = c.framework->WaitForState("closed", cv1::TASK_KILLED, kWait);
+  REQUIRE(killed.ok());
+  CHECK_FALSE(killed->healthy());
+  CHECK(killed->message().find("killed after failing 2 health checks in a row") == 0);
+  CHECK(c.framework->States("closed") == "STARTING,RUNNING,RUNNING,KILLED");
+}
+
 }  // namespace
 }  // namespace dcos::testing
