@@ -332,48 +332,55 @@ std::string AgentCore::SandboxDir(const TaskRecord& t) const {
                             t.container_id);
 }
 
-std::string AgentCore::SandboxOf(const TaskKey& key) const {
-  auto it = tasks_.find(key);
-  if (it != tasks_.end()) return SandboxDir(it->second);
-  for (auto c = completed_.rbegin(); c != completed_.rend(); ++c) {
-    if (c->task.framework_id().value() == key.first && c->task.task_id().value() == key.second) {
-      return c->sandbox;
-    }
-  }
-  return "";
-}
-
-std::string AgentCore::SandboxOfRun(const std::string& framework_id,
-                                    const std::string& executor_id,
-                                    const std::string& container_id) const {
-  auto it = containers_.find(container_id);
-  if (it != containers_.end() && it->second == TaskKey{framework_id, executor_id}) {
-    return SandboxDir(tasks_.at(it->second));
-  }
+absl::StatusOr<AgentCore::SandboxRef> AgentCore::TaskSandbox(const std::string& framework_id,
+                                                             const std::string& task_id) const {
+  // The latest run of each matching task: a current task is newer than a completed one.
+  std::map<std::string, SandboxRef> found;  // by framework
   for (const CompletedTask& c : completed_) {
-    if (c.container_id == container_id && c.task.framework_id().value() == framework_id &&
-        c.task.executor_id().value() == executor_id) {
-      return c.sandbox;
+    const std::string& fid = c.task.framework_id().value();
+    if (c.task.task_id().value() != task_id || (!framework_id.empty() && fid != framework_id)) {
+      continue;
     }
+    found[fid] = {c.sandbox, Layout::VirtualSandboxPath(fid, task_id, c.container_id)};
   }
-  return "";
+  for (const auto& [key, t] : tasks_) {
+    if (key.second != task_id || (!framework_id.empty() && key.first != framework_id)) continue;
+    found[key.first] = {SandboxDir(t), Layout::VirtualSandboxPath(key.first, task_id, t.container_id)};
+  }
+  if (found.empty()) {
+    return absl::NotFoundError(absl::StrCat("task_id: no task '", task_id, "' on this agent"));
+  }
+  if (found.size() > 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "framework_id: required, two frameworks here have a task '", task_id, "'"));
+  }
+  return found.begin()->second;
 }
 
-std::vector<TaskKey> AgentCore::FindTasks(const std::string& task_id) const {
-  std::set<TaskKey> keys;
-  for (const auto& [key, t] : tasks_) {
-    if (key.second == task_id) keys.insert(key);
+absl::StatusOr<AgentCore::SandboxRef> AgentCore::RunSandbox(const std::string& framework_id,
+                                                            const std::string& executor_id,
+                                                            const std::string& container_id) const {
+  if (container_id == "latest") return TaskSandbox(framework_id, executor_id);
+  for (const std::string* id : {&framework_id, &executor_id, &container_id}) {
+    absl::Status ok = ValidatePathComponent(*id, "location.path");
+    if (!ok.ok()) return ok;
   }
-  for (const CompletedTask& c : completed_) {
-    if (c.task.task_id().value() == task_id) keys.insert({c.task.framework_id().value(), task_id});
-  }
-  return {keys.begin(), keys.end()};
+  // Runs the agent forgot (completed before a restart) are still on disk until collected.
+  return SandboxRef{layout_.SandboxDir(options_.info.id().value(), framework_id, executor_id,
+                                       container_id),
+                    Layout::VirtualSandboxPath(framework_id, executor_id, container_id)};
 }
 
-std::vector<std::pair<TaskKey, ContainerPids>> AgentCore::RunningContainers() const {
-  std::vector<std::pair<TaskKey, ContainerPids>> out;
+std::set<std::string> AgentCore::KnownContainers() const {
+  std::set<std::string> out;
+  for (const auto& [id, key] : containers_) out.insert(id);
+  return out;
+}
+
+std::vector<AgentCore::RunningContainer> AgentCore::RunningContainers() const {
+  std::vector<RunningContainer> out;
   for (const auto& [key, t] : tasks_) {
-    if (t.launched && !IsTerminal(t.state)) out.emplace_back(key, t.pids);
+    if (t.launched && !IsTerminal(t.state)) out.push_back({key, t.container_id, t.pids});
   }
   return out;
 }

@@ -126,15 +126,30 @@ class AgentCore {
   bool registered() const { return link_ == Link::kRegistered; }
   const common::v1::AgentInfo& info() const { return options_.info; }
   agent::v1::GetStateResponse State() const;
-  // Running containers (for GetContainers): container id -> (task key, pids).
-  std::vector<std::pair<TaskKey, ContainerPids>> RunningContainers() const;
-  // The sandbox of a task's latest run, "" if unknown.
-  std::string SandboxOf(const TaskKey& key) const;
-  // Keys of known tasks (current and completed) with this task id.
-  std::vector<TaskKey> FindTasks(const std::string& task_id) const;
-  // The sandbox of a virtual path's run ("/frameworks/F/executors/E/runs/C"), "" if unknown.
-  std::string SandboxOfRun(const std::string& framework_id, const std::string& executor_id,
-                           const std::string& container_id) const;
+  struct RunningContainer {
+    TaskKey task;
+    std::string container_id;
+    ContainerPids pids;
+  };
+  // Containers whose task runs (GetContainers).
+  std::vector<RunningContainer> RunningContainers() const;
+
+  // A sandbox: where it is on disk and its virtual path ("/frameworks/F/executors/E/runs/C").
+  struct SandboxRef {
+    std::string disk;
+    std::string virtual_path;
+  };
+  // The latest run of task `task_id` (of `framework_id`, needed only when two frameworks here
+  // use that id), current or completed. NOT_FOUND, or INVALID_ARGUMENT naming framework_id.
+  absl::StatusOr<SandboxRef> TaskSandbox(const std::string& framework_id,
+                                         const std::string& task_id) const;
+  // A run named by its ids; `container_id` "latest" is the executor's latest run. A run the
+  // agent no longer remembers (before a restart) is found on disk. NOT_FOUND otherwise.
+  absl::StatusOr<SandboxRef> RunSandbox(const std::string& framework_id,
+                                        const std::string& executor_id,
+                                        const std::string& container_id) const;
+  // Containers the agent runs or remembers (for sandbox garbage collection).
+  std::set<std::string> KnownContainers() const;
 
  private:
   enum class Link { kDisconnected, kConnecting, kRegistered };

@@ -93,6 +93,11 @@ LaunchSpec AgentCore::MakeLaunchSpec(const TaskRecord& t) const {
                       options_.info.id().value(), t.framework_id, t.container_id,
                       spec.sandbox_dir};
   spec.environment = TaskEnvironment(t.info, context);
+  for (const common::v1::Resource& r : t.info.resources()) {
+    if (r.type() != common::v1::Value::TYPE_SCALAR) continue;
+    if (r.name() == "cpus") spec.cpus += r.scalar().value();
+    if (r.name() == "mem") spec.mem_bytes += static_cast<uint64_t>(r.scalar().value() * 1024 * 1024);
+  }
   auto f = frameworks_.find(t.framework_id);
   spec.user = !command.user().empty() ? command.user()
               : f != frameworks_.end() ? f->second.info.user()
@@ -304,6 +309,10 @@ void AgentCore::EndTask(TaskRecord& t, const ExitInfo& exit, absl::Time now) {
   TaskEnd end = MapExit(exit, t.kill_requested);
   if (t.kill_requested && t.kill_reason != TaskStatus::REASON_UNSPECIFIED) end.reason = t.kill_reason;
   if (t.kill_requested && !t.kill_message.empty()) end.message = t.kill_message;
+  if (end.reason == TaskStatus::REASON_CONTAINER_LIMITATION_MEMORY) {
+    end.message = absl::StrCat(end.message, ": the task used all of its ",
+                               MakeLaunchSpec(t).mem_bytes >> 20, " MiB and was killed");
+  }
   t.health.reset();
   t.ended_at = now;
   t.kill_deadline.reset();

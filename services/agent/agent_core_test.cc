@@ -585,7 +585,7 @@ TEST_CASE("health checks: probes when due, health reported, killed after failure
   ProbeRequest probe = h.last.probes[0];
   CHECK(probe.container_id == c);
   CHECK(probe.host == "127.0.3.1");
-  CHECK(probe.sandbox_dir == h.core.SandboxOf({"F1", "web"}));
+  CHECK(probe.sandbox_dir == h.core.TaskSandbox("F1", "web")->disk);
   h.core.HealthResult(c, probe.sequence, {true, ""}, h.now);
   h.Take();
   REQUIRE(h.Sent().size() == 1);
@@ -637,9 +637,19 @@ TEST_CASE("the state lists frameworks, executors with sandboxes and allocated re
   CHECK(state.frameworks(0).executors(0).sandbox_path() ==
         "/frameworks/F1/executors/t1/runs/" + c);
   CHECK(state.allocated_resources_size() == 2);
-  CHECK(h.core.SandboxOf({"F1", "t1"}) == "/work/agents/S1/frameworks/F1/executors/t1/runs/" + c);
-  CHECK(h.core.SandboxOfRun("F1", "t1", c) == h.core.SandboxOf({"F1", "t1"}));
-  CHECK(h.core.FindTasks("t1") == std::vector<TaskKey>{{"F1", "t1"}});
+  auto sandbox = h.core.TaskSandbox("", "t1");
+  REQUIRE(sandbox.ok());
+  CHECK(sandbox->disk == "/work/agents/S1/frameworks/F1/executors/t1/runs/" + c);
+  CHECK(sandbox->virtual_path == "/frameworks/F1/executors/t1/runs/" + c);
+  CHECK(h.core.RunSandbox("F1", "t1", c)->disk == sandbox->disk);
+  CHECK(h.core.RunSandbox("F1", "t1", "latest")->disk == sandbox->disk);
+  CHECK(h.core.TaskSandbox("", "nope").status().code() == absl::StatusCode::kNotFound);
+  CHECK(h.core.RunSandbox("F1", "..", c).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(h.core.KnownContainers() == std::set<std::string>{c});
+  // Another framework with the same task id makes the task id ambiguous.
+  h.Receive(RunTask("F2", "t1", "x"));
+  CHECK(h.core.TaskSandbox("", "t1").status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(h.core.TaskSandbox("F2", "t1").ok());
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "services/agent/agent_driver.h"
 #include "services/agent/agent_service.h"
 #include "services/agent/host_resources.h"
+#include "services/agent/isolator.h"
 #include "services/agent/posix_launcher.h"
 
 namespace dcos::agent {
@@ -66,9 +67,10 @@ absl::StatusOr<Advertised> WorkOutAdvertised(const AgentConfig& config) {
 class AgentComponent final : public runtime::Component {
  public:
   AgentComponent(const AgentConfig& config, Advertised advertised,
-                 std::map<std::string, std::string> flags)
+                 std::unique_ptr<Isolator> isolator, std::map<std::string, std::string> flags)
       : config_(config),
         advertised_(std::move(advertised)),
+        isolator_(std::move(isolator)),
         detector_(config.master),
         checkpointer_(raft::Env::Default(), Layout(config.work_dir)),
         flags_(std::move(flags)) {}
@@ -112,6 +114,7 @@ class AgentComponent final : public runtime::Component {
     lo.supervisor_path = config_.supervisor.empty() ? PosixLauncher::DefaultSupervisorPath()
                                                     : config_.supervisor;
     lo.switch_user = config_.switch_user;
+    lo.isolator = isolator_.get();
     launcher_ = std::make_unique<PosixLauncher>(lo, driver_->ExitCallback());
     driver_->SetLauncher(launcher_.get());
     prober_ = std::make_unique<PosixHealthProber>(4, driver_->ProbeCallback());
@@ -119,11 +122,12 @@ class AgentComponent final : public runtime::Component {
     absl::Status recovered = driver_->Recover();
     if (!recovered.ok()) return recovered;
     driver_->Start();
-    service()->Attach(driver_.get());
+    service()->Attach(driver_.get(), launcher_.get());
     log::Info("dcos-agent serving")
         .Field("master", config_.master)
         .Field("resources", advertised_.resources.ToString())
         .Field("attributes", AttributesToString(advertised_.attributes))
+        .Field("isolation", agent::v1::Container::Isolation_Name(isolator_->kind()))
         .Field("work_dir", config_.work_dir);
     runtime.SetReady(true);
     return absl::OkStatus();
@@ -154,6 +158,7 @@ class AgentComponent final : public runtime::Component {
 
   AgentConfig config_;
   Advertised advertised_;
+  std::unique_ptr<Isolator> isolator_;  // outlives the launcher (declared before it)
   StaticMasterDetector detector_;
   Checkpointer checkpointer_;
   std::map<std::string, std::string> flags_;
@@ -179,6 +184,10 @@ void RegisterAgentConfig(config::Schema& schema, AgentConfig* c) {
                 "hostname advertised (default: grpc.listen's host, or the machine's name)");
   schema.String("agent.supervisor", &c->supervisor,
                 "path of dcos-task-supervisor (default: next to this binary)");
+  schema.String("agent.isolation", &c->isolation,
+                "cpu and memory limits: auto (cgroups v2, else v1, else none), cgroups (required), "
+                "posix (none; usage measured from /proc)")
+      .OneOf({"auto", "cgroups", "posix"});
   schema.Bool("agent.switch_user", &c->switch_user,
               "run tasks as their user (needs root); false: as the agent's user");
   schema.Duration("agent.registration_backoff_factor", &c->registration_backoff_factor,
@@ -198,6 +207,8 @@ absl::StatusOr<std::unique_ptr<runtime::Component>> BuildAgent(const AgentConfig
                                                                runtime::ServiceRuntime& runtime) {
   absl::StatusOr<Advertised> advertised = WorkOutAdvertised(config);
   if (!advertised.ok()) return advertised.status();
+  absl::StatusOr<std::unique_ptr<Isolator>> isolator = MakeIsolator(config.isolation);
+  if (!isolator.ok()) return isolator.status();
   std::map<std::string, std::string> flags = {
       {"agent.master", config.master},
       {"agent.work_dir", config.work_dir},
@@ -206,6 +217,7 @@ absl::StatusOr<std::unique_ptr<runtime::Component>> BuildAgent(const AgentConfig
       {"agent.hostname", config.hostname},
       {"agent.supervisor", config.supervisor},
       {"agent.switch_user", config.switch_user ? "true" : "false"},
+      {"agent.isolation", config.isolation},
       {"agent.registration_backoff_factor",
        absl::FormatDuration(config.registration_backoff_factor)},
       {"agent.status_update_retry_interval",
@@ -214,7 +226,8 @@ absl::StatusOr<std::unique_ptr<runtime::Component>> BuildAgent(const AgentConfig
       {"agent.tick", absl::FormatDuration(config.tick)},
       {"grpc.listen", runtime.options().grpc_listen},
   };
-  auto component = std::make_unique<AgentComponent>(config, *std::move(advertised), flags);
+  auto component = std::make_unique<AgentComponent>(config, *std::move(advertised),
+                                                    *std::move(isolator), flags);
   runtime.AddService(component->service(), "dcos.agent.v1.Agent");
   return component;
 }

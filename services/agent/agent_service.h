@@ -19,9 +19,12 @@ class AgentService final : public agent::v1::Agent::Service {
   // `flags`: the effective configuration by flag name (GetFlags).
   explicit AgentService(std::map<std::string, std::string> flags) : flags_(std::move(flags)) {}
 
-  // The driver, once the agent has recovered its checkpoint; until then every call but
-  // GetHealth and GetFlags is UNAVAILABLE. `driver` must outlive the server.
-  void Attach(AgentDriver* driver) { driver_.store(driver); }
+  // The driver and launcher, once the agent has recovered its checkpoint; until then every
+  // call but GetHealth and GetFlags is UNAVAILABLE. Both must outlive the server.
+  void Attach(AgentDriver* driver, Launcher* launcher) {
+    launcher_.store(launcher);
+    driver_.store(driver);
+  }
 
   grpc::Status GetState(grpc::ServerContext*, const agent::v1::GetStateRequest*,
                         agent::v1::GetStateResponse* response) override;
@@ -41,8 +44,12 @@ class AgentService final : public agent::v1::Agent::Service {
  private:
   // The attached driver, or UNAVAILABLE.
   absl::StatusOr<AgentDriver*> Driver() const;
+  // The file a FileLocation names: its path on disk and its virtual path.
+  absl::StatusOr<std::pair<std::string, std::string>> Resolve(
+      const agent::v1::FileLocation& location);
 
   std::atomic<AgentDriver*> driver_{nullptr};
+  std::atomic<Launcher*> launcher_{nullptr};
   std::map<std::string, std::string> flags_;
 };
 

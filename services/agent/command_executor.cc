@@ -150,6 +150,11 @@ TaskEnd MapExit(const ExitInfo& exit, bool kill_requested) {
   } else {
     end.message = absl::StrCat("Command ended with wait status ", *exit.wait_status);
   }
+  if (exit.memory_limit_hit && !kill_requested) {
+    end.state = common::v1::TASK_FAILED;
+    end.reason = common::v1::TaskStatus::REASON_CONTAINER_LIMITATION_MEMORY;
+    end.message = "Memory limit exceeded";
+  }
   if (kill_requested) {
     end.state = common::v1::TASK_KILLED;
     end.reason = common::v1::TaskStatus::REASON_UNSPECIFIED;

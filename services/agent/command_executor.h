@@ -59,8 +59,9 @@ struct TaskEnd {
 
 // Exit 0: FINISHED "Command exited with status 0"; exit n: FAILED "Command exited with status
 // n"; a signal: FAILED "Command terminated with signal Killed (9)"; unknown: FAILED with
-// REASON_EXECUTOR_TERMINATED and the launcher's message. After a kill request every end is
-// KILLED (with the same message).
+// REASON_EXECUTOR_TERMINATED and the launcher's message; over the memory limit: FAILED with
+// REASON_CONTAINER_LIMITATION_MEMORY, "Memory limit exceeded". After a kill request
+// every end is KILLED (with the same message).
 TaskEnd MapExit(const ExitInfo& exit, bool kill_requested);
 
 }  // namespace dcos::agent

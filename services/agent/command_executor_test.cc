@@ -130,6 +130,13 @@ TEST_CASE("exit statuses map to FINISHED, FAILED, KILLED", "[executor]") {
   CHECK(e.message == "Command terminated with signal Terminated (15)");
   e = MapExit({0, ""}, true);
   CHECK(e.state == common::v1::TASK_KILLED);
+  ExitInfo oom{SIGKILL, ""};
+  oom.memory_limit_hit = true;
+  e = MapExit(oom, false);
+  CHECK(e.state == common::v1::TASK_FAILED);
+  CHECK(e.reason == common::v1::TaskStatus::REASON_CONTAINER_LIMITATION_MEMORY);
+  CHECK(e.message == "Memory limit exceeded");
+  CHECK(MapExit(oom, true).state == common::v1::TASK_KILLED);
   e = MapExit({std::nullopt, "the supervisor died"}, false);
   CHECK(e.state == common::v1::TASK_FAILED);
   CHECK(e.reason == common::v1::TaskStatus::REASON_EXECUTOR_TERMINATED);

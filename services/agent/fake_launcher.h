@@ -25,6 +25,12 @@ class FakeLauncher final : public Launcher {
   absl::StatusOr<RecoveredContainer> Recover(const std::string& container_id,
                                              const std::string& run_dir) override;
   void Signal(const std::string& container_id, int signal) override;
+  agent::v1::Container::Isolation isolation() const override {
+    return agent::v1::Container::ISOLATION_POSIX;
+  }
+  agent::v1::ResourceStatistics Usage(const std::string&, const ContainerPids&) override {
+    return {};
+  }
 
   // The next Launch fails with `error` (once).
   void FailNextLaunch(absl::Status error);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "protos/agent/v1/agent_state.pb.h"
 
 namespace dcos::agent {
 
@@ -37,6 +38,9 @@ struct LaunchSpec {
   std::vector<std::pair<std::string, std::string>> environment;
   // Unix user to run as; empty: the agent's own user.
   std::string user;
+  // Limits enforced where the isolation allows (0: none).
+  double cpus = 0;
+  uint64_t mem_bytes = 0;
 };
 
 // Who runs a container. Start times are in clock ticks since boot (field 22 of
@@ -54,6 +58,8 @@ struct ExitInfo {
   std::optional<int> wait_status;
   // Why the wait status is unknown.
   std::string message;
+  // The kernel killed a process of the container for going over its memory limit.
+  bool memory_limit_hit = false;
 };
 
 // What became of a container launched by an earlier agent process.
@@ -91,6 +97,11 @@ class Launcher {
 
   // Sends `signal` to the container's task process group. Nothing for unknown or ended ones.
   virtual void Signal(const std::string& container_id, int signal) = 0;
+
+  // How containers are isolated, and a usage sample of a running one.
+  virtual agent::v1::Container::Isolation isolation() const = 0;
+  virtual agent::v1::ResourceStatistics Usage(const std::string& container_id,
+                                              const ContainerPids& pids) = 0;
 };
 
 }  // namespace dcos::agent

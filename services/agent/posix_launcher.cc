@@ -120,7 +120,19 @@ void Reap(pid_t pid) {
 }  // namespace
 
 PosixLauncher::PosixLauncher(Options options, ExitCallback on_exit)
-    : options_(std::move(options)), watcher_(std::move(on_exit)) {}
+    : options_(std::move(options)),
+      own_isolator_(options_.isolator == nullptr ? MakePosixIsolator() : nullptr),
+      isolator_(options_.isolator != nullptr ? options_.isolator : own_isolator_.get()),
+      on_exit_(std::move(on_exit)),
+      watcher_([this](const std::string& id, const ExitInfo& exit) {
+        on_exit_(id, Finish(id, exit));
+      }) {}
+
+ExitInfo PosixLauncher::Finish(const std::string& container_id, ExitInfo exit) {
+  exit.memory_limit_hit = isolator_->MemoryLimitHit(container_id);
+  isolator_->Cleanup(container_id);
+  return exit;
+}
 
 PosixLauncher::~PosixLauncher() = default;
 
@@ -131,14 +143,18 @@ std::string PosixLauncher::DefaultSupervisorPath() {
   return (self.parent_path() / "dcos-task-supervisor").string();
 }
 
-absl::StatusOr<pid_t> PosixLauncher::StartSupervisor(const LaunchSpec& spec, int report_fd) {
+absl::StatusOr<pid_t> PosixLauncher::StartSupervisor(const LaunchSpec& spec,
+                                                     const std::vector<std::string>& cgroups,
+                                                     int report_fd) {
   absl::StatusOr<UserIds> user = ResolveUser(spec.user, options_.switch_user);
   if (!user.ok()) return user.status();
 
   // Everything the child needs is prepared here: after fork only async-signal-safe calls.
   std::vector<std::string> args = {options_.supervisor_path, spec.run_dir,
-                                   std::to_string(getpid()), spec.shell ? "shell" : "argv",
-                                   spec.command};
+                                   std::to_string(getpid())};
+  for (const std::string& procs : cgroups) args.push_back("--cgroup=" + procs);
+  args.push_back(spec.shell ? "shell" : "argv");
+  args.push_back(spec.command);
   if (!spec.shell) args.insert(args.end(), spec.arguments.begin(), spec.arguments.end());
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
@@ -223,6 +239,12 @@ absl::StatusOr<pid_t> PosixLauncher::StartSupervisor(const LaunchSpec& spec, int
 }
 
 absl::StatusOr<ContainerPids> PosixLauncher::Launch(const LaunchSpec& spec) {
+  absl::StatusOr<ContainerPids> pids = LaunchIsolated(spec);
+  if (!pids.ok()) isolator_->Cleanup(spec.container_id);
+  return pids;
+}
+
+absl::StatusOr<ContainerPids> PosixLauncher::LaunchIsolated(const LaunchSpec& spec) {
   std::error_code error;
   std::filesystem::create_directories(spec.sandbox_dir, error);
   if (error) {
@@ -233,12 +255,18 @@ absl::StatusOr<ContainerPids> PosixLauncher::Launch(const LaunchSpec& spec) {
   if (error) {
     return absl::InternalError(absl::StrCat("cannot create ", spec.run_dir, ": ", error.message()));
   }
+  absl::StatusOr<std::vector<std::string>> cgroups =
+      isolator_->Prepare(spec.container_id, {spec.cpus, spec.mem_bytes});
+  if (!cgroups.ok()) {
+    return absl::InternalError(
+        absl::StrCat("cannot set up the container's cgroups: ", cgroups.status().message()));
+  }
   int report[2];
   if (pipe2(report, O_CLOEXEC) != 0) {
     return absl::InternalError(absl::StrCat("pipe2: ", std::strerror(errno)));
   }
   report[1] = HighFd(report[1]);
-  absl::StatusOr<pid_t> pid = StartSupervisor(spec, report[1]);
+  absl::StatusOr<pid_t> pid = StartSupervisor(spec, *cgroups, report[1]);
   close(report[1]);
   if (!pid.ok()) {
     close(report[0]);
@@ -296,6 +324,7 @@ absl::StatusOr<RecoveredContainer> PosixLauncher::Recover(const std::string& con
   std::ifstream in(path);
   if (!in) {
     out.state = RecoveredContainer::State::kNeverStarted;
+    isolator_->Cleanup(container_id);
     return out;
   }
   std::stringstream text;
@@ -317,6 +346,7 @@ absl::StatusOr<RecoveredContainer> PosixLauncher::Recover(const std::string& con
                                     ") ended without recording how the task ended");
     if (SameProcess(pids->task_pid, pids->task_start)) kill(-pids->task_pid, SIGKILL);
   }
+  out.exit = Finish(container_id, out.exit);
   return out;
 }
 

@@ -16,6 +16,7 @@
 
 #include "absl/time/time.h"
 #include "services/agent/container_watcher.h"
+#include "services/agent/isolator.h"
 #include "services/agent/launcher.h"
 
 namespace dcos::agent {
@@ -30,6 +31,9 @@ class PosixLauncher final : public Launcher {
     bool switch_user = true;
     // How long a launch may take before it is given up.
     absl::Duration launch_timeout = absl::Seconds(30);
+    // Limits and usage; null: posix (no limits, usage from /proc). Not owned; must outlive
+    // the launcher.
+    Isolator* isolator = nullptr;
   };
 
   // Starts the watcher thread.
@@ -41,15 +45,28 @@ class PosixLauncher final : public Launcher {
   absl::StatusOr<RecoveredContainer> Recover(const std::string& container_id,
                                              const std::string& run_dir) override;
   void Signal(const std::string& container_id, int signal) override;
+  agent::v1::Container::Isolation isolation() const override { return isolator_->kind(); }
+  agent::v1::ResourceStatistics Usage(const std::string& container_id,
+                                      const ContainerPids& pids) override {
+    return isolator_->Usage(container_id, pids);
+  }
 
   // The default supervisor path: dcos-task-supervisor next to this process's binary.
   static std::string DefaultSupervisorPath();
 
  private:
-  // Fork + exec of the supervisor; the pid, or an error for the task.
-  absl::StatusOr<pid_t> StartSupervisor(const LaunchSpec& spec, int report_fd);
+  // Fork + exec of the supervisor; the pid, or an error for the task. `cgroups`: the
+  // cgroup.procs files the supervisor puts the task in.
+  absl::StatusOr<pid_t> StartSupervisor(const LaunchSpec& spec,
+                                        const std::vector<std::string>& cgroups, int report_fd);
+  absl::StatusOr<ContainerPids> LaunchIsolated(const LaunchSpec& spec);
+  // What the isolator knows of an ended container; then its groups are removed.
+  ExitInfo Finish(const std::string& container_id, ExitInfo exit);
 
   Options options_;
+  std::unique_ptr<Isolator> own_isolator_;  // posix, when none was given
+  Isolator* isolator_;
+  ExitCallback on_exit_;
   ContainerWatcher watcher_;
 };
 

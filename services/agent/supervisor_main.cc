@@ -2,13 +2,14 @@
 // agent (tasks survive an agent restart), records the task's pids before the task runs and its
 // wait status when it ends, so a restarted agent learns what happened while it was away.
 //
-//   dcos-task-supervisor <run_dir> <agent_pid> shell <command>
-//   dcos-task-supervisor <run_dir> <agent_pid> argv <command> [argv0 args...]
+//   dcos-task-supervisor <run_dir> <agent_pid> [--cgroup=<cgroup.procs>]... shell <command>
+//   dcos-task-supervisor <run_dir> <agent_pid> [--cgroup=<cgroup.procs>]... argv <command> [argv0 args...]
 //
 // The agent starts it with the task's working directory, environment, stdout/stderr and user
 // already in place, in a new session, with SIGKILL as parent-death signal, and fd 3 a pipe on
 // which it reports (supervisor_files.h). Steps:
-//   1. fork the task: its own process group, default signals, held until step 3;
+//   1. fork the task: its own process group, default signals, held until step 3; put it in
+//      the container's cgroups (each --cgroup file), so all it starts stays inside;
 //   2. write `pids` (then a restarted agent can find both processes), clear the parent-death
 //      signal: from here on the supervisor and the task outlive the agent; if the agent died
 //      before, the parent-death signal killed us and the held task gives up unstarted;
@@ -86,8 +87,16 @@ int main(int argc, char** argv) {
   if (argc < 5) return Usage();
   const char* run_dir = argv[1];
   pid_t agent = static_cast<pid_t>(atoi(argv[2]));
-  bool shell = strcmp(argv[3], "shell") == 0;
-  if (!shell && strcmp(argv[3], "argv") != 0) return Usage();
+  int mode = 3;
+  const char* cgroups[8];
+  int num_cgroups = 0;
+  while (mode < argc && strncmp(argv[mode], "--cgroup=", 9) == 0) {
+    if (num_cgroups == 8) return Usage();
+    cgroups[num_cgroups++] = argv[mode++] + 9;
+  }
+  if (mode + 1 >= argc) return Usage();
+  bool shell = strcmp(argv[mode], "shell") == 0;
+  if (!shell && strcmp(argv[mode], "argv") != 0) return Usage();
   if (getppid() != agent) return 1;  // the agent is already gone: do not start anything
 
   struct sigaction sa {};
@@ -115,12 +124,27 @@ int main(int argc, char** argv) {
   if (task == 0) {
     close(hold[1]);
     close(exec_error[0]);
-    RunTask(hold[0], exec_error[1], shell, argv + 4);
+    RunTask(hold[0], exec_error[1], shell, argv + mode + 1);
   }
   setpgid(task, task);  // also here, so the group exists before anyone signals it
   g_task_pid = task;
   close(hold[0]);
   close(exec_error[1]);
+  for (int i = 0; i < num_cgroups; ++i) {
+    char pid_text[32];
+    int len = snprintf(pid_text, sizeof(pid_text), "%d", static_cast<int>(task));
+    int fd = open(cgroups[i], O_WRONLY | O_CLOEXEC);
+    bool ok = fd >= 0 && write(fd, pid_text, static_cast<size_t>(len)) == len;
+    int err = errno;
+    if (fd >= 0) close(fd);
+    if (!ok) {
+      char line[128];
+      snprintf(line, sizeof(line), "failed %d joining the cgroup\n", err);
+      Report(line);
+      kill(task, SIGKILL);
+      return 1;
+    }
+  }
 
   char pids[256];
   snprintf(pids, sizeof(pids), "1 %d %llu %d %llu\n", static_cast<int>(getpid()),
