@@ -48,6 +48,17 @@ absl::Status MakeDir(const std::string& dir) {
   return absl::OkStatus();
 }
 
+// Whether groups can be made under `dir` (it may exist on a read-only mount): a probe group
+// is made and removed.
+absl::Status CheckWritable(const std::string& dir) {
+  const std::string probe = absl::StrCat(dir, "/.probe-", getpid());
+  if (mkdir(probe.c_str(), 0755) != 0 && errno != EEXIST) {
+    return absl::InternalError(absl::StrCat("cannot create ", probe, ": ", std::strerror(errno)));
+  }
+  rmdir(probe.c_str());
+  return absl::OkStatus();
+}
+
 // The value of `key` in a "key value" per line file (memory.stat, cpu.stat, memory.events).
 uint64_t KeyValue(const std::optional<std::string>& text, absl::string_view key) {
   if (!text.has_value()) return 0;
@@ -243,6 +254,7 @@ std::unique_ptr<Isolator> MakeCgroupsV1Isolator(const std::string& root, std::st
   if (stat((cpu + "/cpuacct.stat").c_str(), &st) == 0) cpuacct = cpu;  // co-mounted
   for (const std::string& h : {memory, cpu, cpuacct}) {
     absl::Status made = MakeDir(h + "/dcos");
+    if (made.ok()) made = CheckWritable(h + "/dcos");
     if (!made.ok()) {
       *why = std::string(made.message());
       return nullptr;
@@ -268,6 +280,7 @@ std::unique_ptr<Isolator> MakeCgroupsV2Isolator(const std::string& root, std::st
   absl::Status s = Write(root + "/cgroup.subtree_control", "+cpu +memory");
   if (s.ok()) s = MakeDir(base);
   if (s.ok()) s = Write(base + "/cgroup.subtree_control", "+cpu +memory");
+  if (s.ok()) s = CheckWritable(base);
   if (!s.ok()) {
     *why = std::string(s.message());
     return nullptr;
