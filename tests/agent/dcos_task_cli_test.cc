@@ -50,6 +50,37 @@ TEST_CASE("dcos task run launches a command and exits with its outcome", "[cli]"
   CHECK(InOrder(out, {"Subscribed with framework ID ", "Launched task hello.", "TASK_STARTING",
                       "TASK_RUNNING", "TASK_FINISHED: Command exited with status 0"}));
 
+  // Its output, through the agent.
+  std::string prefix = "--master=" + master->address;
+  auto [log_code, log_out] = Dcos(dir, "log", {"task", "log", prefix, "hello."});
+  INFO(log_out);
+  CHECK(log_code == 0);
+  CHECK(log_out == "hi there\n");
+  auto [ls_code, ls_out] = Dcos(dir, "ls", {"task", "ls", prefix, "hello."});
+  INFO(ls_out);
+  CHECK(ls_code == 0);
+  CHECK(InOrder(ls_out, {"-rw-r--r--", "stderr", "-rw-r--r--", "stdout"}));
+
+  // --follow prints what a running task appends until it ends.
+  auto follower = TestProcess::Start(
+      {"follow", Runfile("tools/dcos/dcos"),
+       {"task", "run", prefix, "--name=counter", "--",
+        "for i in 1 2 3 4 5; do echo line $i; sleep 0.2; done"},
+       dir});
+  REQUIRE(follower.ok());
+  REQUIRE(WaitFor([&] { return (*follower)->Log().find("TASK_RUNNING") != std::string::npos; },
+                  kWait, "counter running").ok());
+  auto [follow_code, follow_out] =
+      Dcos(dir, "log-follow", {"task", "log", "--follow", "--lines=100", prefix, "counter."});
+  INFO(follow_out);
+  CHECK(follow_code == 0);
+  CHECK(follow_out == "line 1\nline 2\nline 3\nline 4\nline 5\n");
+  REQUIRE((*follower)->WaitExit(kWait).ok());
+
+  auto [missing_code, missing_out] = Dcos(dir, "log-missing", {"task", "log", prefix, "nope"});
+  CHECK(missing_code == 1);
+  CHECK(missing_out.find("dcos task log: no task 'nope'") != std::string::npos);
+
   auto [fail_code, fail_out] = Dcos(dir, "run-fail", {"task", "run", "--master=" + master->address,
                                                       "--", "exit 3"});
   INFO(fail_out);

@@ -21,7 +21,12 @@ constexpr char kHelp[] =
     "      --mem=MIB                   memory for the task in MiB (default 32)\n"
     "      --name=NAME                 task name; the id is NAME.<random> (default dcos-task)\n"
     "      --env NAME=VALUE            an environment variable (repeatable)\n"
-    "      --master=HOST:PORT          the master (default $DCOS_MASTER, else 127.0.2.1:5050)\n";
+    "      --master=HOST:PORT          the master (default $DCOS_MASTER, else 127.0.2.1:5050)\n"
+    "  log [--follow] [--lines=N] <task> [file]\n"
+    "                                  the last N (10) lines of a sandbox file (stdout); --follow\n"
+    "                                  prints what is appended until the task ended\n"
+    "  ls <task> [path]                the task's sandbox (or a directory in it), like ls -l\n"
+    "      <task> is a task id or a prefix that names one task; --master as for run\n";
 
 absl::Status FlagError(absl::string_view flag, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(flag, ": ", what));
@@ -114,6 +119,8 @@ int RunTaskGroup(const Context& ctx, const std::vector<std::string>& args) {
     }
     return TaskRun(ctx, *options);
   }
+  if (args[0] == "log") return TaskLog(ctx, {args.begin() + 1, args.end()});
+  if (args[0] == "ls") return TaskLs(ctx, {args.begin() + 1, args.end()});
   *ctx.err << "dcos task: unknown subcommand \"" << args[0] << "\"\n\n" << kHelp;
   return kExitUsage;
 }

@@ -9,6 +9,11 @@
 //       and exits 0 when it FINISHED, 1 otherwise. The master is --master, else $DCOS_MASTER,
 //       else 127.0.2.1:5050 (the one `tools/dev up` starts). The global --timeout bounds the
 //       wait for the master and for an offer.
+//   log [--follow] [--lines=N] [--master=HOST:PORT] <task> [file]
+//       The last N (10) lines of a sandbox file (stdout by default); --follow keeps printing
+//       what is appended until the task has ended. <task> is an id or a prefix naming one.
+//   ls [--master=HOST:PORT] <task> [path]
+//       The task's sandbox directory (or `path` in it), like ls -l.
 //
 // Usage errors print help and exit 2.
 
@@ -45,5 +50,9 @@ int RunTaskGroup(const Context& ctx, const std::vector<std::string>& args);
 
 // `dcos task run` with parsed options (task_run.cc).
 int TaskRun(const Context& ctx, const TaskRunOptions& options);
+
+// `dcos task log <args>` and `dcos task ls <args>` (task_files.cc).
+int TaskLog(const Context& ctx, const std::vector<std::string>& args);
+int TaskLs(const Context& ctx, const std::vector<std::string>& args);
 
 }  // namespace dcos::cli
