@@ -2,6 +2,7 @@
 
 #include "libs/log/log.h"
 #include "services/agent/command_executor.h"
+#include "services/agent/sandbox_gc.h"
 
 namespace dcos::agent {
 
@@ -125,8 +126,23 @@ bool AgentDriver::PostIfRunning(Work work) {
   return true;
 }
 
+void AgentDriver::CollectGarbage(absl::Time now) {
+  const std::string& work_dir = checkpointer_->layout().work_dir();
+  absl::StatusOr<double> usage = DiskUsage(work_dir);
+  absl::Duration delay =
+      AdjustedGcDelay(options_.gc_delay, usage.ok() ? *usage : 0, options_.gc_disk_headroom);
+  for (const std::string& run : FindGarbage(work_dir, core_.KnownContainers(), now, delay)) {
+    log::Info("removing an idle sandbox")
+        .Field("sandbox", run)
+        .Field("delay", delay)
+        .Field("disk_usage", usage.ok() ? *usage : -1.0);
+    RemoveSandbox(work_dir, run);
+  }
+}
+
 void AgentDriver::Loop() {
   absl::Time next_tick = clock_->Now() + options_.tick;
+  absl::Time next_gc = clock_->Now() + options_.gc_interval;
   for (;;) {
     std::deque<Work> batch;
     {
@@ -145,6 +161,10 @@ void AgentDriver::Loop() {
       core_.Tick(now);
       CarryOut();
       next_tick = now + options_.tick;
+    }
+    if (now >= next_gc) {
+      CollectGarbage(now);
+      next_gc = now + options_.gc_interval;
     }
   }
 }

@@ -33,6 +33,11 @@ struct DriverOptions {
   absl::Duration tick = absl::Milliseconds(100);
   // Registration backoff factor (MasterLink).
   absl::Duration backoff_factor = absl::Seconds(1);
+  // Sandboxes of containers the agent no longer knows are removed when idle this long, less as
+  // the disk fills (sandbox_gc.h); checked every gc_interval.
+  absl::Duration gc_delay = absl::Hours(24 * 7);
+  double gc_disk_headroom = 0.1;
+  absl::Duration gc_interval = absl::Minutes(1);
   // The master said Shutdown (the agent was marked gone).
   std::function<void(const std::string& message)> on_shutdown;
   // The checkpoint could not be written.
@@ -89,6 +94,8 @@ class AgentDriver {
   void Loop();
   // Carries out the core's outbox, and the outboxes that launch results produce.
   void CarryOut();
+  // Removes idle sandboxes of containers the core no longer knows.
+  void CollectGarbage(absl::Time now);
 
   DriverOptions options_;
   Checkpointer* checkpointer_;

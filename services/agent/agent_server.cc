@@ -97,6 +97,9 @@ class AgentComponent final : public runtime::Component {
     o.core.start_time = clock::RealClock::Default()->Now();
     o.tick = config_.tick;
     o.backoff_factor = config_.registration_backoff_factor;
+    o.gc_delay = config_.gc_delay;
+    o.gc_disk_headroom = config_.gc_disk_headroom;
+    o.gc_interval = config_.gc_interval;
     o.on_shutdown = [](const std::string& message) {
       log::Warn("the master shut this agent down; stopping (its tasks were killed)")
           .Field("message", message);
@@ -201,6 +204,15 @@ void RegisterAgentConfig(config::Schema& schema, AgentConfig* c) {
       .DurationRange(absl::Milliseconds(10), absl::Hours(24));
   schema.Duration("agent.tick", &c->tick, "timer resolution (kills, retries)")
       .DurationRange(absl::Milliseconds(1), absl::Seconds(1));
+  schema.Duration("agent.gc_delay", &c->gc_delay,
+                  "sandboxes of ended tasks are removed when idle this long (less as the disk "
+                  "fills)")
+      .DurationRange(absl::ZeroDuration(), absl::Hours(24 * 365));
+  schema.Double("agent.gc_disk_headroom", &c->gc_disk_headroom,
+                "disk fraction kept free: delay = gc_delay * max(0, 1 - headroom - usage)")
+      .Range(0.0, 1.0);
+  schema.Duration("agent.gc_interval", &c->gc_interval, "how often sandboxes are checked")
+      .DurationRange(absl::Milliseconds(10), absl::Hours(24));
 }
 
 absl::StatusOr<std::unique_ptr<runtime::Component>> BuildAgent(const AgentConfig& config,
@@ -224,6 +236,9 @@ absl::StatusOr<std::unique_ptr<runtime::Component>> BuildAgent(const AgentConfig
        absl::FormatDuration(config.status_update_retry_interval)},
       {"agent.status_update_retry_max", absl::FormatDuration(config.status_update_retry_max)},
       {"agent.tick", absl::FormatDuration(config.tick)},
+      {"agent.gc_delay", absl::FormatDuration(config.gc_delay)},
+      {"agent.gc_disk_headroom", absl::StrCat(config.gc_disk_headroom)},
+      {"agent.gc_interval", absl::FormatDuration(config.gc_interval)},
       {"grpc.listen", runtime.options().grpc_listen},
   };
   auto component = std::make_unique<AgentComponent>(config, *std::move(advertised),

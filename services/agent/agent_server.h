@@ -31,6 +31,9 @@ struct AgentConfig {
   absl::Duration status_update_retry_interval = absl::Seconds(10);
   absl::Duration status_update_retry_max = absl::Minutes(10);
   absl::Duration tick = absl::Milliseconds(100);  // agent.tick: timer resolution
+  absl::Duration gc_delay = absl::Hours(24 * 7);   // agent.gc_delay
+  double gc_disk_headroom = 0.1;                    // agent.gc_disk_headroom
+  absl::Duration gc_interval = absl::Minutes(1);    // agent.gc_interval
 };
 
 void RegisterAgentConfig(config::Schema& schema, AgentConfig* config);

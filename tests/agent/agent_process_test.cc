@@ -228,7 +228,8 @@ TEST_CASE("health checks flip healthy and unhealthy; failing ones kill the task"
   hc->mutable_command()->set_value("test -e ok");
   hc->mutable_delay()->set_seconds(0);
   hc->mutable_interval()->set_seconds(1);
-  hc->mutable_grace_period()->set_seconds(0);
+  // A check may run before `touch ok`: failures before the first success do not count.
+  hc->mutable_grace_period()->set_seconds(60);
   hc->set_consecutive_failures(0);  // report only
   REQUIRE(c.framework->Launch(flipping, kWait).ok());
 
@@ -256,6 +257,7 @@ TEST_CASE("health checks flip healthy and unhealthy; failing ones kill the task"
   std::ofstream(sandbox + "/ok") << "";
   REQUIRE(healthy_is("101").ok());
   CHECK(c.framework->States("flipping") == "STARTING,RUNNING,RUNNING,RUNNING,RUNNING");
+  CHECK(HealthTrail(*c.framework, "flipping") == "??101");
   auto last = c.framework->Updates("flipping").back();
   CHECK(last.reason() == cv1::TaskStatus::REASON_TASK_HEALTH_CHECK_STATUS_UPDATED);
 
