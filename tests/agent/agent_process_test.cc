@@ -213,6 +213,46 @@ TEST_CASE("an update produced while the master is down arrives once it is back",
           }, kWait, "the update acknowledged").ok());
 }
 
+TEST_CASE("two agents; one that never returns has its tasks LOST, the other is untouched",
+          "[agent][recovery]") {
+  std::string dir = MakeTempDir("two");
+  TaskReaper reaper;
+  auto master = MasterProcess::Start(dir, 0,
+                                     {"--master.agent_ping_timeout=200ms",
+                                      "--master.max_agent_ping_timeouts=3"});
+  REQUIRE(master.ok());
+  auto one = AgentProcess::Start(dir, "agent-1", master->address);
+  auto two = AgentProcess::Start(dir, "agent-2", master->address);
+  REQUIRE(one.ok());
+  REQUIRE(two.ok());
+  reaper.Add(one->work_dir);
+  reaper.Add(two->work_dir);
+  auto id1 = one->WaitRegistered(kWait);
+  auto id2 = two->WaitRegistered(kWait);
+  REQUIRE(id1.ok());
+  REQUIRE(id2.ok());
+  CHECK(*id1 != *id2);
+  TestFramework fw(master->address, "two");
+  REQUIRE(fw.WaitSubscribed(kWait).ok());
+  REQUIRE(fw.Launch(ShellTask("on-one", "sleep 300"), kWait, *id1).ok());
+  REQUIRE(fw.Launch(ShellTask("on-two", "sleep 300"), kWait, *id2).ok());
+  auto running = fw.WaitForState("on-two", cv1::TASK_RUNNING, kWait);
+  REQUIRE(running.ok());
+  REQUIRE(fw.WaitForState("on-one", cv1::TASK_RUNNING, kWait).ok());
+  CHECK(running->agent_id().value() == *id2);
+
+  two->process->Signal(SIGKILL);
+  REQUIRE(two->process->WaitExit(kWait).ok());
+  auto lost = fw.WaitForState("on-two", cv1::TASK_LOST, kWait);
+  REQUIRE(lost.ok());
+  CHECK(lost->reason() == cv1::TaskStatus::REASON_AGENT_REMOVED);
+  CHECK(fw.States("on-one") == "STARTING,RUNNING");
+  auto state = one->State();
+  REQUIRE(state.ok());
+  CHECK(state->connected());
+  CHECK(state->tasks_size() == 1);
+}
+
 // The healthy flag of every update of `task_id`, as "?" (unset), "1" or "0".
 std::string HealthTrail(TestFramework& f, const std::string& task_id) {
   std::string trail;

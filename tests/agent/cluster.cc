@@ -40,12 +40,14 @@ TaskReaper::~TaskReaper() {
   }
 }
 
-absl::StatusOr<MasterProcess> MasterProcess::Start(const std::string& dir, int port) {
+absl::StatusOr<MasterProcess> MasterProcess::Start(const std::string& dir, int port,
+                                                   std::vector<std::string> extra) {
   MasterProcess m;
   m.address = absl::StrCat("127.0.0.1:", port != 0 ? port : FreePort());
   m.args = {"--grpc.listen=" + m.address, "--metrics.listen=", "--shutdown.grace=1s",
             "--master.allocation_interval=100ms", "--master.agent_ping_timeout=1s",
             "--master.max_agent_ping_timeouts=10"};
+  for (std::string& e : extra) m.args.push_back(std::move(e));
   absl::Status started = m.Restart(dir);
   if (!started.ok()) return started;
   return m;

@@ -40,7 +40,9 @@ struct MasterProcess {
   std::vector<std::string> args;
   std::unique_ptr<TestProcess> process;
 
-  static absl::StatusOr<MasterProcess> Start(const std::string& dir, int port = 0);
+  // `extra` flags are appended (later flags win), e.g. a shorter agent ping timeout.
+  static absl::StatusOr<MasterProcess> Start(const std::string& dir, int port = 0,
+                                             std::vector<std::string> extra = {});
   // Starts it again (same port) after it was killed.
   absl::Status Restart(const std::string& dir);
 };
