@@ -1,6 +1,7 @@
-// Cgroup isolation with real processes (where the host's cgroups are writable): the memory
-// limit kills a task that goes over it and the kill is recognised; cpu limits and usage are
-// visible; the groups are gone after the container ends. Posix usage from /proc.
+// Real processes outside Bazel's sandbox: cgroup isolation (where the host's cgroups are
+// writable): the memory limit kills a task that goes over it and the kill is recognised; cpu
+// limits and usage are visible; the groups are gone after the container ends. Posix usage
+// from /proc. A task run as another user (needs root and real setuid).
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -89,6 +90,29 @@ TEST_CASE("cgroups: a task over its memory limit is killed and recognised", "[cg
   // The groups are removed with the container.
   CHECK_FALSE(std::filesystem::exists("/sys/fs/cgroup/memory/dcos/calm"));
   CHECK_FALSE(std::filesystem::exists("/sys/fs/cgroup/memory/dcos/hog"));
+}
+
+TEST_CASE("a task runs as its user; the supervisor stays root", "[user]") {
+  if (geteuid() != 0) {
+    std::printf("SKIPPED: switching users needs root\n");
+    return;
+  }
+  std::string dir = testing::MakeTempDir("user");
+  Exits exits;
+  PosixLauncher::Options o;
+  o.supervisor_path = testing::Runfile("services/agent/dcos-task-supervisor");
+  PosixLauncher launcher(o, exits.Callback());
+  LaunchSpec spec = Spec(dir, "nobody", "id -u; touch mine", 0, 0);
+  spec.user = "nobody";
+  auto pids = launcher.Launch(spec);
+  INFO(pids.status().ToString());
+  REQUIRE(pids.ok());
+  ExitInfo exit = exits.Wait("nobody");
+  REQUIRE(exit.wait_status.has_value());
+  CHECK(WEXITSTATUS(*exit.wait_status) == 0);
+  CHECK(*testing::ReadFile(spec.sandbox_dir + "/stdout") == "65534\n");
+  CHECK(std::filesystem::exists(spec.sandbox_dir + "/mine"));
+  CHECK(*testing::ReadFile(spec.run_dir + "/exit_status") == "exited 0\n");  // root's file
 }
 
 TEST_CASE("posix usage sums the task's process group from /proc", "[cgroups]") {

@@ -2,14 +2,17 @@
 // agent (tasks survive an agent restart), records the task's pids before the task runs and its
 // wait status when it ends, so a restarted agent learns what happened while it was away.
 //
-//   dcos-task-supervisor <run_dir> <agent_pid> [--cgroup=<cgroup.procs>]... shell <command>
-//   dcos-task-supervisor <run_dir> <agent_pid> [--cgroup=<cgroup.procs>]... argv <command> [argv0 args...]
+//   dcos-task-supervisor <run_dir> <agent_pid> [options] shell <command>
+//   dcos-task-supervisor <run_dir> <agent_pid> [options] argv <command> [argv0 args...]
+// options: --cgroup=<cgroup.procs file> (repeatable), --user=<uid>:<gid>:<gid,gid,...>
 //
-// The agent starts it with the task's working directory, environment, stdout/stderr and user
-// already in place, in a new session, with SIGKILL as parent-death signal, and fd 3 a pipe on
-// which it reports (supervisor_files.h). Steps:
-//   1. fork the task: its own process group, default signals, held until step 3; put it in
-//      the container's cgroups (each --cgroup file), so all it starts stays inside;
+// The agent starts it (posix_spawn) with the task's working directory, environment and
+// stdout/stderr in place, in a new session, and fd 3 a pipe on which it reports
+// (supervisor_files.h). It makes SIGKILL its parent-death signal at once (and gives up if the
+// agent is already gone). Steps:
+//   1. fork the task: its own process group, default signals, the task's user (--user),
+//      held until step 3; put it in the container's cgroups (each --cgroup file), so all it
+//      starts stays inside;
 //   2. write `pids` (then a restarted agent can find both processes), clear the parent-death
 //      signal: from here on the supervisor and the task outlive the agent; if the agent died
 //      before, the parent-death signal killed us and the held task gives up unstarted;
@@ -21,6 +24,7 @@
 // Only libc: it starts in about a millisecond, which bounds the agent's launch rate.
 
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +40,36 @@ namespace {
 using namespace dcos::agent::supervisor;  // NOLINT: one small file
 
 volatile sig_atomic_t g_task_pid = 0;
+
+// The task's user, switched to in the task's process just before exec.
+struct User {
+  bool set = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  gid_t groups[64];
+  int num_groups = 0;
+};
+
+// "uid:gid:g1,g2,..." into *user; false if malformed.
+bool ParseUser(const char* text, User* user) {
+  char* end = nullptr;
+  user->uid = static_cast<uid_t>(strtoul(text, &end, 10));
+  if (*end != ':') return false;
+  user->gid = static_cast<gid_t>(strtoul(end + 1, &end, 10));
+  if (*end != ':') return false;
+  const char* p = end + 1;
+  while (*p != '\0' && user->num_groups < 64) {
+    user->groups[user->num_groups++] = static_cast<gid_t>(strtoul(p, &end, 10));
+    if (*end == ',') ++end;
+    else if (*end != '\0') return false;
+    p = end;
+  }
+  user->set = true;
+  return true;
+}
+
+// What the task's process reports when it cannot exec: which step failed, and errno.
+enum Stage : int { kExec = 0, kSwitchUser = 1 };
 
 void ForwardTerm(int) {
   pid_t task = g_task_pid;
@@ -55,7 +89,14 @@ int Usage() {
   return 2;
 }
 
-[[noreturn]] void RunTask(int hold_fd, int error_fd, bool shell, char** argv) {
+[[noreturn]] void Fail(int error_fd, Stage stage) {
+  int report[2] = {stage, errno};
+  ssize_t ignored = write(error_fd, report, sizeof(report));
+  (void)ignored;
+  _exit(127);
+}
+
+[[noreturn]] void RunTask(int hold_fd, int error_fd, bool shell, char** argv, const User& user) {
   // A process group of its own: a kill reaches the task and everything it started.
   setpgid(0, 0);
   struct sigaction dfl {};
@@ -68,6 +109,10 @@ int Usage() {
     n = read(hold_fd, &go, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1) _exit(127);  // the supervisor died before releasing us
+  if (user.set && (setgroups(static_cast<size_t>(user.num_groups), user.groups) != 0 ||
+                   setgid(user.gid) != 0 || setuid(user.uid) != 0)) {
+    Fail(error_fd, kSwitchUser);
+  }
   if (shell) {
     execl("/bin/sh", "sh", "-c", argv[0], static_cast<char*>(nullptr));
   } else {
@@ -75,10 +120,7 @@ int Usage() {
     char** args = argv[1] != nullptr ? argv + 1 : argv;
     execvp(argv[0], args);
   }
-  int err = errno;
-  ssize_t ignored = write(error_fd, &err, sizeof(err));
-  (void)ignored;
-  _exit(127);
+  Fail(error_fd, kExec);
 }
 
 }  // namespace
@@ -87,12 +129,18 @@ int main(int argc, char** argv) {
   if (argc < 5) return Usage();
   const char* run_dir = argv[1];
   pid_t agent = static_cast<pid_t>(atoi(argv[2]));
+  // Until the pids are recorded the supervisor dies with the agent (step 2 clears this).
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
   int mode = 3;
   const char* cgroups[8];
   int num_cgroups = 0;
-  while (mode < argc && strncmp(argv[mode], "--cgroup=", 9) == 0) {
-    if (num_cgroups == 8) return Usage();
-    cgroups[num_cgroups++] = argv[mode++] + 9;
+  static User user;
+  for (; mode < argc && strncmp(argv[mode], "--", 2) == 0; ++mode) {
+    if (strncmp(argv[mode], "--cgroup=", 9) == 0 && num_cgroups < 8) {
+      cgroups[num_cgroups++] = argv[mode] + 9;
+    } else if (strncmp(argv[mode], "--user=", 7) != 0 || !ParseUser(argv[mode] + 7, &user)) {
+      return Usage();
+    }
   }
   if (mode + 1 >= argc) return Usage();
   bool shell = strcmp(argv[mode], "shell") == 0;
@@ -124,7 +172,7 @@ int main(int argc, char** argv) {
   if (task == 0) {
     close(hold[1]);
     close(exec_error[0]);
-    RunTask(hold[0], exec_error[1], shell, argv + mode + 1);
+    RunTask(hold[0], exec_error[1], shell, argv + mode + 1, user);
   }
   setpgid(task, task);  // also here, so the group exists before anyone signals it
   g_task_pid = task;
@@ -162,19 +210,20 @@ int main(int argc, char** argv) {
   ssize_t n = write(hold[1], "g", 1);
   (void)n;
   close(hold[1]);
-  int err = 0;
+  int failure[2] = {0, 0};  // stage, errno
   do {
-    n = read(exec_error[0], &err, sizeof(err));
+    n = read(exec_error[0], failure, sizeof(failure));
   } while (n < 0 && errno == EINTR);
   close(exec_error[0]);
   int status = 0;
-  if (n == sizeof(err)) {
+  if (n == sizeof(failure)) {
     char line[128];
-    snprintf(line, sizeof(line), "exec_failed %d\n", err);
+    snprintf(line, sizeof(line), "exec_failed %d\n", failure[1]);
     while (waitpid(task, &status, 0) < 0 && errno == EINTR) {
     }
     WriteFileAtomically(run_dir, "exit_status", line);
-    snprintf(line, sizeof(line), "failed %d exec\n", err);
+    snprintf(line, sizeof(line), "failed %d %s\n", failure[1],
+             failure[0] == kSwitchUser ? "switch user" : "exec");
     Report(line);
     return 0;
   }
