@@ -52,6 +52,21 @@ Launcher::ExitCallback AgentDriver::ExitCallback() {
   };
 }
 
+Launcher::LaunchCallback AgentDriver::LaunchCallback() {
+  return [this](const std::string& container_id, const absl::StatusOr<ContainerPids>& result) {
+    Post([container_id, result](AgentCore& core, absl::Time now) {
+      if (result.ok()) {
+        core.Launched(container_id, *result, now);
+      } else {
+        log::Warn("a task could not be launched")
+            .Field("container_id", container_id)
+            .Field("error", result.status());
+        core.LaunchFailed(container_id, result.status(), now);
+      }
+    });
+  };
+}
+
 HealthProber::Done AgentDriver::ProbeCallback() {
   return [this](const ProbeRequest& request, const ProbeResult& result) {
     Post([id = request.container_id, sequence = request.sequence, result](AgentCore& core,
@@ -186,17 +201,7 @@ void AgentDriver::CarryOut() {
       return;
     }
     for (master::v1::AgentMessage& m : o.to_master) link_->Send(generation_, std::move(m));
-    for (const LaunchSpec& spec : o.launches) {
-      absl::StatusOr<ContainerPids> pids = launcher_->Launch(spec);
-      if (pids.ok()) {
-        core_.Launched(spec.container_id, *pids, clock_->Now());
-      } else {
-        log::Warn("a task could not be launched")
-            .Field("container_id", spec.container_id)
-            .Field("error", pids.status());
-        core_.LaunchFailed(spec.container_id, pids.status(), clock_->Now());
-      }
-    }
+    for (const LaunchSpec& spec : o.launches) launcher_->Launch(spec);
     for (const auto& [container, signal] : o.signals) launcher_->Signal(container, signal);
     if (prober_ != nullptr) {
       for (ProbeRequest& probe : o.probes) prober_->Probe(std::move(probe));

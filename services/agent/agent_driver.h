@@ -2,9 +2,10 @@
 
 // AgentDriver: owns the AgentCore on one loop thread and carries out its decisions — the
 // checkpoint first (nothing is sent or started that a restarted agent would not know about),
-// then messages to the master (MasterLink), then launches and signals (Launcher). Events come
-// in as closures posted to the loop: from the master link, the launcher's watcher, gRPC
-// handlers, and a tick every `tick` for the core's timers.
+// then messages to the master (MasterLink), then launches and signals (Launcher; launches
+// complete asynchronously, so many overlap). Events come in as closures posted to the loop:
+// from the master link, the launcher (launch outcomes, exits), health probes, gRPC handlers,
+// and a tick every `tick` for the core's timers.
 //
 // Lifetime: construct, SetLauncher, Recover (synchronously, before serving), Start, Stop.
 // A checkpoint that cannot be written is fatal (on_fatal): the agent would otherwise promise
@@ -54,6 +55,8 @@ class AgentDriver {
 
   // The callback the launcher reports container exits with (posts them to the loop).
   Launcher::ExitCallback ExitCallback();
+  // The callback the launcher reports launch outcomes with (posts them to the loop).
+  Launcher::LaunchCallback LaunchCallback();
   // The callback health probes report with (posts them to the loop).
   HealthProber::Done ProbeCallback();
   // Must be called before Recover; both must outlive the driver's Stop.

@@ -118,7 +118,8 @@ class AgentComponent final : public runtime::Component {
                                                     : config_.supervisor;
     lo.switch_user = config_.switch_user;
     lo.isolator = isolator_.get();
-    launcher_ = std::make_unique<PosixLauncher>(lo, driver_->ExitCallback());
+    launcher_ = std::make_unique<PosixLauncher>(lo, driver_->ExitCallback(),
+                                                driver_->LaunchCallback());
     driver_->SetLauncher(launcher_.get());
     prober_ = std::make_unique<PosixHealthProber>(4, driver_->ProbeCallback());
     driver_->SetProber(prober_.get());

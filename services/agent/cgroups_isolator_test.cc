@@ -29,6 +29,22 @@ class Exits {
       exits_[id] = exit;
     };
   }
+  Launcher::LaunchCallback LaunchCallback() {
+    return [this](const std::string& id, const absl::StatusOr<ContainerPids>& result) {
+      absl::MutexLock lock(&mu_);
+      launches_.emplace(id, result);
+    };
+  }
+  // Launches and waits for the outcome.
+  absl::StatusOr<ContainerPids> Start(Launcher& launcher, const LaunchSpec& spec) {
+    launcher.Launch(spec);
+    REQUIRE(testing::WaitFor([&] {
+              absl::MutexLock lock(&mu_);
+              return launches_.count(spec.container_id) > 0;
+            }, absl::Seconds(30), "launch of " + spec.container_id).ok());
+    absl::MutexLock lock(&mu_);
+    return launches_.at(spec.container_id);
+  }
   ExitInfo Wait(const std::string& id) {
     REQUIRE(testing::WaitFor([&] {
               absl::MutexLock lock(&mu_);
@@ -41,6 +57,7 @@ class Exits {
  private:
   absl::Mutex mu_;
   std::map<std::string, ExitInfo> exits_;
+  std::map<std::string, absl::StatusOr<ContainerPids>> launches_;
 };
 
 LaunchSpec Spec(const std::string& dir, const std::string& id, const std::string& command,
@@ -68,15 +85,15 @@ TEST_CASE("cgroups: a task over its memory limit is killed and recognised", "[cg
   PosixLauncher::Options o;
   o.supervisor_path = testing::Runfile("services/agent/dcos-task-supervisor");
   o.isolator = isolator->get();
-  PosixLauncher launcher(o, exits.Callback());
+  PosixLauncher launcher(o, exits.Callback(), exits.LaunchCallback());
 
   // `tail` keeps a whole newline-free input in memory: 256 MiB against a 32 MiB limit.
-  REQUIRE(launcher.Launch(Spec(dir, "hog", "head -c 268435456 /dev/zero | tail", 0.5, 32)).ok());
+  REQUIRE(exits.Start(launcher, Spec(dir, "hog", "head -c 268435456 /dev/zero | tail", 0.5, 32)).ok());
   ExitInfo hog = exits.Wait("hog");
   CHECK(hog.memory_limit_hit);
 
   // A task within its limits: usage and limits are visible while it runs.
-  auto pids = launcher.Launch(Spec(dir, "calm", "sleep 300", 0.5, 64));
+  auto pids = exits.Start(launcher, Spec(dir, "calm", "sleep 300", 0.5, 64));
   REQUIRE(pids.ok());
   agent::v1::ResourceStatistics usage = launcher.Usage("calm", *pids);
   CHECK(usage.cpus_limit() == 0.5);
@@ -101,10 +118,10 @@ TEST_CASE("a task runs as its user; the supervisor stays root", "[user]") {
   Exits exits;
   PosixLauncher::Options o;
   o.supervisor_path = testing::Runfile("services/agent/dcos-task-supervisor");
-  PosixLauncher launcher(o, exits.Callback());
+  PosixLauncher launcher(o, exits.Callback(), exits.LaunchCallback());
   LaunchSpec spec = Spec(dir, "nobody", "id -u; touch mine", 0, 0);
   spec.user = "nobody";
-  auto pids = launcher.Launch(spec);
+  auto pids = exits.Start(launcher, spec);
   INFO(pids.status().ToString());
   REQUIRE(pids.ok());
   ExitInfo exit = exits.Wait("nobody");
@@ -120,9 +137,9 @@ TEST_CASE("posix usage sums the task's process group from /proc", "[cgroups]") {
   Exits exits;
   PosixLauncher::Options o;
   o.supervisor_path = testing::Runfile("services/agent/dcos-task-supervisor");
-  PosixLauncher launcher(o, exits.Callback());  // posix by default
+  PosixLauncher launcher(o, exits.Callback(), exits.LaunchCallback());  // posix by default
   CHECK(launcher.isolation() == agent::v1::Container::ISOLATION_POSIX);
-  auto pids = launcher.Launch(Spec(dir, "two", "sleep 300 & sleep 300", 1, 64));
+  auto pids = exits.Start(launcher, Spec(dir, "two", "sleep 300 & sleep 300", 1, 64));
   REQUIRE(pids.ok());
   REQUIRE(testing::WaitFor([&] { return launcher.Usage("two", *pids).processes() >= 2; },
                            absl::Seconds(10), "two sleeps").ok());

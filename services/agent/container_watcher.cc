@@ -90,6 +90,7 @@ ContainerWatcher::~ContainerWatcher() {
   for (auto& [id, e] : entries_) {
     if (e.pidfd >= 0) close(e.pidfd);
   }
+  for (auto& [id, l] : launches_) close(l.fd);
   close(wake_fd_);
 }
 
@@ -121,11 +122,25 @@ std::optional<ContainerPids> ContainerWatcher::Find(const std::string& container
   return it->second.pids;
 }
 
+void ContainerWatcher::WatchLaunch(const std::string& container_id, int report_fd,
+                                   absl::Time deadline,
+                                   std::function<void(const std::string&)> on_report) {
+  {
+    absl::MutexLock lock(&mu_);
+    launches_[container_id] = Launch{report_fd, "", deadline, std::move(on_report)};
+  }
+  uint64_t one = 1;
+  ssize_t n = write(wake_fd_, &one, sizeof(one));
+  (void)n;
+}
+
 void ContainerWatcher::Loop() {
   for (;;) {
     std::vector<pollfd> fds{{wake_fd_, POLLIN, 0}};
-    std::vector<std::string> ids;
-    std::vector<std::string> polled;  // entries without a pidfd
+    std::vector<std::string> ids;       // fds[1..] of supervisors, then of launch reports
+    std::vector<std::string> polled;    // entries without a pidfd
+    size_t first_launch = 0;
+    absl::Time wake_by = absl::InfiniteFuture();
     {
       absl::MutexLock lock(&mu_);
       if (stop_) return;
@@ -137,15 +152,26 @@ void ContainerWatcher::Loop() {
           polled.push_back(id);
         }
       }
+      first_launch = fds.size();
+      for (const auto& [id, l] : launches_) {
+        fds.push_back({l.fd, POLLIN, 0});
+        ids.push_back(id);
+        wake_by = std::min(wake_by, l.deadline);
+      }
     }
-    int ready = poll(fds.data(), fds.size(), polled.empty() ? -1 : kProcPollMs);
-    if (ready < 0 && errno != EINTR) {
-      std::perror("dcos-agent: poll on supervisors");
-    }
+    if (!polled.empty()) wake_by = std::min(wake_by, absl::Now() + absl::Milliseconds(kProcPollMs));
+    int timeout = wake_by == absl::InfiniteFuture()
+                      ? -1
+                      : static_cast<int>(std::max<int64_t>(
+                            0, absl::ToInt64Milliseconds(wake_by - absl::Now()) + 1));
+    int ready = poll(fds.data(), fds.size(), timeout);
+    if (ready < 0 && errno != EINTR) std::perror("dcos-agent: poll on supervisors");
     uint64_t drained;
     while (read(wake_fd_, &drained, sizeof(drained)) > 0) {
     }
     std::vector<std::pair<std::string, Entry>> ended;
+    std::vector<Launch> reported;
+    const absl::Time now = absl::Now();
     {
       absl::MutexLock lock(&mu_);
       if (stop_) return;
@@ -155,7 +181,7 @@ void ContainerWatcher::Loop() {
         ended.emplace_back(id, std::move(it->second));
         entries_.erase(it);
       };
-      for (size_t i = 1; i < fds.size(); ++i) {
+      for (size_t i = 1; i < first_launch; ++i) {
         if (fds[i].revents != 0) take(ids[i - 1]);
       }
       for (const std::string& id : polled) {
@@ -166,7 +192,29 @@ void ContainerWatcher::Loop() {
                             : !SameProcess(e.pids.supervisor_pid, e.pids.supervisor_start);
         if (gone) take(id);
       }
+      for (size_t i = first_launch; i < fds.size(); ++i) {
+        auto it = launches_.find(ids[i - 1]);
+        if (it == launches_.end()) continue;
+        Launch& l = it->second;
+        bool done = false;
+        if (fds[i].revents != 0) {
+          char buf[256];
+          ssize_t n = read(l.fd, buf, sizeof(buf));
+          if (n > 0) l.line.append(buf, static_cast<size_t>(n));
+          const bool closed = n == 0 || (n < 0 && errno != EINTR);
+          done = closed || l.line.find('\n') != std::string::npos;
+        }
+        if (!done && now >= l.deadline) {
+          done = true;
+          l.line.clear();
+        }
+        if (!done) continue;
+        close(l.fd);
+        reported.push_back(std::move(l));
+        launches_.erase(it);
+      }
     }
+    for (Launch& l : reported) l.on_report(l.line.substr(0, l.line.find('\n') + 1));
     for (auto& [id, entry] : ended) Finish(id, std::move(entry));
   }
 }

@@ -1,6 +1,7 @@
 #pragma once
 
-// ContainerWatcher: tells when task supervisors end, whether they are children of this
+// ContainerWatcher: reads the launch reports of starting supervisors (so launches overlap and
+// never block the agent's loop), and tells when task supervisors end, whether they are children of this
 // process (launched here) or inherited from an earlier agent process (recovered). One thread
 // polls a pidfd per supervisor (pidfd_open(2)); where the kernel has none it checks /proc
 // every 100 ms, comparing start times so a reused pid is not mistaken for the supervisor.
@@ -12,6 +13,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <functional>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -44,7 +46,20 @@ class ContainerWatcher {
   // The pids of a watched container; unset once it ended.
   std::optional<ContainerPids> Find(const std::string& container_id);
 
+  // Reads a starting supervisor's report line from `report_fd` (owned from now on, closed
+  // when done) and hands it to `on_report` on the watcher's thread: the line with its '\n',
+  // or "" when the supervisor closed the pipe without one or `deadline` passed.
+  void WatchLaunch(const std::string& container_id, int report_fd, absl::Time deadline,
+                   std::function<void(const std::string& line)> on_report);
+
  private:
+  struct Launch {
+    int fd = -1;
+    std::string line;
+    absl::Time deadline;
+    std::function<void(const std::string&)> on_report;
+  };
+
   struct Entry {
     ContainerPids pids;
     std::string run_dir;
@@ -60,6 +75,7 @@ class ContainerWatcher {
   int wake_fd_ = -1;  // eventfd: a new entry or stop
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Launch> launches_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };

@@ -2,21 +2,25 @@
 
 namespace dcos::agent {
 
-absl::StatusOr<ContainerPids> FakeLauncher::Launch(const LaunchSpec& spec) {
-  absl::MutexLock lock(&mu_);
-  launches_.push_back(spec);
-  if (!next_failure_.ok()) {
-    absl::Status error = next_failure_;
-    next_failure_ = absl::OkStatus();
-    return error;
+void FakeLauncher::Launch(const LaunchSpec& spec) {
+  absl::StatusOr<ContainerPids> result;
+  {
+    absl::MutexLock lock(&mu_);
+    launches_.push_back(spec);
+    if (!next_failure_.ok()) {
+      result = next_failure_;
+      next_failure_ = absl::OkStatus();
+    } else {
+      running_.insert(spec.container_id);
+      ContainerPids pids;
+      pids.supervisor_pid = next_pid_++;
+      pids.supervisor_start = 1;
+      pids.task_pid = next_pid_++;
+      pids.task_start = 1;
+      result = pids;
+    }
   }
-  running_.insert(spec.container_id);
-  ContainerPids pids;
-  pids.supervisor_pid = next_pid_++;
-  pids.supervisor_start = 1;
-  pids.task_pid = next_pid_++;
-  pids.task_start = 1;
-  return pids;
+  on_launch_(spec.container_id, result);
 }
 
 absl::StatusOr<RecoveredContainer> FakeLauncher::Recover(const std::string& container_id,

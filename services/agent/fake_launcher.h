@@ -2,8 +2,8 @@
 
 // FakeLauncher: a Launcher that starts nothing, for tests of the agent's driver. It records
 // launches and signals, hands out made-up pids, and ends containers when the test says so
-// (Exit), or fails launches it was told to fail. Thread-safe; Exit calls the exit callback on
-// the caller's thread.
+// (Exit), or fails launches it was told to fail. Thread-safe; Launch calls the launch callback
+// and Exit the exit callback on the caller's thread.
 
 #include <map>
 #include <set>
@@ -19,9 +19,10 @@ namespace dcos::agent {
 
 class FakeLauncher final : public Launcher {
  public:
-  explicit FakeLauncher(ExitCallback on_exit) : on_exit_(std::move(on_exit)) {}
+  FakeLauncher(ExitCallback on_exit, LaunchCallback on_launch)
+      : on_exit_(std::move(on_exit)), on_launch_(std::move(on_launch)) {}
 
-  absl::StatusOr<ContainerPids> Launch(const LaunchSpec& spec) override;
+  void Launch(const LaunchSpec& spec) override;
   absl::StatusOr<RecoveredContainer> Recover(const std::string& container_id,
                                              const std::string& run_dir) override;
   void Signal(const std::string& container_id, int signal) override;
@@ -46,6 +47,7 @@ class FakeLauncher final : public Launcher {
 
  private:
   ExitCallback on_exit_;
+  LaunchCallback on_launch_;
   mutable absl::Mutex mu_;
   std::vector<LaunchSpec> launches_ ABSL_GUARDED_BY(mu_);
   std::vector<std::pair<std::string, int>> signals_ ABSL_GUARDED_BY(mu_);

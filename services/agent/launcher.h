@@ -79,15 +79,21 @@ class Launcher {
   // Called once per launched or recovered running container when it ends, on a thread of the
   // launcher's own: the receiver must only hand the event over (post it to its loop).
   using ExitCallback = std::function<void(const std::string& container_id, const ExitInfo& exit)>;
+  // Called once per Launch with its outcome: the pids once the task runs, or why it could not
+  // start. On a thread of the launcher's own, or on Launch's caller for errors found at once.
+  // For a container that started, it comes before the container's exit.
+  using LaunchCallback = std::function<void(const std::string& container_id,
+                                            const absl::StatusOr<ContainerPids>& result)>;
 
   virtual ~Launcher() = default;
 
-  // Starts a container. Returns once the task's process runs. Errors:
+  // Starts a container and returns at once; the outcome comes through the launch callback:
+  // the pids, or
   //   FAILED_PRECONDITION: the task cannot start (the command cannot be executed, an unknown
-  //     user, the sandbox cannot be made); the message is for the task's status.
-  //   INTERNAL: the agent could not fork or the supervisor failed.
+  //     user, the sandbox cannot be made); the message is for the task's status;
+  //   INTERNAL: the agent could not start the supervisor, or it failed.
   // After success the container's end is reported once through the exit callback.
-  virtual absl::StatusOr<ContainerPids> Launch(const LaunchSpec& spec) = 0;
+  virtual void Launch(const LaunchSpec& spec) = 0;
 
   // After an agent restart: the state of a container from its run dir, checking that the
   // recorded processes are still the same ones (pid and start time). A running one is watched

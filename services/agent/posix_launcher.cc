@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <grp.h>
-#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
@@ -74,26 +73,6 @@ int HighFd(int fd) {
   return high;
 }
 
-// Reads one line from `fd` within `timeout`. Empty on EOF or timeout.
-std::string ReadReport(int fd, absl::Duration timeout) {
-  std::string line;
-  absl::Time deadline = absl::Now() + timeout;
-  while (line.empty() || line.back() != '\n') {
-    int ms = static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now()));
-    if (ms <= 0) return "";
-    pollfd p{fd, POLLIN, 0};
-    int ready = poll(&p, 1, ms);
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) return "";
-    char buf[256];
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return line.empty() || line.back() == '\n' ? line : "";
-    line.append(buf, static_cast<size_t>(n));
-  }
-  return line;
-}
-
 void Reap(pid_t pid) {
   while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
   }
@@ -101,11 +80,12 @@ void Reap(pid_t pid) {
 
 }  // namespace
 
-PosixLauncher::PosixLauncher(Options options, ExitCallback on_exit)
+PosixLauncher::PosixLauncher(Options options, ExitCallback on_exit, LaunchCallback on_launch)
     : options_(std::move(options)),
       own_isolator_(options_.isolator == nullptr ? MakePosixIsolator() : nullptr),
       isolator_(options_.isolator != nullptr ? options_.isolator : own_isolator_.get()),
       on_exit_(std::move(on_exit)),
+      on_launch_(std::move(on_launch)),
       watcher_([this](const std::string& id, const ExitInfo& exit) {
         on_exit_(id, Finish(id, exit));
       }) {}
@@ -215,13 +195,14 @@ absl::StatusOr<pid_t> PosixLauncher::StartSupervisor(const LaunchSpec& spec,
   return pid;
 }
 
-absl::StatusOr<ContainerPids> PosixLauncher::Launch(const LaunchSpec& spec) {
-  absl::StatusOr<ContainerPids> pids = LaunchIsolated(spec);
-  if (!pids.ok()) isolator_->Cleanup(spec.container_id);
-  return pids;
+void PosixLauncher::Launch(const LaunchSpec& spec) {
+  absl::Status started = StartLaunch(spec);
+  if (started.ok()) return;  // the rest comes through CompleteLaunch
+  isolator_->Cleanup(spec.container_id);
+  on_launch_(spec.container_id, started);
 }
 
-absl::StatusOr<ContainerPids> PosixLauncher::LaunchIsolated(const LaunchSpec& spec) {
+absl::Status PosixLauncher::StartLaunch(const LaunchSpec& spec) {
   std::error_code error;
   std::filesystem::create_directories(spec.sandbox_dir, error);
   if (error) {
@@ -249,30 +230,45 @@ absl::StatusOr<ContainerPids> PosixLauncher::LaunchIsolated(const LaunchSpec& sp
     close(report[0]);
     return pid.status();
   }
-  std::string line = ReadReport(report[0], options_.launch_timeout);
-  close(report[0]);
+  // The report is read by the watcher: launches overlap instead of waiting in turn.
+  watcher_.WatchLaunch(
+      spec.container_id, report[0], absl::Now() + options_.launch_timeout,
+      [this, id = spec.container_id, run_dir = spec.run_dir,
+       command = spec.shell ? std::string("/bin/sh") : spec.command,
+       supervisor = *pid](const std::string& line) {
+        absl::StatusOr<ContainerPids> pids = CompleteLaunch(id, run_dir, command, supervisor, line);
+        if (!pids.ok()) isolator_->Cleanup(id);
+        on_launch_(id, pids);
+      });
+  return absl::OkStatus();
+}
 
+absl::StatusOr<ContainerPids> PosixLauncher::CompleteLaunch(const std::string& container_id,
+                                                            const std::string& run_dir,
+                                                            const std::string& command,
+                                                            pid_t supervisor,
+                                                            const std::string& line) {
   if (line == "started\n") {
-    std::ifstream in(absl::StrCat(spec.run_dir, "/", Layout::kPidsFile));
+    const std::string path = absl::StrCat(run_dir, "/", Layout::kPidsFile);
+    std::ifstream in(path);
     std::stringstream text;
     text << in.rdbuf();
-    absl::StatusOr<ContainerPids> pids =
-        ParsePidsFile(text.str(), absl::StrCat(spec.run_dir, "/", Layout::kPidsFile));
+    absl::StatusOr<ContainerPids> pids = ParsePidsFile(text.str(), path);
     if (!pids.ok()) {
-      kill(*pid, SIGKILL);
-      Reap(*pid);
+      kill(supervisor, SIGKILL);
+      Reap(supervisor);
       return absl::InternalError(pids.status().message());
     }
-    watcher_.Watch(spec.container_id, *pids, spec.run_dir, /*child=*/true);
+    watcher_.Watch(container_id, *pids, run_dir, /*child=*/true);
     return pids;
   }
   if (line.empty()) {
-    kill(*pid, SIGKILL);
-    Reap(*pid);
+    kill(supervisor, SIGKILL);
+    Reap(supervisor);
     return absl::InternalError(absl::StrCat(
         "the task's supervisor (", options_.supervisor_path, ") ended or hung without reporting"));
   }
-  Reap(*pid);
+  Reap(supervisor);
   // "failed <errno> <what>\n"
   std::vector<std::string> words = absl::StrSplit(absl::StripSuffix(line, "\n"),
                                                   absl::MaxSplits(' ', 2));
@@ -282,12 +278,10 @@ absl::StatusOr<ContainerPids> PosixLauncher::LaunchIsolated(const LaunchSpec& sp
   }
   if (words[2] == "exec") {
     return absl::FailedPreconditionError(
-        absl::StrCat("cannot execute '", spec.shell ? "/bin/sh" : spec.command,
-                     "': ", std::strerror(err)));
+        absl::StrCat("cannot execute '", command, "': ", std::strerror(err)));
   }
   if (words[2] == "switch user") {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot ", words[2], ": ", std::strerror(err)));
+    return absl::FailedPreconditionError(absl::StrCat("cannot switch user: ", std::strerror(err)));
   }
   return absl::InternalError(absl::StrCat("cannot start the task's supervisor (",
                                           options_.supervisor_path, "): ", words[2], ": ",

@@ -37,11 +37,11 @@ class PosixLauncher final : public Launcher {
   };
 
   // Starts the watcher thread.
-  PosixLauncher(Options options, ExitCallback on_exit);
+  PosixLauncher(Options options, ExitCallback on_exit, LaunchCallback on_launch);
   // Stops watching; running tasks are left alone.
   ~PosixLauncher() override;
 
-  absl::StatusOr<ContainerPids> Launch(const LaunchSpec& spec) override;
+  void Launch(const LaunchSpec& spec) override;
   absl::StatusOr<RecoveredContainer> Recover(const std::string& container_id,
                                              const std::string& run_dir) override;
   void Signal(const std::string& container_id, int signal) override;
@@ -59,7 +59,13 @@ class PosixLauncher final : public Launcher {
   // cgroup.procs files the supervisor puts the task in.
   absl::StatusOr<pid_t> StartSupervisor(const LaunchSpec& spec,
                                         const std::vector<std::string>& cgroups, int report_fd);
-  absl::StatusOr<ContainerPids> LaunchIsolated(const LaunchSpec& spec);
+  // Everything up to the supervisor's start; then the watcher waits for its report.
+  absl::Status StartLaunch(const LaunchSpec& spec);
+  // The launch's outcome from the supervisor's report line ("" if none came).
+  absl::StatusOr<ContainerPids> CompleteLaunch(const std::string& container_id,
+                                               const std::string& run_dir,
+                                               const std::string& command, pid_t supervisor,
+                                               const std::string& line);
   // What the isolator knows of an ended container; then its groups are removed.
   ExitInfo Finish(const std::string& container_id, ExitInfo exit);
 
@@ -67,6 +73,7 @@ class PosixLauncher final : public Launcher {
   std::unique_ptr<Isolator> own_isolator_;  // posix, when none was given
   Isolator* isolator_;
   ExitCallback on_exit_;
+  LaunchCallback on_launch_;
   ContainerWatcher watcher_;
 };
 

@@ -45,10 +45,27 @@ class Exits {
     REQUIRE(WaitFor([&] { return Get(id).has_value(); }, absl::Seconds(20), "exit of " + id).ok());
     return *Get(id);
   }
+  Launcher::LaunchCallback LaunchCallback() {
+    return [this](const std::string& id, const absl::StatusOr<ContainerPids>& result) {
+      absl::MutexLock lock(&mu_);
+      launches_.emplace(id, result);
+    };
+  }
+  // Launches and waits for the outcome.
+  absl::StatusOr<ContainerPids> Start(Launcher& launcher, const LaunchSpec& spec) {
+    launcher.Launch(spec);
+    REQUIRE(WaitFor([&] {
+              absl::MutexLock lock(&mu_);
+              return launches_.count(spec.container_id) > 0;
+            }, absl::Seconds(20), "launch of " + spec.container_id).ok());
+    absl::MutexLock lock(&mu_);
+    return launches_.at(spec.container_id);
+  }
 
  private:
   absl::Mutex mu_;
   std::map<std::string, ExitInfo> exits_;
+  std::map<std::string, absl::StatusOr<ContainerPids>> launches_;
 };
 
 PosixLauncher::Options Options() {
@@ -77,9 +94,9 @@ bool Alive(pid_t pid) { return kill(pid, 0) == 0; }
 TEST_CASE("a task runs in its sandbox with its environment and output files", "[launcher]") {
   std::string dir = testing::MakeTempDir("launcher");
   Exits exits;
-  PosixLauncher launcher(Options(), exits.Callback());
+  PosixLauncher launcher(Options(), exits.Callback(), exits.LaunchCallback());
   LaunchSpec spec = Shell(dir, "c1", "echo $GREETING; pwd; echo oops >&2; test -z \"$HOME\"");
-  auto pids = launcher.Launch(spec);
+  auto pids = exits.Start(launcher, spec);
   REQUIRE(pids.ok());
   CHECK(pids->task_pid > 0);
   CHECK(pids->supervisor_pid != pids->task_pid);
@@ -96,8 +113,8 @@ TEST_CASE("a task runs in its sandbox with its environment and output files", "[
 TEST_CASE("exit codes, argv mode and commands that cannot be executed", "[launcher]") {
   std::string dir = testing::MakeTempDir("launcher");
   Exits exits;
-  PosixLauncher launcher(Options(), exits.Callback());
-  REQUIRE(launcher.Launch(Shell(dir, "fail", "exit 3")).ok());
+  PosixLauncher launcher(Options(), exits.Callback(), exits.LaunchCallback());
+  REQUIRE(exits.Start(launcher, Shell(dir, "fail", "exit 3")).ok());
   ExitInfo exit = exits.Wait("fail");
   REQUIRE(exit.wait_status.has_value());
   CHECK(WEXITSTATUS(*exit.wait_status) == 3);
@@ -105,13 +122,13 @@ TEST_CASE("exit codes, argv mode and commands that cannot be executed", "[launch
   LaunchSpec argv = Shell(dir, "argv", "echo");
   argv.shell = false;
   argv.arguments = {"echo", "a", "b c"};
-  REQUIRE(launcher.Launch(argv).ok());
+  REQUIRE(exits.Start(launcher, argv).ok());
   exits.Wait("argv");
   CHECK(Read(argv.sandbox_dir + "/stdout") == "a b c\n");
 
   LaunchSpec missing = Shell(dir, "missing", "no-such-command-here");
   missing.shell = false;
-  auto pids = launcher.Launch(missing);
+  auto pids = exits.Start(launcher, missing);
   REQUIRE_FALSE(pids.ok());
   CHECK(pids.status().code() == absl::StatusCode::kFailedPrecondition);
   CHECK(pids.status().message() ==
@@ -119,21 +136,21 @@ TEST_CASE("exit codes, argv mode and commands that cannot be executed", "[launch
 
   LaunchSpec nobody = Shell(dir, "user", "true");
   nobody.user = "no-such-user-xyz";
-  pids = launcher.Launch(nobody);
+  pids = exits.Start(launcher, nobody);
   REQUIRE_FALSE(pids.ok());
   CHECK(pids.status().message().find("unknown user 'no-such-user-xyz'") == 0);
 
   std::ofstream(dir + "/a-file") << "x";
   LaunchSpec bad_sandbox = Shell(dir, "sandbox", "true");
   bad_sandbox.sandbox_dir = dir + "/a-file/sandbox";
-  pids = launcher.Launch(bad_sandbox);
+  pids = exits.Start(launcher, bad_sandbox);
   REQUIRE_FALSE(pids.ok());
   CHECK(pids.status().message().find("cannot create the sandbox") == 0);
 
   PosixLauncher::Options no_supervisor = Options();
   no_supervisor.supervisor_path = "/no/such/supervisor";
-  PosixLauncher broken(no_supervisor, exits.Callback());
-  pids = broken.Launch(Shell(dir, "nosup", "true"));
+  PosixLauncher broken(no_supervisor, exits.Callback(), exits.LaunchCallback());
+  pids = exits.Start(broken, Shell(dir, "nosup", "true"));
   REQUIRE_FALSE(pids.ok());
   CHECK(pids.status().code() == absl::StatusCode::kInternal);
   CHECK(pids.status().message().find("/no/such/supervisor") != std::string::npos);
@@ -142,9 +159,9 @@ TEST_CASE("exit codes, argv mode and commands that cannot be executed", "[launch
 TEST_CASE("SIGTERM reaches the whole process group", "[launcher]") {
   std::string dir = testing::MakeTempDir("launcher");
   Exits exits;
-  PosixLauncher launcher(Options(), exits.Callback());
+  PosixLauncher launcher(Options(), exits.Callback(), exits.LaunchCallback());
   LaunchSpec spec = Shell(dir, "group", "sleep 300 & echo $! > child.pid; wait");
-  auto pids = launcher.Launch(spec);
+  auto pids = exits.Start(launcher, spec);
   REQUIRE(pids.ok());
   pid_t child = 0;
   REQUIRE(WaitFor([&] {
@@ -164,10 +181,10 @@ TEST_CASE("SIGTERM reaches the whole process group", "[launcher]") {
 TEST_CASE("a task that ignores SIGTERM dies by SIGKILL", "[launcher]") {
   std::string dir = testing::MakeTempDir("launcher");
   Exits exits;
-  PosixLauncher launcher(Options(), exits.Callback());
+  PosixLauncher launcher(Options(), exits.Callback(), exits.LaunchCallback());
   LaunchSpec spec = Shell(dir, "stubborn",
                           "trap 'echo got-term' TERM; echo ready; while true; do sleep 0.05; done");
-  REQUIRE(launcher.Launch(spec).ok());
+  REQUIRE(exits.Start(launcher, spec).ok());
   REQUIRE(WaitFor([&] { return Read(spec.sandbox_dir + "/stdout") == "ready\n"; }, absl::Seconds(10),
                   "ready").ok());
   launcher.Signal("stubborn", SIGTERM);
@@ -187,16 +204,16 @@ TEST_CASE("a new launcher reattaches to running tasks and learns of ended ones",
   LaunchSpec ended = Shell(dir, "ended", "read line; exit 7");
   ContainerPids running_pids, ended_pids;
   {
-    PosixLauncher first(Options(), first_exits.Callback());
-    auto pids = first.Launch(running);
+    PosixLauncher first(Options(), first_exits.Callback(), first_exits.LaunchCallback());
+    auto pids = first_exits.Start(first, running);
     REQUIRE(pids.ok());
     running_pids = *pids;
-    auto ended_launch = first.Launch(ended);
+    auto ended_launch = first_exits.Start(first, ended);
     REQUIRE(ended_launch.ok());
     ended_pids = *ended_launch;
   }  // the "agent" stops: its tasks keep running
   CHECK(Alive(running_pids.task_pid));
-  PosixLauncher second(Options(), exits.Callback());
+  PosixLauncher second(Options(), exits.Callback(), exits.LaunchCallback());
   // The ended one exits while nobody watches (stdin is /dev/null: `read` fails at once).
   REQUIRE(WaitFor([&] { return std::filesystem::exists(ended.run_dir + "/exit_status"); },
                   absl::Seconds(10), "exit_status").ok());
@@ -232,7 +249,7 @@ TEST_CASE("a reused pid is not taken for the supervisor", "[launcher]") {
   // Our own pid, with a start time that is not ours.
   std::ofstream(dir + "/run/pids") << "1 " << getpid() << " 12345 " << getpid() << " 12345\n";
   Exits exits;
-  PosixLauncher launcher(Options(), exits.Callback());
+  PosixLauncher launcher(Options(), exits.Callback(), exits.LaunchCallback());
   auto rec = launcher.Recover("old", dir + "/run");
   REQUIRE(rec.ok());
   CHECK(rec->state == RecoveredContainer::State::kExited);
@@ -248,8 +265,8 @@ TEST_CASE("a reused pid is not taken for the supervisor", "[launcher]") {
 TEST_CASE("a dead supervisor: the exit is unknown and the task is killed", "[launcher]") {
   std::string dir = testing::MakeTempDir("launcher");
   Exits exits;
-  PosixLauncher launcher(Options(), exits.Callback());
-  auto pids = launcher.Launch(Shell(dir, "orphan", "sleep 300"));
+  PosixLauncher launcher(Options(), exits.Callback(), exits.LaunchCallback());
+  auto pids = exits.Start(launcher, Shell(dir, "orphan", "sleep 300"));
   REQUIRE(pids.ok());
   kill(pids->supervisor_pid, SIGKILL);
   ExitInfo exit = exits.Wait("orphan");
