@@ -9,6 +9,7 @@
 
 #include "services/agent/agent_core.h"
 #include "services/agent/proto_time.h"
+#include "services/agent/test_util.h"
 
 namespace dcos::agent {
 namespace {
@@ -19,13 +20,7 @@ using master::v1::MasterMessage;
 
 const absl::Time kT0 = absl::FromUnixSeconds(1767225600);
 
-common::v1::Resource Scalar(const std::string& name, double v) {
-  common::v1::Resource r;
-  r.set_name(name);
-  r.set_type(common::v1::Value::TYPE_SCALAR);
-  r.mutable_scalar()->set_value(v);
-  return r;
-}
+common::v1::Resource Scalar(const std::string& name, double v) { return ScalarResource(name, v); }
 
 CoreOptions Options(double cpus = 4) {
   CoreOptions o;

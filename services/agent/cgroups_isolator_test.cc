@@ -17,48 +17,11 @@
 #include "libs/testing/harness.h"
 #include "services/agent/isolator.h"
 #include "services/agent/posix_launcher.h"
+#include "services/agent/test_util.h"
 
 namespace dcos::agent {
 namespace {
 
-class Exits {
- public:
-  Launcher::ExitCallback Callback() {
-    return [this](const std::string& id, const ExitInfo& exit) {
-      absl::MutexLock lock(&mu_);
-      exits_[id] = exit;
-    };
-  }
-  Launcher::LaunchCallback LaunchCallback() {
-    return [this](const std::string& id, const absl::StatusOr<ContainerPids>& result) {
-      absl::MutexLock lock(&mu_);
-      launches_.emplace(id, result);
-    };
-  }
-  // Launches and waits for the outcome.
-  absl::StatusOr<ContainerPids> Start(Launcher& launcher, const LaunchSpec& spec) {
-    launcher.Launch(spec);
-    REQUIRE(testing::WaitFor([&] {
-              absl::MutexLock lock(&mu_);
-              return launches_.count(spec.container_id) > 0;
-            }, absl::Seconds(30), "launch of " + spec.container_id).ok());
-    absl::MutexLock lock(&mu_);
-    return launches_.at(spec.container_id);
-  }
-  ExitInfo Wait(const std::string& id) {
-    REQUIRE(testing::WaitFor([&] {
-              absl::MutexLock lock(&mu_);
-              return exits_.count(id) > 0;
-            }, absl::Seconds(30), "exit of " + id).ok());
-    absl::MutexLock lock(&mu_);
-    return exits_[id];
-  }
-
- private:
-  absl::Mutex mu_;
-  std::map<std::string, ExitInfo> exits_;
-  std::map<std::string, absl::StatusOr<ContainerPids>> launches_;
-};
 
 LaunchSpec Spec(const std::string& dir, const std::string& id, const std::string& command,
                 double cpus, uint64_t mem_mib) {
@@ -81,7 +44,7 @@ TEST_CASE("cgroups: a task over its memory limit is killed and recognised", "[cg
     return;
   }
   std::string dir = testing::MakeTempDir("cgroups");
-  Exits exits;
+  LauncherEvents exits;
   PosixLauncher::Options o;
   o.supervisor_path = testing::Runfile("services/agent/dcos-task-supervisor");
   o.isolator = isolator->get();
@@ -115,7 +78,7 @@ TEST_CASE("a task runs as its user; the supervisor stays root", "[user]") {
     return;
   }
   std::string dir = testing::MakeTempDir("user");
-  Exits exits;
+  LauncherEvents exits;
   PosixLauncher::Options o;
   o.supervisor_path = testing::Runfile("services/agent/dcos-task-supervisor");
   PosixLauncher launcher(o, exits.Callback(), exits.LaunchCallback());
@@ -134,7 +97,7 @@ TEST_CASE("a task runs as its user; the supervisor stays root", "[user]") {
 
 TEST_CASE("posix usage sums the task's process group from /proc", "[cgroups]") {
   std::string dir = testing::MakeTempDir("posix");
-  Exits exits;
+  LauncherEvents exits;
   PosixLauncher::Options o;
   o.supervisor_path = testing::Runfile("services/agent/dcos-task-supervisor");
   PosixLauncher launcher(o, exits.Callback(), exits.LaunchCallback());  // posix by default

@@ -2,6 +2,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -28,19 +29,13 @@ absl::Duration FromProto(const google::protobuf::Duration& d) {
 }  // namespace
 
 bool IsTerminal(common::v1::TaskState s) {
-  switch (s) {
-    case common::v1::TASK_FINISHED:
-    case common::v1::TASK_FAILED:
-    case common::v1::TASK_KILLED:
-    case common::v1::TASK_ERROR:
-    case common::v1::TASK_LOST:
-    case common::v1::TASK_DROPPED:
-    case common::v1::TASK_GONE:
-    case common::v1::TASK_GONE_BY_OPERATOR:
-      return true;
-    default:
-      return false;
-  }
+  using common::v1::TaskState;
+  // The terminal states (task_status.proto); the master has its own copy of this list.
+  static constexpr TaskState kTerminal[] = {
+      common::v1::TASK_FINISHED, common::v1::TASK_FAILED,  common::v1::TASK_KILLED,
+      common::v1::TASK_ERROR,    common::v1::TASK_LOST,    common::v1::TASK_DROPPED,
+      common::v1::TASK_GONE,     common::v1::TASK_GONE_BY_OPERATOR};
+  return std::find(std::begin(kTerminal), std::end(kTerminal), s) != std::end(kTerminal);
 }
 
 absl::Status ValidateTask(const common::v1::TaskInfo& task) {

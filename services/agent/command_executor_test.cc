@@ -7,19 +7,14 @@
 #include <catch2/catch.hpp>
 
 #include "services/agent/command_executor.h"
+#include "services/agent/test_util.h"
 
 namespace dcos::agent {
 namespace {
 
 using common::v1::TaskInfo;
 
-common::v1::Resource Scalar(const std::string& name, double v) {
-  common::v1::Resource r;
-  r.set_name(name);
-  r.set_type(common::v1::Value::TYPE_SCALAR);
-  r.mutable_scalar()->set_value(v);
-  return r;
-}
+common::v1::Resource Scalar(const std::string& name, double v) { return ScalarResource(name, v); }
 
 TaskInfo ValidTask() {
   TaskInfo t;

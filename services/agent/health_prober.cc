@@ -17,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "services/agent/spawn_attributes.h"
 
 namespace dcos::agent {
 namespace {
@@ -145,22 +146,13 @@ ProbeResult Command(const ProbeRequest& r, absl::Time deadline) {
   posix_spawn_file_actions_addchdir_np(&actions, r.sandbox_dir.c_str());
   for (int fd = 0; fd < 3; ++fd) posix_spawn_file_actions_adddup2(&actions, null_fd, fd);
   posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setpgroup(&attr, 0);  // its own group: a timeout kills all of it
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
+  SpawnAttributes attr(POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(attr.get(), 0);  // its own group: a timeout kills all of it
   pid_t pid = 0;
   // argv mode looks the program up in the agent's PATH.
-  int spawned = shell ? posix_spawn(&pid, program, &actions, &attr, argv.data(), envp.data())
-                      : posix_spawnp(&pid, program, &actions, &attr, argv.data(), envp.data());
+  int spawned = shell ? posix_spawn(&pid, program, &actions, attr.get(), argv.data(), envp.data())
+                      : posix_spawnp(&pid, program, &actions, attr.get(), argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
   if (null_fd >= 0) close(null_fd);
   if (spawned != 0) {
     return {false, absl::StrCat("cannot run the check command: ", std::strerror(spawned))};

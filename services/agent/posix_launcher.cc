@@ -20,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "services/agent/layout.h"
+#include "services/agent/spawn_attributes.h"
 #include "services/agent/supervisor_files.h"
 
 namespace dcos::agent {
@@ -171,19 +172,10 @@ absl::StatusOr<pid_t> PosixLauncher::StartSupervisor(const LaunchSpec& spec,
   posix_spawn_file_actions_adddup2(&actions, err, STDERR_FILENO);
   posix_spawn_file_actions_adddup2(&actions, report_fd, supervisor::kReportFd);
   posix_spawn_file_actions_addclosefrom_np(&actions, supervisor::kReportFd + 1);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
+  SpawnAttributes attr(POSIX_SPAWN_SETSID);
   pid_t pid = 0;
-  int spawned = posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
+  int spawned = posix_spawn(&pid, argv[0], &actions, attr.get(), argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
   close(out);
   close(err);
   close(null_fd);

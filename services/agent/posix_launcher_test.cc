@@ -20,53 +20,13 @@
 #include "services/agent/container_watcher.h"
 #include "services/agent/posix_launcher.h"
 #include "services/agent/supervisor_files.h"
+#include "services/agent/test_util.h"
 
 namespace dcos::agent {
 namespace {
 
 using testing::WaitFor;
 
-// Exits reported by a launcher.
-class Exits {
- public:
-  Launcher::ExitCallback Callback() {
-    return [this](const std::string& id, const ExitInfo& exit) {
-      absl::MutexLock lock(&mu_);
-      exits_[id] = exit;
-    };
-  }
-  std::optional<ExitInfo> Get(const std::string& id) {
-    absl::MutexLock lock(&mu_);
-    auto it = exits_.find(id);
-    if (it == exits_.end()) return std::nullopt;
-    return it->second;
-  }
-  ExitInfo Wait(const std::string& id) {
-    REQUIRE(WaitFor([&] { return Get(id).has_value(); }, absl::Seconds(20), "exit of " + id).ok());
-    return *Get(id);
-  }
-  Launcher::LaunchCallback LaunchCallback() {
-    return [this](const std::string& id, const absl::StatusOr<ContainerPids>& result) {
-      absl::MutexLock lock(&mu_);
-      launches_.emplace(id, result);
-    };
-  }
-  // Launches and waits for the outcome.
-  absl::StatusOr<ContainerPids> Start(Launcher& launcher, const LaunchSpec& spec) {
-    launcher.Launch(spec);
-    REQUIRE(WaitFor([&] {
-              absl::MutexLock lock(&mu_);
-              return launches_.count(spec.container_id) > 0;
-            }, absl::Seconds(20), "launch of " + spec.container_id).ok());
-    absl::MutexLock lock(&mu_);
-    return launches_.at(spec.container_id);
-  }
-
- private:
-  absl::Mutex mu_;
-  std::map<std::string, ExitInfo> exits_;
-  std::map<std::string, absl::StatusOr<ContainerPids>> launches_;
-};
 
 PosixLauncher::Options Options() {
   PosixLauncher::Options o;
@@ -93,7 +53,7 @@ bool Alive(pid_t pid) { return kill(pid, 0) == 0; }
 
 TEST_CASE("a task runs in its sandbox with its environment and output files", "[launcher]") {
   std::string dir = testing::MakeTempDir("launcher");
-  Exits exits;
+  LauncherEvents exits;
   PosixLauncher launcher(Options(), exits.Callback(), exits.LaunchCallback());
   LaunchSpec spec = Shell(dir, "c1", "echo $GREETING; pwd; echo oops >&2; test -z \"$HOME\"");
   auto pids = exits.Start(launcher, spec);
@@ -112,7 +72,7 @@ TEST_CASE("a task runs in its sandbox with its environment and output files", "[
 
 TEST_CASE("exit codes, argv mode and commands that cannot be executed", "[launcher]") {
   std::string dir = testing::MakeTempDir("launcher");
-  Exits exits;
+  LauncherEvents exits;
   PosixLauncher launcher(Options(), exits.Callback(), exits.LaunchCallback());
   REQUIRE(exits.Start(launcher, Shell(dir, "fail", "exit 3")).ok());
   ExitInfo exit = exits.Wait("fail");
@@ -158,7 +118,7 @@ TEST_CASE("exit codes, argv mode and commands that cannot be executed", "[launch
 
 TEST_CASE("SIGTERM reaches the whole process group", "[launcher]") {
   std::string dir = testing::MakeTempDir("launcher");
-  Exits exits;
+  LauncherEvents exits;
   PosixLauncher launcher(Options(), exits.Callback(), exits.LaunchCallback());
   LaunchSpec spec = Shell(dir, "group", "sleep 300 & echo $! > child.pid; wait");
   auto pids = exits.Start(launcher, spec);
@@ -180,7 +140,7 @@ TEST_CASE("SIGTERM reaches the whole process group", "[launcher]") {
 
 TEST_CASE("a task that ignores SIGTERM dies by SIGKILL", "[launcher]") {
   std::string dir = testing::MakeTempDir("launcher");
-  Exits exits;
+  LauncherEvents exits;
   PosixLauncher launcher(Options(), exits.Callback(), exits.LaunchCallback());
   LaunchSpec spec = Shell(dir, "stubborn",
                           "trap 'echo got-term' TERM; echo ready; while true; do sleep 0.05; done");
@@ -199,7 +159,7 @@ TEST_CASE("a task that ignores SIGTERM dies by SIGKILL", "[launcher]") {
 
 TEST_CASE("a new launcher reattaches to running tasks and learns of ended ones", "[launcher]") {
   std::string dir = testing::MakeTempDir("launcher");
-  Exits first_exits, exits;
+  LauncherEvents first_exits, exits;
   LaunchSpec running = Shell(dir, "running", "sleep 300");
   LaunchSpec ended = Shell(dir, "ended", "read line; exit 7");
   ContainerPids running_pids, ended_pids;
@@ -248,7 +208,7 @@ TEST_CASE("a reused pid is not taken for the supervisor", "[launcher]") {
   std::filesystem::create_directories(dir + "/run");
   // Our own pid, with a start time that is not ours.
   std::ofstream(dir + "/run/pids") << "1 " << getpid() << " 12345 " << getpid() << " 12345\n";
-  Exits exits;
+  LauncherEvents exits;
   PosixLauncher launcher(Options(), exits.Callback(), exits.LaunchCallback());
   auto rec = launcher.Recover("old", dir + "/run");
   REQUIRE(rec.ok());
@@ -264,7 +224,7 @@ TEST_CASE("a reused pid is not taken for the supervisor", "[launcher]") {
 
 TEST_CASE("a dead supervisor: the exit is unknown and the task is killed", "[launcher]") {
   std::string dir = testing::MakeTempDir("launcher");
-  Exits exits;
+  LauncherEvents exits;
   PosixLauncher launcher(Options(), exits.Callback(), exits.LaunchCallback());
   auto pids = exits.Start(launcher, Shell(dir, "orphan", "sleep 300"));
   REQUIRE(pids.ok());

@@ -40,12 +40,10 @@ av1::FileLocation ByTask(const std::string& task, const std::string& path = "") 
 TEST_CASE("the Agent API: containers, files, kill, health, flags", "[agent][api]") {
   std::string dir = MakeTempDir("api");
   TaskReaper reaper;
-  auto master = MasterProcess::Start(dir);
-  REQUIRE(master.ok());
-  auto agent = AgentProcess::Start(dir, "agent-1", master->address);
-  REQUIRE(agent.ok());
-  reaper.Add(agent->work_dir);
-  REQUIRE(agent->WaitRegistered(kWait).ok());
+  auto cluster = MasterAndAgent::Start(dir, reaper);
+  REQUIRE(cluster.ok());
+  MasterProcess* master = &cluster->master;
+  AgentProcess* agent = &cluster->agent;
   TestFramework fw(master->address, "api");
   REQUIRE(fw.WaitSubscribed(kWait).ok());
   REQUIRE(fw.Launch(ShellTask("web", "echo 0123456789; mkdir -p logs; sleep 300", 0.5, 64), kWait)
@@ -142,12 +140,9 @@ TEST_CASE("a task over its memory limit ends FAILED with the limitation", "[agen
   }
   std::string dir = MakeTempDir("oom");
   TaskReaper reaper;
-  auto master = MasterProcess::Start(dir);
-  REQUIRE(master.ok());
-  auto agent = AgentProcess::Start(dir, "agent-1", master->address, {"--agent.isolation=cgroups"});
-  REQUIRE(agent.ok());
-  reaper.Add(agent->work_dir);
-  REQUIRE(agent->WaitRegistered(kWait).ok());
+  auto cluster = MasterAndAgent::Start(dir, reaper, {"--agent.isolation=cgroups"});
+  REQUIRE(cluster.ok());
+  MasterProcess* master = &cluster->master;
   TestFramework fw(master->address, "oom");
   REQUIRE(fw.WaitSubscribed(kWait).ok());
   // `tail` holds a whole newline-free input: 256 MiB against a 32 MiB limit.

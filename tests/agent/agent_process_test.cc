@@ -35,16 +35,11 @@ struct Cluster {
 
   explicit Cluster(std::vector<std::string> agent_flags = {},
                    std::vector<cv1::FrameworkInfo::Capability::Type> capabilities = {}) {
-    auto m = MasterProcess::Start(dir);
-    REQUIRE(m.ok());
-    master = *std::move(m);
-    auto a = AgentProcess::Start(dir, "agent-1", master.address, std::move(agent_flags));
-    REQUIRE(a.ok());
-    agent = *std::move(a);
-    reaper.Add(agent.work_dir);
-    auto id = agent.WaitRegistered(kWait);
-    REQUIRE(id.ok());
-    agent_id = *id;
+    auto c = MasterAndAgent::Start(dir, reaper, std::move(agent_flags));
+    REQUIRE(c.ok());
+    master = std::move(c->master);
+    agent = std::move(c->agent);
+    agent_id = c->agent_id;
     framework = std::make_unique<TestFramework>(master.address, "test", "", capabilities);
     REQUIRE(framework->WaitSubscribed(kWait).ok());
   }

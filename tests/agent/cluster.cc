@@ -117,6 +117,23 @@ absl::StatusOr<std::string> AgentProcess::WaitRegistered(absl::Duration timeout)
   return id;
 }
 
+absl::StatusOr<MasterAndAgent> MasterAndAgent::Start(const std::string& dir, TaskReaper& reaper,
+                                                     std::vector<std::string> agent_flags) {
+  MasterAndAgent c;
+  absl::StatusOr<MasterProcess> master = MasterProcess::Start(dir);
+  if (!master.ok()) return master.status();
+  c.master = *std::move(master);
+  absl::StatusOr<AgentProcess> agent =
+      AgentProcess::Start(dir, "agent-1", c.master.address, std::move(agent_flags));
+  if (!agent.ok()) return agent.status();
+  c.agent = *std::move(agent);
+  reaper.Add(c.agent.work_dir);
+  absl::StatusOr<std::string> id = c.agent.WaitRegistered(kStartTimeout);
+  if (!id.ok()) return id.status();
+  c.agent_id = *id;
+  return c;
+}
+
 TestFramework::TestFramework(const std::string& master, const std::string& name,
                              const std::string& framework_id,
                              std::vector<cv1::FrameworkInfo::Capability::Type> capabilities)

@@ -66,6 +66,16 @@ struct AgentProcess {
   absl::StatusOr<agent::v1::GetStateResponse> State();
 };
 
+// A master and one registered agent ("agent-1", its work dir handed to `reaper`).
+struct MasterAndAgent {
+  MasterProcess master;
+  AgentProcess agent;
+  std::string agent_id;
+
+  static absl::StatusOr<MasterAndAgent> Start(const std::string& dir, TaskReaper& reaper,
+                                              std::vector<std::string> agent_flags = {});
+};
+
 // A framework on the Scheduler API: subscribes, records every event, acknowledges updates
 // (unless told not to), launches tasks on offers.
 class TestFramework {

@@ -35,12 +35,9 @@ bool InOrder(const std::string& text, const std::vector<std::string>& parts) {
 TEST_CASE("dcos task run launches a command and exits with its outcome", "[cli]") {
   std::string dir = MakeTempDir("cli");
   TaskReaper reaper;
-  auto master = MasterProcess::Start(dir);
-  REQUIRE(master.ok());
-  auto agent = AgentProcess::Start(dir, "agent-1", master->address);
-  REQUIRE(agent.ok());
-  reaper.Add(agent->work_dir);
-  REQUIRE(agent->WaitRegistered(kWait).ok());
+  auto cluster = MasterAndAgent::Start(dir, reaper);
+  REQUIRE(cluster.ok());
+  MasterProcess* master = &cluster->master;
 
   auto [code, out] = Dcos(dir, "run-ok", {"task", "run", "--master=" + master->address,
                                           "--cpus=0.2", "--mem=16", "--name=hello", "--",
