@@ -216,6 +216,9 @@ TEST_CASE("dcos-master: an agent and a framework run a task through a real maste
   CHECK(out.find("test") != std::string::npos);
   CHECK(dcos({"master", "state"}, &out) == 0);
   CHECK(out.find("\"sleeper-1\"") != std::string::npos);
+  CHECK(dcos({"task", "list"}, &out) == 0);
+  CHECK(out.find("sleeper-1") != std::string::npos);
+  CHECK(out.find("running") != std::string::npos);
   CHECK(dcos({"node", "frobnicate"}, &out) == 2);
 
   // Mesos's master metrics, by state, within a second.
