@@ -175,8 +175,16 @@ class AgentComponent final : public runtime::Component {
 }  // namespace
 
 void RegisterAgentConfig(config::Schema& schema, AgentConfig* c) {
-  schema.String("agent.master", &c->master, "host:port of the master")
-      .Check(config::ValidateHostPort);
+  schema.String("agent.master", &c->master,
+                "host:port of the master, or of every master (comma-separated): tried in turn, "
+                "redirects to the leader followed")
+      .Check([](absl::string_view value) -> absl::Status {
+        for (absl::string_view a : absl::StrSplit(value, ',')) {
+          absl::Status ok = config::ValidateHostPort(absl::StripAsciiWhitespace(a));
+          if (!ok.ok()) return ok;
+        }
+        return absl::OkStatus();
+      });
   schema.String("agent.work_dir", &c->work_dir,
                 "where sandboxes and the checkpoint (meta/) live")
       .Required();

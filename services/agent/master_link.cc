@@ -1,5 +1,8 @@
 #include "services/agent/master_link.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
+
 #include <algorithm>
 #include <optional>
 
@@ -30,10 +33,22 @@ std::string RedirectTarget(const grpc::Status& status) {
 
 }  // namespace
 
+StaticMasterDetector::StaticMasterDetector(const std::string& addresses) {
+  for (absl::string_view a : absl::StrSplit(addresses, ',', absl::SkipWhitespace())) {
+    addresses_.emplace_back(absl::StripAsciiWhitespace(a));
+  }
+  if (addresses_.empty()) addresses_.push_back(addresses);
+}
+
 std::string StaticMasterDetector::Leader() {
   absl::MutexLock lock(&mu_);
-  std::string next = redirect_.empty() ? address_ : redirect_;
-  redirect_.clear();
+  if (!redirect_.empty()) {
+    std::string next = std::move(redirect_);
+    redirect_.clear();
+    return next;
+  }
+  std::string next = addresses_[next_ % addresses_.size()];
+  ++next_;
   return next;
 }
 

@@ -20,6 +20,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <vector>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
@@ -41,17 +42,20 @@ class MasterDetector {
   virtual void Redirect(const std::string& address) = 0;
 };
 
-// A master at a fixed address (--agent.master). A redirect is followed once; after a failure
-// the configured address is tried again.
+// Masters at fixed addresses (--agent.master, "host:port[,host:port...]"). A redirect is
+// followed once; otherwise each attempt tries the next configured master in turn, so the
+// agent finds whichever of them leads after a failover.
 class StaticMasterDetector final : public MasterDetector {
  public:
-  explicit StaticMasterDetector(std::string address) : address_(std::move(address)) {}
+  // `addresses`: one or more "host:port", comma-separated.
+  explicit StaticMasterDetector(const std::string& addresses);
   std::string Leader() override;
   void Redirect(const std::string& address) override;
 
  private:
   absl::Mutex mu_;
-  std::string address_;
+  std::vector<std::string> addresses_;
+  size_t next_ ABSL_GUARDED_BY(mu_) = 0;
   std::string redirect_ ABSL_GUARDED_BY(mu_);
 };
 
