@@ -37,6 +37,33 @@ int OpenRetrying(const char* path, int flags, mode_t mode = 0) {
   return fd;
 }
 
+// fsync(2), or fdatasync(2) if `data_only`, of an open descriptor.
+absl::Status SyncFd(int fd, bool data_only, absl::string_view path) {
+  // Not restarted after EINTR by every kernel; retry it ourselves.
+  int r;
+  do {
+    r = data_only ? ::fdatasync(fd) : ::fsync(fd);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) return ErrnoToStatus(errno, data_only ? "fdatasync" : "fsync", path);
+  return absl::OkStatus();
+}
+
+// fdatasync(2) of an open file; FAILED_PRECONDITION once it was closed.
+absl::Status DataSync(int fd, const std::string& path) {
+  if (fd < 0) return absl::FailedPreconditionError(absl::StrCat("sync ", path, ": closed"));
+  return SyncFd(fd, /*data_only=*/true, path);
+}
+
+// Closes *fd (if open) and marks it closed.
+absl::Status CloseOnce(int* fd, const std::string& path) {
+  if (*fd < 0) return absl::OkStatus();
+  int to_close = *fd;
+  *fd = -1;
+  // Never retry close(2) on EINTR on Linux: the descriptor is already released.
+  if (::close(to_close) < 0 && errno != EINTR) return ErrnoToStatus(errno, "close", path);
+  return absl::OkStatus();
+}
+
 class PosixWritableFile final : public WritableFile {
  public:
   PosixWritableFile(std::string path, int fd, uint64_t size)
@@ -62,25 +89,8 @@ class PosixWritableFile final : public WritableFile {
     return absl::OkStatus();
   }
 
-  absl::Status Sync() override {
-    if (fd_ < 0) return absl::FailedPreconditionError(absl::StrCat("sync ", path_, ": closed"));
-    // fdatasync is not restarted after EINTR by every kernel; retry it ourselves.
-    int r;
-    do {
-      r = ::fdatasync(fd_);
-    } while (r < 0 && errno == EINTR);
-    if (r < 0) return ErrnoToStatus(errno, "fdatasync", path_);
-    return absl::OkStatus();
-  }
-
-  absl::Status Close() override {
-    if (fd_ < 0) return absl::OkStatus();
-    int fd = fd_;
-    fd_ = -1;
-    // Never retry close(2) on EINTR on Linux: the descriptor is already released.
-    if (::close(fd) < 0 && errno != EINTR) return ErrnoToStatus(errno, "close", path_);
-    return absl::OkStatus();
-  }
+  absl::Status Sync() override { return DataSync(fd_, path_); }
+  absl::Status Close() override { return CloseOnce(&fd_, path_); }
 
   uint64_t Size() const override { return size_; }
   const std::string& path() const override { return path_; }
@@ -89,6 +99,37 @@ class PosixWritableFile final : public WritableFile {
   std::string path_;
   int fd_;
   uint64_t size_;
+};
+
+class PosixRandomWriteFile final : public RandomWriteFile {
+ public:
+  PosixRandomWriteFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixRandomWriteFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  absl::Status WriteAt(uint64_t offset, absl::string_view data) override {
+    if (fd_ < 0) return absl::FailedPreconditionError(absl::StrCat("pwrite ", path_, ": closed"));
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done,
+                           static_cast<off_t>(offset + done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoToStatus(errno, "pwrite", path_);
+      }
+      done += static_cast<size_t>(n);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Sync() override { return DataSync(fd_, path_); }
+  absl::Status Close() override { return CloseOnce(&fd_, path_); }
+  const std::string& path() const override { return path_; }
+
+ private:
+  std::string path_;
+  int fd_;
 };
 
 }  // namespace
@@ -145,6 +186,13 @@ absl::StatusOr<std::unique_ptr<WritableFile>> PosixEnv::NewWritableFile(const st
   }
   return std::unique_ptr<WritableFile>(
       new PosixWritableFile(path, fd, static_cast<uint64_t>(st.st_size)));
+}
+
+absl::StatusOr<std::unique_ptr<RandomWriteFile>> PosixEnv::NewRandomWriteFile(
+    const std::string& path, bool truncate) {
+  int fd = OpenRetrying(path.c_str(), O_WRONLY | O_CREAT | (truncate ? O_TRUNC : 0), 0644);
+  if (fd < 0) return ErrnoToStatus(errno, "open", path);
+  return std::unique_ptr<RandomWriteFile>(new PosixRandomWriteFile(path, fd));
 }
 
 absl::StatusOr<std::string> PosixEnv::ReadFile(const std::string& path) {
@@ -213,11 +261,7 @@ absl::Status PosixEnv::TruncateFile(const std::string& path, uint64_t size) {
     r = ::ftruncate(fd, static_cast<off_t>(size));
   } while (r < 0 && errno == EINTR);
   if (r < 0) return ErrnoToStatus(errno, "ftruncate", path);
-  do {
-    r = ::fsync(fd);
-  } while (r < 0 && errno == EINTR);
-  if (r < 0) return ErrnoToStatus(errno, "fsync", path);
-  return absl::OkStatus();
+  return SyncFd(fd, /*data_only=*/false, path);
 }
 
 absl::Status PosixEnv::RenameFile(const std::string& from, const std::string& to) {
@@ -302,12 +346,7 @@ absl::Status PosixEnv::SyncDir(const std::string& dir) {
   int fd = OpenRetrying(dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (fd < 0) return ErrnoToStatus(errno, "open", dir);
   FdCloser closer(fd);
-  int r;
-  do {
-    r = ::fsync(fd);
-  } while (r < 0 && errno == EINTR);
-  if (r < 0) return ErrnoToStatus(errno, "fsync", dir);
-  return absl::OkStatus();
+  return SyncFd(fd, /*data_only=*/false, dir);
 }
 
 }  // namespace dcos::raft

@@ -13,8 +13,8 @@
 //   EIO             -> DATA_LOSS            (the device lost or could not read data)
 //   anything else   -> INTERNAL
 //
-// Thread-safety: Env implementations are thread-safe. A WritableFile is thread-compatible (one
-// user at a time).
+// Thread-safety: Env implementations are thread-safe. A WritableFile or RandomWriteFile is
+// thread-compatible (one user at a time).
 
 #include <cstdint>
 #include <memory>
@@ -50,6 +50,26 @@ class WritableFile {
   virtual const std::string& path() const = 0;
 };
 
+// A file written at explicit offsets (pwrite(2)), for files whose space was filled in advance:
+// overwriting bytes inside the file does not change its size, so Sync() (fdatasync) has no
+// metadata to commit. Closed by the destructor (errors on that close are ignored).
+class RandomWriteFile {
+ public:
+  virtual ~RandomWriteFile() = default;
+
+  // Writes all of `data` at `offset` (retrying short writes and EINTR), growing the file if it
+  // ends past the current end. On error a prefix of `data` may have been written.
+  virtual absl::Status WriteAt(uint64_t offset, absl::string_view data) = 0;
+
+  // Makes every write so far durable (fdatasync). After an error, what is durable is unknown.
+  virtual absl::Status Sync() = 0;
+
+  // Closes the file; later calls fail.
+  virtual absl::Status Close() = 0;
+
+  virtual const std::string& path() const = 0;
+};
+
 // An exclusive advisory lock on a file, held until destroyed.
 class FileLock {
  public:
@@ -67,6 +87,12 @@ class Env {
   // file is emptied first. Creating a file is durable only after SyncDir of its directory.
   virtual absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
                                                                         bool truncate) = 0;
+
+  // Opens `path` for writing at offsets, creating it (mode 0644) if missing; if `truncate`, an
+  // existing file is emptied first. Creating a file is durable only after SyncDir of its
+  // directory. Do not rename a file while it is open (FaultInjectionEnv tracks it by path).
+  virtual absl::StatusOr<std::unique_ptr<RandomWriteFile>> NewRandomWriteFile(
+      const std::string& path, bool truncate) = 0;
 
   // The whole content of `path`.
   virtual absl::StatusOr<std::string> ReadFile(const std::string& path) = 0;
@@ -110,6 +136,8 @@ class PosixEnv final : public Env {
  public:
   absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
                                                                 bool truncate) override;
+  absl::StatusOr<std::unique_ptr<RandomWriteFile>> NewRandomWriteFile(const std::string& path,
+                                                                      bool truncate) override;
   absl::StatusOr<std::string> ReadFile(const std::string& path) override;
   absl::StatusOr<std::string> ReadFileRange(const std::string& path, uint64_t offset,
                                             uint64_t length) override;

@@ -135,6 +135,107 @@ TEST_CASE("FaultInjectionEnv injects the Nth failure, partial writes and sticky 
   CHECK((*f)->Sync().ok());  // not sticky
 }
 
+void WriteAt(Env* env, const std::string& path, uint64_t offset, const std::string& data,
+             bool sync) {
+  auto f = env->NewRandomWriteFile(path, false);
+  REQUIRE(f.ok());
+  REQUIRE((*f)->WriteAt(offset, data).ok());
+  if (sync) REQUIRE((*f)->Sync().ok());
+}
+
+TEST_CASE("PosixEnv writes at offsets, in place or past the end", "[env]") {
+  Env* env = Env::Default();
+  std::string dir = dcos::testing::MakeTempDir("pwrite");
+  WriteAt(env, dir + "/f", 0, std::string(10, '0'), true);
+  WriteAt(env, dir + "/f", 3, "abc", true);
+  CHECK(Read(env, dir + "/f") == "000abc0000");
+  WriteAt(env, dir + "/f", 12, "z", true);  // past the end: a hole of zeros
+  CHECK(Read(env, dir + "/f") == std::string("000abc0000\0\0z", 13));
+  auto truncated = env->NewRandomWriteFile(dir + "/f", true);
+  REQUIRE(truncated.ok());
+  CHECK(*env->FileSize(dir + "/f") == 0);
+  REQUIRE((*truncated)->Close().ok());
+  CHECK((*truncated)->WriteAt(0, "x").code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(env->NewRandomWriteFile(dir + "/no/such/dir", false).status().code() ==
+        absl::StatusCode::kNotFound);
+}
+
+TEST_CASE("FaultInjectionEnv::Crash undoes unsynced overwrites and drops unsynced growth",
+          "[env]") {
+  std::string dir = dcos::testing::MakeTempDir("fault-pwrite");
+  Env* posix = Env::Default();
+  FaultInjectionEnv env(posix);
+  const std::string path = dir + "/seg";
+  WriteAt(&env, path, 0, std::string(16, '.'), true);  // "preallocated", durable
+  REQUIRE(env.SyncDir(dir).ok());
+  WriteAt(&env, path, 0, "AAAA", true);    // durable overwrite
+  WriteAt(&env, path, 4, "BBBB", false);   // lost
+  WriteAt(&env, path, 6, "CCCC", false);   // lost, overlapping the previous one
+  WriteAt(&env, path, 14, "DDDD", false);  // lost, and so is the growth
+  CHECK(Read(posix, path) == "AAAABBCCCC....DDDD");
+  REQUIRE(env.Crash().ok());
+  CHECK(Read(posix, path) == "AAAA............");
+
+  // A sync makes every earlier write durable; a rename carries the file's state along.
+  WriteAt(&env, path, 4, "EE", false);
+  WriteAt(&env, path, 8, "FF", true);
+  WriteAt(&env, path, 10, "GG", false);
+  REQUIRE(env.RenameFile(path, dir + "/renamed").ok());
+  REQUIRE(env.SyncDir(dir).ok());
+  REQUIRE(env.Crash().ok());
+  CHECK(Read(posix, dir + "/renamed") == "AAAAEE..FF......");
+
+  // A removed file comes back as it was durable.
+  WriteAt(&env, dir + "/renamed", 0, "HH", false);
+  REQUIRE(env.RemoveFile(dir + "/renamed").ok());
+  REQUIRE(env.Crash().ok());
+  CHECK(Read(posix, dir + "/renamed") == "AAAAEE..FF......");
+}
+
+TEST_CASE("FaultInjectionEnv fails WriteAt and Sync of a RandomWriteFile on demand", "[env]") {
+  std::string dir = dcos::testing::MakeTempDir("fault-pwrite-inject");
+  Env* posix = Env::Default();
+  FaultInjectionEnv env(posix);
+  const std::string path = dir + "/seg";
+  WriteAt(&env, path, 0, std::string(8, '.'), true);
+  REQUIRE(env.SyncDir(dir).ok());
+  env.InjectFault({Op::kWrite, absl::ResourceExhaustedError("full"), 0, false, true});
+  auto f = env.NewRandomWriteFile(path, false);
+  REQUIRE(f.ok());
+  CHECK((*f)->WriteAt(2, "wxyz").code() == absl::StatusCode::kResourceExhausted);
+  CHECK(Read(posix, path) == "..wx....");  // half of it landed
+  env.InjectFault({Op::kSync, absl::DataLossError("EIO"), 0, false, false});
+  CHECK((*f)->Sync().code() == absl::StatusCode::kDataLoss);
+  f->reset();
+  REQUIRE(env.Crash().ok());
+  CHECK(Read(posix, path) == "........");  // never synced
+}
+
+TEST_CASE("a segment's zero tail is its unused end; garbage there is a torn tail", "[env][wal]") {
+  std::string seg = wal::EncodeSegmentHeader(1, nullptr) + wal::EncodeSnapshotMarker(3, 1);
+  const uint64_t end = seg.size();
+  std::string padded = seg + std::string(1000, '\0');
+  CHECK(wal::NonZeroEnd(padded) <= end);
+  CHECK(wal::NonZeroEnd(std::string(9, '\0')) == 0);
+  CHECK(wal::NonZeroEnd(std::string("\0\0a\0", 4)) == 3);
+  for (bool is_last : {false, true}) {
+    auto scan = wal::ScanSegment(padded, "seg", is_last);
+    REQUIRE(scan.ok());
+    CHECK(scan->frames.size() == 2);
+    CHECK(scan->valid_end == end);
+    CHECK_FALSE(scan->torn_tail.has_value());
+  }
+  std::string garbage = padded;
+  garbage[end + 500] = 'g';
+  auto last = wal::ScanSegment(garbage, "seg", true);
+  REQUIRE(last.ok());
+  CHECK(last->valid_end == end);
+  CHECK(last->garbage_end == end + 501);
+  CHECK(last->torn_tail.has_value());
+  auto not_last = wal::ScanSegment(garbage, "seg", false);
+  CHECK(not_last.status().code() == absl::StatusCode::kDataLoss);
+}
+
 TEST_CASE("frames round-trip and an all-zero header is never valid", "[env][wal]") {
   std::string data = wal::EncodeSnapshotMarker(7, 3);
   wal::Frame frame;

@@ -1,5 +1,6 @@
 #include "libs/raft/fault_injection_env.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "libs/status/status_macros.h"
@@ -39,6 +40,53 @@ class FaultWritableFile final : public WritableFile {
   std::unique_ptr<WritableFile> base_;
 };
 
+class FaultRandomWriteFile final : public RandomWriteFile {
+ public:
+  FaultRandomWriteFile(FaultInjectionEnv* env, std::unique_ptr<RandomWriteFile> base)
+      : env_(env), base_(std::move(base)) {}
+
+  absl::Status WriteAt(uint64_t offset, absl::string_view data) override {
+    bool partial = false;
+    absl::Status injected = env_->Check(FaultInjectionEnv::Op::kWrite, &partial);
+    if (!injected.ok()) {
+      if (partial && data.size() > 1) {
+        absl::string_view half = data.substr(0, data.size() / 2);
+        if (env_->SaveOverwritten(path(), offset, half.size()).ok()) {
+          (void)base_->WriteAt(offset, half);
+        }
+      }
+      return injected;
+    }
+    DCOS_RETURN_IF_ERROR(env_->SaveOverwritten(path(), offset, data.size()));
+    return base_->WriteAt(offset, data);
+  }
+
+  absl::Status Sync() override {
+    DCOS_RETURN_IF_ERROR(env_->Check(FaultInjectionEnv::Op::kSync, nullptr));
+    DCOS_RETURN_IF_ERROR(base_->Sync());
+    DCOS_ASSIGN_OR_RETURN(uint64_t size, env_->base_->FileSize(path()));
+    env_->OnSynced(path(), size);
+    return absl::OkStatus();
+  }
+
+  absl::Status Close() override { return base_->Close(); }
+  const std::string& path() const override { return base_->path(); }
+
+ private:
+  FaultInjectionEnv* env_;
+  std::unique_ptr<RandomWriteFile> base_;
+};
+
+namespace {
+
+// Puts `old` back at `offset` of `content`, growing it if needed.
+void Restore(std::string* content, uint64_t offset, const std::string& old) {
+  if (content->size() < offset + old.size()) content->resize(offset + old.size());
+  content->replace(offset, old.size(), old);
+}
+
+}  // namespace
+
 void FaultInjectionEnv::InjectFault(Fault fault) {
   absl::MutexLock lock(&mu_);
   faults_.push_back(std::move(fault));
@@ -74,16 +122,45 @@ absl::Status FaultInjectionEnv::Check(Op op, bool* partial) {
 
 void FaultInjectionEnv::OnSynced(const std::string& path, uint64_t size) {
   absl::MutexLock lock(&mu_);
-  files_[path].synced_size = size;
+  FileState& state = files_[path];
+  state.synced_size = size;
+  state.overwritten.clear();
+}
+
+absl::Status FaultInjectionEnv::SaveOverwritten(const std::string& path, uint64_t offset,
+                                                uint64_t length) {
+  absl::MutexLock lock(&mu_);
+  FileState& state = files_[path];
+  if (offset >= state.synced_size || length == 0) return absl::OkStatus();
+  uint64_t n = std::min(length, state.synced_size - offset);
+  DCOS_ASSIGN_OR_RETURN(std::string old, base_->ReadFileRange(path, offset, n));
+  state.overwritten.emplace_back(offset, std::move(old));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> FaultInjectionEnv::DurableContent(const std::string& path) {
   DCOS_ASSIGN_OR_RETURN(std::string content, base_->ReadFile(path));
   auto it = files_.find(path);
-  if (it != files_.end() && content.size() > it->second.synced_size) {
-    content.resize(it->second.synced_size);
+  if (it == files_.end()) return content;
+  const FileState& state = it->second;
+  for (auto o = state.overwritten.rbegin(); o != state.overwritten.rend(); ++o) {
+    Restore(&content, o->first, o->second);
   }
+  if (content.size() > state.synced_size) content.resize(state.synced_size);
   return content;
+}
+
+void FaultInjectionEnv::Track(const std::string& path, bool existed, bool truncate,
+                              uint64_t size) {
+  absl::MutexLock lock(&mu_);
+  if (!existed) {
+    undo_.push_back(Undo{Undo::kCreated, DirName(path), path, "", std::nullopt});
+    files_[path] = FileState{};
+  } else if (files_.find(path) == files_.end()) {
+    files_[path].synced_size = size;  // pre-existing: durable as found
+  }
+  // Truncating an existing file on open is, like TruncateFile, treated as durable.
+  if (truncate) files_[path] = FileState{};
 }
 
 absl::StatusOr<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(
@@ -91,18 +168,19 @@ absl::StatusOr<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile
   DCOS_RETURN_IF_ERROR(Check(Op::kCreate, nullptr));
   DCOS_ASSIGN_OR_RETURN(bool existed, base_->FileExists(path));
   DCOS_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, base_->NewWritableFile(path, truncate));
-  {
-    absl::MutexLock lock(&mu_);
-    if (!existed) {
-      undo_.push_back(Undo{Undo::kCreated, DirName(path), path, "", std::nullopt});
-      files_[path].synced_size = 0;
-    } else if (files_.find(path) == files_.end()) {
-      files_[path].synced_size = file->Size();  // pre-existing: durable as found
-    }
-    // Truncating an existing file on open is, like TruncateFile, treated as durable.
-    if (truncate) files_[path].synced_size = 0;
-  }
+  Track(path, existed, truncate, file->Size());
   return std::unique_ptr<WritableFile>(new FaultWritableFile(this, std::move(file)));
+}
+
+absl::StatusOr<std::unique_ptr<RandomWriteFile>> FaultInjectionEnv::NewRandomWriteFile(
+    const std::string& path, bool truncate) {
+  DCOS_RETURN_IF_ERROR(Check(Op::kCreate, nullptr));
+  DCOS_ASSIGN_OR_RETURN(bool existed, base_->FileExists(path));
+  DCOS_ASSIGN_OR_RETURN(std::unique_ptr<RandomWriteFile> file,
+                        base_->NewRandomWriteFile(path, truncate));
+  DCOS_ASSIGN_OR_RETURN(uint64_t size, base_->FileSize(path));
+  Track(path, existed, truncate, size);
+  return std::unique_ptr<RandomWriteFile>(new FaultRandomWriteFile(this, std::move(file)));
 }
 
 absl::StatusOr<std::string> FaultInjectionEnv::ReadFile(const std::string& path) {
@@ -202,10 +280,18 @@ absl::Status WriteWhole(Env* env, const std::string& path, const std::string& co
 
 absl::Status FaultInjectionEnv::Crash() {
   absl::MutexLock lock(&mu_);
-  // 1. Unsynced appends are lost.
+  // 1. Unsynced overwrites and appends are lost.
   for (const auto& [path, state] : files_) {
     DCOS_ASSIGN_OR_RETURN(bool exists, base_->FileExists(path));
     if (!exists) continue;
+    if (!state.overwritten.empty()) {
+      DCOS_ASSIGN_OR_RETURN(std::unique_ptr<RandomWriteFile> f,
+                            base_->NewRandomWriteFile(path, false));
+      for (auto o = state.overwritten.rbegin(); o != state.overwritten.rend(); ++o) {
+        DCOS_RETURN_IF_ERROR(f->WriteAt(o->first, o->second));
+      }
+      DCOS_RETURN_IF_ERROR(f->Sync());
+    }
     DCOS_ASSIGN_OR_RETURN(uint64_t size, base_->FileSize(path));
     if (size > state.synced_size) {
       DCOS_RETURN_IF_ERROR(base_->TruncateFile(path, state.synced_size));

@@ -7,14 +7,19 @@
 // Crash model:
 // - Data appended to a file is durable only after WritableFile::Sync(); TruncateFile is durable
 //   at once (PosixEnv's TruncateFile fsyncs).
+// - A RandomWriteFile::WriteAt is durable only after that file's Sync(): bytes it wrote past the
+//   synced size are cut off by a crash, and durable bytes it overwrote get their old content
+//   back (the kernel may write back none of an unsynced overwrite).
 // - Creating, renaming and removing a file is durable only after SyncDir() of its directory.
 // - Crash() makes the files look like they would after a power loss at this instant: every file
 //   opened through this Env is cut to its synced length, then the not-yet-durable directory
 //   operations are undone, newest first (created files removed, renames reversed, removed files
 //   restored with their synced content). Directory creation is treated as durable at once.
-// Files that existed before this Env first touched them count as fully synced.
+// Files that existed before this Env first touched them count as fully synced. Files are tracked
+// by the path they were opened with: do not rename a file while it is open.
 //
-// Crash() requires that nothing has a WritableFile of this Env open (destroy the storage first).
+// Crash() requires that nothing has a WritableFile or RandomWriteFile of this Env open (destroy
+// the storage first).
 //
 // Thread-safe.
 
@@ -23,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -64,6 +70,8 @@ class FaultInjectionEnv final : public Env {
 
   absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
                                                                 bool truncate) override;
+  absl::StatusOr<std::unique_ptr<RandomWriteFile>> NewRandomWriteFile(const std::string& path,
+                                                                      bool truncate) override;
   absl::StatusOr<std::string> ReadFile(const std::string& path) override;
   absl::StatusOr<std::string> ReadFileRange(const std::string& path, uint64_t offset,
                                             uint64_t length) override;
@@ -80,9 +88,12 @@ class FaultInjectionEnv final : public Env {
 
  private:
   friend class FaultWritableFile;
+  friend class FaultRandomWriteFile;
 
   struct FileState {
     uint64_t synced_size = 0;
+    // Unsynced overwrites of durable bytes, oldest first: where, and the bytes they replaced.
+    std::vector<std::pair<uint64_t, std::string>> overwritten;
   };
   // A directory operation not yet made durable by SyncDir.
   struct Undo {
@@ -95,7 +106,13 @@ class FaultInjectionEnv final : public Env {
 
   // Returns the injected error if the next operation of kind `op` must fail; counts it.
   absl::Status Check(Op op, bool* partial) ABSL_LOCKS_EXCLUDED(mu_);
-  void OnAppended(const std::string& path) ABSL_LOCKS_EXCLUDED(mu_);
+  // Records a file opened through this Env (see the crash model).
+  void Track(const std::string& path, bool existed, bool truncate, uint64_t size)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Before `length` bytes at `offset` of `path` are overwritten: saves the durable ones.
+  absl::Status SaveOverwritten(const std::string& path, uint64_t offset, uint64_t length)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Everything written to `path` so far, `size` bytes, is durable now.
   void OnSynced(const std::string& path, uint64_t size) ABSL_LOCKS_EXCLUDED(mu_);
   // The content a crash would leave in `path` right now ("synced prefix").
   absl::StatusOr<std::string> DurableContent(const std::string& path)

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/log/log.h"
+#include "libs/raft/segment_preparer.h"
 #include "libs/raft/snapshot_file.h"
 #include "libs/raft/wal_format.h"
 #include "libs/status/status_macros.h"
@@ -59,48 +60,62 @@ uint64_t FileLogStorage::TermAt(uint64_t index) const {
   return terms_[index - snapshot_.index() - 1];
 }
 
-absl::Status FileLogStorage::MaybeRoll() {
-  if (current_ != nullptr && current_->Size() < options_.segment_size) return absl::OkStatus();
+absl::Status FileLogStorage::MaybeRoll(uint64_t frame_size) {
+  if (current_ != nullptr && (end_ == header_end_ || end_ + frame_size <= capacity_)) {
+    return absl::OkStatus();
+  }
+  return StartSegment();
+}
+
+absl::Status FileLogStorage::StartSegment() {
+  DCOS_ASSIGN_OR_RETURN(std::string spare, preparer_->Take());
   Segment segment{next_seq_, JoinPath(wal_dir_, wal::SegmentFileName(next_seq_)), 0};
   // The header carries the current hard state, so older segments can be deleted freely.
-  std::string header = wal::EncodeSegmentHeader(segment.seq, &hard_state_);
-  DCOS_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
-                        env_->NewWritableFile(segment.path, /*truncate=*/true));
-  absl::Status s = file->Append(header);
+  const std::string header = wal::EncodeSegmentHeader(segment.seq, &hard_state_);
+  // Renamed before it is opened (FaultInjectionEnv tracks open files by path). A crash before
+  // the directory fsync leaves either the spare (removed by Load) or a segment whose header may
+  // be missing (a last segment with no header is removed by Load).
+  std::unique_ptr<RandomWriteFile> file;
+  absl::Status s = env_->RenameFile(spare, segment.path);
+  const bool renamed = s.ok();
+  if (renamed) {
+    absl::StatusOr<std::unique_ptr<RandomWriteFile>> opened =
+        env_->NewRandomWriteFile(segment.path, /*truncate=*/false);
+    s = opened.status();
+    if (s.ok()) file = *std::move(opened);
+  }
+  if (s.ok()) s = file->WriteAt(0, header);
   if (s.ok()) s = file->Sync();
   if (s.ok()) s = env_->SyncDir(wal_dir_);
   if (!s.ok()) {
-    // Harmless if left behind: a later roll truncates it, and recovery accepts a last segment
-    // holding only a header (or drops one with a torn header).
+    // Harmless if left behind: the next segment is renamed over it, and Load removes spares,
+    // a last segment with no complete header, and keeps one with just a header.
     file.reset();
-    (void)env_->RemoveFile(segment.path);
+    (void)env_->RemoveFile(renamed ? segment.path : spare);
     return s;
   }
   if (current_ != nullptr) (void)current_->Close();  // its data is synced; close errors moot
   current_ = std::move(file);
+  header_end_ = end_ = header.size();
+  capacity_ = std::max<uint64_t>(preparer_->size(), header.size());
   segments_.push_back(std::move(segment));
   ++next_seq_;
   return absl::OkStatus();
 }
 
 absl::Status FileLogStorage::WriteFrame(const std::string& frame) {
-  DCOS_RETURN_IF_ERROR(MaybeRoll());
-  const uint64_t old_size = current_->Size();
-  absl::Status s = current_->Append(frame);
+  DCOS_RETURN_IF_ERROR(MaybeRoll(frame.size()));
+  absl::Status s = current_->WriteAt(end_, frame);
   if (!s.ok()) {
-    // Cut off whatever part of the frame was written, so a later frame never follows garbage.
-    const std::string& path = segments_.back().path;
-    current_.reset();
-    absl::Status t = env_->TruncateFile(path, old_size);
+    // Cut off whatever part of the frame was written, so a frame is never followed by garbage
+    // (and a later Load never finds it). The segment then ends at its last frame: the next
+    // frame starts a new one.
+    absl::Status t = env_->TruncateFile(segments_.back().path, end_);
     if (t.ok()) {
-      absl::StatusOr<std::unique_ptr<WritableFile>> reopened = env_->NewWritableFile(path, false);
-      if (reopened.ok()) {
-        current_ = std::move(*reopened);
-      } else {
-        t = reopened.status();
-      }
+      capacity_ = end_;
+    } else {
+      fatal_ = s;
     }
-    if (!t.ok()) fatal_ = s;
     return s;
   }
   s = current_->Sync();
@@ -108,7 +123,13 @@ absl::Status FileLogStorage::WriteFrame(const std::string& frame) {
     fatal_ = s;
     return s;
   }
+  end_ += frame.size();
+  capacity_ = std::max(capacity_, end_);  // a frame larger than the space left grew the file
   return absl::OkStatus();
+}
+
+void FileLogStorage::WaitForSpareSegment() {
+  if (preparer_ != nullptr) preparer_->WaitIdle();
 }
 
 absl::Status FileLogStorage::Append(const std::vector<Entry>& entries,

@@ -4,20 +4,26 @@
 // hard state, plus snapshot files. README.md describes the format and recovery rules; in short:
 //
 //   <dir>/wal/<seq:016x>.wal                 segments, replayed in seq order
+//   <dir>/wal/spare-<n>                      a preallocated segment not yet in use
 //   <dir>/snap/<index:016x>-<term:016x>.snap snapshots (the latest `snapshots_to_keep`)
 //
-// - Append writes one checksummed frame (its entries and hard state) with one write(2) and one
-//   fdatasync: group commit is the caller batching entries into one Append. No directory fsync
-//   except when a segment is created or removed and a snapshot is renamed into place.
-// - Load recovers: a torn or corrupt tail of the last segment is cut off (and logged); any other
-//   corruption is DATA_LOSS naming the file and offset. Nothing corrupt is ever returned.
+// - Segments are preallocated: a new segment is a spare file already full of zeros (prepared
+//   ahead of time by a SegmentPreparer) renamed into place. Append writes one checksummed frame
+//   (its entries and hard state) over the zeros at the segment's logical end with one pwrite
+//   and one fdatasync, which then has no file size to commit. Group commit is the caller
+//   batching entries into one Append. No directory fsync except when a segment is started or
+//   removed and a snapshot is renamed into place.
+// - Load recovers: zeros after a segment's last frame are its unused end; a torn or corrupt tail
+//   of the last segment is cut off (and logged); any other corruption is DATA_LOSS naming the
+//   file and offset. Nothing corrupt is ever returned.
 // - After an error the in-memory view is unchanged. A failed write is cut back off the segment
 //   so the storage stays usable (e.g. once a full disk has room again); a failed fdatasync, or a
 //   write that cannot be cut back, makes every later mutating call fail with FAILED_PRECONDITION
-//   (after a failed fsync the kernel may have dropped the data: only a reopen can tell).
+//   (after a failed fsync the kernel may have dropped the data: only a reopen can tell). A
+//   segment cut back (here or by Load) ends at its last frame: the next frame starts a new one.
 //
-// Thread-compatible: one owner (the Raft driver's thread). Only one FileLogStorage may use a
-// directory at a time (not enforced).
+// Thread-compatible: one owner (the Raft driver's thread); the segment preparer's thread is
+// internal. Only one FileLogStorage may use a directory at a time (`<dir>/LOCK`).
 
 #include <cstdint>
 #include <deque>
@@ -33,11 +39,20 @@
 
 namespace dcos::raft {
 
+class SegmentPreparer;
+
 class FileLogStorage final : public LogStorage {
  public:
   struct Options {
-    // A new segment is started by the first Append after the current one reached this size.
+    // Bytes preallocated (written as zeros) for each new segment. A frame that does not fit in
+    // what is left of the current segment starts a new one; a frame larger than a whole
+    // segment is written alone into a new segment, growing that file. Changing it between
+    // runs is fine: it applies to segments started from then on.
     uint64_t segment_size = 64ull << 20;
+    // Prepare the next segment on a background thread, ahead of need (one spare segment on
+    // disk). false: an Append that starts a segment writes its zeros itself (tests with
+    // injected faults, where the order of operations must not depend on a thread).
+    bool prepare_in_background = true;
     // Snapshot files kept (the newest ones); older ones are deleted by SaveSnapshot. >= 1.
     int snapshots_to_keep = 2;
   };
@@ -69,6 +84,8 @@ class FileLogStorage final : public LogStorage {
   // For tests and metrics.
   uint64_t last_index() const { return last_index_; }
   size_t segment_count() const { return segments_.size(); }
+  // For tests: blocks until the background preparation of a spare segment (if any) is done.
+  void WaitForSpareSegment();
 
  private:
   struct Segment {
@@ -82,10 +99,13 @@ class FileLogStorage final : public LogStorage {
   FileLogStorage(Env* env, std::string dir, Options options);
 
   absl::Status CheckUsable() const;
-  // Starts a new segment if there is none or the current one is full.
-  absl::Status MaybeRoll();
-  // Writes one frame to the current segment and fdatasyncs it (see the class comment for what
-  // happens on failure).
+  // Starts a new segment if there is none, or if a frame of `frame_size` bytes does not fit in
+  // the current one (unless it holds no frame yet).
+  absl::Status MaybeRoll(uint64_t frame_size);
+  // Renames a prepared spare to the next segment's name and writes its header.
+  absl::Status StartSegment();
+  // Writes one frame at the logical end of the current segment and fdatasyncs it (see the
+  // class comment for what happens on failure).
   absl::Status WriteFrame(const std::string& frame);
   uint64_t TermAt(uint64_t index) const;  // requires snapshot index < index <= last_index_
   void DeleteCoveredSegments();
@@ -113,8 +133,14 @@ class FileLogStorage final : public LogStorage {
   uint64_t last_index_ = 0;
 
   std::deque<Segment> segments_;  // oldest first; appends go to back()
-  std::unique_ptr<WritableFile> current_;  // open on segments_.back(), or null
+  std::unique_ptr<RandomWriteFile> current_;  // open on segments_.back(), or null
+  uint64_t header_end_ = 0;  // end of the current segment's header frame
+  uint64_t end_ = 0;         // its logical end: where the next frame goes
+  // Its preallocated size (the file's size). A segment cut at its last frame (after a torn
+  // tail or a failed write) has no space left: the next frame starts a new segment.
+  uint64_t capacity_ = 0;
   uint64_t next_seq_ = 1;
+  std::unique_ptr<SegmentPreparer> preparer_;  // created by Load
 };
 
 }  // namespace dcos::raft

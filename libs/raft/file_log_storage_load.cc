@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/log/log.h"
 #include "libs/raft/file_log_storage.h"
+#include "libs/raft/segment_preparer.h"
 #include "libs/raft/snapshot_file.h"
 #include "libs/raft/wal_format.h"
 #include "libs/status/status_macros.h"
@@ -79,10 +80,20 @@ absl::Status FileLogStorage::RecoverSegments(uint64_t snapshot_index, Persistent
                                              std::optional<uint64_t>* term_at_snapshot) {
   DCOS_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(wal_dir_));
   std::vector<uint64_t> seqs;
+  bool removed_spare = false;
   for (const std::string& name : names) {
     uint64_t seq;
-    if (wal::ParseSegmentFileName(name, &seq)) seqs.push_back(seq);
+    if (wal::ParseSegmentFileName(name, &seq)) {
+      seqs.push_back(seq);
+    } else if (SegmentPreparer::IsSpareName(name)) {
+      // Prepared but never used (or half prepared) when the process stopped. Not reused: only
+      // a spare this process wrote and synced is known to be all zeros.
+      log::Info("raft log: removing an unused spare segment").Field("file", name);
+      DCOS_RETURN_IF_ERROR(env_->RemoveFile(JoinPath(wal_dir_, name)));
+      removed_spare = true;
+    }
   }
+  if (removed_spare) DCOS_RETURN_IF_ERROR(env_->SyncDir(wal_dir_));
   std::sort(seqs.begin(), seqs.end());
   for (size_t i = 1; i < seqs.size(); ++i) {
     if (seqs[i] != seqs[i - 1] + 1) {
@@ -151,17 +162,27 @@ absl::Status FileLogStorage::RecoverSegments(uint64_t snapshot_index, Persistent
         }
       }
     }
+    // Appends go on at the logical end of the last segment, over its zeros; the file's size
+    // is its capacity.
+    header_end_ = wal::kFrameHeaderSize + scan.frames[0].payload.size();
+    end_ = scan.valid_end;
+    capacity_ = data.size();
     if (scan.torn_tail.has_value()) {
       // The last frame of the last segment was being written when the process stopped: it was
-      // never acknowledged. Cut it off so new frames do not follow garbage.
+      // never acknowledged. Cut it off so new frames do not follow garbage; the segment then
+      // has no space left, and the next frame starts a new one.
       log::Warn("raft log: truncating a torn tail")
           .Field("file", segment.path)
           .Field("offset", scan.valid_end)
-          .Field("dropped_bytes", static_cast<uint64_t>(data.size() - scan.valid_end))
+          .Field("dropped_bytes", scan.garbage_end - scan.valid_end)
           .Field("reason", *scan.torn_tail);
       DCOS_RETURN_IF_ERROR(env_->TruncateFile(segment.path, scan.valid_end));
+      capacity_ = scan.valid_end;
     }
     segments_.push_back(std::move(segment));
+  }
+  if (!segments_.empty()) {
+    DCOS_ASSIGN_OR_RETURN(current_, env_->NewRandomWriteFile(segments_.back().path, false));
   }
   state->entries = std::move(replay.entries());
   *term_at_snapshot = replay.term_at_snapshot();
@@ -249,9 +270,10 @@ absl::StatusOr<PersistentState> FileLogStorage::Load() {
   terms_.clear();
   for (const Entry& e : state.entries) terms_.push_back(e.term());
   last_index_ = state.entries.empty() ? snap_index : state.entries.back().index();
-  if (!segments_.empty()) {
-    DCOS_ASSIGN_OR_RETURN(current_, env_->NewWritableFile(segments_.back().path, false));
-  }
+  // 5. A spare segment, ready before the current one fills up.
+  preparer_ = std::make_unique<SegmentPreparer>(env_, wal_dir_, options_.segment_size,
+                                                options_.prepare_in_background);
+  preparer_->Start();
   loaded_ = true;
   return state;
 }

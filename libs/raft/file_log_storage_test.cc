@@ -4,11 +4,13 @@
 #define CATCH_CONFIG_ENABLE_PAIR_STRINGMAKER
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
 #include "libs/raft/fault_injection_env.h"
 #include "libs/raft/file_log_storage.h"
+#include "libs/raft/file_test_util.h"
 #include "libs/raft/test_util.h"
 #include "libs/testing/harness.h"
 
@@ -21,25 +23,32 @@ using testing::MakeEntry;
 using testing::MakeHardState;
 using testing::MakeSnapshot;
 
+constexpr uint64_t kSegment = 64 << 10;
+
+// Fault-injecting tests need the operations in a fixed order: their segments are prepared in
+// the calling thread (`background` false).
 std::unique_ptr<FileLogStorage> OpenLoaded(Env* env, const std::string& dir,
-                                           uint64_t segment_size = 64ull << 20,
-                                           PersistentState* state = nullptr) {
-  FileLogStorage::Options options;
-  options.segment_size = segment_size;
-  auto s = FileLogStorage::Open(env, dir, options);
-  REQUIRE(s.ok());
-  auto loaded = (*s)->Load();
-  INFO(loaded.status().ToString());
-  REQUIRE(loaded.ok());
-  if (state != nullptr) *state = *std::move(loaded);
-  return *std::move(s);
+                                           uint64_t segment_size = kSegment,
+                                           PersistentState* state = nullptr,
+                                           bool background = true) {
+  std::unique_ptr<FileLogStorage> s = testing::OpenStorage(env, dir, segment_size, background);
+  PersistentState loaded = testing::MustLoad(s.get());
+  if (state != nullptr) *state = std::move(loaded);
+  return s;
 }
 
-std::vector<std::string> List(const std::string& dir) {
-  auto names = Env::Default()->ListDir(dir);
-  REQUIRE(names.ok());
-  return *names;
+std::vector<std::string> List(const std::string& dir) { return testing::ListRaw(dir); }
+
+// The segment files of `dir`/wal, without the spare.
+std::vector<std::string> Segments(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const std::string& name : List(dir + "/wal")) {
+    if (name.size() > 4 && name.substr(name.size() - 4) == ".wal") out.push_back(name);
+  }
+  return out;
 }
+
+std::string Read(const std::string& path) { return testing::ReadRaw(path); }
 
 TEST_CASE("segments roll at the configured size and are named in order", "[file]") {
   std::string dir = dcos::testing::MakeTempDir("roll");
@@ -48,9 +57,15 @@ TEST_CASE("segments roll at the configured size and are named in order", "[file]
     REQUIRE(s->Append({MakeEntry(i, 1, std::string(100, 'x'))}, nullptr).ok());
   }
   CHECK(s->segment_count() > 3);
-  std::vector<std::string> names = List(dir + "/wal");
+  std::vector<std::string> names = Segments(dir);
   CHECK(names.size() == s->segment_count());
   CHECK(names.front() == "0000000000000001.wal");
+  // Every segment is its preallocated size: frames, then zeros.
+  for (const std::string& name : names) {
+    std::string data = Read(dir + "/wal/" + name);
+    CHECK(data.size() == 1024);
+    CHECK(data.back() == '\0');
+  }
   s.reset();
   PersistentState st;
   s.reset();  // the old process is gone (and its lock)
@@ -70,10 +85,12 @@ TEST_CASE("a snapshot deletes the segments it covers and keeps the latest two sn
     REQUIRE(s->Append({MakeEntry(i, 1, std::string(100, 'x'))}, nullptr).ok());
   }
   size_t before = s->segment_count();
+  CHECK(before >= 12);
   REQUIRE(s->SaveSnapshot(MakeSnapshot(30, 1), "a").ok());
   REQUIRE(s->SaveSnapshot(MakeSnapshot(60, 1), "b").ok());
   REQUIRE(s->SaveSnapshot(MakeSnapshot(90, 1), "c").ok());
-  CHECK(s->segment_count() < before / 4);
+  CHECK(s->segment_count() <= 3);  // entries 91..100 (about 1,250 bytes) and no more
+  CHECK(Segments(dir).size() == s->segment_count());
   CHECK(List(dir + "/snap") == std::vector<std::string>{
                                    "000000000000003c-0000000000000001.snap",
                                    "000000000000005a-0000000000000001.snap"});
@@ -107,6 +124,73 @@ TEST_CASE("a snapshot covering everything still keeps the hard state", "[file]")
   REQUIRE(s->Append({MakeEntry(31, 1)}, nullptr).ok());
 }
 
+TEST_CASE("a new segment is a spare prepared in the background, and the next one follows",
+          "[file]") {
+  std::string dir = dcos::testing::MakeTempDir("spare");
+  auto s = OpenLoaded(Env::Default(), dir, 4096);
+  s->WaitForSpareSegment();
+  CHECK(List(dir + "/wal") == std::vector<std::string>{"spare-1"});
+  REQUIRE(s->Append({MakeEntry(1, 1)}, nullptr).ok());
+  s->WaitForSpareSegment();
+  CHECK(List(dir + "/wal") == std::vector<std::string>{"0000000000000001.wal", "spare-2"});
+  uint64_t i = 2;
+  while (s->segment_count() < 2) {
+    REQUIRE(s->Append({MakeEntry(i++, 1, std::string(300, 'x'))}, nullptr).ok());
+  }
+  s->WaitForSpareSegment();
+  CHECK(List(dir + "/wal") == std::vector<std::string>{"0000000000000001.wal",
+                                                        "0000000000000002.wal", "spare-3"});
+  CHECK(Read(dir + "/wal/0000000000000002.wal").size() == 4096);
+}
+
+TEST_CASE("the segment size may change between runs", "[file]") {
+  std::string dir = dcos::testing::MakeTempDir("resize");
+  uint64_t last = 0;
+  auto append = [&](FileLogStorage* s, int n) {
+    for (int k = 0; k < n; ++k) {
+      ++last;
+      REQUIRE(s->Append({MakeEntry(last, 1, std::string(100, 'x'))}, nullptr).ok());
+    }
+  };
+  // A smaller size applies once the current (larger) segment is full.
+  for (uint64_t size : {uint64_t{4096}, uint64_t{1024}, uint64_t{512}, uint64_t{64 << 10}}) {
+    INFO("segment size " << size);
+    PersistentState st;
+    auto s = OpenLoaded(Env::Default(), dir, size, &st);
+    CHECK(Ids(st.entries) == Ids(1, last, 1));
+    append(s.get(), 70);
+  }
+  PersistentState st;
+  auto s = OpenLoaded(Env::Default(), dir, 4096, &st);
+  CHECK(Ids(st.entries) == Ids(1, last, 1));
+  // Each segment kept the size it was started with.
+  std::vector<size_t> sizes;
+  for (const std::string& name : Segments(dir)) sizes.push_back(Read(dir + "/wal/" + name).size());
+  CHECK(sizes.front() == 4096);
+  CHECK(std::count(sizes.begin(), sizes.end(), 1024) > 1);
+  CHECK(std::count(sizes.begin(), sizes.end(), 512) > 1);
+  CHECK(sizes.back() == 64 << 10);
+}
+
+TEST_CASE("a frame larger than a segment gets a segment of its own", "[file]") {
+  std::string dir = dcos::testing::MakeTempDir("bigframe");
+  auto s = OpenLoaded(Env::Default(), dir, 256);
+  REQUIRE(s->Append({MakeEntry(1, 1)}, nullptr).ok());
+  REQUIRE(s->Append({MakeEntry(2, 1, std::string(1000, 'b'))}, nullptr).ok());
+  REQUIRE(s->Append({MakeEntry(3, 1)}, nullptr).ok());
+  CHECK(s->segment_count() == 3);
+  std::vector<std::string> names = Segments(dir);
+  REQUIRE(names.size() == 3);
+  CHECK(Read(dir + "/wal/" + names[0]).size() == 256);
+  CHECK(Read(dir + "/wal/" + names[1]).size() > 1000);  // grown past its 256 bytes
+  CHECK(Read(dir + "/wal/" + names[2]).size() == 256);
+  s.reset();
+  PersistentState st;
+  s = OpenLoaded(Env::Default(), dir, 256, &st);
+  REQUIRE(st.entries.size() == 3);
+  CHECK(st.entries[1].data() == std::string(1000, 'b'));
+}
+
 TEST_CASE("Load twice, or calls before Load, fail cleanly", "[file]") {
   std::string dir = dcos::testing::MakeTempDir("order");
   auto opened = FileLogStorage::Open(Env::Default(), dir, {});
@@ -130,7 +214,7 @@ TEST_CASE("a directory that cannot be created is an error naming it", "[file]") 
 TEST_CASE("a failed snapshot write leaves the previous state and no temp file", "[file]") {
   std::string dir = dcos::testing::MakeTempDir("snapfail");
   FaultInjectionEnv env(Env::Default());
-  auto s = OpenLoaded(&env, dir);
+  auto s = OpenLoaded(&env, dir, kSegment, nullptr, false);
   REQUIRE(s->Append(MakeEntries(1, 10, 1), nullptr).ok());
   REQUIRE(s->SaveSnapshot(MakeSnapshot(4, 1), "four").ok());
   env.InjectFault({FaultInjectionEnv::Op::kWrite, absl::ResourceExhaustedError("ENOSPC"), 1,
@@ -144,7 +228,7 @@ TEST_CASE("a failed snapshot write leaves the previous state and no temp file", 
   s.reset();
   PersistentState st;
   s.reset();  // the old process is gone (and its lock)
-  s = OpenLoaded(&env, dir, 64ull << 20, &st);
+  s = OpenLoaded(&env, dir, kSegment, &st, false);
   CHECK(st.snapshot.index() == 8);
   CHECK(Ids(st.entries) == Ids(9, 10, 1));
 }
@@ -152,7 +236,7 @@ TEST_CASE("a failed snapshot write leaves the previous state and no temp file", 
 TEST_CASE("a failed fdatasync makes the storage refuse further writes until reopened", "[file]") {
   std::string dir = dcos::testing::MakeTempDir("syncfail");
   FaultInjectionEnv env(Env::Default());
-  auto s = OpenLoaded(&env, dir);
+  auto s = OpenLoaded(&env, dir, kSegment, nullptr, false);
   REQUIRE(s->Append(MakeEntries(1, 3, 1), nullptr).ok());
   env.InjectFault({FaultInjectionEnv::Op::kSync, absl::DataLossError("fdatasync: EIO"), 0, false,
                    false});
@@ -165,7 +249,7 @@ TEST_CASE("a failed fdatasync makes the storage refuse further writes until reop
   REQUIRE(env.Crash().ok());
   PersistentState st;
   s.reset();  // the old process is gone (and its lock)
-  s = OpenLoaded(&env, dir, 64ull << 20, &st);
+  s = OpenLoaded(&env, dir, kSegment, &st, false);
   CHECK(Ids(st.entries) == Ids(1, 3, 1));
 }
 

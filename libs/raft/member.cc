@@ -27,6 +27,9 @@ void RegisterMemberConfig(config::Schema& schema, MemberConfig* config) {
       .Range(int64_t{1}, int64_t{1} << 40);
   schema.Int("raft.cluster_id", &config->cluster_id, "id of the ensemble, same on every member")
       .Range(int64_t{1}, int64_t{1} << 40);
+  schema.Int("raft.segment_size", &config->segment_size,
+             "write-ahead log segment size, bytes (preallocated with zeros)")
+      .Range(int64_t{64} << 10, int64_t{1} << 30);
 }
 
 absl::StatusOr<std::map<uint64_t, std::string>> ParsePeers(const std::vector<std::string>& items) {
@@ -78,11 +81,39 @@ RaftMember::~RaftMember() {
   proxy_.Set(nullptr);
 }
 
+FileLogStorage::Options RaftMember::StorageOptions() const {
+  FileLogStorage::Options o;
+  o.segment_size = static_cast<uint64_t>(config_.segment_size);
+  return o;
+}
+
+absl::Status RaftMember::SeedSnapshot(uint64_t index, const std::string& data) {
+  absl::StatusOr<std::unique_ptr<FileLogStorage>> storage =
+      FileLogStorage::Open(Env::Default(), config_.dir, StorageOptions());
+  if (!storage.ok()) return storage.status();
+  absl::StatusOr<PersistentState> state = (*storage)->Load();
+  if (!state.ok()) return state.status();
+  if (state->hard_state.term() != 0 || state->snapshot.index() != 0 || !state->entries.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "raft.dir ", config_.dir, " already holds Raft state; restore into an empty directory"));
+  }
+  SnapshotMetadata metadata;
+  metadata.set_index(index);
+  metadata.set_term(1);
+  for (const auto& [peer, address] : peers_) metadata.mutable_conf_state()->add_voters(peer);
+  absl::Status saved = (*storage)->SaveSnapshot(metadata, data);
+  if (!saved.ok()) return saved;
+  HardState hard;
+  hard.set_term(1);
+  hard.set_commit(index);
+  return (*storage)->Append({}, &hard);
+}
+
 absl::Status RaftMember::Start(StateMachine* state_machine, runtime::ServiceRuntime& runtime,
                                NodeOptions options) {
   const uint64_t self = id();
   absl::StatusOr<std::unique_ptr<FileLogStorage>> storage =
-      FileLogStorage::Open(Env::Default(), config_.dir, {});
+      FileLogStorage::Open(Env::Default(), config_.dir, StorageOptions());
   if (!storage.ok()) return storage.status();
   storage_ = std::move(*storage);
 

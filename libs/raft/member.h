@@ -36,6 +36,10 @@ struct MemberConfig {
   int64_t election_ticks = 10;                    // raft.election_ticks
   int64_t snapshot_threshold = 10000;             // raft.snapshot_threshold
   int64_t cluster_id = 1;                         // raft.cluster_id
+  // raft.segment_size: WAL segment size. Segments are zero-filled before use (so an fdatasync
+  // commits no size change), and a fresh member's first write waits for its first segment:
+  // 8 MiB (LogCabin's size) keeps that wait short.
+  int64_t segment_size = 8 << 20;
 };
 
 // Registers the raft.* fields, writing into `config` (which holds the defaults).
@@ -53,6 +57,12 @@ class RaftMember {
                                                             runtime::ServiceRuntime& runtime);
   ~RaftMember();
 
+  // Before Start, on an empty data directory: makes `data` the member's initial snapshot at
+  // log `index` (term 1, every raft.peers member a voter), as if the log up to `index` had
+  // been applied — how a new ensemble starts from a backup (every member seeded with the same
+  // data). FAILED_PRECONDITION if the directory already holds Raft state.
+  absl::Status SeedSnapshot(uint64_t index, const std::string& data);
+
   // Opens the storage, starts the transport and the node on `state_machine` (which must
   // outlive the member). A later storage failure turns the runtime NOT_SERVING.
   absl::Status Start(StateMachine* state_machine, runtime::ServiceRuntime& runtime,
@@ -68,6 +78,7 @@ class RaftMember {
 
  private:
   RaftMember(MemberConfig config, std::map<uint64_t, std::string> peers);
+  FileLogStorage::Options StorageOptions() const;
 
   const MemberConfig config_;
   const std::map<uint64_t, std::string> peers_;

@@ -27,19 +27,26 @@ struct MemFixture {
   LogStorage* Reopen() { return &storage; }
 };
 
-struct FileFixture {
+// FileLogStorage with `segment_size`-byte segments, prepared in the background or not.
+template <uint64_t segment_size, bool background>
+struct FileFixtureOf {
   std::string dir = dcos::testing::MakeTempDir("contract");
   std::unique_ptr<FileLogStorage> storage;
   LogStorage* Reopen() {
     storage.reset();
     FileLogStorage::Options options;
-    options.segment_size = 4096;  // several segments even in small tests
+    options.segment_size = segment_size;
+    options.prepare_in_background = background;
     auto opened = FileLogStorage::Open(Env::Default(), dir, options);
     REQUIRE(opened.ok());
     storage = std::move(*opened);
     return storage.get();
   }
 };
+// Several segments even in small tests.
+using FileFixture = FileFixtureOf<4096, true>;
+// Most frames do not fit in what is left of a segment, some not in a whole one.
+using TinySegmentFileFixture = FileFixtureOf<128, false>;
 
 PersistentState MustLoad(LogStorage* s) {
   absl::StatusOr<PersistentState> state = s->Load();
@@ -48,7 +55,8 @@ PersistentState MustLoad(LogStorage* s) {
   return *std::move(state);
 }
 
-TEMPLATE_TEST_CASE("a fresh storage is empty", "[contract]", MemFixture, FileFixture) {
+TEMPLATE_TEST_CASE("a fresh storage is empty", "[contract]", MemFixture,
+                   FileFixture, TinySegmentFileFixture) {
   TestType f;
   PersistentState st = MustLoad(f.Reopen());
   CHECK(st.entries.empty());
@@ -58,7 +66,7 @@ TEMPLATE_TEST_CASE("a fresh storage is empty", "[contract]", MemFixture, FileFix
 }
 
 TEMPLATE_TEST_CASE("appended entries and hard state survive a reopen", "[contract]", MemFixture,
-                   FileFixture) {
+                   FileFixture, TinySegmentFileFixture) {
   TestType f;
   LogStorage* s = f.Reopen();
   MustLoad(s);
@@ -79,7 +87,7 @@ TEMPLATE_TEST_CASE("appended entries and hard state survive a reopen", "[contrac
 }
 
 TEMPLATE_TEST_CASE("an append at an earlier index overwrites the suffix", "[contract]",
-                   MemFixture, FileFixture) {
+                   MemFixture, FileFixture, TinySegmentFileFixture) {
   TestType f;
   LogStorage* s = f.Reopen();
   MustLoad(s);
@@ -98,7 +106,8 @@ TEMPLATE_TEST_CASE("an append at an earlier index overwrites the suffix", "[cont
   CHECK(Ids(MustLoad(f.Reopen()).entries) == expected);
 }
 
-TEMPLATE_TEST_CASE("the latest hard state wins", "[contract]", MemFixture, FileFixture) {
+TEMPLATE_TEST_CASE("the latest hard state wins", "[contract]", MemFixture,
+                   FileFixture, TinySegmentFileFixture) {
   TestType f;
   LogStorage* s = f.Reopen();
   MustLoad(s);
@@ -115,7 +124,7 @@ TEMPLATE_TEST_CASE("the latest hard state wins", "[contract]", MemFixture, FileF
 }
 
 TEMPLATE_TEST_CASE("appends that break the preconditions fail and change nothing", "[contract]",
-                   MemFixture, FileFixture) {
+                   MemFixture, FileFixture, TinySegmentFileFixture) {
   TestType f;
   LogStorage* s = f.Reopen();
   MustLoad(s);
@@ -143,7 +152,7 @@ TEMPLATE_TEST_CASE("appends that break the preconditions fail and change nothing
 }
 
 TEMPLATE_TEST_CASE("a snapshot discards the entries it covers", "[contract]", MemFixture,
-                   FileFixture) {
+                   FileFixture, TinySegmentFileFixture) {
   TestType f;
   LogStorage* s = f.Reopen();
   MustLoad(s);
@@ -161,7 +170,7 @@ TEMPLATE_TEST_CASE("a snapshot discards the entries it covers", "[contract]", Me
 }
 
 TEMPLATE_TEST_CASE("a snapshot past the end of the log empties it", "[contract]", MemFixture,
-                   FileFixture) {
+                   FileFixture, TinySegmentFileFixture) {
   TestType f;
   LogStorage* s = f.Reopen();
   MustLoad(s);
@@ -174,7 +183,8 @@ TEMPLATE_TEST_CASE("a snapshot past the end of the log empties it", "[contract]"
 }
 
 TEMPLATE_TEST_CASE("a snapshot whose last entry conflicts with the log discards the whole log",
-                   "[contract]", MemFixture, FileFixture) {
+                   "[contract]", MemFixture,
+                   FileFixture, TinySegmentFileFixture) {
   TestType f;
   LogStorage* s = f.Reopen();
   MustLoad(s);
@@ -188,7 +198,8 @@ TEMPLATE_TEST_CASE("a snapshot whose last entry conflicts with the log discards 
   CHECK(Ids(st.entries) == Ids(6, 6, 2));
 }
 
-TEMPLATE_TEST_CASE("many snapshots and appends", "[contract]", MemFixture, FileFixture) {
+TEMPLATE_TEST_CASE("many snapshots and appends", "[contract]", MemFixture,
+                   FileFixture, TinySegmentFileFixture) {
   TestType f;
   LogStorage* s = f.Reopen();
   MustLoad(s);

@@ -213,6 +213,9 @@ absl::StatusOr<SegmentScan> ScanSegment(absl::string_view data, const std::strin
   while (offset < data.size()) {
     Frame frame;
     if (!ParseFrame(data, offset, &frame, &why)) {
+      const uint64_t garbage_end = offset + NonZeroEnd(data.substr(offset));
+      if (garbage_end == offset) break;  // the preallocated, still zero end of the segment
+      scan.garbage_end = garbage_end;
       if (std::optional<uint64_t> next = FindValidFrameAfter(data, offset)) {
         return absl::DataLossError(absl::StrCat("raft log segment ", path, ": corrupt record at offset ",
                                                 offset, " (", why, ") followed by a valid record at offset ",
@@ -228,8 +231,22 @@ absl::StatusOr<SegmentScan> ScanSegment(absl::string_view data, const std::strin
     scan.frames.push_back(frame);
     offset += kFrameHeaderSize + frame.payload.size();
     scan.valid_end = offset;
+    scan.garbage_end = offset;
   }
   return scan;
+}
+
+uint64_t NonZeroEnd(absl::string_view data) {
+  size_t end = data.size();
+  // Eight bytes at a time where aligned to the end; the zero check is most of a large segment.
+  while (end >= 8) {
+    uint64_t word;
+    std::memcpy(&word, data.data() + end - 8, 8);
+    if (word != 0) break;
+    end -= 8;
+  }
+  while (end > 0 && data[end - 1] == 0) --end;
+  return end;
 }
 
 absl::StatusOr<SegmentHeader> DecodeSegmentHeader(absl::string_view payload) {

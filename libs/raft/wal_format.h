@@ -3,8 +3,9 @@
 // The on-disk record format of FileLogStorage's write-ahead log (see README.md, "On-disk
 // format"). Pure functions over byte strings: no I/O.
 //
-// A segment file is a sequence of frames. Each frame is one write(2) followed by one fdatasync,
-// so a crash can tear at most the last frame of the last segment.
+// A segment file is a sequence of frames, then zeros up to the segment's preallocated size.
+// Each frame is one write followed by one fdatasync, so a crash can tear at most the last frame
+// of the last segment.
 //
 //   frame  := header(16 bytes) payload(length bytes)
 //   header := u32 header_crc   masked CRC-32 (zlib) of header bytes 4..15
@@ -79,17 +80,24 @@ std::optional<uint64_t> FindValidFrameAfter(absl::string_view data, uint64_t fro
 // Result of checking one segment's frames.
 struct SegmentScan {
   std::vector<Frame> frames;
-  // Bytes up to the end of the last valid frame.
+  // Bytes up to the end of the last valid frame: the segment's logical end.
   uint64_t valid_end = 0;
-  // Set when the data ends in an invalid frame that no valid frame follows.
+  // Set when non-zero bytes follow valid_end and no valid frame follows them (a torn write).
   std::optional<std::string> torn_tail;
+  // One past the last non-zero byte after valid_end; valid_end when the rest is all zero.
+  uint64_t garbage_end = 0;
 };
 
-// Splits `data` (the content of segment `path`) into frames. An invalid frame followed by a
-// valid one is DATA_LOSS naming the path and offset; an invalid tail is `torn_tail` and is an
-// error only when !is_last (a segment is closed only after its last frame was synced).
+// Splits `data` (the content of segment `path`) into frames. After the last valid frame, bytes
+// that are all zero are the preallocated end of the segment (in any segment). Otherwise: an
+// invalid frame followed by a valid one is DATA_LOSS naming the path and offset; an invalid
+// tail is `torn_tail` and is an error only when !is_last (a segment is left only after its last
+// frame was synced and everything after it is zero).
 absl::StatusOr<SegmentScan> ScanSegment(absl::string_view data, const std::string& path,
                                         bool is_last);
+
+// One past the last non-zero byte of `data`, or 0 if it is all zero.
+uint64_t NonZeroEnd(absl::string_view data);
 
 // Payload decoders. Any malformation is DATA_LOSS (the checksum passed, so the writer wrote it).
 struct SegmentHeader {

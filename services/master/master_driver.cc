@@ -22,6 +22,7 @@ absl::Status MasterDriver::Start() {
       .Field("admitted", static_cast<int64_t>(contents->admitted.size()))
       .Field("unreachable", static_cast<int64_t>(contents->unreachable.size()))
       .Field("gone", static_cast<int64_t>(contents->gone.size()));
+  core_.SetOperatorEvents(false);  // until an operator subscribes
   next_tick_ = clock_->Now();
   loop_ = std::thread([this] { Loop(); });
   return absl::OkStatus();
@@ -131,10 +132,12 @@ void MasterDriver::Dispatch() {
     it->second->Close(grpc::Status::OK);
     agents_.erase(it);
   }
-  // Operator subscribers that fell behind were closed by their queue; forget them.
+  // Operator subscribers that left or fell behind were closed; forget them, and stop building
+  // events nobody reads.
   operators_.erase(std::remove_if(operators_.begin(), operators_.end(),
                                   [](const auto& q) { return q->closed_and_drained(); }),
                    operators_.end());
+  if (operators_.empty()) core_.SetOperatorEvents(false);
 }
 
 absl::StatusOr<std::string> MasterDriver::ConnectAgent(const v1::AgentMessage& first,
@@ -212,6 +215,7 @@ absl::StatusOr<v1::ClusterState> MasterDriver::SubscribeOperator(
     std::shared_ptr<OperatorQueue> queue) {
   return Run<v1::ClusterState>([&](MasterCore& core, absl::Time) {
     operators_.push_back(queue);
+    core.SetOperatorEvents(true);
     return core.State();
   });
 }

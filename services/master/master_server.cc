@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "libs/clock/clock.h"
@@ -73,6 +74,7 @@ class MasterComponent final : public runtime::Component {
   AgentChannelService& agents() { return agents_; }
   SchedulerService& scheduler() { return scheduler_; }
   OperatorService& operators() { return operator_; }
+  DrfPort& allocator() { return allocator_; }
 
   absl::Status Start(runtime::ServiceRuntime& runtime) override {
     if (config_.zk.empty()) {
@@ -285,6 +287,49 @@ void RegisterMasterConfig(config::Schema& schema, MasterConfig* c) {
       .DurationRange(absl::ZeroDuration(), absl::Hours(24));
   schema.Duration("master.tick", &c->tick, "driver timer resolution")
       .DurationRange(absl::Milliseconds(1), absl::Seconds(1));
+  schema.StringList("master.weights", &c->weights,
+                    "DRF role weights as role=weight (a role's share is divided by it)");
+  schema.StringList("master.quotas", &c->quotas,
+                    "quota guarantees as role=resources, e.g. ads=cpus:4;mem:1024");
+}
+
+absl::Status ApplyRoles(const MasterConfig& config, allocator::DrfAllocator& drf) {
+  auto split = [](const std::string& item, const char* field)
+      -> absl::StatusOr<std::pair<std::string, std::string>> {
+    std::pair<std::string, std::string> kv = absl::StrSplit(item, absl::MaxSplits('=', 1));
+    if (kv.first.empty() || kv.second.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": \"", item, "\" is not role=value"));
+    }
+    return kv;
+  };
+  for (const std::string& item : config.weights) {
+    absl::StatusOr<std::pair<std::string, std::string>> kv = split(item, "master.weights");
+    if (!kv.ok()) return kv.status();
+    double weight = 0;
+    if (!absl::SimpleAtod(kv->second, &weight) || weight <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "master.weights: \"", item, "\": the weight must be a number > 0"));
+    }
+    absl::Status set = drf.SetWeight(kv->first, weight);
+    if (!set.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("master.weights: ", set.message()));
+    }
+  }
+  for (const std::string& item : config.quotas) {
+    absl::StatusOr<std::pair<std::string, std::string>> kv = split(item, "master.quotas");
+    if (!kv.ok()) return kv.status();
+    absl::StatusOr<resources::Resources> guarantee = resources::Resources::Parse(kv->second);
+    if (!guarantee.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("master.quotas: \"", item, "\": ", guarantee.status().message()));
+    }
+    absl::Status set = drf.SetQuota(kv->first, *guarantee);
+    if (!set.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("master.quotas: ", set.message()));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<runtime::Component>> BuildMaster(const MasterConfig& config,
@@ -294,6 +339,8 @@ absl::StatusOr<std::unique_ptr<runtime::Component>> BuildMaster(const MasterConf
   }
   auto component = std::make_unique<MasterComponent>(
       config, SelfInfo(config, runtime.options().grpc_listen), runtime.metrics());
+  absl::Status roles = ApplyRoles(config, component->allocator().drf());
+  if (!roles.ok()) return roles;
   runtime.AddService(&component->agents(), "dcos.master.v1.AgentChannel");
   runtime.AddService(&component->scheduler(), "dcos.master.v1.Scheduler");
   runtime.AddService(&component->operators(), "dcos.master.v1.Operator");

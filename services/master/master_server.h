@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "libs/config/config.h"
 #include "libs/runtime/main.h"
+#include "services/master/allocator/allocator.h"
 
 namespace dcos::master {
 
@@ -35,9 +36,15 @@ struct MasterConfig {
   absl::Duration allocation_interval = absl::Seconds(1);  // master.allocation_interval
   absl::Duration offer_timeout = absl::ZeroDuration();    // master.offer_timeout (0: none)
   absl::Duration tick = absl::Milliseconds(50);           // master.tick
+  std::vector<std::string> weights;  // master.weights: "role=weight", e.g. "ads=2"
+  std::vector<std::string> quotas;   // master.quotas: "role=resources", e.g. "ads=cpus:4;mem:1024"
 };
 
 void RegisterMasterConfig(config::Schema& schema, MasterConfig* config);
+
+// master.weights and master.quotas applied to the allocator. INVALID_ARGUMENT naming the field
+// and the entry.
+absl::Status ApplyRoles(const MasterConfig& config, allocator::DrfAllocator& drf);
 
 absl::StatusOr<std::unique_ptr<runtime::Component>> BuildMaster(const MasterConfig& config,
                                                                 runtime::ServiceRuntime& runtime);

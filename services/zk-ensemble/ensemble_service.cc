@@ -1,7 +1,5 @@
 #include "services/zk-ensemble/ensemble_service.h"
 
-#include <openssl/evp.h>
-
 #include <thread>
 #include <vector>
 
@@ -12,25 +10,18 @@
 #include "absl/synchronization/notification.h"
 #include "libs/clock/clock.h"
 #include "libs/status/grpc_status.h"
+#include "services/zk-ensemble/backup_file.h"
 #include "services/zk-ensemble/ensemble_status.h"
 #include "services/zk-ensemble/leader_redirect.h"
 
 namespace dcos::zk {
 namespace {
 
-constexpr uint32_t kBackupFormat = 1;
+constexpr uint32_t kBackupFormat = 1;  // backup_file.h
 
 grpc::Status NotYet(const std::string& what, const std::string& instead) {
   return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                       absl::StrCat(what, " is not implemented yet in dcos-zk; ", instead));
-}
-
-// SHA-256 of `data` (32 bytes).
-std::string Sha256(const std::string& data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<const char*>(digest), size);
 }
 
 }  // namespace

@@ -1,6 +1,11 @@
 #include "services/zk-ensemble/zk_server.h"
 
+#include <fstream>
+#include <iterator>
+
+#include "absl/strings/str_cat.h"
 #include "libs/log/log.h"
+#include "services/zk-ensemble/backup_file.h"
 #include "services/zk-ensemble/ensemble_service.h"
 #include "services/zk-ensemble/ensemble_status.h"
 #include "services/zk-ensemble/session_keeper.h"
@@ -14,7 +19,9 @@ class ZkComponent final : public runtime::Component {
  public:
   ZkComponent(std::unique_ptr<raft::RaftMember> member, const ZkConfig& config,
               ZkLimits limits)
-      : member_(std::move(member)),
+      : restore_from_(config.restore_from),
+        limits_(limits),
+        member_(std::move(member)),
         sm_(limits),
         hub_(),
         keeper_(&sm_, member_->peers(), /*forward_interval=*/limits.sessions.min_timeout / 8,
@@ -31,6 +38,10 @@ class ZkComponent final : public runtime::Component {
   EnsembleService& ensemble() { return ensemble_; }
 
   absl::Status Start(runtime::ServiceRuntime& runtime) override {
+    if (!restore_from_.empty()) {
+      absl::Status restored = SeedFromBackup();
+      if (!restored.ok()) return restored;
+    }
     sm_.SetWatchHub(&hub_);
     absl::Status started = member_->Start(&sm_, runtime);
     if (!started.ok()) return started;
@@ -48,6 +59,39 @@ class ZkComponent final : public runtime::Component {
   void BeginShutdown() override { Shutdown(); }
 
  private:
+  // A new ensemble from a backup: every member starts with the backup as its snapshot. A
+  // member whose data directory already holds state (a restart) keeps it.
+  absl::Status SeedFromBackup() {
+    std::ifstream in(restore_from_, std::ios::binary);
+    if (!in) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("zk.restore_from: cannot read ", restore_from_));
+    }
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    absl::StatusOr<Backup> backup = ParseBackup(bytes);
+    if (!backup.ok()) {
+      return absl::Status(backup.status().code(),
+                          absl::StrCat("zk.restore_from: ", restore_from_, ": ",
+                                       backup.status().message()));
+    }
+    internal::v1::ZkSnapshot snapshot;
+    snapshot.set_tree(backup->data);
+    snapshot.set_sessions(SessionTable(limits_.sessions).Snapshot());
+    absl::Status seeded = member_->SeedSnapshot(static_cast<uint64_t>(backup->header.zxid()),
+                                                snapshot.SerializeAsString());
+    if (seeded.code() == absl::StatusCode::kFailedPrecondition) {
+      log::Info("zk.restore_from ignored: the data directory already holds state")
+          .Field("file", restore_from_);
+      return absl::OkStatus();
+    }
+    if (!seeded.ok()) return seeded;
+    log::Info("restored from a backup")
+        .Field("file", restore_from_)
+        .Field("zxid", backup->header.zxid())
+        .Field("znodes", static_cast<int64_t>(backup->header.znode_count()));
+    return absl::OkStatus();
+  }
+
   static EnsembleOptions EnsembleOptionsFor(const ZkConfig& config,
                                             const std::map<uint64_t, std::string>& peers) {
     EnsembleOptions o;
@@ -83,6 +127,8 @@ class ZkComponent final : public runtime::Component {
     member_->Stop();
   }
 
+  const std::string restore_from_;
+  const ZkLimits limits_;
   std::unique_ptr<raft::RaftMember> member_;
   ZkStateMachine sm_;
   WatchHub hub_;
@@ -107,6 +153,9 @@ void RegisterZkConfig(config::Schema& schema, ZkConfig* config) {
   schema.Duration("zk.max_session_timeout", &config->max_session_timeout,
                   "longest session timeout granted")
       .DurationRange(absl::Milliseconds(100), absl::Hours(24));
+  schema.String("zk.restore_from", &config->restore_from,
+                "start a new ensemble from this backup file (`dcos zk backup`); every member "
+                "gets it, each on an empty raft.dir");
   schema.Int("zk.healthy_max_lag", &config->healthy_max_lag,
              "a member further behind the leader's commit index (entries) is unhealthy")
       .Range(int64_t{0}, int64_t{1} << 40);

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <sstream>
+#include <map>
 #include <optional>
 #include <thread>
 
@@ -54,6 +55,28 @@ TEST_CASE("dcos-master: an agent and a framework run a task through a real maste
     CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
     CHECK(s.error_message().find("framework_info.user") != std::string::npos);
   }
+
+  // An operator subscriber: the state first, then every change.
+  grpc::ClientContext op_ctx;
+  auto op_stream = mv1::Operator::NewStub(channel)->Subscribe(&op_ctx, {});
+  absl::Mutex op_mu;
+  std::vector<mv1::OperatorEvent> op_events;
+  std::thread op_reader([&] {
+    mv1::OperatorEvent e;
+    while (op_stream->Read(&e)) {
+      absl::MutexLock lock(&op_mu);
+      op_events.push_back(e);
+    }
+  });
+  auto op_saw = [&](auto pred) {
+    absl::MutexLock lock(&op_mu);
+    for (const auto& e : op_events) {
+      if (pred(e)) return true;
+    }
+    return false;
+  };
+  REQUIRE(WaitFor([&] { return op_saw([](const auto& e) { return e.has_subscribed(); }); },
+                  absl::Seconds(10), "the operator snapshot").ok());
 
   auto agent = std::make_unique<SimAgent>(channel, RegisterMessage());
   std::string agent_id;
@@ -145,7 +168,19 @@ TEST_CASE("dcos-master: an agent and a framework run a task through a real maste
                      }).has_value();
           }, absl::Seconds(10), "the acknowledgement at the agent").ok());
 
-  // The operator sees it.
+  // The operator sees it, on the stream and in the state.
+  REQUIRE(WaitFor([&] {
+            return op_saw([](const auto& e) { return e.has_agent_added(); }) &&
+                   op_saw([](const auto& e) {
+                     return e.has_task_added() && e.task_added().task().task_id().value() ==
+                                                      "sleeper-1";
+                   }) &&
+                   op_saw([](const auto& e) {
+                     return e.has_task_updated() && e.task_updated().state() == cv1::TASK_RUNNING;
+                   });
+          }, absl::Seconds(10), "operator events").ok());
+  op_ctx.TryCancel();
+  op_reader.join();
   auto op = mv1::Operator::NewStub(channel);
   {
     grpc::ClientContext ctx;
@@ -181,6 +216,9 @@ TEST_CASE("dcos-master: an agent and a framework run a task through a real maste
   CHECK(out.find("test") != std::string::npos);
   CHECK(dcos({"master", "state"}, &out) == 0);
   CHECK(out.find("\"sleeper-1\"") != std::string::npos);
+  CHECK(dcos({"task", "list"}, &out) == 0);
+  CHECK(out.find("sleeper-1") != std::string::npos);
+  CHECK(out.find("running") != std::string::npos);
   CHECK(dcos({"node", "frobnicate"}, &out) == 2);
 
   // Mesos's master metrics, by state, within a second.
@@ -201,7 +239,8 @@ TEST_CASE("dcos-master: an agent and a framework run a task through a real maste
                        return e.has_update() && e.update().status().state() == cv1::TASK_LOST;
                      }).has_value();
           }, absl::Seconds(10), "TASK_LOST").ok());
-  CHECK(fw.Find([](const auto& e) { return e.has_failure(); }).has_value());
+  CHECK(WaitFor([&] { return fw.Find([](const auto& e) { return e.has_failure(); }).has_value(); },
+                absl::Seconds(10), "FAILURE").ok());
   agent.reset();
 
   // It comes back with the task still running: re-admitted.
@@ -230,6 +269,49 @@ TEST_CASE("dcos-master: an agent and a framework run a task through a real maste
   absl::StatusOr<int> code = (*master)->WaitExit(absl::Seconds(10));
   REQUIRE(code.ok());
   CHECK(*code == 0);
+}
+
+}  // namespace
+}  // namespace dcos::testing
+
+namespace dcos::testing {
+namespace {
+
+TEST_CASE("dcos-master: role weights and quota from config; bad config names the field") {
+  std::string dir = MakeTempDir("master-roles");
+  std::string address = absl::StrCat("127.0.0.1:", FreePort());
+  auto master = TestProcess::Start(
+      {"master-roles", Runfile("services/master/dcos-master"),
+       {"--grpc.listen=" + address, "--metrics.listen=", "--shutdown.grace=1s",
+        "--master.weights=dev=2,ads=0.5", "--master.quotas=dev=cpus:1;mem:64"},
+       dir});
+  REQUIRE(master.ok());
+  REQUIRE(WaitServing(address, grpc::InsecureChannelCredentials(), absl::Seconds(30)).ok());
+  auto op = mv1::Operator::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  mv1::GetRolesResponse roles;
+  REQUIRE(op->GetRoles(&ctx, {}, &roles).ok());
+  std::map<std::string, mv1::Role> by_name;
+  for (const auto& r : roles.roles()) by_name[r.name()] = r;
+  REQUIRE(by_name.count("dev") == 1);
+  CHECK(by_name["dev"].weight() == Approx(2));
+  CHECK(by_name["dev"].quota_guarantee_size() == 2);
+  REQUIRE(by_name.count("ads") == 1);
+  CHECK(by_name["ads"].weight() == Approx(0.5));
+
+  for (const char* bad : {"--master.weights=dev=zero", "--master.weights=dev",
+                          "--master.quotas=dev=cpus:lots"}) {
+    INFO(bad);
+    auto p = TestProcess::Start({"master-bad", Runfile("services/master/dcos-master"),
+                                 {"--grpc.listen=127.0.0.1:0", "--metrics.listen=", bad},
+                                 dir});
+    REQUIRE(p.ok());
+    absl::StatusOr<int> code = (*p)->WaitExit(absl::Seconds(20));
+    REQUIRE(code.ok());
+    CHECK(*code != 0);
+    std::string field = std::string(bad).substr(2, std::string(bad).find('=') - 2);
+    CHECK((*p)->Log().find(field) != std::string::npos);
+  }
 }
 
 }  // namespace

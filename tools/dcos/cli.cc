@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "tools/dcos/context.h"
 #include "tools/dcos/master_commands.h"
+#include "tools/dcos/task_commands.h"
 #include "tools/dcos/zk_commands.h"
 
 namespace dcos::cli {
@@ -21,6 +22,7 @@ constexpr CommandGroup kGroups[] = {
     {"node", "the cluster's agents (list)", &RunNode},
     {"framework", "the frameworks the master knows (list)", &RunFramework},
     {"master", "the leading master's whole state (state)", &RunMaster},
+    {"task", "run tasks on the cluster (dcos task run -- <command>)", &RunTaskGroup},
 };
 
 void PrintHelp(std::ostream& os) {

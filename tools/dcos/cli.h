@@ -19,8 +19,6 @@ namespace dcos::cli {
 // The ensemble `dcos` talks to when neither --zk nor $DCOS_ZK says otherwise: the one
 // `tools/dev up` starts.
 inline constexpr char kDefaultZk[] = "127.0.1.1:2181,127.0.1.2:2181,127.0.1.3:2181";
-// The dcos-master of `tools/dev up`.
-inline constexpr char kDefaultMaster[] = "127.0.2.1:5050";
 
 // Runs the CLI on `args` (argv without the program name). `getenv` reads the environment
 // (returns nullptr for unset variables). `interrupt` ends a command that runs until

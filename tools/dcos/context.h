@@ -16,6 +16,9 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;
 inline constexpr int kExitUsage = 2;
 
+// The dcos-master of `tools/dev up`, when neither --master nor $DCOS_MASTER says otherwise.
+inline constexpr char kDefaultMaster[] = "127.0.2.1:5050";
+
 // Ctrl-C for a command that runs until interrupted (`dcos zk watch`). While `enabled` (the
 // command sets it), SIGINT and SIGTERM set `requested` and the command returns; otherwise they
 // end the process as usual.

@@ -103,6 +103,39 @@ int RunFramework(const Context& ctx, const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+int TaskList(const Context& ctx, const std::vector<std::string>& args) {
+  bool all = !args.empty() && args[0] == "--completed";
+  if (args.size() > (all ? 1u : 0u)) return Usage(ctx, "task list", "dcos task list [--completed]");
+  grpc::Status status;
+  absl::StatusOr<mv1::ClusterState> state = GetState(ctx, &status);
+  if (!state.ok()) return Fail(ctx, "task list", status);
+  std::map<std::string, std::string> framework_names, agent_hosts;
+  for (const auto& f : state->frameworks()) {
+    framework_names[f.framework_info().id().value()] = f.framework_info().name();
+  }
+  for (const auto& a : state->agents()) {
+    agent_hosts[a.agent_info().id().value()] = a.agent_info().address().hostname();
+  }
+  *ctx.out << absl::StrFormat("%-36s %-16s %-16s %-12s %-7s %s\n", "ID", "FRAMEWORK", "HOST",
+                              "STATE", "HEALTHY", "NAME");
+  auto row = [&](const common::v1::Task& t) {
+    std::string healthy = "-";
+    if (!t.statuses().empty() && t.statuses(t.statuses_size() - 1).has_healthy()) {
+      healthy = t.statuses(t.statuses_size() - 1).healthy() ? "yes" : "no";
+    }
+    *ctx.out << absl::StrFormat("%-36s %-16s %-16s %-12s %-7s %s\n", t.task_id().value(),
+                                framework_names[t.framework_id().value()],
+                                agent_hosts[t.agent_id().value()],
+                                Lower(common::v1::TaskState_Name(t.state()), "TASK_"), healthy,
+                                t.name());
+  };
+  for (const auto& t : state->tasks()) row(t);
+  if (all) {
+    for (const auto& t : state->completed_tasks()) row(t);
+  }
+  return kExitOk;
+}
+
 int RunMaster(const Context& ctx, const std::vector<std::string>& args) {
   if (args.size() != 1 || args[0] != "state") return Usage(ctx, "master", "dcos master state");
   grpc::Status status;

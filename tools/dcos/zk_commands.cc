@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "libs/zk/client.h"
 #include "libs/zk/errors.h"
+#include "tools/dcos/zk_backup.h"
 #include "tools/dcos/zk_status.h"
 #include "tools/dcos/zk_watch.h"
 
@@ -36,6 +37,7 @@ constexpr char kHelp[] =
     "  watch [--children] <path>          print the node's changes (its children's with\n"
     "                                     --children) until interrupted (Ctrl-C)\n"
     "  status                             the ensemble: members, roles, lag, health, quorum\n"
+    "  backup FILE                        a consistent snapshot of the tree, written to FILE\n"
     "\n"
     "Flags come before the path; put -- before data that starts with '-'.\n";
 
@@ -282,6 +284,9 @@ int RunZk(const Context& ctx, const std::vector<std::string>& args) {
   }
   if (args[0] == "status") {
     return RunZkStatus(ctx, std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  if (args[0] == "backup") {
+    return RunZkBackup(ctx, std::vector<std::string>(args.begin() + 1, args.end()));
   }
   return Zk(ctx, args[0]).Run(std::vector<std::string>(args.begin() + 1, args.end()));
 }

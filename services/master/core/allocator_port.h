@@ -12,6 +12,7 @@
 #include "protos/common/v1/agent_info.pb.h"
 #include "protos/common/v1/framework.pb.h"
 #include "protos/common/v1/resources.pb.h"
+#include "protos/master/v1/cluster_state.pb.h"
 
 namespace dcos::master {
 
@@ -60,6 +61,9 @@ class AllocatorPort {
 
   // Decides this cycle's offers; their resources count as allocated from now on.
   virtual std::vector<Allocation> Allocate(absl::Time now) = 0;
+
+  // Every role with a weight, quota, reservation, allocation or framework (for the state).
+  virtual std::vector<v1::Role> Roles() const = 0;
 };
 
 }  // namespace dcos::master

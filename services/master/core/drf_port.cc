@@ -89,4 +89,19 @@ std::vector<Allocation> DrfPort::Allocate(absl::Time now) {
   return out;
 }
 
+std::vector<v1::Role> DrfPort::Roles() const {
+  std::vector<v1::Role> out;
+  for (const allocator::RoleSummary& r : drf_.Roles()) {
+    v1::Role role;
+    role.set_name(r.name);
+    role.set_weight(r.weight);
+    r.quota.ToProto(role.mutable_quota_guarantee());
+    r.reserved.ToProto(role.mutable_reserved());
+    r.allocated.ToProto(role.mutable_allocated());
+    for (const std::string& f : r.frameworks) role.add_frameworks()->set_value(f);
+    out.push_back(std::move(role));
+  }
+  return out;
+}
+
 }  // namespace dcos::master

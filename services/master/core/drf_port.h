@@ -32,6 +32,7 @@ class DrfPort final : public AllocatorPort {
                const std::string& role, const ResourceList& resources,
                std::optional<absl::Duration> refuse, absl::Time now) override;
   std::vector<Allocation> Allocate(absl::Time now) override;
+  std::vector<v1::Role> Roles() const override;
 
   allocator::DrfAllocator& drf() { return drf_; }
   // Wall time of the last Allocate, and how many have run (for metrics; measured here, in the

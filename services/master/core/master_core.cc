@@ -48,6 +48,10 @@ std::string MasterCore::RandomHex(size_t bytes) {
   return out.substr(0, bytes * 2);
 }
 
+void MasterCore::EmitOperatorEvent(v1::OperatorEvent event) {
+  if (operator_events_) outbox_.to_operators.push_back(std::move(event));
+}
+
 void MasterCore::Tick(absl::Time now) {
   CheckAgents(now);
   CheckFrameworks(now);

@@ -109,6 +109,10 @@ class MasterCore {
   absl::Status ReactivateAgent(const std::string& agent_id, absl::Time now);
   v1::ClusterState State() const;
 
+  // Whether operator events are wanted (the driver turns them on while an operator subscriber
+  // is attached; the subscriber starts from State()).
+  void SetOperatorEvents(bool enabled) { operator_events_ = enabled; }
+
   // --- Time ---
   void Tick(absl::Time now);
 
@@ -176,8 +180,10 @@ class MasterCore {
   };
 
   // master_core_agents.cc
-  void AdmitAgent(AgentRecord record, const std::vector<common::v1::Task>& tasks,
-                  absl::Time now);
+  // Admits an agent; the tasks in record.tasks count as in use.
+  void AdmitAgent(AgentRecord record, absl::Time now);
+  // Operator events are built only while someone subscribes (they copy tasks and agents).
+  void EmitOperatorEvent(v1::OperatorEvent event);
   void MarkUnreachable(const std::string& agent_id, absl::Time now);
   void RemoveAgentCompletely(const std::string& agent_id, v1::Agent::State state,
                              common::v1::TaskState task_state, common::v1::TaskStatus::Reason,
@@ -236,6 +242,7 @@ class MasterCore {
 
   absl::Time last_allocation_;
   bool allocation_wanted_ = true;
+  bool operator_events_ = true;
   double removal_tokens_;
   absl::Time removal_refill_;
 };

@@ -50,7 +50,7 @@ absl::StatusOr<std::string> MasterCore::RegisterAgent(const v1::Register& reques
   record.build = request.build();
   record.registered = now;
   std::string id = record.info.id().value();
-  AdmitAgent(std::move(record), {}, now);
+  AdmitAgent(std::move(record), now);
   v1::MasterMessage m;
   v1::Registered* r = m.mutable_registered();
   r->mutable_agent_id()->set_value(id);
@@ -61,8 +61,7 @@ absl::StatusOr<std::string> MasterCore::RegisterAgent(const v1::Register& reques
   return id;
 }
 
-void MasterCore::AdmitAgent(AgentRecord record, const std::vector<common::v1::Task>& tasks,
-                            absl::Time now) {
+void MasterCore::AdmitAgent(AgentRecord record, absl::Time now) {
   const std::string id = record.info.id().value();
   outbox_.registry.push_back({RegistryOp::Kind::kAdmit, record.info});
   record.state = v1::Agent::STATE_ACTIVE;
@@ -70,19 +69,22 @@ void MasterCore::AdmitAgent(AgentRecord record, const std::vector<common::v1::Ta
   record.next_ping = now + config_.agent_ping_timeout;
   AgentRecord& agent = agents_[id] = std::move(record);
   std::vector<RoleResources> used;
-  for (const common::v1::Task& t : tasks) {
-    if (IsTerminal(t.state())) continue;
-    TaskKey key{t.framework_id().value(), t.task_id().value()};
+  for (const TaskKey& key : agent.tasks) {
+    auto task = tasks_.find(key);
+    if (task == tasks_.end() || IsTerminal(task->second.state())) continue;
+    const common::v1::Task& t = task->second;
     auto role = task_roles_.find(key);
     used.push_back({key.first, role == task_roles_.end() ? DefaultRole(key.first) : role->second,
                     ResourceList(t.resources().begin(), t.resources().end())});
   }
   allocator_->AddAgent(id, agent.info, used);
   if (agent.draining || agent.deactivated) allocator_->SetAgentActive(id, false);
-  v1::OperatorEvent e;
-  *e.mutable_agent_added()->mutable_agent()->mutable_agent_info() = agent.info;
-  e.mutable_agent_added()->mutable_agent()->set_state(v1::Agent::STATE_ACTIVE);
-  outbox_.to_operators.push_back(std::move(e));
+  if (operator_events_) {
+    v1::OperatorEvent e;
+    *e.mutable_agent_added()->mutable_agent()->mutable_agent_info() = agent.info;
+    e.mutable_agent_added()->mutable_agent()->set_state(v1::Agent::STATE_ACTIVE);
+    EmitOperatorEvent(std::move(e));
+  }
   allocation_wanted_ = true;
 }
 
@@ -179,12 +181,7 @@ absl::Status MasterCore::ReregisterAgent(const v1::Reregister& request, absl::Ti
     if (was_unreachable) {
       outbox_.registry.push_back({RegistryOp::Kind::kMarkReachable, request.agent_info()});
     }
-    std::vector<common::v1::Task> running;
-    for (const TaskKey& key : record.tasks) {
-      auto task = tasks_.find(key);
-      if (task != tasks_.end()) running.push_back(task->second);
-    }
-    AdmitAgent(std::move(record), running, now);
+    AdmitAgent(std::move(record), now);
   }
   v1::MasterMessage m;
   v1::Reregistered* r = m.mutable_reregistered();
@@ -320,7 +317,7 @@ void MasterCore::MarkUnreachable(const std::string& agent_id, absl::Time now) {
   }
   v1::OperatorEvent e;
   e.mutable_agent_removed()->mutable_agent_id()->set_value(agent_id);
-  outbox_.to_operators.push_back(std::move(e));
+  EmitOperatorEvent(std::move(e));
 }
 
 absl::Status MasterCore::MarkAgentGone(const std::string& agent_id, absl::Time now) {
@@ -367,7 +364,7 @@ absl::Status MasterCore::MarkAgentGone(const std::string& agent_id, absl::Time n
   gone_agents_.insert(agent_id);
   v1::OperatorEvent e;
   e.mutable_agent_removed()->mutable_agent_id()->set_value(agent_id);
-  outbox_.to_operators.push_back(std::move(e));
+  EmitOperatorEvent(std::move(e));
   return absl::OkStatus();
 }
 

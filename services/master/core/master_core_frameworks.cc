@@ -102,7 +102,7 @@ absl::StatusOr<MasterCore::Subscription> MasterCore::Subscribe(const FrameworkIn
   } else {
     *op.mutable_framework_added()->mutable_framework() = FrameworkState(id, f);
   }
-  outbox_.to_operators.push_back(std::move(op));
+  EmitOperatorEvent(std::move(op));
   allocation_wanted_ = true;
   return Subscription{id, f.stream_id};
 }
@@ -122,7 +122,7 @@ void MasterCore::FrameworkDisconnected(const std::string& framework_id,
   for (const std::string& offer : offers) RescindOffer(offer, /*recover=*/true, now);
   v1::OperatorEvent op;
   *op.mutable_framework_updated()->mutable_framework() = FrameworkState(framework_id, f);
-  outbox_.to_operators.push_back(std::move(op));
+  EmitOperatorEvent(std::move(op));
 }
 
 absl::Status MasterCore::CheckSubscribed(const common::v1::FrameworkID& id,
@@ -242,7 +242,7 @@ void MasterCore::RemoveFramework(const std::string& framework_id, const std::str
   }
   v1::OperatorEvent op;
   *op.mutable_framework_removed()->mutable_framework_info() = f.info;
-  outbox_.to_operators.push_back(std::move(op));
+  EmitOperatorEvent(std::move(op));
   frameworks_.erase(it);
 }
 

@@ -55,6 +55,7 @@ v1::ClusterState MasterCore::State() const {
   }
   for (const auto& [key, task] : tasks_) *out.add_tasks() = task;
   for (const common::v1::Task& task : completed_tasks_) *out.add_completed_tasks() = task;
+  for (v1::Role& role : allocator_->Roles()) *out.add_roles() = std::move(role);
   return out;
 }
 

@@ -44,9 +44,11 @@ void MasterCore::AddTask(Task task, const std::string& role, absl::Time) {
   if (agent != agents_.end()) agent->second.tasks.insert(key);
   auto f = frameworks_.find(key.first);
   if (f != frameworks_.end()) f->second.tasks.insert(key.second);
-  v1::OperatorEvent e;
-  *e.mutable_task_added()->mutable_task() = task;
-  outbox_.to_operators.push_back(std::move(e));
+  if (operator_events_) {
+    v1::OperatorEvent e;
+    *e.mutable_task_added()->mutable_task() = task;
+    EmitOperatorEvent(std::move(e));
+  }
   tasks_[key] = std::move(task);
 }
 
@@ -84,12 +86,14 @@ void MasterCore::TransitionTask(const TaskKey& key, const TaskStatus& status, Ta
   if (task.statuses_size() > kStatusesKept) {
     task.mutable_statuses()->DeleteSubrange(0, task.statuses_size() - kStatusesKept);
   }
-  v1::OperatorEvent e;
-  v1::OperatorEvent::TaskUpdated* u = e.mutable_task_updated();
-  u->mutable_framework_id()->set_value(key.first);
-  *u->mutable_status() = status;
-  u->set_state(latest);
-  outbox_.to_operators.push_back(std::move(e));
+  if (operator_events_) {
+    v1::OperatorEvent e;
+    v1::OperatorEvent::TaskUpdated* u = e.mutable_task_updated();
+    u->mutable_framework_id()->set_value(key.first);
+    *u->mutable_status() = status;
+    u->set_state(latest);
+    EmitOperatorEvent(std::move(e));
+  }
   if (!was_terminal && IsTerminal(latest)) {
     // Resources come back as soon as the task is known to be over (Mesos releases them on the
     // latest state, before the terminal update is acknowledged).

@@ -1,0 +1,80 @@
+#pragma once
+
+// PosixLauncher: the real Launcher. Each task runs under dcos-task-supervisor
+// (supervisor_main.cc) in a new session, with its own process group, its sandbox as working
+// directory, stdout/stderr in files there, the given environment and user.
+//
+// Supervisors are watched by a ContainerWatcher (container_watcher.h), those launched here as
+// well as those inherited from an earlier agent process; when one ends, its exit_status file
+// says how the task ended.
+//
+// Thread-safety: Launch, Recover and Signal may be called from any thread (normally the
+// driver's); the exit callback runs on the watcher thread.
+
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "services/agent/container_watcher.h"
+#include "services/agent/isolator.h"
+#include "services/agent/launcher.h"
+
+namespace dcos::agent {
+
+class PosixLauncher final : public Launcher {
+ public:
+  struct Options {
+    // Path of the dcos-task-supervisor binary.
+    std::string supervisor_path;
+    // Run tasks as their CommandInfo/FrameworkInfo user (needs root); false: as the agent's
+    // user, whatever the task asks (Mesos's --switch_user).
+    bool switch_user = true;
+    // How long a launch may take before it is given up.
+    absl::Duration launch_timeout = absl::Seconds(30);
+    // Limits and usage; null: posix (no limits, usage from /proc). Not owned; must outlive
+    // the launcher.
+    Isolator* isolator = nullptr;
+  };
+
+  // Starts the watcher thread.
+  PosixLauncher(Options options, ExitCallback on_exit, LaunchCallback on_launch);
+  // Stops watching; running tasks are left alone.
+  ~PosixLauncher() override;
+
+  void Launch(const LaunchSpec& spec) override;
+  absl::StatusOr<RecoveredContainer> Recover(const std::string& container_id,
+                                             const std::string& run_dir) override;
+  void Signal(const std::string& container_id, int signal) override;
+  agent::v1::Container::Isolation isolation() const override { return isolator_->kind(); }
+  agent::v1::ResourceStatistics Usage(const std::string& container_id,
+                                      const ContainerPids& pids) override {
+    return isolator_->Usage(container_id, pids);
+  }
+
+  // The default supervisor path: dcos-task-supervisor next to this process's binary.
+  static std::string DefaultSupervisorPath();
+
+ private:
+  // Fork + exec of the supervisor; the pid, or an error for the task. `cgroups`: the
+  // cgroup.procs files the supervisor puts the task in.
+  absl::StatusOr<pid_t> StartSupervisor(const LaunchSpec& spec,
+                                        const std::vector<std::string>& cgroups, int report_fd);
+  // Everything up to the supervisor's start; then the watcher waits for its report.
+  absl::Status StartLaunch(const LaunchSpec& spec);
+  // The launch's outcome from the supervisor's report line ("" if none came).
+  absl::StatusOr<ContainerPids> CompleteLaunch(const std::string& container_id,
+                                               const std::string& run_dir,
+                                               const std::string& command, pid_t supervisor,
+                                               const std::string& line);
+  // What the isolator knows of an ended container; then its groups are removed.
+  ExitInfo Finish(const std::string& container_id, ExitInfo exit);
+
+  Options options_;
+  std::unique_ptr<Isolator> own_isolator_;  // posix, when none was given
+  Isolator* isolator_;
+  ExitCallback on_exit_;
+  LaunchCallback on_launch_;
+  ContainerWatcher watcher_;
+};
+
+}  // namespace dcos::agent

@@ -1,0 +1,249 @@
+// dcos-task-supervisor: the small process between the agent and one task. It outlives the
+// agent (tasks survive an agent restart), records the task's pids before the task runs and its
+// wait status when it ends, so a restarted agent learns what happened while it was away.
+//
+//   dcos-task-supervisor <run_dir> <agent_pid> [options] shell <command>
+//   dcos-task-supervisor <run_dir> <agent_pid> [options] argv <command> [argv0 args...]
+// options: --cgroup=<cgroup.procs file> (repeatable), --user=<uid>:<gid>:<gid,gid,...>
+//
+// The agent starts it (posix_spawn) with the task's working directory, environment and
+// stdout/stderr in place, in a new session, and fd 3 a pipe on which it reports
+// (supervisor_files.h). It makes SIGKILL its parent-death signal at once (and gives up if the
+// agent is already gone). Steps:
+//   1. fork the task: its own process group, default signals, the task's user (--user),
+//      held until step 3; put it in the container's cgroups (each --cgroup file), so all it
+//      starts stays inside;
+//   2. write `pids` (then a restarted agent can find both processes), clear the parent-death
+//      signal: from here on the supervisor and the task outlive the agent; if the agent died
+//      before, the parent-death signal killed us and the held task gives up unstarted;
+//   3. release the task; report "started" or "failed <errno>" (exec failure);
+//   4. wait for the task; SIGKILL whatever is left in its process group; write `exit_status`.
+// SIGTERM to the supervisor is passed on to the task's process group; SIGINT, SIGHUP and
+// SIGPIPE are ignored (the task gets them by default).
+//
+// Only libc: it starts in about a millisecond, which bounds the agent's launch rate.
+
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "services/agent/supervisor_files.h"
+
+namespace {
+
+using namespace dcos::agent::supervisor;  // NOLINT: one small file
+
+volatile sig_atomic_t g_task_pid = 0;
+
+// The task's user, switched to in the task's process just before exec.
+struct User {
+  bool set = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  gid_t groups[64];
+  int num_groups = 0;
+};
+
+// "uid:gid:g1,g2,..." into *user; false if malformed.
+bool ParseUser(const char* text, User* user) {
+  char* end = nullptr;
+  user->uid = static_cast<uid_t>(strtoul(text, &end, 10));
+  if (*end != ':') return false;
+  user->gid = static_cast<gid_t>(strtoul(end + 1, &end, 10));
+  if (*end != ':') return false;
+  const char* p = end + 1;
+  while (*p != '\0' && user->num_groups < 64) {
+    user->groups[user->num_groups++] = static_cast<gid_t>(strtoul(p, &end, 10));
+    if (*end == ',') ++end;
+    else if (*end != '\0') return false;
+    p = end;
+  }
+  user->set = true;
+  return true;
+}
+
+// What the task's process reports when it cannot exec: which step failed, and errno.
+enum Stage : int { kExec = 0, kSwitchUser = 1 };
+
+void ForwardTerm(int) {
+  pid_t task = g_task_pid;
+  if (task > 0) kill(-task, SIGTERM);
+}
+
+void Report(const char* line) {
+  ssize_t ignored = write(kReportFd, line, strlen(line));
+  (void)ignored;
+}
+
+int Usage() {
+  fprintf(stderr,
+          "usage: dcos-task-supervisor <run_dir> <agent_pid> shell <command>\n"
+          "       dcos-task-supervisor <run_dir> <agent_pid> argv <command> [argv...]\n"
+          "(started by dcos-agent, not by hand)\n");
+  return 2;
+}
+
+[[noreturn]] void Fail(int error_fd, Stage stage) {
+  int report[2] = {stage, errno};
+  ssize_t ignored = write(error_fd, report, sizeof(report));
+  (void)ignored;
+  _exit(127);
+}
+
+[[noreturn]] void RunTask(int hold_fd, int error_fd, bool shell, char** argv, const User& user) {
+  // A process group of its own: a kill reaches the task and everything it started.
+  setpgid(0, 0);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE}) sigaction(sig, &dfl, nullptr);
+  close(kReportFd);
+  char go = 0;
+  ssize_t n;
+  do {
+    n = read(hold_fd, &go, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) _exit(127);  // the supervisor died before releasing us
+  if (user.set && (setgroups(static_cast<size_t>(user.num_groups), user.groups) != 0 ||
+                   setgid(user.gid) != 0 || setuid(user.uid) != 0)) {
+    Fail(error_fd, kSwitchUser);
+  }
+  if (shell) {
+    execl("/bin/sh", "sh", "-c", argv[0], static_cast<char*>(nullptr));
+  } else {
+    // argv[0] is the command, argv[1..] the argv given (argv0 first), or none.
+    char** args = argv[1] != nullptr ? argv + 1 : argv;
+    execvp(argv[0], args);
+  }
+  Fail(error_fd, kExec);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 5) return Usage();
+  const char* run_dir = argv[1];
+  pid_t agent = static_cast<pid_t>(atoi(argv[2]));
+  // Until the pids are recorded the supervisor dies with the agent (step 2 clears this).
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  int mode = 3;
+  const char* cgroups[8];
+  int num_cgroups = 0;
+  static User user;
+  for (; mode < argc && strncmp(argv[mode], "--", 2) == 0; ++mode) {
+    if (strncmp(argv[mode], "--cgroup=", 9) == 0 && num_cgroups < 8) {
+      cgroups[num_cgroups++] = argv[mode] + 9;
+    } else if (strncmp(argv[mode], "--user=", 7) != 0 || !ParseUser(argv[mode] + 7, &user)) {
+      return Usage();
+    }
+  }
+  if (mode + 1 >= argc) return Usage();
+  bool shell = strcmp(argv[mode], "shell") == 0;
+  if (!shell && strcmp(argv[mode], "argv") != 0) return Usage();
+  if (getppid() != agent) return 1;  // the agent is already gone: do not start anything
+
+  struct sigaction sa {};
+  sa.sa_handler = ForwardTerm;
+  sigaction(SIGTERM, &sa, nullptr);
+  struct sigaction ign {};
+  ign.sa_handler = SIG_IGN;
+  for (int sig : {SIGINT, SIGHUP, SIGPIPE}) sigaction(sig, &ign, nullptr);
+  fcntl(kReportFd, F_SETFD, FD_CLOEXEC);
+
+  int hold[2], exec_error[2];
+  if (pipe2(hold, O_CLOEXEC) != 0 || pipe2(exec_error, O_CLOEXEC) != 0) {
+    char line[128];
+    snprintf(line, sizeof(line), "failed %d pipe\n", errno);
+    Report(line);
+    return 1;
+  }
+  pid_t task = fork();
+  if (task < 0) {
+    char line[128];
+    snprintf(line, sizeof(line), "failed %d fork\n", errno);
+    Report(line);
+    return 1;
+  }
+  if (task == 0) {
+    close(hold[1]);
+    close(exec_error[0]);
+    RunTask(hold[0], exec_error[1], shell, argv + mode + 1, user);
+  }
+  setpgid(task, task);  // also here, so the group exists before anyone signals it
+  g_task_pid = task;
+  close(hold[0]);
+  close(exec_error[1]);
+  for (int i = 0; i < num_cgroups; ++i) {
+    char pid_text[32];
+    int len = snprintf(pid_text, sizeof(pid_text), "%d", static_cast<int>(task));
+    int fd = open(cgroups[i], O_WRONLY | O_CLOEXEC);
+    bool ok = fd >= 0 && write(fd, pid_text, static_cast<size_t>(len)) == len;
+    int err = errno;
+    if (fd >= 0) close(fd);
+    if (!ok) {
+      char line[128];
+      snprintf(line, sizeof(line), "failed %d joining the cgroup\n", err);
+      Report(line);
+      kill(task, SIGKILL);
+      return 1;
+    }
+  }
+
+  char pids[256];
+  snprintf(pids, sizeof(pids), "1 %d %llu %d %llu\n", static_cast<int>(getpid()),
+           static_cast<unsigned long long>(ReadStartTime(getpid())), static_cast<int>(task),
+           static_cast<unsigned long long>(ReadStartTime(task)));
+  if (!WriteFileAtomically(run_dir, "pids", pids)) {
+    char line[128];
+    snprintf(line, sizeof(line), "failed %d writing pids\n", errno);
+    Report(line);
+    kill(task, SIGKILL);
+    return 1;
+  }
+  prctl(PR_SET_PDEATHSIG, 0);
+
+  ssize_t n = write(hold[1], "g", 1);
+  (void)n;
+  close(hold[1]);
+  int failure[2] = {0, 0};  // stage, errno
+  do {
+    n = read(exec_error[0], failure, sizeof(failure));
+  } while (n < 0 && errno == EINTR);
+  close(exec_error[0]);
+  int status = 0;
+  if (n == sizeof(failure)) {
+    char line[128];
+    snprintf(line, sizeof(line), "exec_failed %d\n", failure[1]);
+    while (waitpid(task, &status, 0) < 0 && errno == EINTR) {
+    }
+    WriteFileAtomically(run_dir, "exit_status", line);
+    snprintf(line, sizeof(line), "failed %d %s\n", failure[1],
+             failure[0] == kSwitchUser ? "switch user" : "exec");
+    Report(line);
+    return 0;
+  }
+  Report("started\n");
+  close(kReportFd);
+
+  while (waitpid(task, &status, 0) < 0) {
+    if (errno != EINTR) {
+      status = -1;
+      break;
+    }
+  }
+  g_task_pid = 0;
+  kill(-task, SIGKILL);  // what the task started dies with it
+  char line[64];
+  if (status == -1) {
+    snprintf(line, sizeof(line), "unknown %d\n", errno);
+  } else {
+    snprintf(line, sizeof(line), "exited %d\n", status);
+  }
+  WriteFileAtomically(run_dir, "exit_status", line);
+  return 0;
+}
