@@ -28,16 +28,6 @@ absl::Duration FromProto(const google::protobuf::Duration& d) {
 
 }  // namespace
 
-bool IsTerminal(common::v1::TaskState s) {
-  using common::v1::TaskState;
-  // The terminal states (task_status.proto); the master has its own copy of this list.
-  static constexpr TaskState kTerminal[] = {
-      common::v1::TASK_FINISHED, common::v1::TASK_FAILED,  common::v1::TASK_KILLED,
-      common::v1::TASK_ERROR,    common::v1::TASK_LOST,    common::v1::TASK_DROPPED,
-      common::v1::TASK_GONE,     common::v1::TASK_GONE_BY_OPERATOR};
-  return std::find(std::begin(kTerminal), std::end(kTerminal), s) != std::end(kTerminal);
-}
-
 absl::Status ValidateTask(const common::v1::TaskInfo& task) {
   absl::Status id = ValidatePathComponent(task.task_id().value(), "task.task_id");
   if (!id.ok()) return id;

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "libs/tasks/task_states.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "protos/common/v1/task.pb.h"
@@ -15,9 +16,8 @@
 
 namespace dcos::agent {
 
-// FINISHED, FAILED, KILLED, ERROR, LOST, DROPPED, GONE, GONE_BY_OPERATOR: the task will never
-// run again.
-bool IsTerminal(common::v1::TaskState state);
+// The task will never run again (libs/tasks).
+using ::dcos::tasks::IsTerminal;
 
 // Checks a TaskInfo before anything is started. INVALID_ARGUMENT naming the field, e.g.
 // "task.command.value: required" or "task.command.environment.variables[2].name: may not

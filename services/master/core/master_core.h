@@ -30,6 +30,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "libs/tasks/task_states.h"
 #include "protos/master/v1/cluster_state.pb.h"
 #include "protos/master/v1/scheduler.pb.h"
 #include "services/master/core/allocator_port.h"
@@ -247,8 +248,6 @@ class MasterCore {
   absl::Time removal_refill_;
 };
 
-// TASK_FINISHED, FAILED, KILLED, ERROR, LOST, DROPPED, GONE, GONE_BY_OPERATOR (not
-// UNREACHABLE or UNKNOWN, which may still change).
-bool IsTerminal(common::v1::TaskState state);
+using ::dcos::tasks::IsTerminal;
 
 }  // namespace dcos::master

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/status/status_macros.h"
+#include "libs/tasks/task_states.h"
 
 namespace dcos::dns::core {
 namespace {
@@ -41,18 +42,7 @@ std::string DataKey(const RData& data) {
 // States after which a task never runs again. LOST, UNREACHABLE and UNKNOWN tasks may come
 // back; they stay known (without records) until a snapshot no longer lists them.
 bool IsTerminal(TaskState state) {
-  switch (state) {
-    case common::v1::TASK_FINISHED:
-    case common::v1::TASK_FAILED:
-    case common::v1::TASK_KILLED:
-    case common::v1::TASK_ERROR:
-    case common::v1::TASK_DROPPED:
-    case common::v1::TASK_GONE:
-    case common::v1::TASK_GONE_BY_OPERATOR:
-      return true;
-    default:
-      return false;
-  }
+  return tasks::IsTerminal(state) && state != common::v1::TASK_LOST;
 }
 
 // `next` as the task's one kept status, carrying forward what it does not say itself.
