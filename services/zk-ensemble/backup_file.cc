@@ -9,7 +9,6 @@
 
 namespace dcos::zk {
 
-constexpr uint32_t kBackupFormat = 1;
 constexpr uint32_t kMaxChunkBytes = (1 << 20) + 1024;
 
 std::string Sha256(const std::string& data) {

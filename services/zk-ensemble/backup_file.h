@@ -4,12 +4,16 @@
 // Ensemble.Backup stream as it came — one BackupHeader, data chunks, one BackupTrailer — each
 // chunk a varint length followed by the serialized dcos.zk.v1.BackupChunk.
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "protos/zk/v1/ensemble.pb.h"
 
 namespace dcos::zk {
+
+// The format_version this build writes and reads.
+inline constexpr uint32_t kBackupFormat = 1;
 
 // Appends one chunk, length-prefixed.
 void AppendChunk(const v1::BackupChunk& chunk, std::string* out);

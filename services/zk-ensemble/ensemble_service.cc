@@ -17,7 +17,6 @@
 namespace dcos::zk {
 namespace {
 
-constexpr uint32_t kBackupFormat = 1;  // backup_file.h
 
 grpc::Status NotYet(const std::string& what, const std::string& instead) {
   return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
