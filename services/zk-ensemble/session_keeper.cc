@@ -14,12 +14,19 @@ using internal::v1::Command;
 
 SessionKeeper::SessionKeeper(ZkStateMachine* state_machine, std::map<uint64_t, std::string> peers,
                              absl::Duration forward_interval, absl::Duration check_interval,
-                             clock::Clock* clock)
+                             absl::Duration leader_grace, clock::Clock* clock)
     : sm_(state_machine),
       peers_(std::move(peers)),
       forward_interval_(forward_interval),
       check_interval_(check_interval),
-      clock_(clock) {}
+      leader_grace_(leader_grace),
+      clock_(clock),
+      leader_seen_(clock->Now()) {}
+
+bool SessionKeeper::LeaderLost() const {
+  absl::MutexLock lock(&mu_);
+  return clock_->Now() - leader_seen_ > leader_grace_;
+}
 
 SessionKeeper::~SessionKeeper() { Stop(); }
 
@@ -104,7 +111,9 @@ void SessionKeeper::Run() {
     bool leading = status.role == raft::Role::kLeader;
     {
       absl::MutexLock lock(&mu_);
-      expiry_.Observe(leading, status.term, [this] { return sm_->Sessions(); }, clock_->Now());
+      const absl::Time now = clock_->Now();
+      if (leading || status.leader != 0) leader_seen_ = now;
+      expiry_.Observe(leading, status.term, [this] { return sm_->Sessions(); }, now);
     }
     if (leading) {
       ExpireOverdue();

@@ -37,7 +37,7 @@ class SessionKeeper {
   // `clock` (not owned) must outlive the keeper.
   SessionKeeper(ZkStateMachine* state_machine, std::map<uint64_t, std::string> peers,
                 absl::Duration forward_interval, absl::Duration check_interval,
-                clock::Clock* clock = clock::RealClock::Default());
+                absl::Duration leader_grace, clock::Clock* clock = clock::RealClock::Default());
   ~SessionKeeper();
 
   // Starts the background thread on `node`; Stop joins it.
@@ -46,6 +46,12 @@ class SessionKeeper {
 
   // A ping for `session_id` (already checked live by the caller).
   void Touch(int64_t session_id);
+
+  // True when this member has known no leader (not leading, no leader heard of) for longer
+  // than `leader_grace`: it is cut off from a quorum, so its pings would not reach the leader.
+  // The Session stream then sends its clients to another member rather than let their
+  // sessions expire here. Ordinary elections are shorter than the grace.
+  bool LeaderLost() const;
 
   // The leader's side of ForwardTouches. UNAVAILABLE when not the leader.
   absl::Status HandleForward(const internal::v1::TouchBatch& batch,
@@ -60,11 +66,14 @@ class SessionKeeper {
   const std::map<uint64_t, std::string> peers_;
   const absl::Duration forward_interval_;
   const absl::Duration check_interval_;
+  const absl::Duration leader_grace_;
   clock::Clock* const clock_;
   std::atomic<raft::RaftNode*> node_{nullptr};
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   SessionExpiry expiry_ ABSL_GUARDED_BY(mu_);
+  // The last time (clock_) this member led or knew a leader; set at construction too.
+  absl::Time leader_seen_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, std::unique_ptr<internal::v1::ZkInternal::Stub>> stubs_;  // Run thread only
 
   absl::Notification stop_;
