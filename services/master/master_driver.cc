@@ -47,7 +47,6 @@ void MasterDriver::Post(std::function<void(MasterCore&, absl::Time)> fn) {
   inbox_.push_back([this, fn = std::move(fn)] {
     if (failed_) return;
     fn(core_, clock_->Now());
-    Dispatch();
   });
 }
 
@@ -72,6 +71,8 @@ void MasterDriver::Loop() {
       stopping = stopping_;
     }
     for (auto& w : work) w();
+    Dispatch();
+    RunAfterDispatch();
     absl::Time now = clock_->Now();
     if (options_.on_stats && now >= next_stats_ && !failed_) {
       options_.on_stats(core_.GetStats(), work.size());
@@ -95,6 +96,12 @@ void MasterDriver::Loop() {
   for (auto& [id, q] : agents_) q->Close(bye);
   for (auto& [id, q] : frameworks_) q->Close(bye);
   for (auto& q : operators_) q->Close(bye);
+}
+
+void MasterDriver::RunAfterDispatch() {
+  std::vector<std::function<void()>> after;
+  after.swap(after_dispatch_);
+  for (auto& fn : after) fn();
 }
 
 void MasterDriver::Fail(const absl::Status& status) {
@@ -164,8 +171,10 @@ void MasterDriver::ConnectAgent(v1::AgentMessage first, std::shared_ptr<AgentQue
       [this, first = std::move(first), queue = std::move(queue), done, refused] {
         if (failed_) return refused();
         absl::StatusOr<std::string> id = AttachAgent(first, queue, clock_->Now());
-        Dispatch();
-        done(std::move(id));
+        AfterDispatch([this, done, id = std::move(id)] {
+          if (failed_) return done(absl::UnavailableError("the master stopped"));
+          done(id);
+        });
       },
       refused);
 }
@@ -217,8 +226,10 @@ void MasterDriver::SubscribeFramework(
         // Attached before the outbox (with SUBSCRIBED) is carried out. An older stream of the
         // framework is closed by the outbox (close_frameworks) after its ERROR.
         if (s.ok()) frameworks_[s->framework_id + "/" + s->stream_id] = queue;
-        Dispatch();
-        done(std::move(s));
+        AfterDispatch([this, done, s = std::move(s)] {
+          if (failed_) return done(absl::UnavailableError("the master stopped"));
+          done(s);
+        });
       },
       refused);
 }
@@ -236,6 +247,9 @@ void MasterDriver::SubscribeOperator(std::shared_ptr<OperatorQueue> queue) {
   };
   Enqueue(
       [this, queue, refused] {
+        // Earlier changes of this batch go to the older subscribers only: they are in the
+        // state this one starts from.
+        Dispatch();
         if (failed_) return refused();
         v1::OperatorEvent first;
         *first.mutable_subscribed()->mutable_state() = core_.State();
