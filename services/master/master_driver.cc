@@ -16,10 +16,14 @@ MasterDriver::MasterDriver(DriverOptions options, AllocatorPort* allocator, Regi
 MasterDriver::~MasterDriver() { Stop(); }
 
 absl::Status MasterDriver::Start() {
+  const absl::Time start = clock_->Now();
   absl::StatusOr<RegistryContents> contents = registry_->Load();
   if (!contents.ok()) return contents.status();
+  const absl::Time loaded = clock_->Now();
   core_.RecoverRegistry(contents->admitted, contents->unreachable, contents->gone, clock_->Now());
   log::Info("master registry recovered")
+      .Field("load_ms", absl::ToInt64Milliseconds(loaded - start))
+      .Field("recover_ms", absl::ToInt64Milliseconds(clock_->Now() - loaded))
       .Field("admitted", static_cast<int64_t>(contents->admitted.size()))
       .Field("unreachable", static_cast<int64_t>(contents->unreachable.size()))
       .Field("gone", static_cast<int64_t>(contents->gone.size()));

@@ -136,6 +136,7 @@ class MasterComponent final : public runtime::Component {
     }
     absl::MutexLock lock(&start_mu_);
     if (starter_.joinable() || stopping_.load()) return;
+    log::Info("dcos-master elected; recovering the registry").Field("node", election_->node());
     starter_ = std::thread([this] {
       registry_ = std::make_unique<ZkRegistry>(zk_.get(), config_.zk_path + "/registry",
                                                election_->node());
