@@ -50,8 +50,9 @@ LaunchSpec Shell(const std::string& dir, const std::string& id, const std::strin
 
 std::string Read(const std::string& path) { return ReadOrEmpty(path); }
 
-// Host pids of processes whose command line contains `marker`.
-std::vector<pid_t> ProcessesWith(const std::string& marker) {
+// Host pids of `sleep <duration>` processes (not the shells whose command lines name them).
+std::vector<pid_t> ProcessesWith(const std::string& duration) {
+  const std::string wanted = "sleep " + duration + " ";
   std::vector<pid_t> found;
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     pid_t pid = 0;
@@ -60,7 +61,7 @@ std::vector<pid_t> ProcessesWith(const std::string& marker) {
     for (char& c : cmdline) {
       if (c == '\0') c = ' ';
     }
-    if (cmdline.find(marker) != std::string::npos) found.push_back(pid);
+    if (cmdline == wanted) found.push_back(pid);
   }
   return found;
 }
