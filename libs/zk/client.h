@@ -179,6 +179,12 @@ class ZkClient {
                                                                Watcher watcher,
                                                                bool linearizable = false);
 
+  // Several GetData / GetChildren reads answered from one state of a member's tree (ZooKeeper's
+  // multiRead): one result per op, in order; a missing node is a NO_NODE result, not a call
+  // failure. No watches. Errors: BAD_ARGUMENTS (no ops, more than 10000, a bad path).
+  absl::StatusOr<std::vector<v1::ReadResult>> MultiRead(const std::vector<v1::ReadOp>& ops,
+                                                        bool linearizable = false);
+
   // An atomic transaction. A failed op is not a call failure: see MultiResponse.committed
   // and its results. Errors: BAD_ARGUMENTS (no ops, too many, bad path), UNIMPLEMENTED
   // (ephemeral creates).

@@ -201,6 +201,24 @@ absl::StatusOr<std::vector<std::string>> ZkClient::GetChildrenAndWatch(
   return std::vector<std::string>(response.children().begin(), response.children().end());
 }
 
+absl::StatusOr<std::vector<v1::ReadResult>> ZkClient::MultiRead(
+    const std::vector<v1::ReadOp>& ops, bool linearizable) {
+  v1::MultiReadRequest request;
+  request.mutable_ops()->Assign(ops.begin(), ops.end());
+  v1::MultiReadResponse response;
+  ReadDone done;
+  absl::Status status = Read(
+      "MultiRead", linearizable,
+      [&](v1::ZooKeeper::Stub* stub, grpc::ClientContext* context, bool strict) {
+        request.mutable_read_options()->set_linearizable(strict);
+        return stub->MultiRead(context, request, &response);
+      },
+      [&]() -> const v1::ResponseHeader& { return response.header(); }, &done);
+  if (!status.ok()) return status;
+  return std::vector<v1::ReadResult>(std::make_move_iterator(response.mutable_results()->begin()),
+                                     std::make_move_iterator(response.mutable_results()->end()));
+}
+
 absl::Status ZkClient::Sync() {
   if (absl::Status usable = Usable(); !usable.ok()) return usable;
   v1::SyncRequest request;

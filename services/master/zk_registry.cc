@@ -1,8 +1,6 @@
 #include "services/master/zk_registry.h"
 
 #include <algorithm>
-#include <atomic>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -15,9 +13,9 @@ namespace {
 constexpr const char* kDirs[] = {"admitted", "unreachable", "gone"};
 // A Multi holds at most 1000 ops; each registry op takes up to two, plus the fence.
 constexpr size_t kOpsPerMulti = 400;
-// Registry reads in flight at once while loading (one znode per agent: 10,000 agents are
-// 10,000 reads, pipelined on the client's channel instead of one round trip after another).
-constexpr size_t kParallelReads = 32;
+// Registry entries read per MultiRead while loading (one znode per agent, a few hundred bytes
+// each: a reply of well under the 4 MiB message limit; 10,000 agents are 10 calls).
+constexpr size_t kReadsPerCall = 1000;
 
 const char* DirOf(RegistryOp::Kind kind) {
   switch (kind) {
@@ -43,28 +41,26 @@ std::string ZkRegistry::PathOf(const std::string& dir, const std::string& id) co
 
 absl::StatusOr<std::vector<std::string>> ZkRegistry::ReadAll(
     const std::vector<std::string>& paths) const {
-  std::vector<std::string> data(paths.size());
-  std::vector<absl::Status> errors(paths.size());
-  std::atomic<size_t> next{0};
-  auto reader = [&] {
-    for (size_t i = next++; i < paths.size(); i = next++) {
-      absl::StatusOr<std::pair<std::string, zk::v1::Stat>> read = zk_->GetData(paths[i]);
-      if (read.ok()) {
-        data[i] = std::move(read->first);
-      } else {
-        errors[i] = read.status();
-      }
+  std::vector<std::string> data;
+  data.reserve(paths.size());
+  for (size_t first = 0; first < paths.size(); first += kReadsPerCall) {
+    const size_t last = std::min(paths.size(), first + kReadsPerCall);
+    std::vector<zk::v1::ReadOp> ops(last - first);
+    for (size_t i = first; i < last; ++i) ops[i - first].mutable_get_data()->set_path(paths[i]);
+    absl::StatusOr<std::vector<zk::v1::ReadResult>> read = zk_->MultiRead(ops);
+    if (!read.ok()) {
+      return absl::Status(read.status().code(),
+                          absl::StrCat("registry read of ", paths[first], " and the ",
+                                       last - first - 1, " after it: ", read.status().message()));
     }
-  };
-  std::vector<std::thread> readers;
-  const size_t n = std::min(paths.size(), kParallelReads);
-  for (size_t i = 1; i < n; ++i) readers.emplace_back(reader);
-  reader();
-  for (std::thread& t : readers) t.join();
-  for (size_t i = 0; i < paths.size(); ++i) {
-    if (!errors[i].ok()) {
-      return absl::Status(errors[i].code(),
-                          absl::StrCat("registry read ", paths[i], ": ", errors[i].message()));
+    for (size_t i = first; i < last; ++i) {
+      zk::v1::ReadResult& r = (*read)[i - first];
+      if (!r.has_data()) {
+        // The directory was listed a moment ago and only this (fenced) leader writes it.
+        return absl::DataLossError(absl::StrCat("registry read ", paths[i], ": error code ",
+                                                r.error().code(), " for a listed entry"));
+      }
+      data.push_back(std::move(*r.mutable_data()->mutable_data()));
     }
   }
   return data;

@@ -32,7 +32,7 @@ class ZkRegistry final : public Registry {
 
  private:
   std::string PathOf(const std::string& dir, const std::string& id) const;
-  // The data of every node, read kParallelReads at a time; the first error naming its path.
+  // The data of every node, kReadsPerCall per MultiRead; the first error naming its path.
   absl::StatusOr<std::vector<std::string>> ReadAll(const std::vector<std::string>& paths) const;
 
   zk::client::ZkClient* const zk_;

@@ -242,6 +242,59 @@ grpc::Status ZkService::GetData(grpc::ServerContext*, const v1::GetDataRequest* 
   return grpc::Status::OK;
 }
 
+grpc::Status ZkService::MultiRead(grpc::ServerContext*, const v1::MultiReadRequest* request,
+                                  v1::MultiReadResponse* response) {
+  constexpr int kMaxOps = 10000;
+  if (request->ops_size() == 0 || request->ops_size() > kMaxOps) {
+    return status::ToGrpc(ZkStatus(ZkCode::kBadArguments, "",
+                                   absl::StrCat("ops: ", request->ops_size(),
+                                                " ops; a MultiRead takes 1 to ", kMaxOps)));
+  }
+  for (int i = 0; i < request->ops_size(); ++i) {
+    const v1::ReadOp& op = request->ops(i);
+    const std::string& path =
+        op.has_get_data() ? op.get_data().path() : op.get_children().path();
+    absl::Status valid = op.op_case() == v1::ReadOp::OP_NOT_SET
+                             ? ZkStatus(ZkCode::kBadArguments, "", "no read given")
+                             : ValidatePath(path, limits_.max_path_bytes);
+    if (!valid.ok()) {
+      return status::ToGrpc(
+          ZkStatus(ZkCodeOf(valid), path, absl::StrCat("ops[", i, "]: ", valid.message())));
+    }
+  }
+  absl::Status barrier = ReadBarrier(request->read_options().linearizable());
+  if (!barrier.ok()) return Redirect(barrier);
+  int64_t zxid = 0;
+  sm_->ReadTree(
+      [&](const ZnodeTree& tree) {
+        for (const v1::ReadOp& op : request->ops()) {
+          v1::ReadResult* out = response->add_results();
+          absl::Status failed;
+          if (op.has_get_data()) {
+            absl::StatusOr<NodeData> data = tree.GetData(op.get_data().path());
+            if (data.ok()) {
+              out->mutable_data()->set_data(std::move(data->data));
+              ToProto(data->stat, out->mutable_data()->mutable_stat());
+            }
+            failed = data.status();
+          } else {
+            absl::StatusOr<ChildrenList> children = tree.GetChildren(op.get_children().path());
+            if (children.ok()) {
+              for (std::string& c : children->children) out->mutable_children()->add_children(std::move(c));
+              ToProto(children->stat, out->mutable_children()->mutable_stat());
+            }
+            failed = children.status();
+          }
+          if (!failed.ok()) {
+            out->mutable_error()->set_code(static_cast<v1::ErrorCode>(ZkCodeOf(failed)));
+          }
+        }
+      },
+      &zxid);
+  FillReadHeader(zxid, 0, response->mutable_header());
+  return grpc::Status::OK;
+}
+
 grpc::Status ZkService::GetChildren(grpc::ServerContext*, const v1::GetChildrenRequest* request,
                                     v1::GetChildrenResponse* response) {
   if (grpc::Status refused = BeforeRead(*request); !refused.ok()) return refused;

@@ -55,6 +55,8 @@ class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
   grpc::Status SetData(grpc::ServerContext*, const v1::SetDataRequest*,
                        v1::SetDataResponse*) override;
   grpc::Status Multi(grpc::ServerContext*, const v1::MultiRequest*, v1::MultiResponse*) override;
+  grpc::Status MultiRead(grpc::ServerContext*, const v1::MultiReadRequest*,
+                         v1::MultiReadResponse*) override;
   grpc::Status Exists(grpc::ServerContext*, const v1::ExistsRequest*, v1::ExistsResponse*) override;
   grpc::Status GetData(grpc::ServerContext*, const v1::GetDataRequest*,
                        v1::GetDataResponse*) override;

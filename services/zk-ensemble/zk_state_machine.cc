@@ -318,6 +318,13 @@ absl::StatusOr<ChildrenList> ZkStateMachine::GetChildren(const std::string& path
   return children;
 }
 
+void ZkStateMachine::ReadTree(absl::FunctionRef<void(const ZnodeTree&)> read,
+                              int64_t* zxid) const {
+  absl::ReaderMutexLock lock(&mu_);
+  *zxid = last_zxid_;
+  read(tree_);
+}
+
 void ZkStateMachine::AddPersistentWatch(const std::string& path, bool recursive,
                                         const ReadContext& read) const {
   absl::ReaderMutexLock lock(&mu_);

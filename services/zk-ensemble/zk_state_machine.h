@@ -16,6 +16,7 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "libs/raft/raft_node.h"
@@ -75,6 +76,10 @@ class ZkStateMachine final : public raft::StateMachine {
   absl::StatusOr<NodeData> GetData(const std::string& path, const ReadContext& read = {}) const;
   absl::StatusOr<ChildrenList> GetChildren(const std::string& path,
                                            const ReadContext& read = {}) const;
+
+  // Runs `read` on the tree under the read lock: several reads from one state (MultiRead).
+  // `zxid` gets that state's zxid.
+  void ReadTree(absl::FunctionRef<void(const ZnodeTree&)> read, int64_t* zxid) const;
 
   // A persistent (optionally recursive) watch on `path` (which need not exist), registered
   // under the lock so no write slips between it and the zxid and sequence reported.

@@ -94,6 +94,42 @@ TEST_CASE("zk client: every operation against a real ensemble") {
   CHECK(zk->leader_address().has_value());
 }
 
+TEST_CASE("zk client: MultiRead answers many reads from one state, per-op NO_NODE") {
+  ZkTestEnsemble e;
+  REQUIRE(e.StartAll().ok());
+  auto zk = Client(e);
+  REQUIRE(zk->Create("/dir", "").ok());
+  for (int i = 0; i < 50; ++i) REQUIRE(zk->Create(absl::StrCat("/dir/n", i), absl::StrCat("d", i)).ok());
+  std::vector<v1::ReadOp> ops;
+  for (int i = 0; i < 50; ++i) ops.emplace_back().mutable_get_data()->set_path(absl::StrCat("/dir/n", i));
+  ops.emplace_back().mutable_get_data()->set_path("/dir/missing");
+  ops.emplace_back().mutable_get_children()->set_path("/dir");
+  absl::StatusOr<std::vector<v1::ReadResult>> read = zk->MultiRead(ops, /*linearizable=*/true);
+  REQUIRE(read.ok());
+  REQUIRE(read->size() == 52);
+  for (int i = 0; i < 50; ++i) {
+    REQUIRE((*read)[i].has_data());
+    CHECK((*read)[i].data().data() == absl::StrCat("d", i));
+    CHECK((*read)[i].data().stat().data_length() == static_cast<int32_t>(absl::StrCat("d", i).size()));
+  }
+  REQUIRE((*read)[50].has_error());
+  CHECK((*read)[50].error().code() == v1::ERROR_CODE_NO_NODE);
+  REQUIRE((*read)[51].has_children());
+  CHECK((*read)[51].children().children_size() == 50);
+  CHECK((*read)[51].children().stat().num_children() == 50);
+  // Bad requests are refused whole, naming the op.
+  absl::Status empty = zk->MultiRead({}).status();
+  CHECK(ErrorCodeOf(empty) == v1::ERROR_CODE_BAD_ARGUMENTS);
+  std::vector<v1::ReadOp> bad(2);
+  bad[0].mutable_get_data()->set_path("/dir/n1");
+  bad[1].mutable_get_data()->set_path("no-slash");
+  absl::Status refused = zk->MultiRead(bad).status();
+  CHECK(ErrorCodeOf(refused) == v1::ERROR_CODE_BAD_ARGUMENTS);
+  CHECK(refused.message().find("ops[1]") != absl::string_view::npos);
+  std::vector<v1::ReadOp> unset(1);
+  CHECK(ErrorCodeOf(zk->MultiRead(unset).status()) == v1::ERROR_CODE_BAD_ARGUMENTS);
+}
+
 TEST_CASE("zk client: a client on any member reads its own writes at once") {
   ZkTestEnsemble e;
   REQUIRE(e.StartAll().ok());

@@ -181,8 +181,9 @@ class MasterCore {
   };
 
   // master_core_agents.cc
-  // Admits an agent; the tasks in record.tasks count as in use.
-  void AdmitAgent(AgentRecord record, absl::Time now);
+  // Admits an agent; the tasks in record.tasks count as in use. `write_registry`: false only
+  // when the registry already holds exactly this AgentInfo.
+  void AdmitAgent(AgentRecord record, absl::Time now, bool write_registry = true);
   // Operator events are built only while someone subscribes (they copy tasks and agents).
   void EmitOperatorEvent(v1::OperatorEvent event);
   void MarkUnreachable(const std::string& agent_id, absl::Time now);

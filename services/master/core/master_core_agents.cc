@@ -61,9 +61,9 @@ absl::StatusOr<std::string> MasterCore::RegisterAgent(const v1::Register& reques
   return id;
 }
 
-void MasterCore::AdmitAgent(AgentRecord record, absl::Time now) {
+void MasterCore::AdmitAgent(AgentRecord record, absl::Time now, bool write_registry) {
   const std::string id = record.info.id().value();
-  outbox_.registry.push_back({RegistryOp::Kind::kAdmit, record.info});
+  if (write_registry) outbox_.registry.push_back({RegistryOp::Kind::kAdmit, record.info});
   record.state = v1::Agent::STATE_ACTIVE;
   record.connected = true;
   record.next_ping = now + config_.agent_ping_timeout;
@@ -121,6 +121,12 @@ absl::Status MasterCore::ReregisterAgent(const v1::Reregister& request, absl::Ti
   const bool known = existing != agents_.end();
   const bool was_unreachable = known && existing->second.state == v1::Agent::STATE_UNREACHABLE;
   const bool in_allocator = known && (existing->second.state == v1::Agent::STATE_ACTIVE);
+  // A recovered agent is in the registry already (that is where the master learned of it): a
+  // failover re-registers thousands of them, and writing each again would cost the registry a
+  // write per agent before the first one is answered. Only a changed AgentInfo is written.
+  const bool registered_as_is =
+      known && existing->second.state == v1::Agent::STATE_RECOVERED &&
+      existing->second.info.SerializeAsString() == request.agent_info().SerializeAsString();
 
   // Tasks: take the agent's report as the truth about what runs there.
   std::set<TaskKey> reported;
@@ -181,7 +187,7 @@ absl::Status MasterCore::ReregisterAgent(const v1::Reregister& request, absl::Ti
     if (was_unreachable) {
       outbox_.registry.push_back({RegistryOp::Kind::kMarkReachable, request.agent_info()});
     }
-    AdmitAgent(std::move(record), now);
+    AdmitAgent(std::move(record), now, /*write_registry=*/!registered_as_is);
   }
   v1::MasterMessage m;
   v1::Reregistered* r = m.mutable_reregistered();

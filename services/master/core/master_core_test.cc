@@ -600,16 +600,17 @@ TEST_CASE("master core: a new leader waits for registry agents, then marks the s
   config.agent_reregister_timeout = absl::Seconds(20);
   config.agent_removal_burst = 10;
   Cluster c(config);
-  common::v1::AgentInfo a, b;
-  for (auto* info : {&a, &b}) {
-    info->mutable_address()->set_hostname(info == &a ? "a" : "b");
+  common::v1::AgentInfo a, b, d;
+  for (auto* info : {&a, &b, &d}) {
+    info->mutable_address()->set_hostname(info == &a ? "a" : info == &b ? "b" : "d");
     info->mutable_address()->set_port(5051);
     *info->add_resources() = Scalar("cpus", 2);
     *info->add_resources() = Scalar("mem", 512);
   }
   a.mutable_id()->set_value("old-S1");
   b.mutable_id()->set_value("old-S2");
-  c.core.RecoverRegistry({a, b}, {}, {}, c.now);
+  d.mutable_id()->set_value("old-S3");
+  c.core.RecoverRegistry({a, b, d}, {}, {}, c.now);
   v1::Reregister rr;
   *rr.mutable_agent_info() = a;
   common::v1::FrameworkInfo fw;
@@ -624,18 +625,30 @@ TEST_CASE("master core: a new leader waits for registry agents, then marks the s
   t->set_state(common::v1::TASK_RUNNING);
   *t->add_resources() = Scalar("cpus", 1);
   *t->add_resources() = Scalar("mem", 64);
+  const size_t registry_ops = c.registry.size();
   REQUIRE(c.core.ReregisterAgent(rr, c.now).ok());
   c.Drain();
+  // The registry holds it as it is: a failover writes nothing per returning agent.
+  CHECK(c.registry.size() == registry_ops);
   CHECK(c.S().tasks_size() == 1);
   REQUIRE(c.S().frameworks_size() == 1);
   CHECK(c.S().frameworks(0).recovered());
   c.Advance(absl::Seconds(10));
+  // One that returns with other resources is written again.
+  v1::Reregister changed;
+  *changed.mutable_agent_info() = d;
+  *changed.mutable_agent_info()->add_resources() = Scalar("disk", 1024);
+  REQUIRE(c.core.ReregisterAgent(changed, c.now).ok());
+  c.Drain();
+  REQUIRE(c.registry.size() == registry_ops + 1);
+  CHECK(c.registry.back().kind == RegistryOp::Kind::kAdmit);
+  CHECK(c.registry.back().agent.resources_size() == 3);
   c.Advance(absl::Seconds(11));
   for (const auto& agent : c.S().agents()) {
     INFO(agent.agent_info().id().value());
-    CHECK(agent.state() == (agent.agent_info().id().value() == "old-S1"
-                                ? v1::Agent::STATE_ACTIVE
-                                : v1::Agent::STATE_UNREACHABLE));
+    CHECK(agent.state() == (agent.agent_info().id().value() == "old-S2"
+                                ? v1::Agent::STATE_UNREACHABLE
+                                : v1::Agent::STATE_ACTIVE));
   }
   // The recovered framework re-subscribes with its id and keeps its task.
   absl::StatusOr<MasterCore::Subscription> s = c.core.Subscribe(fw, c.now);
