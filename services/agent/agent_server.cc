@@ -149,6 +149,9 @@ class AgentComponent final : public runtime::Component {
                                                     : config_.supervisor;
     lo.switch_user = config_.switch_user;
     lo.isolator = isolator_.get();
+    lo.fetch.timeout = config_.fetch_timeout;
+    lo.fetch.http.stall_timeout = config_.fetch_stall_timeout;
+    lo.fetch.http.max_bytes = static_cast<uint64_t>(config_.fetch_max_bytes);
     launcher_ = std::make_unique<PosixLauncher>(lo, driver_->ExitCallback(),
                                                 driver_->LaunchCallback());
     driver_->SetLauncher(launcher_.get());
@@ -260,6 +263,14 @@ void RegisterAgentConfig(config::Schema& schema, AgentConfig* c) {
       .Range(0.0, 1.0);
   schema.Duration("agent.gc_interval", &c->gc_interval, "how often sandboxes are checked")
       .DurationRange(absl::Milliseconds(10), absl::Hours(24));
+  schema.Duration("agent.fetch_timeout", &c->fetch_timeout,
+                  "longest time fetching a task's URIs may take before the task fails")
+      .DurationRange(absl::Seconds(1), absl::Hours(24));
+  schema.Duration("agent.fetch_stall_timeout", &c->fetch_stall_timeout,
+                  "a download with no progress (connect, send, data) for this long fails")
+      .DurationRange(absl::Milliseconds(100), absl::Hours(1));
+  schema.Int("agent.fetch_max_bytes", &c->fetch_max_bytes, "largest file a URI may bring")
+      .Range(int64_t{1}, int64_t{1} << 50);
 }
 
 absl::StatusOr<std::unique_ptr<runtime::Component>> BuildAgent(const AgentConfig& config,
@@ -291,6 +302,9 @@ absl::StatusOr<std::unique_ptr<runtime::Component>> BuildAgent(const AgentConfig
       {"agent.gc_delay", absl::FormatDuration(config.gc_delay)},
       {"agent.gc_disk_headroom", absl::StrCat(config.gc_disk_headroom)},
       {"agent.gc_interval", absl::FormatDuration(config.gc_interval)},
+      {"agent.fetch_timeout", absl::FormatDuration(config.fetch_timeout)},
+      {"agent.fetch_stall_timeout", absl::FormatDuration(config.fetch_stall_timeout)},
+      {"agent.fetch_max_bytes", absl::StrCat(config.fetch_max_bytes)},
       {"grpc.listen", runtime.options().grpc_listen},
   };
   auto component = std::make_unique<AgentComponent>(

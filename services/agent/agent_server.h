@@ -40,6 +40,9 @@ struct AgentConfig {
   absl::Duration gc_delay = absl::Hours(24 * 7);   // agent.gc_delay
   double gc_disk_headroom = 0.1;                    // agent.gc_disk_headroom
   absl::Duration gc_interval = absl::Minutes(1);    // agent.gc_interval
+  absl::Duration fetch_timeout = absl::Minutes(5);        // agent.fetch_timeout
+  absl::Duration fetch_stall_timeout = absl::Minutes(1);  // agent.fetch_stall_timeout
+  int64_t fetch_max_bytes = int64_t{4} << 30;             // agent.fetch_max_bytes
 };
 
 void RegisterAgentConfig(config::Schema& schema, AgentConfig* config);

@@ -4,12 +4,15 @@
 //
 //   dcos-task-supervisor <run_dir> <agent_pid> [options] shell <command>
 //   dcos-task-supervisor <run_dir> <agent_pid> [options] argv <command> [argv0 args...]
-// options: --cgroup=<cgroup.procs file> (repeatable), --user=<uid>:<gid>:<gid,gid,...>
+// options: --cgroup=<cgroup.procs file> (repeatable), --user=<uid>:<gid>:<gid,gid,...>,
+//          --fetcher=<dcos-fetcher path> with --fetch=<fetcher arg> (repeatable)
 //
 // The agent starts it (posix_spawn) with the task's working directory, environment and
 // stdout/stderr in place, in a new session, and fd 3 a pipe on which it reports
 // (supervisor_files.h). It makes SIGKILL its parent-death signal at once (and gives up if the
 // agent is already gone). Steps:
+//   0. with --fetcher: run it and wait (supervisor_fetch.h); a failed fetch is reported
+//      "failed 0 fetch <why>" and nothing runs;
 //   1. fork the task: its own process group, default signals, the task's user (--user),
 //      held until step 3; put it in the container's cgroups (each --cgroup file), so all it
 //      starts stays inside;
@@ -33,6 +36,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "services/agent/supervisor_fetch.h"
 #include "services/agent/supervisor_files.h"
 
 namespace {
@@ -68,6 +72,15 @@ bool ParseUser(const char* text, User* user) {
   return true;
 }
 
+User g_user;
+
+// Switches to the task's user (--user), if one was given; false with errno on failure.
+bool BecomeTaskUser() {
+  const User& user = g_user;
+  return !user.set || (setgroups(static_cast<size_t>(user.num_groups), user.groups) == 0 &&
+                       setgid(user.gid) == 0 && setuid(user.uid) == 0);
+}
+
 // What the task's process reports when it cannot exec: which step failed, and errno.
 enum Stage : int { kExec = 0, kSwitchUser = 1 };
 
@@ -96,7 +109,7 @@ int Usage() {
   _exit(127);
 }
 
-[[noreturn]] void RunTask(int hold_fd, int error_fd, bool shell, char** argv, const User& user) {
+[[noreturn]] void RunTask(int hold_fd, int error_fd, bool shell, char** argv) {
   // A process group of its own: a kill reaches the task and everything it started.
   setpgid(0, 0);
   struct sigaction dfl {};
@@ -109,10 +122,7 @@ int Usage() {
     n = read(hold_fd, &go, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1) _exit(127);  // the supervisor died before releasing us
-  if (user.set && (setgroups(static_cast<size_t>(user.num_groups), user.groups) != 0 ||
-                   setgid(user.gid) != 0 || setuid(user.uid) != 0)) {
-    Fail(error_fd, kSwitchUser);
-  }
+  if (!BecomeTaskUser()) Fail(error_fd, kSwitchUser);
   if (shell) {
     execl("/bin/sh", "sh", "-c", argv[0], static_cast<char*>(nullptr));
   } else {
@@ -134,14 +144,21 @@ int main(int argc, char** argv) {
   int mode = 3;
   const char* cgroups[8];
   int num_cgroups = 0;
-  static User user;
+  char* fetch[68];  // the fetcher, its arguments, null
+  int num_fetch = 1;
+  fetch[0] = nullptr;
   for (; mode < argc && strncmp(argv[mode], "--", 2) == 0; ++mode) {
     if (strncmp(argv[mode], "--cgroup=", 9) == 0 && num_cgroups < 8) {
       cgroups[num_cgroups++] = argv[mode] + 9;
-    } else if (strncmp(argv[mode], "--user=", 7) != 0 || !ParseUser(argv[mode] + 7, &user)) {
+    } else if (strncmp(argv[mode], "--fetcher=", 10) == 0) {
+      fetch[0] = argv[mode] + 10;
+    } else if (strncmp(argv[mode], "--fetch=", 8) == 0 && num_fetch < 67) {
+      fetch[num_fetch++] = argv[mode] + 8;
+    } else if (strncmp(argv[mode], "--user=", 7) != 0 || !ParseUser(argv[mode] + 7, &g_user)) {
       return Usage();
     }
   }
+  fetch[num_fetch] = nullptr;
   if (mode + 1 >= argc) return Usage();
   bool shell = strcmp(argv[mode], "shell") == 0;
   if (!shell && strcmp(argv[mode], "argv") != 0) return Usage();
@@ -154,6 +171,15 @@ int main(int argc, char** argv) {
   ign.sa_handler = SIG_IGN;
   for (int sig : {SIGINT, SIGHUP, SIGPIPE}) sigaction(sig, &ign, nullptr);
   fcntl(kReportFd, F_SETFD, FD_CLOEXEC);
+
+  if (fetch[0] != nullptr) {
+    char why[1024], line[1100];
+    if (!RunFetch(fetch, BecomeTaskUser, why, sizeof(why))) {
+      snprintf(line, sizeof(line), "failed 0 fetch %s\n", why);
+      Report(line);
+      return 1;
+    }
+  }
 
   int hold[2], exec_error[2];
   if (pipe2(hold, O_CLOEXEC) != 0 || pipe2(exec_error, O_CLOEXEC) != 0) {
@@ -172,7 +198,7 @@ int main(int argc, char** argv) {
   if (task == 0) {
     close(hold[1]);
     close(exec_error[0]);
-    RunTask(hold[0], exec_error[1], shell, argv + mode + 1, user);
+    RunTask(hold[0], exec_error[1], shell, argv + mode + 1);
   }
   setpgid(task, task);  // also here, so the group exists before anyone signals it
   g_task_pid = task;

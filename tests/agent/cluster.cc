@@ -137,6 +137,21 @@ absl::StatusOr<agent::v1::GetStateResponse> AgentProcess::State() {
   return state;
 }
 
+std::string AgentProcess::Sandbox(const std::string& agent_id, const std::string& task_id) {
+  auto state = State();
+  if (!state.ok()) return "";
+  for (const auto& f : state->frameworks()) {
+    for (const auto* list : {&f.executors(), &f.completed_executors()}) {
+      for (const auto& e : *list) {
+        if (e.executor_info().executor_id().value() == task_id) {
+          return absl::StrCat(work_dir, "/agents/", agent_id, e.sandbox_path());
+        }
+      }
+    }
+  }
+  return "";
+}
+
 absl::StatusOr<std::string> AgentProcess::WaitRegistered(absl::Duration timeout) {
   std::string id;
   absl::Status waited = WaitFor(

@@ -71,6 +71,8 @@ struct AgentProcess {
   // Waits until the agent says it is registered; its agent id.
   absl::StatusOr<std::string> WaitRegistered(absl::Duration timeout);
   absl::StatusOr<agent::v1::GetStateResponse> State();
+  // The sandbox directory of `task_id` (running or ended), from the agent's state; "" if none.
+  std::string Sandbox(const std::string& agent_id, const std::string& task_id);
 };
 
 // A master and one registered agent ("agent-1", its work dir handed to `reaper`).
