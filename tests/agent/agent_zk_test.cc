@@ -6,6 +6,8 @@
 
 #include <signal.h>
 
+#include <cstdio>
+
 #include <catch2/catch.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -117,6 +119,7 @@ TEST_CASE("agent.zk: the agent follows the leading master across kill -9 of the 
   const std::string container = RunningContainer(*before, "sleeper");
   REQUIRE(!container.empty());
 
+  const absl::Time killed = absl::Now();
   leader->process->Signal(SIGKILL);
   REQUIRE(leader->process->WaitExit(kWait).ok());
   leader->process.reset();
@@ -126,6 +129,9 @@ TEST_CASE("agent.zk: the agent follows the leading master across kill -9 of the 
   // No --agent.master was given: only dcos-zk can have led the agent here.
   REQUIRE(WaitFor([&] { return AgentActiveOn(*next, *agent_id); }, kWait,
                   "the agent re-registered with the new leader").ok());
+  // A figure, not a bound (master.zk_session_timeout=1s dominates it).
+  std::printf("agent re-registered with the new leader %lld ms after kill -9 of the old\n",
+              static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - killed)));
   REQUIRE(WaitFor([&] { return TaskOn(*next, "sleeper").first == cv1::TASK_RUNNING; }, kWait,
                   "the new leader reports the task RUNNING").ok());
   CHECK(TaskOn(*next, "sleeper").second == *agent_id);
