@@ -5,7 +5,9 @@
 //   dcos-task-supervisor <run_dir> <agent_pid> [options] shell <command>
 //   dcos-task-supervisor <run_dir> <agent_pid> [options] argv <command> [argv0 args...]
 // options: --cgroup=<cgroup.procs file> (repeatable), --user=<uid>:<gid>:<gid,gid,...>,
+//          --pid-namespace (pid_namespace.h: the task runs as pid 2 under a minimal init),
 //          --fetcher=<dcos-fetcher path> with --fetch=<fetcher arg> (repeatable)
+//   dcos-task-supervisor --probe-pid-namespace   exit 0 iff PID namespaces work here
 //
 // The agent starts it (posix_spawn) with the task's working directory, environment and
 // stdout/stderr in place, in a new session, and fd 3 a pipe on which it reports
@@ -36,6 +38,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "services/agent/pid_namespace.h"
 #include "services/agent/supervisor_fetch.h"
 #include "services/agent/supervisor_files.h"
 
@@ -72,17 +75,8 @@ bool ParseUser(const char* text, User* user) {
   return true;
 }
 
-User g_user;
-
-// Switches to the task's user (--user), if one was given; false with errno on failure.
-bool BecomeTaskUser() {
-  const User& user = g_user;
-  return !user.set || (setgroups(static_cast<size_t>(user.num_groups), user.groups) == 0 &&
-                       setgid(user.gid) == 0 && setuid(user.uid) == 0);
-}
-
 // What the task's process reports when it cannot exec: which step failed, and errno.
-enum Stage : int { kExec = 0, kSwitchUser = 1 };
+enum Stage : int { kExec = 0, kSwitchUser = 1, kFork = 2 };
 
 void ForwardTerm(int) {
   pid_t task = g_task_pid;
@@ -109,20 +103,29 @@ int Usage() {
   _exit(127);
 }
 
-[[noreturn]] void RunTask(int hold_fd, int error_fd, bool shell, char** argv) {
-  // A process group of its own: a kill reaches the task and everything it started.
-  setpgid(0, 0);
+void DefaultSignals() {
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE}) sigaction(sig, &dfl, nullptr);
-  close(kReportFd);
+}
+
+// Blocks until the supervisor releases the task (after writing `pids`); exits if it died.
+void WaitForRelease(int hold_fd) {
   char go = 0;
   ssize_t n;
   do {
     n = read(hold_fd, &go, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1) _exit(127);  // the supervisor died before releasing us
-  if (!BecomeTaskUser()) Fail(error_fd, kSwitchUser);
+  close(hold_fd);
+}
+
+// In the task's process: its user, then exec; reports a failure on error_fd and exits 127.
+[[noreturn]] void ExecTask(int error_fd, bool shell, char** argv, const User& user) {
+  if (user.set && (setgroups(static_cast<size_t>(user.num_groups), user.groups) != 0 ||
+                   setgid(user.gid) != 0 || setuid(user.uid) != 0)) {
+    Fail(error_fd, kSwitchUser);
+  }
   if (shell) {
     execl("/bin/sh", "sh", "-c", argv[0], static_cast<char*>(nullptr));
   } else {
@@ -133,9 +136,46 @@ int Usage() {
   Fail(error_fd, kExec);
 }
 
+// The task without a PID namespace: the supervisor's child, leader of its own process group
+// (a kill reaches the task and everything it started that stayed in the group).
+[[noreturn]] void RunTask(int hold_fd, int error_fd, bool shell, char** argv, const User& user) {
+  setpgid(0, 0);
+  DefaultSignals();
+  close(kReportFd);
+  WaitForRelease(hold_fd);
+  ExecTask(error_fd, shell, argv, user);
+}
+
+// With a PID namespace this process is its init (pid 1); the task is forked as pid 2.
+[[noreturn]] void RunInit(int hold_fd, int error_fd, int status_fd, bool shell, char** argv,
+                          const User& user) {
+  setpgid(0, 0);
+  close(kReportFd);
+  WaitForRelease(hold_fd);
+  pid_t task = StartUnderInit([&] {
+    setpgid(0, 0);
+    DefaultSignals();
+    close(status_fd);
+    ExecTask(error_fd, shell, argv, user);
+  });
+  if (task < 0) Fail(error_fd, kFork);
+  close(error_fd);  // the task's copy closes at its exec: the supervisor sees EOF
+  RunInitLoop(task, status_fd);
+}
+
+// The task's user, for the fetcher (set once the options are read).
+const User* g_fetch_user = nullptr;
+
+bool BecomeFetchUser() {
+  const User& u = *g_fetch_user;
+  return !u.set || (setgroups(static_cast<size_t>(u.num_groups), u.groups) == 0 &&
+                    setgid(u.gid) == 0 && setuid(u.uid) == 0);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && strcmp(argv[1], "--probe-pid-namespace") == 0) return ProbePidNamespace();
   if (argc < 5) return Usage();
   const char* run_dir = argv[1];
   pid_t agent = static_cast<pid_t>(atoi(argv[2]));
@@ -144,21 +184,24 @@ int main(int argc, char** argv) {
   int mode = 3;
   const char* cgroups[8];
   int num_cgroups = 0;
+  static User user;
+  bool pid_namespace = false;
   char* fetch[68];  // the fetcher, its arguments, null
   int num_fetch = 1;
   fetch[0] = nullptr;
   for (; mode < argc && strncmp(argv[mode], "--", 2) == 0; ++mode) {
     if (strncmp(argv[mode], "--cgroup=", 9) == 0 && num_cgroups < 8) {
       cgroups[num_cgroups++] = argv[mode] + 9;
+    } else if (strcmp(argv[mode], "--pid-namespace") == 0) {
+      pid_namespace = true;
     } else if (strncmp(argv[mode], "--fetcher=", 10) == 0) {
       fetch[0] = argv[mode] + 10;
     } else if (strncmp(argv[mode], "--fetch=", 8) == 0 && num_fetch < 67) {
       fetch[num_fetch++] = argv[mode] + 8;
-    } else if (strncmp(argv[mode], "--user=", 7) != 0 || !ParseUser(argv[mode] + 7, &g_user)) {
+    } else if (strncmp(argv[mode], "--user=", 7) != 0 || !ParseUser(argv[mode] + 7, &user)) {
       return Usage();
     }
   }
-  fetch[num_fetch] = nullptr;
   if (mode + 1 >= argc) return Usage();
   bool shell = strcmp(argv[mode], "shell") == 0;
   if (!shell && strcmp(argv[mode], "argv") != 0) return Usage();
@@ -172,19 +215,30 @@ int main(int argc, char** argv) {
   for (int sig : {SIGINT, SIGHUP, SIGPIPE}) sigaction(sig, &ign, nullptr);
   fcntl(kReportFd, F_SETFD, FD_CLOEXEC);
 
+  fetch[num_fetch] = nullptr;
   if (fetch[0] != nullptr) {
     char why[1024], line[1100];
-    if (!RunFetch(fetch, BecomeTaskUser, why, sizeof(why))) {
+    g_fetch_user = &user;
+    if (!RunFetch(fetch, BecomeFetchUser, why, sizeof(why))) {
       snprintf(line, sizeof(line), "failed 0 fetch %s\n", why);
       Report(line);
       return 1;
     }
   }
 
-  int hold[2], exec_error[2];
-  if (pipe2(hold, O_CLOEXEC) != 0 || pipe2(exec_error, O_CLOEXEC) != 0) {
+  // task_status: the init of a PID namespace passes the task's wait status on through it.
+  int hold[2], exec_error[2], task_status[2] = {-1, -1};
+  if (pipe2(hold, O_CLOEXEC) != 0 || pipe2(exec_error, O_CLOEXEC) != 0 ||
+      (pid_namespace && pipe2(task_status, O_CLOEXEC) != 0)) {
     char line[128];
     snprintf(line, sizeof(line), "failed %d pipe\n", errno);
+    Report(line);
+    return 1;
+  }
+  // With a PID namespace the next child is the namespace's init (pid 1 there).
+  if (pid_namespace && unshare(CLONE_NEWPID) != 0) {
+    char line[128];
+    snprintf(line, sizeof(line), "failed %d unshare(CLONE_NEWPID)\n", errno);
     Report(line);
     return 1;
   }
@@ -198,8 +252,13 @@ int main(int argc, char** argv) {
   if (task == 0) {
     close(hold[1]);
     close(exec_error[0]);
-    RunTask(hold[0], exec_error[1], shell, argv + mode + 1);
+    if (pid_namespace) {
+      close(task_status[0]);
+      RunInit(hold[0], exec_error[1], task_status[1], shell, argv + mode + 1, user);
+    }
+    RunTask(hold[0], exec_error[1], shell, argv + mode + 1, user);
   }
+  if (pid_namespace) close(task_status[1]);
   setpgid(task, task);  // also here, so the group exists before anyone signals it
   g_task_pid = task;
   close(hold[0]);
@@ -249,7 +308,9 @@ int main(int argc, char** argv) {
     }
     WriteFileAtomically(run_dir, "exit_status", line);
     snprintf(line, sizeof(line), "failed %d %s\n", failure[1],
-             failure[0] == kSwitchUser ? "switch user" : "exec");
+             failure[0] == kSwitchUser ? "switch user"
+             : failure[0] == kFork     ? "fork"
+                                       : "exec");
     Report(line);
     return 0;
   }
@@ -263,7 +324,9 @@ int main(int argc, char** argv) {
     }
   }
   g_task_pid = 0;
-  kill(-task, SIGKILL);  // what the task started dies with it
+  // The init reports the task's own wait status; killed itself (SIGKILL), it could not.
+  if (pid_namespace && status != -1) status = TaskStatusFromInit(task_status[0], status);
+  kill(-task, SIGKILL);  // what the task started dies with it (with a namespace, it already did)
   char line[64];
   if (status == -1) {
     snprintf(line, sizeof(line), "unknown %d\n", errno);

@@ -30,7 +30,10 @@ absl::Status ZkTestEnsemble::StartAll() {
 
 absl::Status ZkTestEnsemble::Start(int id) {
   std::vector<std::string> peers;
-  for (int i = 1; i <= 3; ++i) peers.push_back(absl::StrCat(i, "=", address(i)));
+  for (int i = 1; i <= 3; ++i) {
+    auto o = peer_overrides_.find({id, i});
+    peers.push_back(absl::StrCat(i, "=", o == peer_overrides_.end() ? address(i) : o->second));
+  }
   std::vector<std::string> args = {
       absl::StrCat("--raft.id=", id), "--raft.peers=" + absl::StrJoin(peers, ","),
       absl::StrCat("--raft.dir=", dir_, "/m", id), "--raft.tick=20ms",
