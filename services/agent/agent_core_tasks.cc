@@ -88,6 +88,7 @@ LaunchSpec AgentCore::MakeLaunchSpec(const TaskRecord& t) const {
   spec.shell = !command.has_shell() || command.shell();
   spec.command = command.value();
   spec.arguments.assign(command.arguments().begin(), command.arguments().end());
+  spec.uris.assign(command.uris().begin(), command.uris().end());
   TaskContext context{options_.info.address().hostname().empty() ? options_.info.address().ip()
                                                                    : options_.info.address().hostname(),
                       options_.info.id().value(), t.framework_id, t.container_id,
@@ -143,13 +144,6 @@ void AgentCore::RunTask(const master::v1::RunTask& run, absl::Time now) {
     Update(t, PartitionAware(fid) ? common::v1::TASK_DROPPED : common::v1::TASK_LOST,
            TaskStatus::SOURCE_AGENT, TaskStatus::REASON_FRAMEWORK_REMOVED,
            "the framework is shutting down on this agent", now);
-    t.ended_at = now;
-    return;
-  }
-  if (!info.command().uris().empty()) {
-    Update(t, common::v1::TASK_FAILED, TaskStatus::SOURCE_AGENT,
-           TaskStatus::REASON_CONTAINER_LAUNCH_FAILED,
-           "task.command.uris: fetching URIs is not supported by this agent", now);
     t.ended_at = now;
     return;
   }

@@ -8,7 +8,9 @@
 #include <random>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "libs/clock/clock.h"
 #include "libs/config/host_port.h"
@@ -19,6 +21,7 @@
 #include "services/agent/host_resources.h"
 #include "services/agent/isolator.h"
 #include "services/agent/posix_launcher.h"
+#include "services/agent/zk_master_detector.h"
 
 namespace dcos::agent {
 namespace {
@@ -28,6 +31,33 @@ std::string BootId() {
   std::string id;
   std::getline(in, id);
   return std::string(absl::StripAsciiWhitespace(id));
+}
+
+// Every element of a comma-separated host:port list (none: fine, the field is unset).
+absl::Status ValidateHostPortList(absl::string_view list) {
+  if (list.empty()) return absl::OkStatus();
+  for (absl::string_view a : absl::StrSplit(list, ',')) {
+    absl::Status ok = config::ValidateHostPort(absl::StripAsciiWhitespace(a));
+    if (!ok.ok()) return ok;
+  }
+  return absl::OkStatus();
+}
+
+// The detector the config asks for: exactly one of agent.master and agent.zk.
+absl::StatusOr<std::unique_ptr<MasterDetector>> MakeDetector(const AgentConfig& config) {
+  if (config.master.empty() == config.zk.empty()) {
+    return absl::InvalidArgumentError(
+        config.master.empty()
+            ? "agent.master / agent.zk: one is required (the masters' host:port list, or the "
+              "dcos-zk members to find the leader through)"
+            : "agent.master / agent.zk: give one, not both");
+  }
+  if (!config.master.empty()) return std::make_unique<StaticMasterDetector>(config.master);
+  masters::ZkLeaderOptions zo;
+  zo.ensemble = config.zk;
+  zo.election_path = absl::StrCat(config.zk_path == "/" ? "" : config.zk_path, "/leader");
+  zo.session_timeout = config.zk_session_timeout;
+  return std::make_unique<ZkMasterDetector>(std::move(zo));
 }
 
 bool IsWildcard(const std::string& host) {
@@ -67,11 +97,12 @@ absl::StatusOr<Advertised> WorkOutAdvertised(const AgentConfig& config) {
 class AgentComponent final : public runtime::Component {
  public:
   AgentComponent(const AgentConfig& config, Advertised advertised,
-                 std::unique_ptr<Isolator> isolator, std::map<std::string, std::string> flags)
+                 std::unique_ptr<Isolator> isolator, std::unique_ptr<MasterDetector> detector,
+                 std::map<std::string, std::string> flags)
       : config_(config),
         advertised_(std::move(advertised)),
         isolator_(std::move(isolator)),
-        detector_(config.master),
+        detector_(std::move(detector)),
         checkpointer_(raft::Env::Default(), Layout(config.work_dir)),
         flags_(std::move(flags)) {}
 
@@ -111,13 +142,16 @@ class AgentComponent final : public runtime::Component {
           .Field("error", error);
       std::_Exit(1);
     };
-    driver_ = std::make_unique<AgentDriver>(std::move(o), &checkpointer_, &detector_,
+    driver_ = std::make_unique<AgentDriver>(std::move(o), &checkpointer_, detector_.get(),
                                             clock::RealClock::Default());
     PosixLauncher::Options lo;
     lo.supervisor_path = config_.supervisor.empty() ? PosixLauncher::DefaultSupervisorPath()
                                                     : config_.supervisor;
     lo.switch_user = config_.switch_user;
     lo.isolator = isolator_.get();
+    lo.fetch.timeout = config_.fetch_timeout;
+    lo.fetch.http.stall_timeout = config_.fetch_stall_timeout;
+    lo.fetch.http.max_bytes = static_cast<uint64_t>(config_.fetch_max_bytes);
     absl::StatusOr<bool> namespaces = UsePidNamespaces(lo.supervisor_path);
     if (!namespaces.ok()) return namespaces.status();
     lo.pid_namespace = *namespaces;
@@ -131,7 +165,8 @@ class AgentComponent final : public runtime::Component {
     driver_->Start();
     service()->Attach(driver_.get(), launcher_.get());
     log::Info("dcos-agent serving")
-        .Field("master", config_.master)
+        .Field("master", config_.master.empty() ? "-" : config_.master)
+        .Field("zk", config_.zk.empty() ? "-" : absl::StrJoin(config_.zk, ","))
         .Field("resources", advertised_.resources.ToString())
         .Field("attributes", AttributesToString(advertised_.attributes))
         .Field("isolation", agent::v1::Container::Isolation_Name(isolator_->kind()))
@@ -182,7 +217,7 @@ class AgentComponent final : public runtime::Component {
   AgentConfig config_;
   Advertised advertised_;
   std::unique_ptr<Isolator> isolator_;  // outlives the launcher (declared before it)
-  StaticMasterDetector detector_;
+  std::unique_ptr<MasterDetector> detector_;  // outlives the driver (declared before it)
   Checkpointer checkpointer_;
   std::map<std::string, std::string> flags_;
   std::unique_ptr<AgentDriver> driver_;
@@ -196,14 +231,20 @@ class AgentComponent final : public runtime::Component {
 void RegisterAgentConfig(config::Schema& schema, AgentConfig* c) {
   schema.String("agent.master", &c->master,
                 "host:port of the master, or of every master (comma-separated): tried in turn, "
-                "redirects to the leader followed")
-      .Check([](absl::string_view value) -> absl::Status {
-        for (absl::string_view a : absl::StrSplit(value, ',')) {
-          absl::Status ok = config::ValidateHostPort(absl::StripAsciiWhitespace(a));
-          if (!ok.ok()) return ok;
-        }
-        return absl::OkStatus();
+                "redirects to the leader followed (this or agent.zk)")
+      .Check(ValidateHostPortList);
+  schema.StringList("agent.zk", &c->zk,
+                    "dcos-zk members (host:port,...) to find the leading master through its "
+                    "election, followed across failovers (this or agent.master)")
+      .Check(ValidateHostPortList);
+  schema.String("agent.zk_path", &c->zk_path,
+                "dcos-zk directory of the masters (their election is under <zk_path>/leader)")
+      .Check([](absl::string_view p) {
+        return absl::StartsWith(p, "/") ? absl::OkStatus()
+                                        : absl::InvalidArgumentError("must start with /");
       });
+  schema.Duration("agent.zk_session_timeout", &c->zk_session_timeout, "dcos-zk session timeout")
+      .DurationRange(absl::Milliseconds(100), absl::Minutes(10));
   schema.String("agent.work_dir", &c->work_dir,
                 "where sandboxes and the checkpoint (meta/) live")
       .Required();
@@ -245,16 +286,29 @@ void RegisterAgentConfig(config::Schema& schema, AgentConfig* c) {
       .Range(0.0, 1.0);
   schema.Duration("agent.gc_interval", &c->gc_interval, "how often sandboxes are checked")
       .DurationRange(absl::Milliseconds(10), absl::Hours(24));
+  schema.Duration("agent.fetch_timeout", &c->fetch_timeout,
+                  "longest time fetching a task's URIs may take before the task fails")
+      .DurationRange(absl::Seconds(1), absl::Hours(24));
+  schema.Duration("agent.fetch_stall_timeout", &c->fetch_stall_timeout,
+                  "a download with no progress (connect, send, data) for this long fails")
+      .DurationRange(absl::Milliseconds(100), absl::Hours(1));
+  schema.Int("agent.fetch_max_bytes", &c->fetch_max_bytes, "largest file a URI may bring")
+      .Range(int64_t{1}, int64_t{1} << 50);
 }
 
 absl::StatusOr<std::unique_ptr<runtime::Component>> BuildAgent(const AgentConfig& config,
                                                                runtime::ServiceRuntime& runtime) {
+  absl::StatusOr<std::unique_ptr<MasterDetector>> detector = MakeDetector(config);
+  if (!detector.ok()) return detector.status();
   absl::StatusOr<Advertised> advertised = WorkOutAdvertised(config);
   if (!advertised.ok()) return advertised.status();
   absl::StatusOr<std::unique_ptr<Isolator>> isolator = MakeIsolator(config.isolation);
   if (!isolator.ok()) return isolator.status();
   std::map<std::string, std::string> flags = {
       {"agent.master", config.master},
+      {"agent.zk", absl::StrJoin(config.zk, ",")},
+      {"agent.zk_path", config.zk_path},
+      {"agent.zk_session_timeout", absl::FormatDuration(config.zk_session_timeout)},
       {"agent.work_dir", config.work_dir},
       {"agent.resources", config.resources},
       {"agent.attributes", config.attributes},
@@ -272,10 +326,13 @@ absl::StatusOr<std::unique_ptr<runtime::Component>> BuildAgent(const AgentConfig
       {"agent.gc_delay", absl::FormatDuration(config.gc_delay)},
       {"agent.gc_disk_headroom", absl::StrCat(config.gc_disk_headroom)},
       {"agent.gc_interval", absl::FormatDuration(config.gc_interval)},
+      {"agent.fetch_timeout", absl::FormatDuration(config.fetch_timeout)},
+      {"agent.fetch_stall_timeout", absl::FormatDuration(config.fetch_stall_timeout)},
+      {"agent.fetch_max_bytes", absl::StrCat(config.fetch_max_bytes)},
       {"grpc.listen", runtime.options().grpc_listen},
   };
-  auto component = std::make_unique<AgentComponent>(config, *std::move(advertised),
-                                                    *std::move(isolator), flags);
+  auto component = std::make_unique<AgentComponent>(
+      config, *std::move(advertised), *std::move(isolator), *std::move(detector), flags);
   runtime.AddService(component->service(), "dcos.agent.v1.Agent");
   return component;
 }

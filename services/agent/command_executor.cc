@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "libs/resources/resources.h"
+#include "services/agent/fetcher/uri.h"
 #include "services/agent/health_check.h"
 #include "services/agent/layout.h"
 
@@ -64,7 +65,7 @@ absl::Status ValidateTask(const common::v1::TaskInfo& task) {
   if (task.has_kill_policy() && task.kill_policy().grace_period().seconds() < 0) {
     return Invalid("task.kill_policy.grace_period", "must be >= 0");
   }
-  return absl::OkStatus();
+  return fetcher::ValidateUris(task.command().uris());
 }
 
 std::vector<std::pair<std::string, std::string>> TaskEnvironment(const common::v1::TaskInfo& task,

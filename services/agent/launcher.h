@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "protos/agent/v1/agent_state.pb.h"
+#include "protos/common/v1/command.pb.h"
 
 namespace dcos::agent {
 
@@ -38,6 +39,9 @@ struct LaunchSpec {
   std::vector<std::pair<std::string, std::string>> environment;
   // Unix user to run as; empty: the agent's own user.
   std::string user;
+  // Fetched into the sandbox before the command starts (a failed fetch is a failed launch,
+  // FAILED_PRECONDITION naming the URI).
+  std::vector<common::v1::CommandURI> uris;
   // Limits enforced where the isolation allows (0: none).
   double cpus = 0;
   uint64_t mem_bytes = 0;

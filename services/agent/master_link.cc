@@ -8,28 +8,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/log/log.h"
+#include "libs/masters/master_address.h"
 #include "libs/status/grpc_status.h"
-#include "protos/common/v1/errors.pb.h"
 
 namespace dcos::agent {
 namespace {
 
 constexpr absl::Duration kMaxBackoff = absl::Minutes(1);
-
-// The leader a non-leading master named in its UNAVAILABLE answer, if any.
-std::string RedirectTarget(const grpc::Status& status) {
-  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return "";
-  absl::Status s = status::FromGrpc(status);
-  auto payload =
-      s.GetPayload(status::TypeUrl("dcos.common.v1.LeaderInfo"));
-  if (!payload.has_value()) return "";
-  common::v1::LeaderInfo leader;
-  if (!leader.ParseFromString(std::string(*payload)) || !leader.known()) return "";
-  const common::v1::Address& a = leader.address();
-  const std::string& host = a.ip().empty() ? a.hostname() : a.ip();
-  if (host.empty() || a.port() == 0) return "";
-  return absl::StrCat(host, ":", a.port());
-}
 
 }  // namespace
 
@@ -59,6 +44,7 @@ void StaticMasterDetector::Redirect(const std::string& address) {
 
 struct MasterLink::Stream {
   uint64_t generation = 0;
+  std::string address;
   grpc::ClientContext context;
   std::unique_ptr<grpc::ClientReaderWriter<master::v1::AgentMessage, master::v1::MasterMessage>>
       stream;
@@ -96,9 +82,13 @@ MasterLink::MasterLink(MasterDetector* detector, absl::Duration backoff_factor,
 
 MasterLink::~MasterLink() { Stop(); }
 
-void MasterLink::Start() { thread_ = std::thread([this] { Loop(); }); }
+void MasterLink::Start() {
+  detector_->SetOnChange([this](const std::string& leader) { LeaderChanged(leader); });
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void MasterLink::Stop() {
+  detector_->SetOnChange(nullptr);
   {
     absl::MutexLock lock(&mu_);
     stop_ = true;
@@ -123,6 +113,18 @@ void MasterLink::Reconnect(uint64_t generation) {
   if (current_ != nullptr && current_->generation == generation) current_->context.TryCancel();
 }
 
+void MasterLink::LeaderChanged(const std::string& leader) {
+  absl::MutexLock lock(&mu_);
+  if (leader.empty()) return;  // nobody known: keep whatever stream works
+  woken_ = true;
+  if (current_ != nullptr && current_->address != leader) {
+    log::Info("a new master leads; leaving the old one")
+        .Field("master", current_->address)
+        .Field("leader", leader);
+    current_->context.TryCancel();
+  }
+}
+
 void MasterLink::ResetBackoff() {
   absl::MutexLock lock(&mu_);
   backoff_ = backoff_factor_;
@@ -137,19 +139,38 @@ absl::Duration MasterLink::NextBackoff() {
 
 void MasterLink::Loop() {
   bool at_once = true;
+  bool waiting = false;  // no leader known: said once
   for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!at_once && !woken_) {
+        mu_.AwaitWithTimeout(absl::Condition(
+                                 +[](MasterLink* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->mu_) {
+                                   return l->stop_ || l->woken_;
+                                 },
+                                 this),
+                             NextBackoff());
+      }
+      woken_ = false;
+      if (stop_) return;
+    }
+    const std::string address = detector_->Leader();
+    if (address.empty()) {
+      if (!waiting) log::Warn("no leading master known; waiting for one");
+      waiting = true;
+      at_once = false;
+      continue;
+    }
+    waiting = false;
     uint64_t generation;
     {
       absl::MutexLock lock(&mu_);
-      absl::Duration wait = at_once ? absl::ZeroDuration() : NextBackoff();
-      mu_.AwaitWithTimeout(absl::Condition(&stop_), wait);
       if (stop_) return;
       generation = ++generation_;
     }
-    const std::string address = detector_->Leader();
     grpc::Status end = RunStream(address, generation);
     callbacks_.disconnected(generation, end);
-    std::string leader = RedirectTarget(end);
+    std::string leader = masters::RedirectTarget(status::FromGrpc(end));
     at_once = !leader.empty();
     if (at_once) {
       log::Info("the master is not the leader; trying the leader")
@@ -170,6 +191,7 @@ grpc::Status MasterLink::RunStream(const std::string& address, uint64_t generati
   auto stub = master::v1::AgentChannel::NewStub(channel);
   auto s = std::make_shared<Stream>();
   s->generation = generation;
+  s->address = address;
   s->stream = stub->Connect(&s->context);
   {
     absl::MutexLock lock(&mu_);

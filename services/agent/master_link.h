@@ -6,9 +6,11 @@
 // stream has a generation number: events and sends name it, so nothing meant for an old
 // stream reaches a new one.
 //
-// Where the master is comes from a MasterDetector: today a fixed address (--agent.master);
-// the dcos-zk leader detector plugs in here once masters elect a leader. A master that
-// answers UNAVAILABLE with a LeaderInfo detail redirects the next attempt to the leader.
+// Where the master is comes from a MasterDetector: fixed addresses (--agent.master,
+// StaticMasterDetector) or dcos-zk's election (--agent.zk, ZkMasterDetector). A master that
+// answers UNAVAILABLE with a LeaderInfo detail redirects the next attempt to the leader. While
+// the detector knows no leader the link waits (the same backoff); a detector that reports a new
+// leader wakes it at once and ends a stream to another master.
 //
 // Threads: one that connects and reads, one per stream that writes (a slow master never
 // blocks the caller of Send). Callbacks run on the reading thread and must only hand the event
@@ -36,10 +38,15 @@ namespace dcos::agent {
 class MasterDetector {
  public:
   virtual ~MasterDetector() = default;
-  // "host:port" of the master to try next.
+  // "host:port" of the master to try next; "" while none is known.
   virtual std::string Leader() = 0;
   // A master said another one (`address`) leads: try that one next.
   virtual void Redirect(const std::string& address) = 0;
+  // `on_change` is called with the new leader ("" = none known) whenever the detector learns
+  // of one by itself (not after Redirect); null stops the calls. It runs under the detector's
+  // lock: it must not call the detector, and is never called after SetOnChange returned.
+  // Detectors that learn nothing by themselves ignore it.
+  virtual void SetOnChange(std::function<void(const std::string& leader)> on_change) {}
 };
 
 // Masters at fixed addresses (--agent.master, "host:port[,host:port...]"). A redirect is
@@ -73,6 +80,7 @@ class MasterLink {
              uint64_t seed);
   ~MasterLink();
 
+  // Starts connecting (and listening to the detector's changes).
   void Start();
   // Ends the stream and stops reconnecting. Idempotent.
   void Stop();
@@ -90,6 +98,8 @@ class MasterLink {
   // Runs one stream to its end.
   grpc::Status RunStream(const std::string& address, uint64_t generation);
   absl::Duration NextBackoff() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The detector names a new leader: wake the loop, end a stream to another master.
+  void LeaderChanged(const std::string& leader);
 
   MasterDetector* detector_;
   const absl::Duration backoff_factor_;
@@ -98,6 +108,7 @@ class MasterLink {
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
   absl::Duration backoff_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool woken_ ABSL_GUARDED_BY(mu_) = false;  // a new leader: skip the backoff once
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   std::shared_ptr<Stream> current_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -133,6 +134,12 @@ std::string PosixLauncher::DefaultSupervisorPath() {
   return (self.parent_path() / "dcos-task-supervisor").string();
 }
 
+std::string PosixLauncher::FetcherPath() const {
+  if (!options_.fetcher_path.empty()) return options_.fetcher_path;
+  return (std::filesystem::path(options_.supervisor_path).parent_path() / "dcos-fetcher")
+      .string();
+}
+
 absl::Status PosixLauncher::ProbePidNamespaces(const std::string& supervisor_path) {
   int err_pipe[2];
   if (pipe2(err_pipe, O_CLOEXEC) != 0) {
@@ -177,6 +184,13 @@ absl::StatusOr<pid_t> PosixLauncher::StartSupervisor(const LaunchSpec& spec,
   std::vector<std::string> args = {options_.supervisor_path, spec.run_dir,
                                    std::to_string(getpid())};
   for (const std::string& procs : cgroups) args.push_back("--cgroup=" + procs);
+  if (!spec.uris.empty()) {
+    google::protobuf::RepeatedPtrField<common::v1::CommandURI> uris(spec.uris.begin(),
+                                                                   spec.uris.end());
+    std::vector<std::string> fetch =
+        fetcher::SupervisorFetchArgs(FetcherPath(), uris, options_.fetch);
+    args.insert(args.end(), fetch.begin(), fetch.end());
+  }
   if (options_.pid_namespace) args.push_back("--pid-namespace");
   if (user->switch_user) {
     // The supervisor stays root (it writes the run dir and cgroups); the task switches.
@@ -292,7 +306,9 @@ absl::Status PosixLauncher::StartLaunch(const LaunchSpec& spec) {
   }
   // The report is read by the watcher: launches overlap instead of waiting in turn.
   watcher_.WatchLaunch(
-      spec.container_id, report[0], absl::Now() + options_.launch_timeout,
+      spec.container_id, report[0],
+      absl::Now() + options_.launch_timeout +
+          (spec.uris.empty() ? absl::ZeroDuration() : options_.fetch.timeout),
       [this, id = spec.container_id, run_dir = spec.run_dir,
        command = spec.shell ? std::string("/bin/sh") : spec.command,
        supervisor = *pid](const std::string& line) {
@@ -335,6 +351,9 @@ absl::StatusOr<ContainerPids> PosixLauncher::CompleteLaunch(const std::string& c
   int err = 0;
   if (words.size() < 3 || words[0] != "failed" || !absl::SimpleAtoi(words[1], &err)) {
     return absl::InternalError(absl::StrCat("the task's supervisor said '", line, "'"));
+  }
+  if (absl::StartsWith(words[2], "fetch ")) {
+    return absl::FailedPreconditionError(words[2].substr(6));
   }
   if (words[2] == "exec") {
     return absl::FailedPreconditionError(

@@ -26,6 +26,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/agent/container_watcher.h"
+#include "services/agent/fetcher/fetcher.h"
 #include "services/agent/isolator.h"
 #include "services/agent/launcher.h"
 
@@ -39,8 +40,12 @@ class PosixLauncher final : public Launcher {
     // Run tasks as their CommandInfo/FrameworkInfo user (needs root); false: as the agent's
     // user, whatever the task asks (Mesos's --switch_user).
     bool switch_user = true;
-    // How long a launch may take before it is given up.
+    // How long a launch may take before it is given up (plus fetch.timeout for a task with
+    // URIs).
     absl::Duration launch_timeout = absl::Seconds(30);
+    // dcos-fetcher, run by the supervisor for tasks with URIs; "": next to the supervisor.
+    std::string fetcher_path;
+    fetcher::FetchOptions fetch;
     // Limits and usage; null: posix (no limits, usage from /proc). Not owned; must outlive
     // the launcher.
     Isolator* isolator = nullptr;
@@ -79,6 +84,7 @@ class PosixLauncher final : public Launcher {
   // cgroup.procs files the supervisor puts the task in.
   absl::StatusOr<pid_t> StartSupervisor(const LaunchSpec& spec,
                                         const std::vector<std::string>& cgroups, int report_fd);
+  std::string FetcherPath() const;
   // Everything up to the supervisor's start; then the watcher waits for its report.
   absl::Status StartLaunch(const LaunchSpec& spec);
   // The launch's outcome from the supervisor's report line ("" if none came).

@@ -5,13 +5,16 @@
 //   dcos-task-supervisor <run_dir> <agent_pid> [options] shell <command>
 //   dcos-task-supervisor <run_dir> <agent_pid> [options] argv <command> [argv0 args...]
 // options: --cgroup=<cgroup.procs file> (repeatable), --user=<uid>:<gid>:<gid,gid,...>,
-//          --pid-namespace (pid_namespace.h: the task runs as pid 2 under a minimal init)
+//          --pid-namespace (pid_namespace.h: the task runs as pid 2 under a minimal init),
+//          --fetcher=<dcos-fetcher path> with --fetch=<fetcher arg> (repeatable)
 //   dcos-task-supervisor --probe-pid-namespace   exit 0 iff PID namespaces work here
 //
 // The agent starts it (posix_spawn) with the task's working directory, environment and
 // stdout/stderr in place, in a new session, and fd 3 a pipe on which it reports
 // (supervisor_files.h). It makes SIGKILL its parent-death signal at once (and gives up if the
 // agent is already gone). Steps:
+//   0. with --fetcher: run it and wait (supervisor_fetch.h); a failed fetch is reported
+//      "failed 0 fetch <why>" and nothing runs;
 //   1. fork the task: its own process group, default signals, the task's user (--user),
 //      held until step 3; put it in the container's cgroups (each --cgroup file), so all it
 //      starts stays inside;
@@ -36,6 +39,7 @@
 #include <unistd.h>
 
 #include "services/agent/pid_namespace.h"
+#include "services/agent/supervisor_fetch.h"
 #include "services/agent/supervisor_files.h"
 
 namespace {
@@ -159,6 +163,15 @@ void WaitForRelease(int hold_fd) {
   RunInitLoop(task, status_fd);
 }
 
+// The task's user, for the fetcher (set once the options are read).
+const User* g_fetch_user = nullptr;
+
+bool BecomeFetchUser() {
+  const User& u = *g_fetch_user;
+  return !u.set || (setgroups(static_cast<size_t>(u.num_groups), u.groups) == 0 &&
+                    setgid(u.gid) == 0 && setuid(u.uid) == 0);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -173,11 +186,18 @@ int main(int argc, char** argv) {
   int num_cgroups = 0;
   static User user;
   bool pid_namespace = false;
+  char* fetch[68];  // the fetcher, its arguments, null
+  int num_fetch = 1;
+  fetch[0] = nullptr;
   for (; mode < argc && strncmp(argv[mode], "--", 2) == 0; ++mode) {
     if (strncmp(argv[mode], "--cgroup=", 9) == 0 && num_cgroups < 8) {
       cgroups[num_cgroups++] = argv[mode] + 9;
     } else if (strcmp(argv[mode], "--pid-namespace") == 0) {
       pid_namespace = true;
+    } else if (strncmp(argv[mode], "--fetcher=", 10) == 0) {
+      fetch[0] = argv[mode] + 10;
+    } else if (strncmp(argv[mode], "--fetch=", 8) == 0 && num_fetch < 67) {
+      fetch[num_fetch++] = argv[mode] + 8;
     } else if (strncmp(argv[mode], "--user=", 7) != 0 || !ParseUser(argv[mode] + 7, &user)) {
       return Usage();
     }
@@ -194,6 +214,17 @@ int main(int argc, char** argv) {
   ign.sa_handler = SIG_IGN;
   for (int sig : {SIGINT, SIGHUP, SIGPIPE}) sigaction(sig, &ign, nullptr);
   fcntl(kReportFd, F_SETFD, FD_CLOEXEC);
+
+  fetch[num_fetch] = nullptr;
+  if (fetch[0] != nullptr) {
+    char why[1024], line[1100];
+    g_fetch_user = &user;
+    if (!RunFetch(fetch, BecomeFetchUser, why, sizeof(why))) {
+      snprintf(line, sizeof(line), "failed 0 fetch %s\n", why);
+      Report(line);
+      return 1;
+    }
+  }
 
   // task_status: the init of a PID namespace passes the task's wait status on through it.
   int hold[2], exec_error[2], task_status[2] = {-1, -1};

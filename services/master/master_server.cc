@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "libs/clock/clock.h"
 #include "libs/log/log.h"
+#include "libs/masters/master_address.h"
 #include "libs/zk/client.h"
 #include "libs/zk/recipes/leader_election.h"
 #include "libs/zk/recipes/leader_observer.h"
@@ -151,12 +152,13 @@ class MasterComponent final : public runtime::Component {
       leadership_.SetLeader(std::nullopt, clock::RealClock::Default()->Now());
       return;
     }
-    common::v1::MasterInfo info;
-    if (!google::protobuf::util::JsonStringToMessage(leader->data, &info).ok()) {
+    std::optional<common::v1::MasterInfo> parsed = masters::ParseElectionData(leader->data);
+    if (!parsed.has_value()) {
       log::Warn("the leading master's election data is not a MasterInfo")
           .Field("node", leader->node);
       return;
     }
+    const common::v1::MasterInfo& info = *parsed;
     // Our own node first in line: we are taking over, and lead once the driver runs
     // (StartLeading); until then nobody is announced.
     if (info.id() == leadership_.self().id()) {

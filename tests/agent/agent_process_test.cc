@@ -46,19 +46,9 @@ struct Cluster {
 
   // The sandbox of a task, from the agent's state.
   std::string Sandbox(const std::string& task_id) {
-    auto state = agent.State();
-    REQUIRE(state.ok());
-    for (const auto& f : state->frameworks()) {
-      for (const auto* list : {&f.executors(), &f.completed_executors()}) {
-        for (const auto& e : *list) {
-          if (e.executor_info().executor_id().value() == task_id) {
-            return absl::StrCat(agent.work_dir, "/agents/", agent_id, e.sandbox_path());
-          }
-        }
-      }
-    }
-    FAIL("no sandbox for " << task_id);
-    return "";
+    std::string sandbox = agent.Sandbox(agent_id, task_id);
+    if (sandbox.empty()) FAIL("no sandbox for " << task_id);
+    return sandbox;
   }
 };
 

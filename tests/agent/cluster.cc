@@ -61,6 +61,40 @@ absl::Status MasterProcess::Restart(const std::string& dir) {
   return WaitServing(address, grpc::InsecureChannelCredentials(), kStartTimeout);
 }
 
+
+namespace {
+
+// One unary Operator call to the master at `address`.
+template <typename Response, typename Request>
+absl::StatusOr<Response> OperatorCall(
+    const std::string& address,
+    grpc::Status (master::v1::Operator::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                      Response*)) {
+  auto stub = master::v1::Operator::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  Response resp;
+  grpc::Status s = (stub.get()->*method)(&ctx, Request(), &resp);
+  if (!s.ok()) return absl::UnavailableError(s.error_message());
+  return resp;
+}
+
+}  // namespace
+
+absl::StatusOr<master::v1::GetTasksResponse> MasterProcess::Tasks() const {
+  return OperatorCall(address, &master::v1::Operator::Stub::GetTasks);
+}
+
+absl::StatusOr<master::v1::GetAgentsResponse> MasterProcess::Agents() const {
+  return OperatorCall(address, &master::v1::Operator::Stub::GetAgents);
+}
+
+bool MasterProcess::Leading() const {
+  auto leader = OperatorCall(address, &master::v1::Operator::Stub::GetLeader);
+  return leader.ok() && leader->elected();
+}
+
 absl::StatusOr<AgentProcess> AgentProcess::Start(const std::string& dir, const std::string& name,
                                                  const std::string& master,
                                                  std::vector<std::string> extra) {
@@ -71,13 +105,13 @@ absl::StatusOr<AgentProcess> AgentProcess::Start(const std::string& dir, const s
   a.args = {"--grpc.listen=" + a.address,
             "--metrics.listen=",
             "--shutdown.grace=1s",
-            "--agent.master=" + master,
             "--agent.work_dir=" + a.work_dir,
             "--agent.supervisor=" + Runfile("services/agent/dcos-task-supervisor"),
             "--agent.resources=cpus:2;mem:1024;disk:1024;ports:[31000-31100]",
             "--agent.attributes=rack:r1",
             "--agent.registration_backoff_factor=100ms",
             "--agent.tick=20ms"};
+  if (!master.empty()) a.args.push_back("--agent.master=" + master);
   for (std::string& e : extra) a.args.push_back(std::move(e));
   absl::Status started = a.Restart(dir);
   if (!started.ok()) return started;
@@ -101,6 +135,21 @@ absl::StatusOr<agent::v1::GetStateResponse> AgentProcess::State() {
   grpc::Status s = stub->GetState(&ctx, {}, &state);
   if (!s.ok()) return absl::UnavailableError(s.error_message());
   return state;
+}
+
+std::string AgentProcess::Sandbox(const std::string& agent_id, const std::string& task_id) {
+  auto state = State();
+  if (!state.ok()) return "";
+  for (const auto& f : state->frameworks()) {
+    for (const auto* list : {&f.executors(), &f.completed_executors()}) {
+      for (const auto& e : *list) {
+        if (e.executor_info().executor_id().value() == task_id) {
+          return absl::StrCat(work_dir, "/agents/", agent_id, e.sandbox_path());
+        }
+      }
+    }
+  }
+  return "";
 }
 
 absl::StatusOr<std::string> AgentProcess::WaitRegistered(absl::Duration timeout) {

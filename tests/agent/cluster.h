@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "libs/testing/process.h"
 #include "protos/agent/v1/agent.grpc.pb.h"
+#include "protos/master/v1/operator.grpc.pb.h"
 #include "protos/master/v1/scheduler.grpc.pb.h"
 
 namespace dcos::testing {
@@ -45,6 +46,11 @@ struct MasterProcess {
                                              std::vector<std::string> extra = {});
   // Starts it again (same port) after it was killed.
   absl::Status Restart(const std::string& dir);
+  // True when it answers GetLeader as the elected leader (masters started with --master.zk).
+  bool Leading() const;
+  // Operator.GetTasks and GetAgents.
+  absl::StatusOr<master::v1::GetTasksResponse> Tasks() const;
+  absl::StatusOr<master::v1::GetAgentsResponse> Agents() const;
 };
 
 // A dcos-agent on a free loopback port, registered with `master`.
@@ -55,7 +61,8 @@ struct AgentProcess {
   std::vector<std::string> args;
   std::unique_ptr<TestProcess> process;
 
-  // `extra` flags are appended (e.g. --agent.status_update_retry_interval=500ms).
+  // `extra` flags are appended (e.g. --agent.status_update_retry_interval=500ms). An empty
+  // `master` gives no --agent.master (then `extra` says --agent.zk).
   static absl::StatusOr<AgentProcess> Start(const std::string& dir, const std::string& name,
                                             const std::string& master,
                                             std::vector<std::string> extra = {});
@@ -64,6 +71,8 @@ struct AgentProcess {
   // Waits until the agent says it is registered; its agent id.
   absl::StatusOr<std::string> WaitRegistered(absl::Duration timeout);
   absl::StatusOr<agent::v1::GetStateResponse> State();
+  // The sandbox directory of `task_id` (running or ended), from the agent's state; "" if none.
+  std::string Sandbox(const std::string& agent_id, const std::string& task_id);
 };
 
 // A master and one registered agent ("agent-1", its work dir handed to `reaper`).

@@ -10,6 +10,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace dcos::cli {
 namespace {
@@ -23,6 +25,9 @@ constexpr char kHelp[] =
     "      --mem=MIB                   memory for the task in MiB (default 32)\n"
     "      --name=NAME                 task name; the id is NAME.<random> (default dcos-task)\n"
     "      --env NAME=VALUE            an environment variable (repeatable)\n"
+    "      --uri URI[;executable][;no-extract][;output=NAME]\n"
+    "                                  fetch URI (http://, file:// or /path on the agent) into\n"
+    "                                  the sandbox first; archives are extracted (repeatable)\n"
     "      --master=HOST:PORT          the master (default $DCOS_MASTER, else 127.0.2.1:5050)\n"
     "  list [--completed]              the tasks the master knows: id, framework, host, state,\n"
     "                                  healthy, name (--completed: also the ended ones)\n"
@@ -57,6 +62,28 @@ absl::Status ParseAmount(absl::string_view flag, const std::string& text, double
   return absl::OkStatus();
 }
 
+// "URI[;executable][;no-extract][;output=NAME]".
+absl::StatusOr<common::v1::CommandURI> ParseUriFlag(const std::string& text) {
+  std::vector<std::string> parts = absl::StrSplit(text, ';');
+  common::v1::CommandURI uri;
+  uri.set_value(parts[0]);
+  if (uri.value().empty()) return absl::InvalidArgumentError("needs a URI");
+  for (size_t i = 1; i < parts.size(); ++i) {
+    absl::string_view part = parts[i];
+    if (part == "executable") {
+      uri.set_executable(true);
+    } else if (part == "no-extract") {
+      uri.set_extract(false);
+    } else if (absl::ConsumePrefix(&part, "output=") && !part.empty()) {
+      uri.set_output_file(std::string(part));
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "\"", parts[i], "\" is not executable, no-extract or output=NAME"));
+    }
+  }
+  return uri;
+}
+
 }  // namespace
 
 absl::StatusOr<TaskRunOptions> ParseTaskRun(
@@ -67,7 +94,7 @@ absl::StatusOr<TaskRunOptions> ParseTaskRun(
   size_t i = 0;
   while (i < args.size() && args[i] != "--") {
     bool matched = false;
-    for (absl::string_view flag : {"--cpus", "--mem", "--name", "--env", "--master"}) {
+    for (absl::string_view flag : {"--cpus", "--mem", "--name", "--env", "--uri", "--master"}) {
       absl::StatusOr<std::optional<std::string>> v = Take(args, &i, flag);
       if (!v.ok()) return v.status();
       if (!v->has_value()) continue;
@@ -91,6 +118,10 @@ absl::StatusOr<TaskRunOptions> ParseTaskRun(
           return FlagError(flag, absl::StrCat("\"", text, "\" is not NAME=VALUE"));
         }
         o.env.emplace_back(text.substr(0, eq), text.substr(eq + 1));
+      } else if (flag == "--uri") {
+        absl::StatusOr<common::v1::CommandURI> uri = ParseUriFlag(text);
+        if (!uri.ok()) return FlagError(flag, uri.status().message());
+        o.uris.push_back(*std::move(uri));
       } else {
         if (text.empty()) return FlagError(flag, "needs HOST:PORT");
         o.master = text;

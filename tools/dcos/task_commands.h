@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "protos/common/v1/command.pb.h"
 #include "tools/dcos/context.h"
 
 namespace dcos::cli {
@@ -35,6 +36,8 @@ struct TaskRunOptions {
   // The task's name; its id is the name and a random suffix ("<name>.<8 hex digits>").
   std::string name = "dcos-task";
   std::vector<std::pair<std::string, std::string>> env;
+  // Fetched into the sandbox before the command starts (--uri).
+  std::vector<common::v1::CommandURI> uris;
   // The shell command: the words after "--", joined by spaces.
   std::string command;
 };

@@ -32,6 +32,25 @@ TEST_CASE("dcos task run: flags, the command after --, the master", "[task]") {
   CHECK(ParseTaskRun({"--", "true"}, NoEnv)->cpus == 0.1);
 }
 
+TEST_CASE("dcos task run: --uri with its modifiers", "[task]") {
+  auto o = ParseTaskRun({"--uri=http://h/app.tgz", "--uri", "/srv/run.sh;executable;no-extract",
+                         "--uri=http://h/x;output=bin/y", "--", "./run.sh"},
+                        NoEnv);
+  REQUIRE(o.ok());
+  REQUIRE(o->uris.size() == 3);
+  CHECK(o->uris[0].value() == "http://h/app.tgz");
+  CHECK_FALSE(o->uris[0].executable());
+  CHECK_FALSE(o->uris[0].has_extract());
+  CHECK(o->uris[1].value() == "/srv/run.sh");
+  CHECK(o->uris[1].executable());
+  CHECK(o->uris[1].has_extract());
+  CHECK_FALSE(o->uris[1].extract());
+  CHECK(o->uris[2].output_file() == "bin/y");
+  CHECK(ParseTaskRun({"--uri=http://h/x;bogus", "--", "true"}, NoEnv).status().message() ==
+        "--uri: \"bogus\" is not executable, no-extract or output=NAME");
+  CHECK(ParseTaskRun({"--uri=", "--", "true"}, NoEnv).status().message() == "--uri: needs a URI");
+}
+
 TEST_CASE("dcos task run: bad input names the flag", "[task]") {
   CHECK(ParseTaskRun({"--cpus=x", "--", "true"}, NoEnv).status().message() ==
         "--cpus: \"x\" is not a positive number");

@@ -213,6 +213,7 @@ class OneTask {
     t->mutable_task_id()->set_value(task_id);
     *t->mutable_agent_id() = offer.agent_id();
     t->mutable_command()->set_value(o_.command);
+    for (const cv1::CommandURI& uri : o_.uris) *t->mutable_command()->add_uris() = uri;
     for (const auto& [name, value] : o_.env) {
       auto* v = t->mutable_command()->mutable_environment()->add_variables();
       v->set_name(name);

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "libs/log/log.h"
+#include "libs/masters/master_address.h"
 
 namespace dcos::dns::driver {
 namespace {
@@ -32,14 +33,15 @@ absl::StatusOr<std::unique_ptr<DnsDriver>> DnsDriver::Start(DriverOptions option
   DnsDriver* d = driver.get();
   d->loop_ = std::thread([d] { d->Loop(); });
   if (!d->options_.zk.empty()) {
-    ZkLeaderOptions zo = d->options_.zk_leader;
+    masters::ZkLeaderOptions zo = d->options_.zk_leader;
     zo.ensemble = d->options_.zk;
-    d->zk_ = ZkLeaderSource::Start(zo, [d](std::optional<common::v1::MasterInfo> leader) {
-      Item item;
-      item.kind = Item::kZkLeader;
-      item.leader = std::move(leader);
-      d->Push(std::move(item));
-    });
+    d->zk_ = masters::ZkLeaderSource::Start(
+        zo, [d](std::optional<common::v1::MasterInfo> leader) {
+          Item item;
+          item.kind = Item::kZkLeader;
+          item.leader = std::move(leader);
+          d->Push(std::move(item));
+        });
   }
   return driver;
 }
@@ -164,7 +166,7 @@ void DnsDriver::Handle(Item& item, absl::Time now, Origins& origins) {
     }
     case Item::kEnded: {
       if (item.attempt != follower_.attempt()) return;
-      MasterFollower::End end{RedirectTarget(item.end), item.end.ToString()};
+      MasterFollower::End end{masters::RedirectTarget(item.end), item.end.ToString()};
       if (follower_.phase() != MasterFollower::Phase::kIdle && follower_.failures() == 0) {
         // Logged once per outage; later failures of the same outage at debug level.
         log::Warn("master stream ended")
@@ -181,7 +183,7 @@ void DnsDriver::Handle(Item& item, absl::Time now, Origins& origins) {
       return;
     }
     case Item::kZkLeader: {
-      std::string address = item.leader ? MasterAddress(*item.leader) : "";
+      std::string address = item.leader ? masters::MasterAddress(*item.leader) : "";
       log::Info("dcos-zk names the leading master").Field("master", address.empty() ? "-" : address);
       follower_.SetZkLeader(address.empty() ? std::nullopt : std::optional<std::string>(address),
                             now);

@@ -32,7 +32,7 @@
 #include "services/mesos-dns/core/record_builder.h"
 #include "services/mesos-dns/driver/master_follower.h"
 #include "services/mesos-dns/driver/master_stream.h"
-#include "services/mesos-dns/driver/zk_leader_source.h"
+#include "libs/masters/zk_leader_source.h"
 #include "services/mesos-dns/server/snapshot_holder.h"
 
 namespace dcos::dns::driver {
@@ -43,7 +43,7 @@ struct DriverOptions {
   FollowerOptions follower;
   // dcos-zk members; empty: dcos-zk is not used.
   std::vector<std::string> zk;
-  ZkLeaderOptions zk_leader;  // its ensemble is taken from `zk`
+  masters::ZkLeaderOptions zk_leader;  // its ensemble is taken from `zk`
 };
 
 // What a publish carried, for metrics.
@@ -141,7 +141,7 @@ class DnsDriver {
   absl::Time last_event_ = absl::InfinitePast();
 
   std::unique_ptr<server::SnapshotHolder> holder_;
-  std::unique_ptr<ZkLeaderSource> zk_;
+  std::unique_ptr<masters::ZkLeaderSource> zk_;
   std::thread loop_;
 
   mutable absl::Mutex mu_;

@@ -5,7 +5,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/status/grpc_status.h"
-#include "protos/common/v1/errors.pb.h"
 #include "protos/master/v1/operator.grpc.pb.h"
 
 namespace dcos::dns::driver {
@@ -51,29 +50,5 @@ void MasterStream::Run(const std::string& target, OnEvent on_event, OnEnd on_end
     on_end(status::FromGrpc(end));
   }
 }
-
-namespace {
-
-// "ip:port" ("[v6]:port"), the hostname when there is no ip; "" without a host or port.
-std::string HostPort(const common::v1::Address& address) {
-  const std::string& host = address.ip().empty() ? address.hostname() : address.ip();
-  if (host.empty() || address.port() == 0) return "";
-  return host.find(':') != std::string::npos ? absl::StrCat("[", host, "]:", address.port())
-                                             : absl::StrCat(host, ":", address.port());
-}
-
-}  // namespace
-
-std::string RedirectTarget(const absl::Status& status) {
-  if (status.code() != absl::StatusCode::kUnavailable) return "";
-  auto payload = status.GetPayload(status::TypeUrl("dcos.common.v1.LeaderInfo"));
-  common::v1::LeaderInfo info;
-  if (!payload.has_value() || !info.ParseFromString(std::string(*payload)) || !info.known()) {
-    return "";
-  }
-  return HostPort(info.address());
-}
-
-std::string MasterAddress(const common::v1::MasterInfo& info) { return HostPort(info.address()); }
 
 }  // namespace dcos::dns::driver

@@ -45,11 +45,4 @@ class MasterStream {
   std::thread thread_;
 };
 
-// The leader a refusal names ("host:port"): UNAVAILABLE with a dcos.common.v1.LeaderInfo
-// detail that knows the leader. "" otherwise.
-std::string RedirectTarget(const absl::Status& status);
-
-// "ip:port" of a master (its hostname when it has no ip); "" without a port.
-std::string MasterAddress(const common::v1::MasterInfo& info);
-
 }  // namespace dcos::dns::driver

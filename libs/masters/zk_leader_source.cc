@@ -1,14 +1,13 @@
-#include "services/mesos-dns/driver/zk_leader_source.h"
-
-#include <google/protobuf/util/json_util.h>
+#include "libs/masters/zk_leader_source.h"
 
 #include <algorithm>
 
 #include "libs/log/log.h"
+#include "libs/masters/master_address.h"
 #include "libs/zk/client.h"
 #include "libs/zk/recipes/leader_observer.h"
 
-namespace dcos::dns::driver {
+namespace dcos::masters {
 
 std::unique_ptr<ZkLeaderSource> ZkLeaderSource::Start(ZkLeaderOptions options,
                                                       OnLeader on_leader) {
@@ -66,11 +65,10 @@ void ZkLeaderSource::Run() {
           zk->get(), options_.election_path,
           [this](const std::optional<zk::recipes::LeaderInfo>& leader) {
             if (!leader.has_value()) return Report(std::nullopt);
-            common::v1::MasterInfo info;
-            if (!google::protobuf::util::JsonStringToMessage(leader->data, &info).ok()) {
+            std::optional<common::v1::MasterInfo> info = ParseElectionData(leader->data);
+            if (!info.has_value()) {
               log::Warn("the leading master's election data is not a MasterInfo")
                   .Field("node", leader->node);
-              return Report(std::nullopt);
             }
             Report(std::move(info));
           });
@@ -102,4 +100,4 @@ void ZkLeaderSource::Run() {
   }
 }
 
-}  // namespace dcos::dns::driver
+}  // namespace dcos::masters

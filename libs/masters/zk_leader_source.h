@@ -1,13 +1,14 @@
 #pragma once
 
-// ZkLeaderSource: who leads the masters, according to dcos-zk (Mesos-DNS's `zk` detection,
-// without its flaw of exiting when dcos-zk is slow or one member is down). A thread of its own
+// ZkLeaderSource: who leads the masters, according to dcos-zk (Mesos's ZooKeeperMasterDetector,
+// and Mesos-DNS's `zk` detection without its flaw of exiting when dcos-zk is slow or one member
+// is down). dcos-agent and dcos-dns both follow the masters with it. A thread of its own
 // connects a dcos-zk client with a session, follows the election directory with the
 // LeaderObserver recipe (each node's data is the leading master's MasterInfo as JSON), and
 // reports every change. If dcos-zk cannot be reached it keeps trying (backoff up to
 // `max_retry`); if the session expires it starts over with a new one. While it knows nothing
-// (not connected, nobody leads, unreadable data) it reports nullopt, and the driver falls back
-// to the static masters.
+// (not connected, nobody leads, unreadable data) it reports nullopt: dcos-dns then falls back
+// to its static masters, the agent waits.
 //
 // Lifetime: Start() returns at once; the destructor stops the thread (it may wait for one
 // connection attempt, about `connect_timeout`). `on_leader` runs on dcos-zk's event thread or
@@ -25,7 +26,7 @@
 #include "absl/time/time.h"
 #include "protos/common/v1/master_info.pb.h"
 
-namespace dcos::dns::driver {
+namespace dcos::masters {
 
 struct ZkLeaderOptions {
   // dcos-zk members, "host:port". At least one.
@@ -68,4 +69,4 @@ class ZkLeaderSource {
   std::string reported_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace dcos::dns::driver
+}  // namespace dcos::masters
