@@ -166,17 +166,17 @@ void RaftNode::ProposeConfChange(ConfChange change, IndexDone done) {
   });
 }
 
-void RaftNode::AddVoter(uint64_t id, std::string context, int catch_up_ticks, IndexDone done) {
-  Post([this, id, context = std::move(context), catch_up_ticks, done = std::move(done)]() mutable {
+void RaftNode::AddVoter(uint64_t id, std::string address, int catch_up_ticks, IndexDone done) {
+  Post([this, id, address = std::move(address), catch_up_ticks, done = std::move(done)]() mutable {
     if (failed_) return done(StoppedStatus());
     ConfChange change;
     auto* c = change.add_changes();
     c->set_type(::dcos::raft::v1::CONF_CHANGE_TYPE_ADD_LEARNER_NODE);
     c->set_node_id(id);
-    change.set_context(context);
+    c->set_address(address);
     absl::StatusOr<uint64_t> index = core_->ProposeConfChange(change);
     if (!index.ok()) return done(index.status());
-    promotions_.push_back(PendingPromotion{id, std::move(context), catch_up_ticks, false,
+    promotions_.push_back(PendingPromotion{id, std::move(address), catch_up_ticks, false,
                                            std::move(done)});
     proposals_[*index] = PendingProposal{
         core_->term(), [this, id](absl::StatusOr<uint64_t> r) {
@@ -226,7 +226,7 @@ void RaftNode::AdvancePromotions() {
     auto* c = change.add_changes();
     c->set_type(::dcos::raft::v1::CONF_CHANGE_TYPE_ADD_NODE);
     c->set_node_id(it->id);
-    change.set_context(it->context);
+    c->set_address(it->address);
     absl::StatusOr<uint64_t> index = core_->ProposeConfChange(change);
     IndexDone d = std::move(it->done);
     it = promotions_.erase(it);

@@ -88,11 +88,12 @@ class RaftNode final : public MessageSink {
   void Propose(std::string data, IndexDone done);
   void ProposeConfChange(ConfChange change, IndexDone done);
   // Adds member `id` safely: first as a learner, which receives the log without voting; once
-  // its log has caught up with the commit index, promotes it to voter. `context` travels in
-  // both changes (e.g. the member's address). `done` gets the index of the promotion once it
-  // is applied. Errors: as ProposeConfChange, or DEADLINE_EXCEEDED when the learner has not
-  // caught up within `catch_up_ticks` ticks (it stays a learner; retry or remove it).
-  void AddVoter(uint64_t id, std::string context, int catch_up_ticks, IndexDone done);
+  // its log has caught up with the commit index, promotes it to voter. `address` (its
+  // transport's "host:port", may be empty) travels in both changes and so lands in
+  // ConfState::addresses. `done` gets the index of the promotion once it is applied. Errors: as
+  // ProposeConfChange, or DEADLINE_EXCEEDED when the learner has not caught up within
+  // `catch_up_ticks` ticks (it stays a learner; retry or remove it).
+  void AddVoter(uint64_t id, std::string address, int catch_up_ticks, IndexDone done);
   // `done` runs once this member's state machine reflects every write committed before the
   // call (a linearizable read point). UNAVAILABLE when no leader is known or it changed.
   void ReadIndex(Done done);
@@ -117,7 +118,7 @@ class RaftNode final : public MessageSink {
   struct Metrics;
   struct PendingPromotion {
     uint64_t id = 0;
-    std::string context;
+    std::string address;
     int ticks_left = 0;
     bool learner_applied = false;
     IndexDone done;
