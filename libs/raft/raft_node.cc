@@ -101,6 +101,7 @@ absl::StatusOr<std::unique_ptr<RaftNode>> RaftNode::Start(NodeOptions options, L
   node->durable_hard_state_ = state->hard_state;
   node->latest_hard_state_ = state->hard_state;
   node->core_ = std::make_unique<RaftCore>(node->options_.raft, *state);
+  if (node->options_.on_conf_change) node->options_.on_conf_change(ConfChange(), node->core_->conf());
   node->next_tick_ = clock->Now() + node->options_.tick_interval;
   node->PublishStatus();
   node->loop_ = std::thread([n = node.get()] { n->Loop(); });
@@ -377,6 +378,7 @@ void RaftNode::ProcessReady() {
       snapshot_index_ = index;
       applied_ = index;
       if (metrics_) metrics_->snapshots.Increment();
+      if (options_.on_conf_change) options_.on_conf_change(ConfChange(), rd.snapshot->conf_state());
       // Proposals at or below the snapshot can no longer be matched to their entries.
       while (!proposals_.empty() && proposals_.begin()->first <= index) {
         proposals_.begin()->second.done(absl::AbortedError(

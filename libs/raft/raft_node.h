@@ -56,8 +56,11 @@ struct NodeOptions {
   absl::Duration tick_interval = absl::Milliseconds(100);
   // A snapshot is taken (and the log compacted) after this many applied entries.
   uint64_t snapshot_threshold = 10000;
-  // Called on the loop thread when a membership change is applied (e.g. to update the
-  // transport's peer addresses from change.context()).
+  // The configuration as it changes, e.g. to update the transport's peers from
+  // conf.addresses(): once from Start (before the loop runs) with the configuration recovered
+  // from storage and an empty `change`; then on the loop thread after each membership change is
+  // applied, and after a snapshot from the leader is installed (an empty `change`). Calls never
+  // overlap. Must not block for long.
   std::function<void(const ConfChange& change, const ConfState& conf)> on_conf_change;
   // Called once, on the loop thread, when a storage error stops the member (e.g. to turn the
   // service's health to NOT_SERVING). Must not block.

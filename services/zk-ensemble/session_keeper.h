@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "libs/raft/peer_addresses.h"
 #include "libs/raft/raft_node.h"
 #include "services/zk-ensemble/command.grpc.pb.h"
 #include "services/zk-ensemble/core/leader_view.h"
@@ -32,7 +33,8 @@ namespace dcos::zk {
 
 class SessionKeeper {
  public:
-  SessionKeeper(ZkStateMachine* state_machine, std::map<uint64_t, std::string> peers,
+  // `addresses` (the members' addresses, kept current by the RaftMember) must outlive it.
+  SessionKeeper(ZkStateMachine* state_machine, const raft::AddressBook* addresses,
                 absl::Duration forward_interval, absl::Duration check_interval);
   ~SessionKeeper();
 
@@ -55,7 +57,7 @@ class SessionKeeper {
   void ExpireOverdue();
 
   ZkStateMachine* const sm_;
-  const std::map<uint64_t, std::string> peers_;
+  const raft::AddressBook* const addresses_;
   const absl::Duration forward_interval_;
   const absl::Duration check_interval_;
   std::atomic<raft::RaftNode*> node_{nullptr};
