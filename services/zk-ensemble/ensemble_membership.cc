@@ -47,16 +47,10 @@ struct Waiter {
 
 }  // namespace
 
-std::set<uint64_t> EnsembleService::WatchHealthyVoters(size_t enough) const {
-  raft::RaftNode* node = node_.load();
-  std::set<uint64_t> seen;
-  absl::Time deadline = absl::Now() + options_.health_window;
-  while (true) {
-    std::set<uint64_t> now = HealthyVoters(node->Status(), options_.healthy_max_lag);
-    seen.insert(now.begin(), now.end());
-    if (seen.size() >= enough || absl::Now() >= deadline) return seen;
-    absl::SleepFor(options_.tick / 2);
-  }
+std::set<uint64_t> EnsembleService::HealthyVoters(const raft::ConfState& conf) {
+  v1::StatusResponse view;
+  Status(nullptr, nullptr, &view);
+  return zk::HealthyVoters(view, conf);
 }
 
 absl::Status EnsembleService::ProposeChange(const raft::ConfChange& change,
@@ -95,7 +89,7 @@ grpc::Status EnsembleService::AddMember(grpc::ServerContext*, const v1::AddMembe
   raft::CoreStatus status;
   grpc::Status leader = RequireLeader(&status);
   if (!leader.ok()) return leader;
-  std::set<uint64_t> healthy = WatchHealthyVoters(static_cast<size_t>(status.conf.voters_size()));
+  std::set<uint64_t> healthy = HealthyVoters(status.conf);
   absl::Status allowed = CheckAdd(node_.load()->Status(), id, *address,
                                   options_.addresses->All(), healthy);
   if (!allowed.ok()) return status::ToGrpc(allowed);
@@ -158,9 +152,7 @@ grpc::Status EnsembleService::RemoveMember(grpc::ServerContext* context,
   raft::CoreStatus status;
   grpc::Status leader = RequireLeader(&status);
   if (!leader.ok()) return leader;
-  // Enough: every voter but the one leaving.
-  std::set<uint64_t> healthy =
-      WatchHealthyVoters(static_cast<size_t>(std::max(status.conf.voters_size() - 1, 1)));
+  std::set<uint64_t> healthy = HealthyVoters(status.conf);
   absl::Status allowed = CheckRemove(node_.load()->Status(), id, healthy);
   if (!allowed.ok()) return status::ToGrpc(allowed);
 
@@ -206,10 +198,18 @@ grpc::Status EnsembleService::ForwardRemove(uint64_t leader,
     last = stub->RemoveMember(&context, request, &response);
     if (last.error_code() != grpc::StatusCode::FAILED_PRECONDITION ||
         last.error_message().find("has not yet committed") == std::string::npos) {
+      if (!last.ok()) {
+        log::Warn("the new leader refused to remove the old one")
+            .Field("leader", leader)
+            .Field("error", last.error_message());
+      }
       return last;
     }
     absl::SleepFor(options_.tick);
   } while (absl::Now() < deadline);
+  log::Warn("the new leader did not remove the old one")
+      .Field("leader", leader)
+      .Field("error", last.error_message());
   return last;
 }
 

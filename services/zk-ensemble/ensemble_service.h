@@ -44,10 +44,6 @@ struct EnsembleOptions {
   uint64_t cluster_id = 0;
   // Every member's address, this one included (kept current by the RaftMember); not owned.
   const raft::AddressBook* addresses = nullptr;
-  // How long the leader looks for signs of life from voters before it calls a majority
-  // unhealthy (a peer's activity flag is reset every election timeout): about one election
-  // timeout.
-  absl::Duration health_window = absl::Milliseconds(500);
   // How long AddMember waits for a new member to catch up before removing it again.
   absl::Duration add_member_timeout = absl::Seconds(30);
   // The Raft tick (AddMember's catch-up bound is counted in ticks).
@@ -91,9 +87,8 @@ class EnsembleService final : public v1::Ensemble::Service {
   // OK on the leader; the redirect otherwise.
   grpc::Status RequireLeader(raft::CoreStatus* status) const;
   absl::Status ReadBarrier() const;
-  // Voters healthy as the leader sees them, watched for up to health_window until `enough`
-  // of them are (a voter counts when it looked healthy at any moment of the watch).
-  std::set<uint64_t> WatchHealthyVoters(size_t enough) const;
+  // Voters the ensemble view (Status: every member asked) calls healthy.
+  std::set<uint64_t> HealthyVoters(const raft::ConfState& conf);
   // Hands leadership to `target` (0: the most up-to-date voter heard from lately, other than
   // `avoid`) and waits until this member hears from it. Returns the new leader.
   absl::StatusOr<uint64_t> HandOffLeadership(grpc::ServerContext* context, uint64_t target,

@@ -33,17 +33,10 @@ absl::StatusOr<std::string> HostPortOf(const common::v1::Address& address,
   return host_port;
 }
 
-std::set<uint64_t> HealthyVoters(const raft::CoreStatus& leader, uint64_t healthy_max_lag) {
+std::set<uint64_t> HealthyVoters(const v1::StatusResponse& view, const raft::ConfState& conf) {
   std::set<uint64_t> healthy;
-  for (uint64_t voter : leader.conf.voters()) {
-    if (voter == leader.id) {
-      healthy.insert(voter);
-      continue;
-    }
-    auto progress = leader.progress.find(voter);
-    if (progress == leader.progress.end() || !progress->second.recent_active) continue;
-    uint64_t match = progress->second.match;
-    if (match >= leader.commit || leader.commit - match <= healthy_max_lag) healthy.insert(voter);
+  for (const v1::Member& m : view.members()) {
+    if (m.healthy() && Contains(conf.voters(), m.id())) healthy.insert(m.id());
   }
   return healthy;
 }

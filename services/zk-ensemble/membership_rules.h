@@ -15,6 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "libs/raft/raft_core.h"
 #include "protos/common/v1/address.pb.h"
+#include "protos/zk/v1/ensemble.pb.h"
 
 namespace dcos::zk {
 
@@ -23,9 +24,9 @@ namespace dcos::zk {
 absl::StatusOr<std::string> HostPortOf(const common::v1::Address& address,
                                        absl::string_view field);
 
-// Voters the leader has heard from lately (its own id included) whose log is at most
-// `healthy_max_lag` entries behind its commit index.
-std::set<uint64_t> HealthyVoters(const raft::CoreStatus& leader, uint64_t healthy_max_lag);
+// Voters of `conf` that the ensemble view `view` (Ensemble.Status: each member asked, so a
+// dead one shows at once) lists as healthy.
+std::set<uint64_t> HealthyVoters(const v1::StatusResponse& view, const raft::ConfState& conf);
 
 // Adding member `id` at `address`: ALREADY_EXISTS when the id is a member or the address is
 // another member's; FAILED_PRECONDITION (NEW_CONFIG_NO_QUORUM) when the `healthy` voters are

@@ -44,12 +44,15 @@ TEST_CASE("HostPortOf: ip, hostname and IPv6 forms; bad ones name the field") {
   }
 }
 
-TEST_CASE("HealthyVoters: the leader, and voters heard from lately within the lag") {
-  raft::CoreStatus s = Leader({1, 2, 3, 4});
-  s.progress[3].recent_active = false;
-  s.progress[4].match = 10;  // 90 behind
-  REQUIRE(HealthyVoters(s, 1000) == std::set<uint64_t>{1, 2, 4});
-  REQUIRE(HealthyVoters(s, 50) == std::set<uint64_t>{1, 2});
+TEST_CASE("HealthyVoters: the voters the ensemble view calls healthy") {
+  raft::CoreStatus s = Leader({1, 2, 3}, {4});
+  v1::StatusResponse view;
+  for (uint64_t id : {1, 2, 3, 4}) {
+    v1::Member* m = view.add_members();
+    m->set_id(id);
+    m->set_healthy(id != 3);
+  }
+  REQUIRE(HealthyVoters(view, s.conf) == std::set<uint64_t>{1, 2});  // 4 is a learner
 }
 
 TEST_CASE("CheckAdd: duplicate id or address, and a majority that is not healthy") {

@@ -99,7 +99,6 @@ class ZkComponent final : public runtime::Component {
     o.cluster_id = static_cast<uint64_t>(config.member.cluster_id);
     o.addresses = addresses;
     o.tick = config.member.tick;
-    o.health_window = config.member.tick * (config.member.election_ticks + 2);
     o.add_member_timeout = config.add_member_timeout;
     o.request_timeout = config.request_timeout;
     o.transfer_timeout = config.member.tick * config.member.election_ticks * 4;

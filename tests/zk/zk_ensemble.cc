@@ -28,13 +28,20 @@ absl::Status ZkTestEnsemble::StartAll() {
   return absl::OkStatus();
 }
 
+int ZkTestEnsemble::NewMember() {
+  addresses_.push_back(absl::StrCat("127.0.0.1:", FreePort()));
+  return static_cast<int>(addresses_.size());
+}
+
 absl::Status ZkTestEnsemble::Start(int id) {
   std::vector<std::string> peers;
   for (int i = 1; i <= 3; ++i) peers.push_back(absl::StrCat(i, "=", address(i)));
+  if (id > 3) peers.push_back(absl::StrCat(id, "=", address(id)));
   std::vector<std::string> args = {
       absl::StrCat("--raft.id=", id), "--raft.peers=" + absl::StrJoin(peers, ","),
       absl::StrCat("--raft.dir=", dir_, "/m", id), "--raft.tick=20ms",
       "--grpc.listen=" + address(id), "--metrics.listen=", "--shutdown.grace=1s"};
+  if (id > 3) args.push_back("--raft.join");
   args.insert(args.end(), extra_flags_.begin(), extra_flags_.end());
   auto p = TestProcess::Start({absl::StrCat("zk", id, "-", ++starts_),
                                Runfile("services/zk-ensemble/dcos-zk"), args, dir_});
@@ -56,12 +63,14 @@ bool ZkTestEnsemble::Running(int id) {
 }
 
 int ZkTestEnsemble::IdOf(const std::string& a) const {
-  for (int i = 1; i <= 3; ++i) {
-    if (address(i) == a) return i;
+  for (size_t i = 0; i < addresses_.size(); ++i) {
+    if (addresses_[i] == a) return static_cast<int>(i + 1);
   }
   return 0;
 }
 
-std::string ZkTestEnsemble::Joined() const { return absl::StrJoin(addresses_, ","); }
+std::string ZkTestEnsemble::Joined() const {
+  return absl::StrJoin(addresses_.begin(), addresses_.begin() + 3, ",");
+}
 
 }  // namespace dcos::testing
