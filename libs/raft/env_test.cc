@@ -212,7 +212,7 @@ TEST_CASE("FaultInjectionEnv fails WriteAt and Sync of a RandomWriteFile on dema
 }
 
 TEST_CASE("a segment's zero tail is its unused end; garbage there is a torn tail", "[env][wal]") {
-  std::string seg = wal::EncodeSegmentHeader(1, nullptr) + wal::EncodeSnapshotMarker(3, 1);
+  std::string seg = wal::EncodeSegmentHeader(1, nullptr, std::nullopt) + wal::EncodeSnapshotMarker(3, 1);
   const uint64_t end = seg.size();
   std::string padded = seg + std::string(1000, '\0');
   CHECK(wal::NonZeroEnd(padded) <= end);

@@ -70,8 +70,11 @@ absl::Status FileLogStorage::MaybeRoll(uint64_t frame_size) {
 absl::Status FileLogStorage::StartSegment() {
   DCOS_ASSIGN_OR_RETURN(std::string spare, preparer_->Take());
   Segment segment{next_seq_, JoinPath(wal_dir_, wal::SegmentFileName(next_seq_)), 0};
-  // The header carries the current hard state, so older segments can be deleted freely.
-  const std::string header = wal::EncodeSegmentHeader(segment.seq, &hard_state_);
+  // The header carries the current hard state, so older segments can be deleted freely, and
+  // where the current segment ends, so Load can tell lost frames at its end from unused zeros.
+  const std::string header = wal::EncodeSegmentHeader(
+      segment.seq, &hard_state_,
+      segments_.empty() ? std::nullopt : std::optional<uint64_t>(end_));
   // Renamed before it is opened (FaultInjectionEnv tracks open files by path). A crash before
   // the directory fsync leaves either the spare (removed by Load) or a segment whose header may
   // be missing (a last segment with no header is removed by Load).

@@ -103,6 +103,8 @@ absl::Status FileLogStorage::RecoverSegments(uint64_t snapshot_index, Persistent
     }
   }
   Replay replay(snapshot_index);
+  // The previous segment's logical end, to check against what the next header recorded.
+  std::optional<uint64_t> previous_end;
   for (size_t i = 0; i < seqs.size(); ++i) {
     const bool is_last = i + 1 == seqs.size();
     Segment segment{seqs[i], JoinPath(wal_dir_, wal::SegmentFileName(seqs[i])), 0};
@@ -141,6 +143,15 @@ absl::Status FileLogStorage::RecoverSegments(uint64_t snapshot_index, Persistent
             return absl::DataLossError(absl::StrCat(where, ": header says segment ", header->seq));
           }
           if (header->hard_state.has_value()) state->hard_state = *header->hard_state;
+          if (previous_end.has_value() && header->previous_end.has_value() &&
+              *header->previous_end != *previous_end) {
+            // Zeros where frames were acknowledged read as the unused end of that segment;
+            // only this record tells them apart.
+            return absl::DataLossError(absl::StrCat(
+                "raft log segment ", segments_.back().path, " ends at offset ", *previous_end,
+                " but the next segment's header says it ended at offset ",
+                *header->previous_end, ": records at its end are lost"));
+          }
           break;
         }
         case wal::RecordType::kBatch: {
@@ -179,6 +190,7 @@ absl::Status FileLogStorage::RecoverSegments(uint64_t snapshot_index, Persistent
       DCOS_RETURN_IF_ERROR(env_->TruncateFile(segment.path, scan.valid_end));
       capacity_ = scan.valid_end;
     }
+    previous_end = scan.valid_end;
     segments_.push_back(std::move(segment));
   }
   if (!segments_.empty()) {

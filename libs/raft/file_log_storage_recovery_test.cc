@@ -224,6 +224,53 @@ TEST_CASE("zeros after the last record of any segment are its unused end; anythi
         std::string::npos);
 }
 
+TEST_CASE("zeros where a synced record of an older segment was are DATA_LOSS, not its end",
+          "[recovery]") {
+  std::string dir = dcos::testing::MakeTempDir("lostend");
+  {
+    auto s = OpenStorage(Env::Default(), dir, 200);
+    MustLoad(s.get());
+    for (uint64_t i = 1; i <= 20; ++i) REQUIRE(s->Append({MakeEntry(i, 1)}, nullptr).ok());
+    REQUIRE(s->segment_count() > 2);
+  }
+  const std::string good = ReadRaw(dir + kSegment1);
+  auto scan = wal::ScanSegment(good, "segment 1", /*is_last=*/false);
+  REQUIRE(scan.ok());
+  REQUIRE(scan->frames.size() >= 3);
+  // The segment's last frame becomes zeros, as if the disk lost it: it would read as the
+  // unused end of the segment, but the next segment's header recorded where it really ended.
+  std::string bad = good;
+  const uint64_t last = scan->frames.back().offset;
+  std::fill(bad.begin() + static_cast<std::ptrdiff_t>(last),
+            bad.begin() + static_cast<std::ptrdiff_t>(scan->valid_end), '\0');
+  WriteRaw(dir + kSegment1, bad);
+  auto s = OpenStorage(Env::Default(), dir, 200);
+  auto st = s->Load();
+  REQUIRE(st.status().code() == absl::StatusCode::kDataLoss);
+  INFO(st.status().message());
+  CHECK(std::string(st.status().message()).find("records at its end are lost") !=
+        std::string::npos);
+  CHECK(std::string(st.status().message()).find("0000000000000001.wal") != std::string::npos);
+}
+
+TEST_CASE("segments written in format version 1 (no previous end) still load", "[recovery]") {
+  std::string dir = dcos::testing::MakeTempDir("v1");
+  auto s = OpenStorage(Env::Default(), dir, 200);  // creates the directories
+  // A version 1 header: magic, version 1, seq, no hard state (the layout before version 2).
+  std::string payload = std::string("DCOSWAL1") + std::string("\x01\0\0\0", 4) +
+                        std::string("\x01\0\0\0\0\0\0\0", 8) + std::string(2, '\0');
+  std::string frame = std::string(wal::kFrameHeaderSize, '\0') + payload;
+  wal::SealFrame(wal::RecordType::kSegmentHeader, &frame);
+  WriteRaw(dir + kSegment1, frame + wal::EncodeBatch({MakeEntry(1, 1), MakeEntry(2, 1)}, nullptr) +
+                                std::string(100, '\0'));
+  CHECK(Ids(MustLoad(s.get()).entries) == Ids(1, 2, 1));
+  // Appends go on in the current format.
+  for (uint64_t i = 3; i <= 12; ++i) REQUIRE(s->Append({MakeEntry(i, 1)}, nullptr).ok());
+  s.reset();
+  s = OpenStorage(Env::Default(), dir, 200);
+  CHECK(Ids(MustLoad(s.get()).entries) == Ids(1, 12, 1));
+}
+
 TEST_CASE("a crash loses exactly the writes that were not acknowledged", "[recovery]") {
   std::string dir = dcos::testing::MakeTempDir("crash");
   FaultInjectionEnv env(Env::Default());

@@ -54,7 +54,7 @@ TEST_CASE("spares left behind in any state are removed by Load", "[spare]") {
   testing::WriteRaw(in_wal + "spare-1", "");                          // just created
   testing::WriteRaw(in_wal + "spare-2", std::string(100, '\0'));      // half written
   testing::WriteRaw(in_wal + "spare-3", std::string(kSize, '\0'));    // ready
-  testing::WriteRaw(in_wal + "spare-4", wal::EncodeSegmentHeader(99, nullptr) +
+  testing::WriteRaw(in_wal + "spare-4", wal::EncodeSegmentHeader(99, nullptr, std::nullopt) +
                                          std::string(kSize, '\0'));  // never renamed
   testing::WriteRaw(in_wal + "spare-5", std::string(kSize, 'g'));     // not zeros at all
   auto s = OpenStorage(Env::Default(), dir, kSize);

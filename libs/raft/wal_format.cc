@@ -16,7 +16,10 @@ using ::dcos::raft::v1::HardState;
 
 constexpr uint32_t kMaskDelta = 0xa282ead8u;
 constexpr char kSegmentMagic[8] = {'D', 'C', 'O', 'S', 'W', 'A', 'L', '1'};
-constexpr uint32_t kFormatVersion = 1;
+// Version 2 added the previous segment's end to the segment header; version 1 segments (written
+// before) are still read.
+constexpr uint32_t kFormatVersion = 2;
+constexpr uint32_t kOldestReadableVersion = 1;
 
 void PutFixed32(char* p, uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
@@ -108,9 +111,10 @@ void SealFrame(RecordType type, std::string* frame) {
   PutFixed32(h, MaskedCrc(absl::string_view(h + 4, 12)));
 }
 
-std::string EncodeSegmentHeader(uint64_t seq, const HardState* hard_state) {
+std::string EncodeSegmentHeader(uint64_t seq, const HardState* hard_state,
+                                std::optional<uint64_t> previous_end) {
   size_t hs_size = hard_state == nullptr ? 0 : hard_state->ByteSizeLong();
-  std::string frame(kFrameHeaderSize + 8 + 4 + 8 + 1 + VarintSize(hs_size) + hs_size, '\0');
+  std::string frame(kFrameHeaderSize + 8 + 4 + 8 + 1 + VarintSize(hs_size) + hs_size + 1 + 8, '\0');
   char* p = frame.data() + kFrameHeaderSize;
   std::memcpy(p, kSegmentMagic, 8);
   PutFixed32(p + 8, kFormatVersion);
@@ -118,6 +122,9 @@ std::string EncodeSegmentHeader(uint64_t seq, const HardState* hard_state) {
   p[20] = hard_state == nullptr ? 0 : 1;
   p = PutVarint(p + 21, hs_size);
   if (hard_state != nullptr) hard_state->SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(p));
+  p += hs_size;
+  p[0] = previous_end.has_value() ? 1 : 0;
+  PutFixed64(p + 1, previous_end.value_or(0));
   SealFrame(RecordType::kSegmentHeader, &frame);
   return frame;
 }
@@ -254,7 +261,7 @@ absl::StatusOr<SegmentHeader> DecodeSegmentHeader(absl::string_view payload) {
     return absl::DataLossError("segment header: bad magic");
   }
   uint32_t version = GetFixed32(payload.data() + 8);
-  if (version != kFormatVersion) {
+  if (version < kOldestReadableVersion || version > kFormatVersion) {
     return absl::DataLossError(absl::StrCat("segment header: unsupported format version ", version));
   }
   SegmentHeader header;
@@ -262,10 +269,16 @@ absl::StatusOr<SegmentHeader> DecodeSegmentHeader(absl::string_view payload) {
   bool has_hs = payload[20] != 0;
   absl::string_view rest = payload.substr(21);
   HardState hs;
-  if (!GetMessage(&rest, &hs) || !rest.empty()) {
-    return absl::DataLossError("segment header: malformed hard state");
-  }
+  if (!GetMessage(&rest, &hs)) return absl::DataLossError("segment header: malformed hard state");
   if (has_hs) header.hard_state = hs;
+  if (version >= 2) {
+    if (rest.size() != 9 || static_cast<uint8_t>(rest[0]) > 1) {
+      return absl::DataLossError("segment header: malformed previous segment end");
+    }
+    if (rest[0] == 1) header.previous_end = GetFixed64(rest.data() + 1);
+    rest.remove_prefix(9);
+  }
+  if (!rest.empty()) return absl::DataLossError("segment header: trailing bytes");
   return header;
 }
 

@@ -31,9 +31,10 @@
 namespace dcos::raft::wal {
 
 enum class RecordType : uint8_t {
-  // First frame of every segment: magic, format version, the segment's sequence number and the
+  // First frame of every segment: magic, format version, the segment's sequence number, the
   // hard state current when the segment was started (so deleting older segments never loses
-  // the latest hard state).
+  // the latest hard state) and, from format version 2, the logical end of the previous segment
+  // (so recovery can tell that segment's unused zeros from acknowledged frames that were lost).
   kSegmentHeader = 1,
   // One LogStorage::Append call: optional hard state, then entries.
   kBatch = 2,
@@ -57,7 +58,10 @@ uint32_t ExtendCrc(uint32_t crc, absl::string_view data);
 void SealFrame(RecordType type, std::string* frame);
 
 // Whole frames, ready to write.
-std::string EncodeSegmentHeader(uint64_t seq, const ::dcos::raft::v1::HardState* hard_state);
+// `previous_end`: the byte offset where the previous segment's last frame ends; none for the
+// first segment of a log.
+std::string EncodeSegmentHeader(uint64_t seq, const ::dcos::raft::v1::HardState* hard_state,
+                                std::optional<uint64_t> previous_end);
 // Serializes straight into the frame buffer (one allocation, no intermediate copies).
 std::string EncodeBatch(const std::vector<::dcos::raft::v1::Entry>& entries,
                         const ::dcos::raft::v1::HardState* hard_state);
@@ -103,6 +107,9 @@ uint64_t NonZeroEnd(absl::string_view data);
 struct SegmentHeader {
   uint64_t seq = 0;
   std::optional<::dcos::raft::v1::HardState> hard_state;
+  // The previous segment's logical end; none for a first segment, and in format version 1
+  // (which did not record it).
+  std::optional<uint64_t> previous_end;
 };
 absl::StatusOr<SegmentHeader> DecodeSegmentHeader(absl::string_view payload);
 
