@@ -2,13 +2,30 @@
 
 #include <signal.h>
 
+#include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "libs/testing/harness.h"
+#include "protos/zk/v1/ensemble.grpc.pb.h"
 
 namespace dcos::testing {
+
+std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
+  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+}
+
+std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  return ctx;
+}
+
+grpc::Status ZkTestEnsemble::Status(int id, zk::v1::StatusResponse* out) const {
+  auto ctx = Context();
+  return zk::v1::Ensemble::NewStub(Channel(address(id)))->Status(ctx.get(), {}, out);
+}
 
 ZkTestEnsemble::ZkTestEnsemble(std::vector<std::string> extra_flags)
     : dir_(MakeTempDir("zk")), extra_flags_(std::move(extra_flags)) {

@@ -11,10 +11,19 @@
 #include <string>
 #include <vector>
 
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "libs/testing/process.h"
+#include "protos/zk/v1/ensemble.pb.h"
 
 namespace dcos::testing {
+
+// A channel to `address` (insecure), and a client context with a deadline `timeout` away.
+std::shared_ptr<grpc::Channel> Channel(const std::string& address);
+std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout = absl::Seconds(5));
 
 class ZkTestEnsemble {
  public:
@@ -43,6 +52,8 @@ class ZkTestEnsemble {
   // "a,b,c" of the founders, as the CLI's --zk flag takes it.
   std::string Joined() const;
   const std::string& dir() const { return dir_; }
+  // Ensemble.Status asked at member `id`.
+  grpc::Status Status(int id, zk::v1::StatusResponse* out) const;
 
  private:
   std::string dir_;
