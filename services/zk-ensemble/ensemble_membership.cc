@@ -53,6 +53,20 @@ std::set<uint64_t> EnsembleService::HealthyVoters(const raft::ConfState& conf) {
   return zk::HealthyVoters(view, conf);
 }
 
+absl::Status EnsembleService::CheckWithFreshViews(const std::function<absl::Status()>& check) {
+  absl::Time deadline = absl::Now() + options_.health_window;
+  while (true) {
+    absl::Status verdict = check();
+    // Only a quorum verdict can be a moment's view (a member slow to answer, one that just
+    // restarted); the others are facts of the configuration.
+    if (verdict.ok() || verdict.message().find("NEW_CONFIG_NO_QUORUM") == absl::string_view::npos ||
+        absl::Now() >= deadline) {
+      return verdict;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
 absl::Status EnsembleService::ProposeChange(const raft::ConfChange& change,
                                             absl::Duration timeout) {
   auto waiter = std::make_shared<Waiter<absl::StatusOr<uint64_t>>>();
@@ -89,9 +103,10 @@ grpc::Status EnsembleService::AddMember(grpc::ServerContext*, const v1::AddMembe
   raft::CoreStatus status;
   grpc::Status leader = RequireLeader(&status);
   if (!leader.ok()) return leader;
-  std::set<uint64_t> healthy = HealthyVoters(status.conf);
-  absl::Status allowed = CheckAdd(node_.load()->Status(), id, *address,
-                                  options_.addresses->All(), healthy);
+  absl::Status allowed = CheckWithFreshViews([&] {
+    std::set<uint64_t> healthy = HealthyVoters(status.conf);
+    return CheckAdd(node_.load()->Status(), id, *address, options_.addresses->All(), healthy);
+  });
   if (!allowed.ok()) return status::ToGrpc(allowed);
 
   log::Info("adding a member").Field("member", id).Field("address", *address);
@@ -152,8 +167,9 @@ grpc::Status EnsembleService::RemoveMember(grpc::ServerContext* context,
   raft::CoreStatus status;
   grpc::Status leader = RequireLeader(&status);
   if (!leader.ok()) return leader;
-  std::set<uint64_t> healthy = HealthyVoters(status.conf);
-  absl::Status allowed = CheckRemove(node_.load()->Status(), id, healthy);
+  absl::Status allowed = CheckWithFreshViews([&] {
+    return CheckRemove(node_.load()->Status(), id, HealthyVoters(status.conf));
+  });
   if (!allowed.ok()) return status::ToGrpc(allowed);
 
   if (id == status.id) {

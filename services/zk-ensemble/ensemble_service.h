@@ -44,6 +44,9 @@ struct EnsembleOptions {
   uint64_t cluster_id = 0;
   // Every member's address, this one included (kept current by the RaftMember); not owned.
   const raft::AddressBook* addresses = nullptr;
+  // How long AddMember / RemoveMember keep asking before they call a majority unhealthy (a
+  // member may be slow to answer Status for a moment).
+  absl::Duration health_window = absl::Seconds(2);
   // How long AddMember waits for a new member to catch up before removing it again.
   absl::Duration add_member_timeout = absl::Seconds(30);
   // The Raft tick (AddMember's catch-up bound is counted in ticks).
@@ -89,6 +92,9 @@ class EnsembleService final : public v1::Ensemble::Service {
   absl::Status ReadBarrier() const;
   // Voters the ensemble view (Status: every member asked) calls healthy.
   std::set<uint64_t> HealthyVoters(const raft::ConfState& conf);
+  // Runs `check` (a membership rule over fresh views) until it allows the change or
+  // health_window has passed with the quorum refused; returns the last verdict.
+  absl::Status CheckWithFreshViews(const std::function<absl::Status()>& check);
   // Hands leadership to `target` (0: the most up-to-date voter heard from lately, other than
   // `avoid`) and waits until this member hears from it. Returns the new leader.
   absl::StatusOr<uint64_t> HandOffLeadership(grpc::ServerContext* context, uint64_t target,
