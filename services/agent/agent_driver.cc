@@ -167,10 +167,10 @@ void AgentDriver::Loop() {
       if (stop_) return;
       batch.swap(queue_);
     }
-    for (Work& work : batch) {
-      work(core_, clock_->Now());
-      CarryOut();
-    }
+    // Group commit: everything that came in meanwhile goes through the core first, then one
+    // checkpoint commit covers all of it before anything is sent or started.
+    for (Work& work : batch) work(core_, clock_->Now());
+    CarryOut();
     absl::Time now = clock_->Now();
     if (now >= next_tick) {
       core_.Tick(now);
@@ -190,12 +190,13 @@ void AgentDriver::CarryOut() {
     if (o.empty()) return;
     // Removals first: a task (or framework) forgotten and a new one of the same name in one
     // outbox must end up written.
-    absl::Status saved = absl::OkStatus();
-    for (const TaskKey& key : o.remove_tasks) saved.Update(checkpointer_->RemoveTask(key.first, key.second));
-    for (const std::string& fid : o.remove_frameworks) saved.Update(checkpointer_->RemoveFramework(fid));
-    if (o.write_agent.has_value()) saved.Update(checkpointer_->WriteAgent(*o.write_agent));
-    for (const auto& f : o.write_frameworks) saved.Update(checkpointer_->WriteFramework(f));
-    for (const auto& t : o.write_tasks) saved.Update(checkpointer_->WriteTask(t));
+    CheckpointBatch batch;
+    batch.remove_tasks = std::move(o.remove_tasks);
+    batch.remove_frameworks = std::move(o.remove_frameworks);
+    batch.agent = std::move(o.write_agent);
+    batch.frameworks = std::move(o.write_frameworks);
+    batch.tasks = std::move(o.write_tasks);
+    absl::Status saved = batch.empty() ? absl::OkStatus() : checkpointer_->Commit(batch);
     if (!saved.ok()) {
       options_.on_fatal(saved);
       return;

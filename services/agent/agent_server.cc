@@ -118,6 +118,9 @@ class AgentComponent final : public runtime::Component {
                                                     : config_.supervisor;
     lo.switch_user = config_.switch_user;
     lo.isolator = isolator_.get();
+    absl::StatusOr<bool> namespaces = UsePidNamespaces(lo.supervisor_path);
+    if (!namespaces.ok()) return namespaces.status();
+    lo.pid_namespace = *namespaces;
     launcher_ = std::make_unique<PosixLauncher>(lo, driver_->ExitCallback(),
                                                 driver_->LaunchCallback());
     driver_->SetLauncher(launcher_.get());
@@ -132,6 +135,7 @@ class AgentComponent final : public runtime::Component {
         .Field("resources", advertised_.resources.ToString())
         .Field("attributes", AttributesToString(advertised_.attributes))
         .Field("isolation", agent::v1::Container::Isolation_Name(isolator_->kind()))
+        .Field("pid_namespaces", lo.pid_namespace ? "on" : "off")
         .Field("work_dir", config_.work_dir);
     runtime.SetReady(true);
     return absl::OkStatus();
@@ -142,6 +146,21 @@ class AgentComponent final : public runtime::Component {
   }
 
  private:
+  // agent.pid_namespaces: "auto" probes the host (and says so when it falls back), "on"
+  // requires them (FAILED_PRECONDITION naming the field), "off" never.
+  absl::StatusOr<bool> UsePidNamespaces(const std::string& supervisor) const {
+    if (config_.pid_namespaces == "off") return false;
+    absl::Status probe = PosixLauncher::ProbePidNamespaces(supervisor);
+    if (probe.ok()) return true;
+    if (config_.pid_namespaces == "on") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("agent.pid_namespaces=on: ", probe.message()));
+    }
+    log::Warn("tasks run without PID namespaces: a kill reaches only their process group")
+        .Field("reason", probe.message());
+    return false;
+  }
+
   common::v1::AgentInfo AgentInfoFor(const std::string& bound) const {
     common::v1::AgentInfo info;
     std::pair<std::string, std::string> host_port =
@@ -200,6 +219,10 @@ void RegisterAgentConfig(config::Schema& schema, AgentConfig* c) {
                 "cpu and memory limits: auto (cgroups v2, else v1, else none), cgroups (required), "
                 "posix (none; usage measured from /proc)")
       .OneOf({"auto", "cgroups", "posix"});
+  schema.String("agent.pid_namespaces", &c->pid_namespaces,
+                "each task in its own PID namespace (a kill ends all it started): auto (where "
+                "the host allows), on (required), off")
+      .OneOf({"auto", "on", "off"});
   schema.Bool("agent.switch_user", &c->switch_user,
               "run tasks as their user (needs root); false: as the agent's user");
   schema.Duration("agent.registration_backoff_factor", &c->registration_backoff_factor,
@@ -239,6 +262,7 @@ absl::StatusOr<std::unique_ptr<runtime::Component>> BuildAgent(const AgentConfig
       {"agent.supervisor", config.supervisor},
       {"agent.switch_user", config.switch_user ? "true" : "false"},
       {"agent.isolation", config.isolation},
+      {"agent.pid_namespaces", config.pid_namespaces},
       {"agent.registration_backoff_factor",
        absl::FormatDuration(config.registration_backoff_factor)},
       {"agent.status_update_retry_interval",

@@ -27,6 +27,7 @@ struct AgentConfig {
   std::string supervisor;                 // agent.supervisor: default next to the binary
   bool switch_user = true;                // agent.switch_user
   std::string isolation = "auto";         // agent.isolation: auto, cgroups, posix
+  std::string pid_namespaces = "auto";    // agent.pid_namespaces: auto, on, off
   absl::Duration registration_backoff_factor = absl::Seconds(1);
   absl::Duration status_update_retry_interval = absl::Seconds(10);
   absl::Duration status_update_retry_max = absl::Minutes(10);

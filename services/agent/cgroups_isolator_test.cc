@@ -25,12 +25,7 @@ namespace {
 
 LaunchSpec Spec(const std::string& dir, const std::string& id, const std::string& command,
                 double cpus, uint64_t mem_mib) {
-  LaunchSpec s;
-  s.container_id = id;
-  s.sandbox_dir = dir + "/sandbox-" + id;
-  s.run_dir = dir + "/run-" + id;
-  s.command = command;
-  s.environment = {{"PATH", "/usr/bin:/bin"}};
+  LaunchSpec s = ShellSpec(dir, id, command);
   s.cpus = cpus;
   s.mem_bytes = mem_mib << 20;
   return s;

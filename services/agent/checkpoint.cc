@@ -2,10 +2,15 @@
 
 #include <zlib.h>
 
+#include <atomic>
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "libs/status/status_macros.h"
 
 namespace dcos::agent {
@@ -31,6 +36,30 @@ uint32_t Crc32(const std::string& data, size_t offset) {
             static_cast<uInt>(data.size() - offset)));
 }
 
+
+// Runs job(0..n-1) on up to kSyncThreads threads (this one included); the first error.
+// Flushes wait on the device, not the CPU: issued together they are merged.
+constexpr size_t kSyncThreads = 16;
+
+absl::Status ForEachInParallel(size_t n, const std::function<absl::Status(size_t)>& job) {
+  std::atomic<size_t> next{0};
+  absl::Mutex mu;
+  absl::Status first = absl::OkStatus();
+  auto work = [&] {
+    for (size_t i = next++; i < n; i = next++) {
+      absl::Status s = job(i);
+      if (!s.ok()) {
+        absl::MutexLock lock(&mu);
+        first.Update(s);
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < std::min(n, kSyncThreads); ++t) threads.emplace_back(work);
+  work();
+  for (std::thread& t : threads) t.join();
+  return first;
+}
 
 }  // namespace
 
@@ -64,68 +93,108 @@ absl::Status DecodeCheckpointFile(const std::string& data, const std::string& pa
   return absl::OkStatus();
 }
 
-absl::Status Checkpointer::CreateDirs(const std::string& dir) {
+absl::Status Checkpointer::CreateDirs(const std::string& dir, std::set<std::string>* to_sync) {
   absl::StatusOr<bool> exists = env_->FileExists(dir);
   if (!exists.ok()) return exists.status();
   if (*exists) return absl::OkStatus();
   std::string parent = raft::DirName(dir);
-  if (parent != dir) DCOS_RETURN_IF_ERROR(CreateDirs(parent));
+  if (parent != dir) DCOS_RETURN_IF_ERROR(CreateDirs(parent, to_sync));
   bool created = false;
   DCOS_RETURN_IF_ERROR(env_->CreateDir(dir, &created));
-  if (created) DCOS_RETURN_IF_ERROR(env_->SyncDir(parent));
+  if (created) to_sync->insert(parent);
   return absl::OkStatus();
 }
 
-absl::Status Checkpointer::WriteAtomically(const std::string& path, const std::string& data) {
-  const std::string dir = raft::DirName(path);
-  DCOS_RETURN_IF_ERROR(CreateDirs(dir));
-  const std::string tmp = path + ".tmp";
-  {
-    DCOS_ASSIGN_OR_RETURN(std::unique_ptr<raft::WritableFile> file,
-                          env_->NewWritableFile(tmp, /*truncate=*/true));
-    DCOS_RETURN_IF_ERROR(file->Append(data));
-    DCOS_RETURN_IF_ERROR(file->Sync());
-    DCOS_RETURN_IF_ERROR(file->Close());
-  }
-  DCOS_RETURN_IF_ERROR(env_->RenameFile(tmp, path));
-  return env_->SyncDir(dir);
-}
-
-absl::Status Checkpointer::RemoveTree(const std::string& dir) {
+absl::Status Checkpointer::RemoveTree(const std::string& dir, std::set<std::string>* to_sync) {
   std::error_code error;
   std::filesystem::remove_all(dir, error);
   if (error) {
     return absl::InternalError(absl::StrCat("remove ", dir, ": ", error.message()));
   }
-  absl::Status synced = env_->SyncDir(raft::DirName(dir));
-  return absl::IsNotFound(synced) ? absl::OkStatus() : synced;
+  to_sync->insert(raft::DirName(dir));
+  return absl::OkStatus();
+}
+
+absl::Status Checkpointer::Commit(const CheckpointBatch& batch) {
+  std::set<std::string> to_sync;  // directories whose entries changed
+  for (const auto& [fid, tid] : batch.remove_tasks) {
+    DCOS_RETURN_IF_ERROR(RemoveTree(layout_.TaskDir(fid, tid), &to_sync));
+  }
+  for (const std::string& fid : batch.remove_frameworks) {
+    DCOS_RETURN_IF_ERROR(RemoveTree(layout_.FrameworkDir(fid), &to_sync));
+  }
+  // Path -> content; a file named twice gets its last content.
+  std::map<std::string, std::string> files;
+  if (batch.agent.has_value()) files[layout_.AgentFile()] = EncodeCheckpointFile(*batch.agent);
+  for (const auto& f : batch.frameworks) {
+    files[layout_.FrameworkFile(f.info().id().value())] = EncodeCheckpointFile(f);
+  }
+  for (const auto& t : batch.tasks) {
+    files[layout_.TaskFile(t.framework_id().value(), t.task().task_id().value())] =
+        EncodeCheckpointFile(t);
+  }
+  // 1. every temp file written; 2. all fsynced at once; 3. renamed; 4. directories fsynced.
+  std::vector<std::unique_ptr<raft::WritableFile>> temps;
+  for (const auto& [path, data] : files) {
+    DCOS_RETURN_IF_ERROR(CreateDirs(raft::DirName(path), &to_sync));
+    DCOS_ASSIGN_OR_RETURN(std::unique_ptr<raft::WritableFile> file,
+                          env_->NewWritableFile(path + ".tmp", /*truncate=*/true));
+    DCOS_RETURN_IF_ERROR(file->Append(data));
+    temps.push_back(std::move(file));
+  }
+  DCOS_RETURN_IF_ERROR(ForEachInParallel(temps.size(), [&](size_t i) {
+    absl::Status synced = temps[i]->Sync();
+    return synced.ok() ? temps[i]->Close() : synced;
+  }));
+  for (const auto& [path, data] : files) {
+    DCOS_RETURN_IF_ERROR(env_->RenameFile(path + ".tmp", path));
+    to_sync.insert(raft::DirName(path));
+  }
+  std::vector<std::string> dirs(to_sync.begin(), to_sync.end());
+  return ForEachInParallel(dirs.size(), [&](size_t i) {
+    absl::Status synced = env_->SyncDir(dirs[i]);
+    // The parent of a removed directory may be gone too (a framework removed with its task).
+    return absl::IsNotFound(synced) ? absl::OkStatus() : synced;
+  });
 }
 
 absl::Status Checkpointer::WriteAgent(const checkpoint::AgentCheckpoint& agent) {
-  return WriteAtomically(layout_.AgentFile(), EncodeCheckpointFile(agent));
+  CheckpointBatch b;
+  b.agent = agent;
+  return Commit(b);
 }
 
 absl::Status Checkpointer::WriteFramework(const checkpoint::FrameworkCheckpoint& framework) {
-  return WriteAtomically(layout_.FrameworkFile(framework.info().id().value()),
-                         EncodeCheckpointFile(framework));
+  CheckpointBatch b;
+  b.frameworks.push_back(framework);
+  return Commit(b);
 }
 
 absl::Status Checkpointer::WriteTask(const checkpoint::TaskCheckpoint& task) {
-  return WriteAtomically(
-      layout_.TaskFile(task.framework_id().value(), task.task().task_id().value()),
-      EncodeCheckpointFile(task));
+  CheckpointBatch b;
+  b.tasks.push_back(task);
+  return Commit(b);
 }
 
 absl::Status Checkpointer::RemoveTask(const std::string& framework_id,
                                       const std::string& task_id) {
-  return RemoveTree(layout_.TaskDir(framework_id, task_id));
+  CheckpointBatch b;
+  b.remove_tasks.emplace_back(framework_id, task_id);
+  return Commit(b);
 }
 
 absl::Status Checkpointer::RemoveFramework(const std::string& framework_id) {
-  return RemoveTree(layout_.FrameworkDir(framework_id));
+  CheckpointBatch b;
+  b.remove_frameworks.push_back(framework_id);
+  return Commit(b);
 }
 
-absl::Status Checkpointer::RemoveAll() { return RemoveTree(layout_.MetaDir()); }
+absl::Status Checkpointer::RemoveAll() {
+  std::set<std::string> to_sync;
+  DCOS_RETURN_IF_ERROR(RemoveTree(layout_.MetaDir(), &to_sync));
+  absl::Status synced = env_->SyncDir(*to_sync.begin());
+  return absl::IsNotFound(synced) ? absl::OkStatus() : synced;
+}
 
 template <typename Message>
 absl::StatusOr<std::optional<Message>> Checkpointer::ReadIfExists(const std::string& path) {

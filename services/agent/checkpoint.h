@@ -5,6 +5,10 @@
 // Every file is replaced atomically: the new content goes to `<file>.tmp`, is fsynced, renamed
 // over the file, and the directory is fsynced; a crash at any point leaves the old or the new
 // content, never a mix. New directories are made durable the same way (fsync of the parent).
+// Changes are committed in groups (Commit): every temp file of a group is written, then all are
+// fsynced at once (on several threads: a flush costs ~5 ms on this project's virtual disks,
+// and the kernel and the device merge concurrent ones), renamed, and every directory touched
+// is fsynced once, again at once. A group of 200 task files costs ~0.2 s instead of ~2 s.
 // Each file starts with a header: the magic "DCOSCKP1", the payload's length and its CRC-32
 // (both little-endian uint32), then the serialized message. A file that fails these checks is
 // DATA_LOSS naming the file: the agent refuses to start rather than guess.
@@ -13,6 +17,8 @@
 // Thread-compatible: one user (the agent's driver thread).
 
 #include <optional>
+#include <set>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -22,6 +28,21 @@
 #include "services/agent/layout.h"
 
 namespace dcos::agent {
+
+// Changes made durable together (Commit). Removals happen first, so a task removed and
+// written again in one batch ends up written.
+struct CheckpointBatch {
+  std::vector<std::pair<std::string, std::string>> remove_tasks;  // (framework id, task id)
+  std::vector<std::string> remove_frameworks;
+  std::optional<checkpoint::AgentCheckpoint> agent;
+  std::vector<checkpoint::FrameworkCheckpoint> frameworks;
+  std::vector<checkpoint::TaskCheckpoint> tasks;
+
+  bool empty() const {
+    return remove_tasks.empty() && remove_frameworks.empty() && !agent.has_value() &&
+           frameworks.empty() && tasks.empty();
+  }
+};
 
 // Everything Load() found.
 struct CheckpointState {
@@ -40,8 +61,12 @@ class Checkpointer {
  public:
   Checkpointer(raft::Env* env, Layout layout) : env_(env), layout_(std::move(layout)) {}
 
-  // Each returns once the change is durable. Errors: as raft::Env's (RESOURCE_EXHAUSTED for a
-  // full disk, ...), the path in the message.
+  // Returns once every change of `batch` is durable. On error some may be and others not (each
+  // file old or new). Errors: as raft::Env's (RESOURCE_EXHAUSTED for a full disk, ...), the
+  // path in the message.
+  absl::Status Commit(const CheckpointBatch& batch);
+
+  // Commits of one change each.
   absl::Status WriteAgent(const checkpoint::AgentCheckpoint& agent);
   absl::Status WriteFramework(const checkpoint::FrameworkCheckpoint& framework);
   absl::Status WriteTask(const checkpoint::TaskCheckpoint& task);
@@ -58,10 +83,10 @@ class Checkpointer {
   const Layout& layout() const { return layout_; }
 
  private:
-  // Creates `dir` and its missing parents, durably.
-  absl::Status CreateDirs(const std::string& dir);
-  absl::Status WriteAtomically(const std::string& path, const std::string& data);
-  absl::Status RemoveTree(const std::string& dir);
+  // Creates `dir` and its missing parents; adds the parents to fsync to `to_sync`.
+  absl::Status CreateDirs(const std::string& dir, std::set<std::string>* to_sync);
+  // Removes `dir` with everything in it; adds its parent to `to_sync`.
+  absl::Status RemoveTree(const std::string& dir, std::set<std::string>* to_sync);
   template <typename Message>
   absl::StatusOr<std::optional<Message>> ReadIfExists(const std::string& path);
 

@@ -1,6 +1,6 @@
 #include "services/agent/container_watcher.h"
 
-#include <poll.h>
+#include <sys/epoll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
@@ -74,7 +74,13 @@ bool SameProcess(pid_t pid, uint64_t start_time) {
 }
 
 ContainerWatcher::ContainerWatcher(Launcher::ExitCallback on_exit)
-    : on_exit_(std::move(on_exit)), wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    : on_exit_(std::move(on_exit)),
+      wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      epoll_fd_(epoll_create1(EPOLL_CLOEXEC)) {
+  epoll_event wake{};
+  wake.events = EPOLLIN;
+  wake.data.u64 = 0;  // token 0: the wake fd
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &wake);
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -83,15 +89,30 @@ ContainerWatcher::~ContainerWatcher() {
     absl::MutexLock lock(&mu_);
     stop_ = true;
   }
-  uint64_t one = 1;
-  ssize_t n = write(wake_fd_, &one, sizeof(one));
-  (void)n;
+  Wake();
   thread_.join();
   for (auto& [id, e] : entries_) {
     if (e.pidfd >= 0) close(e.pidfd);
   }
   for (auto& [id, l] : launches_) close(l.fd);
+  close(epoll_fd_);
   close(wake_fd_);
+}
+
+void ContainerWatcher::Wake() {
+  uint64_t one = 1;
+  ssize_t n = write(wake_fd_, &one, sizeof(one));
+  (void)n;
+}
+
+uint64_t ContainerWatcher::Register(int fd, bool launch, const std::string& container_id) {
+  const uint64_t token = next_token_++;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = token;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) return 0;
+  registrations_[token] = Registration{launch, container_id};
+  return token;
 }
 
 void ContainerWatcher::Watch(const std::string& container_id, const ContainerPids& pids,
@@ -108,11 +129,26 @@ void ContainerWatcher::Watch(const std::string& container_id, const ContainerPid
   }
   {
     absl::MutexLock lock(&mu_);
+    if (e.pidfd >= 0) e.token = Register(e.pidfd, /*launch=*/false, container_id);
+    if (e.token == 0 && e.pidfd >= 0) {
+      close(e.pidfd);
+      e.pidfd = -1;
+    }
+    if (auto old = entries_.find(container_id); old != entries_.end()) {
+      // Watched again: the earlier registration goes.
+      if (old->second.token != 0) {
+        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, old->second.pidfd, nullptr);
+        registrations_.erase(old->second.token);
+      } else {
+        --polled_;
+      }
+      if (old->second.pidfd >= 0) close(old->second.pidfd);
+      entries_.erase(old);
+    }
+    if (e.token == 0) ++polled_;
     entries_[container_id] = std::move(e);
   }
-  uint64_t one = 1;
-  ssize_t n = write(wake_fd_, &one, sizeof(one));
-  (void)n;
+  Wake();  // a polled entry changes the loop's timeout
 }
 
 std::optional<ContainerPids> ContainerWatcher::Find(const std::string& container_id) {
@@ -127,47 +163,41 @@ void ContainerWatcher::WatchLaunch(const std::string& container_id, int report_f
                                    std::function<void(const std::string&)> on_report) {
   {
     absl::MutexLock lock(&mu_);
-    launches_[container_id] = Launch{report_fd, "", deadline, std::move(on_report)};
+    Launch l{0, report_fd, "", deadline, std::move(on_report)};
+    l.token = Register(report_fd, /*launch=*/true, container_id);
+    launches_[container_id] = std::move(l);
   }
-  uint64_t one = 1;
-  ssize_t n = write(wake_fd_, &one, sizeof(one));
-  (void)n;
+  Wake();  // the loop's next deadline may be earlier now
+}
+
+bool ContainerWatcher::ReadReport(Launch& l) {
+  char buf[256];
+  ssize_t n = read(l.fd, buf, sizeof(buf));
+  if (n > 0) l.line.append(buf, static_cast<size_t>(n));
+  const bool closed = n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN);
+  return closed || l.line.find('\n') != std::string::npos;
 }
 
 void ContainerWatcher::Loop() {
+  constexpr int kMaxEvents = 256;
+  epoll_event events[kMaxEvents];
+  absl::Time next_proc_poll = absl::InfinitePast();
   for (;;) {
-    std::vector<pollfd> fds{{wake_fd_, POLLIN, 0}};
-    std::vector<std::string> ids;       // fds[1..] of supervisors, then of launch reports
-    std::vector<std::string> polled;    // entries without a pidfd
-    size_t first_launch = 0;
     absl::Time wake_by = absl::InfiniteFuture();
     {
       absl::MutexLock lock(&mu_);
       if (stop_) return;
-      for (const auto& [id, e] : entries_) {
-        if (e.pidfd >= 0) {
-          fds.push_back({e.pidfd, POLLIN, 0});
-          ids.push_back(id);
-        } else {
-          polled.push_back(id);
-        }
-      }
-      first_launch = fds.size();
-      for (const auto& [id, l] : launches_) {
-        fds.push_back({l.fd, POLLIN, 0});
-        ids.push_back(id);
-        wake_by = std::min(wake_by, l.deadline);
-      }
+      for (const auto& [id, l] : launches_) wake_by = std::min(wake_by, l.deadline);
+      if (polled_ > 0) wake_by = std::min(wake_by, next_proc_poll);
     }
-    if (!polled.empty()) wake_by = std::min(wake_by, absl::Now() + absl::Milliseconds(kProcPollMs));
     int timeout = wake_by == absl::InfiniteFuture()
                       ? -1
                       : static_cast<int>(std::max<int64_t>(
                             0, absl::ToInt64Milliseconds(wake_by - absl::Now()) + 1));
-    int ready = poll(fds.data(), fds.size(), timeout);
-    if (ready < 0 && errno != EINTR) std::perror("dcos-agent: poll on supervisors");
-    uint64_t drained;
-    while (read(wake_fd_, &drained, sizeof(drained)) > 0) {
+    int ready = epoll_wait(epoll_fd_, events, kMaxEvents, timeout);
+    if (ready < 0) {
+      if (errno != EINTR) std::perror("dcos-agent: epoll_wait on supervisors");
+      ready = 0;
     }
     std::vector<std::pair<std::string, Entry>> ended;
     std::vector<Launch> reported;
@@ -175,43 +205,63 @@ void ContainerWatcher::Loop() {
     {
       absl::MutexLock lock(&mu_);
       if (stop_) return;
-      auto take = [&](const std::string& id) {
-        auto it = entries_.find(id);
-        if (it == entries_.end()) return;
-        ended.emplace_back(id, std::move(it->second));
-        entries_.erase(it);
-      };
-      for (size_t i = 1; i < first_launch; ++i) {
-        if (fds[i].revents != 0) take(ids[i - 1]);
-      }
-      for (const std::string& id : polled) {
-        auto it = entries_.find(id);
-        if (it == entries_.end()) continue;
-        const Entry& e = it->second;
-        bool gone = e.child ? waitpid(e.pids.supervisor_pid, nullptr, WNOHANG) != 0
-                            : !SameProcess(e.pids.supervisor_pid, e.pids.supervisor_start);
-        if (gone) take(id);
-      }
-      for (size_t i = first_launch; i < fds.size(); ++i) {
-        auto it = launches_.find(ids[i - 1]);
-        if (it == launches_.end()) continue;
+      auto finish_launch = [&](absl::flat_hash_map<std::string, Launch>::iterator it) {
         Launch& l = it->second;
-        bool done = false;
-        if (fds[i].revents != 0) {
-          char buf[256];
-          ssize_t n = read(l.fd, buf, sizeof(buf));
-          if (n > 0) l.line.append(buf, static_cast<size_t>(n));
-          const bool closed = n == 0 || (n < 0 && errno != EINTR);
-          done = closed || l.line.find('\n') != std::string::npos;
+        if (l.token != 0) {
+          epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, l.fd, nullptr);
+          registrations_.erase(l.token);
         }
-        if (!done && now >= l.deadline) {
-          done = true;
-          l.line.clear();
-        }
-        if (!done) continue;
         close(l.fd);
         reported.push_back(std::move(l));
         launches_.erase(it);
+      };
+      auto take = [&](const std::string& id) {
+        auto it = entries_.find(id);
+        if (it == entries_.end()) return;
+        Entry& e = it->second;
+        if (e.token != 0) {
+          epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, e.pidfd, nullptr);
+          registrations_.erase(e.token);
+        } else {
+          --polled_;
+        }
+        ended.emplace_back(id, std::move(e));
+        entries_.erase(it);
+      };
+      for (int i = 0; i < ready; ++i) {
+        const uint64_t token = events[i].data.u64;
+        if (token == 0) {
+          uint64_t drained;
+          while (read(wake_fd_, &drained, sizeof(drained)) > 0) {
+          }
+          continue;
+        }
+        auto reg = registrations_.find(token);
+        if (reg == registrations_.end()) continue;
+        const Registration r = reg->second;
+        if (!r.launch) {
+          take(r.container_id);
+          continue;
+        }
+        auto it = launches_.find(r.container_id);
+        if (it != launches_.end() && ReadReport(it->second)) finish_launch(it);
+      }
+      for (auto it = launches_.begin(); it != launches_.end();) {
+        auto current = it++;
+        if (now < current->second.deadline) continue;
+        current->second.line.clear();
+        finish_launch(current);
+      }
+      if (polled_ > 0 && now >= next_proc_poll) {
+        next_proc_poll = now + absl::Milliseconds(kProcPollMs);
+        std::vector<std::string> gone;
+        for (const auto& [id, e] : entries_) {
+          if (e.token != 0) continue;
+          bool ended_now = e.child ? waitpid(e.pids.supervisor_pid, nullptr, WNOHANG) != 0
+                                   : !SameProcess(e.pids.supervisor_pid, e.pids.supervisor_start);
+          if (ended_now) gone.push_back(id);
+        }
+        for (const std::string& id : gone) take(id);
       }
     }
     for (Launch& l : reported) l.on_report(l.line.substr(0, l.line.find('\n') + 1));

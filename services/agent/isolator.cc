@@ -35,7 +35,21 @@ class PosixIsolator final : public Isolator {
 
 }  // namespace
 
+namespace {
+
+// The PID namespace `pid` is in ("pid:[4026531836]"); "" if it is gone.
+std::string PidNamespaceOf(const std::string& pid) {
+  char target[64];
+  ssize_t n = readlink(absl::StrCat("/proc/", pid, "/ns/pid").c_str(), target, sizeof(target));
+  return n > 0 ? std::string(target, static_cast<size_t>(n)) : std::string();
+}
+
+}  // namespace
+
 agent::v1::ResourceStatistics ProcUsage(pid_t pgid) {
+  // A task in a PID namespace of its own (pid_namespace.h): every process in it counts.
+  const std::string ns = PidNamespaceOf(std::to_string(pgid));
+  const bool by_namespace = !ns.empty() && ns != PidNamespaceOf("self");
   agent::v1::ResourceStatistics s;
   *s.mutable_timestamp() = TimestampOf(absl::Now());
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
@@ -56,7 +70,11 @@ agent::v1::ResourceStatistics ProcUsage(pid_t pgid) {
     // Fields after the command: state(3) ppid(4) pgrp(5) ... utime(14) stime(15) ... rss(24).
     std::vector<std::string> f =
         absl::StrSplit(text.substr(paren + 2), ' ', absl::SkipEmpty());
-    if (f.size() < 22 || std::strtol(f[2].c_str(), nullptr, 10) != pgid) continue;
+    if (f.size() < 22) continue;
+    if (by_namespace ? PidNamespaceOf(e->d_name) != ns
+                     : std::strtol(f[2].c_str(), nullptr, 10) != pgid) {
+      continue;
+    }
     ++processes;
     user += std::strtoull(f[11].c_str(), nullptr, 10);
     system += std::strtoull(f[12].c_str(), nullptr, 10);

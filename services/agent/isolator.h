@@ -8,6 +8,7 @@
 //                      project's machines): memory.limit_in_bytes, cpu.cfs_quota_us,
 //                      cpu.shares, memory.oom_control
 //   PosixIsolator      no limits; usage measured from /proc over the task's process group
+//                      (or PID namespace)
 // Each container gets a group named dcos/<container id> in every hierarchy; the supervisor
 // puts the task in them before it runs, so everything it starts stays inside.
 //
@@ -64,7 +65,8 @@ std::unique_ptr<Isolator> MakePosixIsolator();
 std::unique_ptr<Isolator> MakeCgroupsV1Isolator(const std::string& root, std::string* why);
 std::unique_ptr<Isolator> MakeCgroupsV2Isolator(const std::string& root, std::string* why);
 
-// Usage of the processes of process group `pgid`, from /proc (cpu time, rss, count).
+// Usage of the processes of process group `pgid` — or of every process in its PID namespace
+// when it is the init of one — from /proc (cpu time, rss, count).
 agent::v1::ResourceStatistics ProcUsage(pid_t pgid);
 
 }  // namespace dcos::agent

@@ -8,12 +8,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -89,7 +91,26 @@ PosixLauncher::PosixLauncher(Options options, ExitCallback on_exit, LaunchCallba
       on_launch_(std::move(on_launch)),
       watcher_([this](const std::string& id, const ExitInfo& exit) {
         on_exit_(id, Finish(id, exit));
-      }) {}
+      }) {
+  for (int i = 0; i < std::max(1, options_.launch_threads); ++i) {
+    launch_threads_.emplace_back([this] { LaunchLoop(); });
+  }
+}
+
+void PosixLauncher::LaunchLoop() {
+  for (;;) {
+    LaunchSpec spec;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || !queue_.empty(); };
+      mu_.Await(absl::Condition(&ready));
+      if (stop_) return;
+      spec = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    LaunchNow(spec);
+  }
+}
 
 ExitInfo PosixLauncher::Finish(const std::string& container_id, ExitInfo exit) {
   exit.memory_limit_hit = isolator_->MemoryLimitHit(container_id);
@@ -97,13 +118,54 @@ ExitInfo PosixLauncher::Finish(const std::string& container_id, ExitInfo exit) {
   return exit;
 }
 
-PosixLauncher::~PosixLauncher() = default;
+PosixLauncher::~PosixLauncher() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  for (std::thread& t : launch_threads_) t.join();
+}
 
 std::string PosixLauncher::DefaultSupervisorPath() {
   std::error_code error;
   std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
   if (error) return "dcos-task-supervisor";
   return (self.parent_path() / "dcos-task-supervisor").string();
+}
+
+absl::Status PosixLauncher::ProbePidNamespaces(const std::string& supervisor_path) {
+  int err_pipe[2];
+  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+    return absl::InternalError(absl::StrCat("pipe2: ", std::strerror(errno)));
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+  std::string binary = supervisor_path;
+  std::string flag = "--probe-pid-namespace";
+  char* argv[] = {binary.data(), flag.data(), nullptr};
+  char* envp[] = {nullptr};
+  pid_t pid = 0;
+  int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv, envp);
+  posix_spawn_file_actions_destroy(&actions);
+  close(err_pipe[1]);
+  std::string why;
+  char buf[256];
+  ssize_t n;
+  while ((n = read(err_pipe[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0) why.append(buf, static_cast<size_t>(n));
+  }
+  close(err_pipe[0]);
+  if (spawned != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot run ", supervisor_path, ": ", std::strerror(spawned)));
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("PID namespaces are not available: ", absl::StripAsciiWhitespace(why)));
 }
 
 absl::StatusOr<pid_t> PosixLauncher::StartSupervisor(const LaunchSpec& spec,
@@ -115,6 +177,7 @@ absl::StatusOr<pid_t> PosixLauncher::StartSupervisor(const LaunchSpec& spec,
   std::vector<std::string> args = {options_.supervisor_path, spec.run_dir,
                                    std::to_string(getpid())};
   for (const std::string& procs : cgroups) args.push_back("--cgroup=" + procs);
+  if (options_.pid_namespace) args.push_back("--pid-namespace");
   if (user->switch_user) {
     // The supervisor stays root (it writes the run dir and cgroups); the task switches.
     std::string groups = absl::StrJoin(user->groups, ",");
@@ -188,6 +251,11 @@ absl::StatusOr<pid_t> PosixLauncher::StartSupervisor(const LaunchSpec& spec,
 }
 
 void PosixLauncher::Launch(const LaunchSpec& spec) {
+  absl::MutexLock lock(&mu_);
+  queue_.push_back(spec);
+}
+
+void PosixLauncher::LaunchNow(const LaunchSpec& spec) {
   absl::Status started = StartLaunch(spec);
   if (started.ok()) return;  // the rest comes through CompleteLaunch
   isolator_->Cleanup(spec.container_id);

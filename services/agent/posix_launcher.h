@@ -8,12 +8,22 @@
 // well as those inherited from an earlier agent process; when one ends, its exit_status file
 // says how the task ended.
 //
+// Launches are carried out by a few launch threads of the launcher's own (sandbox and cgroup
+// set-up, the supervisor's spawn): Launch only queues, so the driver goes on committing and
+// reporting while processes start, and several start at once.
+//
 // Thread-safety: Launch, Recover and Signal may be called from any thread (normally the
-// driver's); the exit callback runs on the watcher thread.
+// driver's); the launch callback runs on a launch thread or the watcher thread, the exit
+// callback on the watcher thread.
 
+#include <deque>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/agent/container_watcher.h"
 #include "services/agent/isolator.h"
@@ -34,11 +44,17 @@ class PosixLauncher final : public Launcher {
     // Limits and usage; null: posix (no limits, usage from /proc). Not owned; must outlive
     // the launcher.
     Isolator* isolator = nullptr;
+    // Each task in its own PID namespace under a minimal init (pid_namespace.h), so a kill
+    // ends everything it started. Only where ProbePidNamespaces says the host allows it.
+    bool pid_namespace = false;
+    // Threads that start launches (queued launches are dropped when the launcher is
+    // destroyed: after a restart their tasks are found never started).
+    int launch_threads = 2;
   };
 
-  // Starts the watcher thread.
+  // Starts the watcher and launch threads.
   PosixLauncher(Options options, ExitCallback on_exit, LaunchCallback on_launch);
-  // Stops watching; running tasks are left alone.
+  // Stops launching and watching; running tasks are left alone.
   ~PosixLauncher() override;
 
   void Launch(const LaunchSpec& spec) override;
@@ -54,6 +70,10 @@ class PosixLauncher final : public Launcher {
   // The default supervisor path: dcos-task-supervisor next to this process's binary.
   static std::string DefaultSupervisorPath();
 
+  // Whether tasks can get PID namespaces here: runs `<supervisor> --probe-pid-namespace`.
+  // FAILED_PRECONDITION with the reason (no privilege, a kernel without them) when not.
+  static absl::Status ProbePidNamespaces(const std::string& supervisor_path);
+
  private:
   // Fork + exec of the supervisor; the pid, or an error for the task. `cgroups`: the
   // cgroup.procs files the supervisor puts the task in.
@@ -68,6 +88,9 @@ class PosixLauncher final : public Launcher {
                                                const std::string& line);
   // What the isolator knows of an ended container; then its groups are removed.
   ExitInfo Finish(const std::string& container_id, ExitInfo exit);
+  // A launch thread: takes queued launches until stopped.
+  void LaunchLoop();
+  void LaunchNow(const LaunchSpec& spec);
 
   Options options_;
   std::unique_ptr<Isolator> own_isolator_;  // posix, when none was given
@@ -75,6 +98,11 @@ class PosixLauncher final : public Launcher {
   ExitCallback on_exit_;
   LaunchCallback on_launch_;
   ContainerWatcher watcher_;
+
+  absl::Mutex mu_;
+  std::deque<LaunchSpec> queue_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> launch_threads_;
 };
 
 }  // namespace dcos::agent

@@ -35,19 +35,12 @@ PosixLauncher::Options Options() {
 }
 
 LaunchSpec Shell(const std::string& dir, const std::string& id, const std::string& command) {
-  LaunchSpec s;
-  s.container_id = id;
-  s.sandbox_dir = dir + "/sandbox-" + id;
-  s.run_dir = dir + "/run-" + id;
-  s.command = command;
-  s.environment = {{"PATH", "/usr/bin:/bin"}, {"GREETING", "hello there"}};
+  LaunchSpec s = ShellSpec(dir, id, command);
+  s.environment.emplace_back("GREETING", "hello there");
   return s;
 }
 
-std::string Read(const std::string& path) {
-  auto text = testing::ReadFile(path);
-  return text.ok() ? *text : "";
-}
+std::string Read(const std::string& path) { return ReadOrEmpty(path); }
 
 bool Alive(pid_t pid) { return kill(pid, 0) == 0; }
 

@@ -4,7 +4,9 @@
 //
 //   dcos-task-supervisor <run_dir> <agent_pid> [options] shell <command>
 //   dcos-task-supervisor <run_dir> <agent_pid> [options] argv <command> [argv0 args...]
-// options: --cgroup=<cgroup.procs file> (repeatable), --user=<uid>:<gid>:<gid,gid,...>
+// options: --cgroup=<cgroup.procs file> (repeatable), --user=<uid>:<gid>:<gid,gid,...>,
+//          --pid-namespace (pid_namespace.h: the task runs as pid 2 under a minimal init)
+//   dcos-task-supervisor --probe-pid-namespace   exit 0 iff PID namespaces work here
 //
 // The agent starts it (posix_spawn) with the task's working directory, environment and
 // stdout/stderr in place, in a new session, and fd 3 a pipe on which it reports
@@ -33,6 +35,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "services/agent/pid_namespace.h"
 #include "services/agent/supervisor_files.h"
 
 namespace {
@@ -69,7 +72,7 @@ bool ParseUser(const char* text, User* user) {
 }
 
 // What the task's process reports when it cannot exec: which step failed, and errno.
-enum Stage : int { kExec = 0, kSwitchUser = 1 };
+enum Stage : int { kExec = 0, kSwitchUser = 1, kFork = 2 };
 
 void ForwardTerm(int) {
   pid_t task = g_task_pid;
@@ -96,19 +99,25 @@ int Usage() {
   _exit(127);
 }
 
-[[noreturn]] void RunTask(int hold_fd, int error_fd, bool shell, char** argv, const User& user) {
-  // A process group of its own: a kill reaches the task and everything it started.
-  setpgid(0, 0);
+void DefaultSignals() {
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE}) sigaction(sig, &dfl, nullptr);
-  close(kReportFd);
+}
+
+// Blocks until the supervisor releases the task (after writing `pids`); exits if it died.
+void WaitForRelease(int hold_fd) {
   char go = 0;
   ssize_t n;
   do {
     n = read(hold_fd, &go, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1) _exit(127);  // the supervisor died before releasing us
+  close(hold_fd);
+}
+
+// In the task's process: its user, then exec; reports a failure on error_fd and exits 127.
+[[noreturn]] void ExecTask(int error_fd, bool shell, char** argv, const User& user) {
   if (user.set && (setgroups(static_cast<size_t>(user.num_groups), user.groups) != 0 ||
                    setgid(user.gid) != 0 || setuid(user.uid) != 0)) {
     Fail(error_fd, kSwitchUser);
@@ -123,9 +132,37 @@ int Usage() {
   Fail(error_fd, kExec);
 }
 
+// The task without a PID namespace: the supervisor's child, leader of its own process group
+// (a kill reaches the task and everything it started that stayed in the group).
+[[noreturn]] void RunTask(int hold_fd, int error_fd, bool shell, char** argv, const User& user) {
+  setpgid(0, 0);
+  DefaultSignals();
+  close(kReportFd);
+  WaitForRelease(hold_fd);
+  ExecTask(error_fd, shell, argv, user);
+}
+
+// With a PID namespace this process is its init (pid 1); the task is forked as pid 2.
+[[noreturn]] void RunInit(int hold_fd, int error_fd, int status_fd, bool shell, char** argv,
+                          const User& user) {
+  setpgid(0, 0);
+  close(kReportFd);
+  WaitForRelease(hold_fd);
+  pid_t task = StartUnderInit([&] {
+    setpgid(0, 0);
+    DefaultSignals();
+    close(status_fd);
+    ExecTask(error_fd, shell, argv, user);
+  });
+  if (task < 0) Fail(error_fd, kFork);
+  close(error_fd);  // the task's copy closes at its exec: the supervisor sees EOF
+  RunInitLoop(task, status_fd);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && strcmp(argv[1], "--probe-pid-namespace") == 0) return ProbePidNamespace();
   if (argc < 5) return Usage();
   const char* run_dir = argv[1];
   pid_t agent = static_cast<pid_t>(atoi(argv[2]));
@@ -135,9 +172,12 @@ int main(int argc, char** argv) {
   const char* cgroups[8];
   int num_cgroups = 0;
   static User user;
+  bool pid_namespace = false;
   for (; mode < argc && strncmp(argv[mode], "--", 2) == 0; ++mode) {
     if (strncmp(argv[mode], "--cgroup=", 9) == 0 && num_cgroups < 8) {
       cgroups[num_cgroups++] = argv[mode] + 9;
+    } else if (strcmp(argv[mode], "--pid-namespace") == 0) {
+      pid_namespace = true;
     } else if (strncmp(argv[mode], "--user=", 7) != 0 || !ParseUser(argv[mode] + 7, &user)) {
       return Usage();
     }
@@ -155,10 +195,19 @@ int main(int argc, char** argv) {
   for (int sig : {SIGINT, SIGHUP, SIGPIPE}) sigaction(sig, &ign, nullptr);
   fcntl(kReportFd, F_SETFD, FD_CLOEXEC);
 
-  int hold[2], exec_error[2];
-  if (pipe2(hold, O_CLOEXEC) != 0 || pipe2(exec_error, O_CLOEXEC) != 0) {
+  // task_status: the init of a PID namespace passes the task's wait status on through it.
+  int hold[2], exec_error[2], task_status[2] = {-1, -1};
+  if (pipe2(hold, O_CLOEXEC) != 0 || pipe2(exec_error, O_CLOEXEC) != 0 ||
+      (pid_namespace && pipe2(task_status, O_CLOEXEC) != 0)) {
     char line[128];
     snprintf(line, sizeof(line), "failed %d pipe\n", errno);
+    Report(line);
+    return 1;
+  }
+  // With a PID namespace the next child is the namespace's init (pid 1 there).
+  if (pid_namespace && unshare(CLONE_NEWPID) != 0) {
+    char line[128];
+    snprintf(line, sizeof(line), "failed %d unshare(CLONE_NEWPID)\n", errno);
     Report(line);
     return 1;
   }
@@ -172,8 +221,13 @@ int main(int argc, char** argv) {
   if (task == 0) {
     close(hold[1]);
     close(exec_error[0]);
+    if (pid_namespace) {
+      close(task_status[0]);
+      RunInit(hold[0], exec_error[1], task_status[1], shell, argv + mode + 1, user);
+    }
     RunTask(hold[0], exec_error[1], shell, argv + mode + 1, user);
   }
+  if (pid_namespace) close(task_status[1]);
   setpgid(task, task);  // also here, so the group exists before anyone signals it
   g_task_pid = task;
   close(hold[0]);
@@ -223,7 +277,9 @@ int main(int argc, char** argv) {
     }
     WriteFileAtomically(run_dir, "exit_status", line);
     snprintf(line, sizeof(line), "failed %d %s\n", failure[1],
-             failure[0] == kSwitchUser ? "switch user" : "exec");
+             failure[0] == kSwitchUser ? "switch user"
+             : failure[0] == kFork     ? "fork"
+                                       : "exec");
     Report(line);
     return 0;
   }
@@ -237,7 +293,9 @@ int main(int argc, char** argv) {
     }
   }
   g_task_pid = 0;
-  kill(-task, SIGKILL);  // what the task started dies with it
+  // The init reports the task's own wait status; killed itself (SIGKILL), it could not.
+  if (pid_namespace && status != -1) status = TaskStatusFromInit(task_status[0], status);
+  kill(-task, SIGKILL);  // what the task started dies with it (with a namespace, it already did)
   char line[64];
   if (status == -1) {
     snprintf(line, sizeof(line), "unknown %d\n", errno);

@@ -1,7 +1,8 @@
 #pragma once
 
-// Helpers for the agent's own tests: a scalar resource proto, and LauncherEvents, which
-// records what a Launcher reports (launch outcomes, exits) and waits for it.
+// Helpers for the agent's own tests: a scalar resource proto, a shell task's LaunchSpec, and
+// LauncherEvents, which records what a Launcher reports (launch outcomes, exits) and waits
+// for it.
 
 #include <map>
 #include <optional>
@@ -22,6 +23,24 @@ inline common::v1::Resource ScalarResource(const std::string& name, double value
   r.set_type(common::v1::Value::TYPE_SCALAR);
   r.mutable_scalar()->set_value(value);
   return r;
+}
+
+// A shell task in `dir` (sandbox-<id>, run-<id>) with PATH set.
+inline LaunchSpec ShellSpec(const std::string& dir, const std::string& id,
+                            const std::string& command) {
+  LaunchSpec s;
+  s.container_id = id;
+  s.sandbox_dir = dir + "/sandbox-" + id;
+  s.run_dir = dir + "/run-" + id;
+  s.command = command;
+  s.environment = {{"PATH", "/usr/bin:/bin"}};
+  return s;
+}
+
+// A file's content; "" if it cannot be read.
+inline std::string ReadOrEmpty(const std::string& path) {
+  auto text = testing::ReadFile(path);
+  return text.ok() ? *text : "";
 }
 
 class LauncherEvents {

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/log/log.h"
+#include "services/master/core/proto_time.h"
 
 namespace dcos::master {
 
@@ -15,15 +16,20 @@ MasterDriver::MasterDriver(DriverOptions options, AllocatorPort* allocator, Regi
 MasterDriver::~MasterDriver() { Stop(); }
 
 absl::Status MasterDriver::Start() {
+  const absl::Time start = clock_->Now();
   absl::StatusOr<RegistryContents> contents = registry_->Load();
   if (!contents.ok()) return contents.status();
+  const absl::Time loaded = clock_->Now();
   core_.RecoverRegistry(contents->admitted, contents->unreachable, contents->gone, clock_->Now());
   log::Info("master registry recovered")
+      .Field("load_ms", absl::ToInt64Milliseconds(loaded - start))
+      .Field("recover_ms", absl::ToInt64Milliseconds(clock_->Now() - loaded))
       .Field("admitted", static_cast<int64_t>(contents->admitted.size()))
       .Field("unreachable", static_cast<int64_t>(contents->unreachable.size()))
       .Field("gone", static_cast<int64_t>(contents->gone.size()));
   core_.SetOperatorEvents(false);  // until an operator subscribes
   next_tick_ = clock_->Now();
+  next_heartbeat_ = next_tick_ + options_.operator_heartbeat;
   loop_ = std::thread([this] { Loop(); });
   return absl::OkStatus();
 }
@@ -45,7 +51,6 @@ void MasterDriver::Post(std::function<void(MasterCore&, absl::Time)> fn) {
   inbox_.push_back([this, fn = std::move(fn)] {
     if (failed_) return;
     fn(core_, clock_->Now());
-    Dispatch();
   });
 }
 
@@ -70,10 +75,16 @@ void MasterDriver::Loop() {
       stopping = stopping_;
     }
     for (auto& w : work) w();
+    Dispatch();
+    RunAfterDispatch();
     absl::Time now = clock_->Now();
     if (options_.on_stats && now >= next_stats_ && !failed_) {
       options_.on_stats(core_.GetStats(), work.size());
       next_stats_ = now + options_.stats_interval;
+    }
+    if (now >= next_heartbeat_ && !failed_) {
+      Heartbeat();
+      next_heartbeat_ = now + options_.operator_heartbeat;
     }
     if (now >= next_tick_ && !failed_) {
       core_.Tick(now);
@@ -89,6 +100,12 @@ void MasterDriver::Loop() {
   for (auto& [id, q] : agents_) q->Close(bye);
   for (auto& [id, q] : frameworks_) q->Close(bye);
   for (auto& q : operators_) q->Close(bye);
+}
+
+void MasterDriver::RunAfterDispatch() {
+  std::vector<std::function<void()>> after;
+  after.swap(after_dispatch_);
+  for (auto& fn : after) fn();
 }
 
 void MasterDriver::Fail(const absl::Status& status) {
@@ -135,47 +152,61 @@ void MasterDriver::Dispatch() {
   // Operator subscribers that left or fell behind were closed; forget them, and stop building
   // events nobody reads.
   operators_.erase(std::remove_if(operators_.begin(), operators_.end(),
-                                  [](const auto& q) { return q->closed_and_drained(); }),
+                                  [](const auto& q) { return q->closed(); }),
                    operators_.end());
   if (operators_.empty()) core_.SetOperatorEvents(false);
 }
 
-absl::StatusOr<std::string> MasterDriver::ConnectAgent(const v1::AgentMessage& first,
-                                                       std::shared_ptr<AgentQueue> queue) {
-  absl::StatusOr<absl::StatusOr<std::string>> r =
-      Run<absl::StatusOr<std::string>>([&](MasterCore& core, absl::Time now)
-                                           -> absl::StatusOr<std::string> {
-        std::string id;
-        if (first.has_register_agent()) {
-          absl::StatusOr<std::string> registered = core.RegisterAgent(first.register_agent(), now);
-          if (!registered.ok()) return registered.status();
-          id = *registered;
-        } else if (first.has_reregister_agent()) {
-          id = first.reregister_agent().agent_info().id().value();
-          // Attach first so a Shutdown for a gone agent reaches it.
-          auto old = agents_.find(id);
-          if (old != agents_.end()) {
-            old->second->Close(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                                            "another stream of this agent took over"));
-          }
-          agents_[id] = queue;
-          absl::Status ok = core.ReregisterAgent(first.reregister_agent(), now);
-          if (!ok.ok() && ok.code() != absl::StatusCode::kFailedPrecondition) {
-            agents_.erase(id);
-            return ok;
-          }
-          if (!ok.ok()) return ok;
-          return id;
-        } else {
-          return absl::InvalidArgumentError(
-              "the first message of a Connect stream must be register_agent or "
-              "reregister_agent");
-        }
-        agents_[id] = queue;
-        return id;
-      });
-  if (!r.ok()) return r.status();
-  return *r;
+void MasterDriver::Enqueue(std::function<void()> work, const std::function<void()>& refused) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      inbox_.push_back(std::move(work));
+      return;
+    }
+  }
+  refused();
+}
+
+void MasterDriver::ConnectAgent(v1::AgentMessage first, std::shared_ptr<AgentQueue> queue,
+                                std::function<void(absl::StatusOr<std::string>)> done) {
+  auto refused = [done] { done(absl::UnavailableError("the master is stopping")); };
+  Enqueue(
+      [this, first = std::move(first), queue = std::move(queue), done, refused] {
+        if (failed_) return refused();
+        absl::StatusOr<std::string> id = AttachAgent(first, queue, clock_->Now());
+        AfterDispatch([this, done, id = std::move(id)] {
+          if (failed_) return done(absl::UnavailableError("the master stopped"));
+          done(id);
+        });
+      },
+      refused);
+}
+
+absl::StatusOr<std::string> MasterDriver::AttachAgent(const v1::AgentMessage& first,
+                                                      const std::shared_ptr<AgentQueue>& queue,
+                                                      absl::Time now) {
+  if (first.has_register_agent()) {
+    absl::StatusOr<std::string> id = core_.RegisterAgent(first.register_agent(), now);
+    if (id.ok()) agents_[*id] = queue;
+    return id;
+  }
+  if (!first.has_reregister_agent()) {
+    return absl::InvalidArgumentError(
+        "the first message of a Connect stream must be register_agent or reregister_agent");
+  }
+  const std::string id = first.reregister_agent().agent_info().id().value();
+  // Attach first so a Shutdown for a gone agent reaches it.
+  auto old = agents_.find(id);
+  if (old != agents_.end() && old->second != queue) {
+    old->second->Close(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                    "another stream of this agent took over"));
+  }
+  agents_[id] = queue;
+  absl::Status ok = core_.ReregisterAgent(first.reregister_agent(), now);
+  if (ok.ok()) return id;
+  if (ok.code() != absl::StatusCode::kFailedPrecondition) agents_.erase(id);
+  return ok;
 }
 
 void MasterDriver::AgentStreamEnded(const std::string& agent_id,
@@ -188,20 +219,23 @@ void MasterDriver::AgentStreamEnded(const std::string& agent_id,
   });
 }
 
-absl::StatusOr<MasterCore::Subscription> MasterDriver::SubscribeFramework(
-    const common::v1::FrameworkInfo& info, std::shared_ptr<EventQueue> queue) {
-  absl::StatusOr<absl::StatusOr<MasterCore::Subscription>> r =
-      Run<absl::StatusOr<MasterCore::Subscription>>(
-          [&](MasterCore& core, absl::Time now) -> absl::StatusOr<MasterCore::Subscription> {
-            absl::StatusOr<MasterCore::Subscription> s = core.Subscribe(info, now);
-            if (!s.ok()) return s.status();
-            // Attached before the outbox (with SUBSCRIBED) is carried out. An older stream
-            // of the framework is closed by the outbox (close_frameworks) after its ERROR.
-            frameworks_[s->framework_id + "/" + s->stream_id] = queue;
-            return s;
-          });
-  if (!r.ok()) return r.status();
-  return *r;
+void MasterDriver::SubscribeFramework(
+    common::v1::FrameworkInfo info, std::shared_ptr<EventQueue> queue,
+    std::function<void(absl::StatusOr<MasterCore::Subscription>)> done) {
+  auto refused = [done] { done(absl::UnavailableError("the master is stopping")); };
+  Enqueue(
+      [this, info = std::move(info), queue = std::move(queue), done, refused] {
+        if (failed_) return refused();
+        absl::StatusOr<MasterCore::Subscription> s = core_.Subscribe(info, clock_->Now());
+        // Attached before the outbox (with SUBSCRIBED) is carried out. An older stream of the
+        // framework is closed by the outbox (close_frameworks) after its ERROR.
+        if (s.ok()) frameworks_[s->framework_id + "/" + s->stream_id] = queue;
+        AfterDispatch([this, done, s = std::move(s)] {
+          if (failed_) return done(absl::UnavailableError("the master stopped"));
+          done(s);
+        });
+      },
+      refused);
 }
 
 void MasterDriver::FrameworkStreamEnded(const MasterCore::Subscription& s) {
@@ -211,13 +245,31 @@ void MasterDriver::FrameworkStreamEnded(const MasterCore::Subscription& s) {
   });
 }
 
-absl::StatusOr<v1::ClusterState> MasterDriver::SubscribeOperator(
-    std::shared_ptr<OperatorQueue> queue) {
-  return Run<v1::ClusterState>([&](MasterCore& core, absl::Time) {
-    operators_.push_back(queue);
-    core.SetOperatorEvents(true);
-    return core.State();
-  });
+void MasterDriver::SubscribeOperator(std::shared_ptr<OperatorQueue> queue) {
+  auto refused = [queue] {
+    queue->Close(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the master is stopping"));
+  };
+  Enqueue(
+      [this, queue, refused] {
+        // Earlier changes of this batch go to the older subscribers only: they are in the
+        // state this one starts from.
+        Dispatch();
+        if (failed_) return refused();
+        v1::OperatorEvent first;
+        *first.mutable_subscribed()->mutable_state() = core_.State();
+        ToProto(options_.operator_heartbeat,
+                first.mutable_subscribed()->mutable_heartbeat_interval());
+        queue->Push(std::move(first));
+        operators_.push_back(queue);
+        core_.SetOperatorEvents(true);
+      },
+      refused);
+}
+
+void MasterDriver::Heartbeat() {
+  v1::OperatorEvent beat;
+  beat.mutable_heartbeat();
+  for (auto& q : operators_) q->Push(beat);
 }
 
 }  // namespace dcos::master

@@ -2,9 +2,12 @@
 
 // MasterDriver: owns the MasterCore on one thread (the loop) and carries out its decisions.
 // gRPC handlers never touch the core: they run closures on the loop (Run, blocking for the
-// result) and get StreamQueues for their streams. After every closure and every tick the loop
+// result; the stream calls, not blocking) and get StreamQueues for their streams. After every closure and every tick the loop
 // takes the core's Outbox and carries it out in order: registry writes (durable before anyone
 // is told), then messages into the agents', frameworks' and operators' queues, then closes.
+// The loop takes every closure waiting for it as one batch and carries out their outboxes
+// together (a group commit: a storm of 10,000 registrations is a few registry Multis, not
+// 10,000 of them), then answers the batch's callers.
 //
 // A registry write that fails leaves the master unable to keep its promises: the driver stops
 // and calls on_fatal (the binary exits for its supervisor to restart it; another master takes
@@ -43,6 +46,8 @@ struct DriverOptions {
   // closures that were waiting for the loop (the event queue depth).
   std::function<void(const MasterCore::Stats&, size_t queued)> on_stats;
   absl::Duration stats_interval = absl::Seconds(1);
+  // HEARTBEAT events to operator subscribers.
+  absl::Duration operator_heartbeat = absl::Seconds(15);
 };
 
 class MasterDriver {
@@ -63,27 +68,47 @@ class MasterDriver {
   absl::StatusOr<R> Run(std::function<R(MasterCore&, absl::Time)> fn);
   absl::Status RunStatus(std::function<absl::Status(MasterCore&, absl::Time)> fn);
 
+  // The stream calls below never block: they queue work for the loop and report through the
+  // queue or `done`. `done` runs on the loop, after the step's outbox was carried out (so what
+  // the core queued for the stream is in its queue first); when the driver is stopping it
+  // runs at once on the calling thread with UNAVAILABLE.
+
   // An agent's first message: Register or Reregister, with the queue of its stream attached
-  // in the same loop step (so Registered goes into it). Returns the agent id.
-  absl::StatusOr<std::string> ConnectAgent(const v1::AgentMessage& first,
-                                           std::shared_ptr<AgentQueue> queue);
+  // in the same loop step (so Registered goes into it). `done` gets the agent id.
+  void ConnectAgent(v1::AgentMessage first, std::shared_ptr<AgentQueue> queue,
+                    std::function<void(absl::StatusOr<std::string>)> done);
   // The agent's stream ended; if it is still the agent's current stream, the agent is
   // disconnected.
   void AgentStreamEnded(const std::string& agent_id, const std::shared_ptr<AgentQueue>& queue);
 
-  absl::StatusOr<MasterCore::Subscription> SubscribeFramework(
-      const common::v1::FrameworkInfo& info, std::shared_ptr<EventQueue> queue);
+  void SubscribeFramework(common::v1::FrameworkInfo info, std::shared_ptr<EventQueue> queue,
+                          std::function<void(absl::StatusOr<MasterCore::Subscription>)> done);
   void FrameworkStreamEnded(const MasterCore::Subscription& subscription);
 
-  // The state now, and the queue attached for every later change (atomically).
-  absl::StatusOr<v1::ClusterState> SubscribeOperator(std::shared_ptr<OperatorQueue> queue);
+  // Pushes SUBSCRIBED (the state now and the heartbeat interval) into `queue` and attaches it
+  // for every later change (atomically) and a HEARTBEAT every operator_heartbeat; closes it
+  // UNAVAILABLE instead when the driver is stopping. A closed queue is forgotten.
+  void SubscribeOperator(std::shared_ptr<OperatorQueue> queue);
 
   // Posts without waiting (agent messages after the first).
   void Post(std::function<void(MasterCore&, absl::Time)> fn);
 
  private:
   void Loop();
+  // Carries out the outbox: registry writes (one Apply for everything the batch decided),
+  // then the streams' messages, then closes.
   void Dispatch();
+  // Loop thread: runs `fn` after the current batch was dispatched (its registry writes
+  // durable), so answers never overtake the writes they depend on.
+  void AfterDispatch(std::function<void()> fn) { after_dispatch_.push_back(std::move(fn)); }
+  void RunAfterDispatch();
+  // Queues `work` for the loop, or runs `refused` here when the driver is stopping.
+  void Enqueue(std::function<void()> work, const std::function<void()>& refused);
+  void Heartbeat();
+  // Register or Reregister on the core with `queue` as the agent's stream; the agent id.
+  absl::StatusOr<std::string> AttachAgent(const v1::AgentMessage& first,
+                                          const std::shared_ptr<AgentQueue>& queue,
+                                          absl::Time now);
   void Fail(const absl::Status& status);
 
   DriverOptions options_;
@@ -97,6 +122,8 @@ class MasterDriver {
   std::vector<std::shared_ptr<OperatorQueue>> operators_;
   absl::Time next_tick_;
   absl::Time next_stats_;
+  absl::Time next_heartbeat_;
+  std::vector<std::function<void()>> after_dispatch_;
 
   absl::Mutex mu_;
   std::vector<std::function<void()>> inbox_ ABSL_GUARDED_BY(mu_);
@@ -115,11 +142,17 @@ absl::StatusOr<R> MasterDriver::Run(std::function<R(MasterCore&, absl::Time)> fn
     inbox_.push_back([this, fn = std::move(fn), result, done] {
       if (failed_) {
         result->emplace(absl::UnavailableError("the master stopped after a registry failure"));
-      } else {
-        result->emplace(fn(core_, clock_->Now()));
-        Dispatch();
+        done->Notify();
+        return;
       }
-      done->Notify();
+      result->emplace(fn(core_, clock_->Now()));
+      // Answered once the batch's registry writes are durable.
+      AfterDispatch([this, result, done] {
+        if (failed_) {
+          result->emplace(absl::UnavailableError("the master stopped after a registry failure"));
+        }
+        done->Notify();
+      });
     });
   }
   // The loop runs everything queued before it exits, so this always returns.

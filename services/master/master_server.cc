@@ -67,7 +67,7 @@ class MasterComponent final : public runtime::Component {
         options_(DriverOptionsFor(config, self, this)),
         agents_(&slot_, &leadership_),
         scheduler_(&slot_, &leadership_),
-        operator_(&slot_, &leadership_, config.framework_heartbeat_interval) {}
+        operator_(&slot_, &leadership_) {}
 
   ~MasterComponent() override { Shutdown(); }
 
@@ -136,6 +136,7 @@ class MasterComponent final : public runtime::Component {
     }
     absl::MutexLock lock(&start_mu_);
     if (starter_.joinable() || stopping_.load()) return;
+    log::Info("dcos-master elected; recovering the registry").Field("node", election_->node());
     starter_ = std::thread([this] {
       registry_ = std::make_unique<ZkRegistry>(zk_.get(), config_.zk_path + "/registry",
                                                election_->node());
@@ -217,6 +218,7 @@ class MasterComponent final : public runtime::Component {
     o.core.agent_removal_burst = static_cast<int>(config.agent_removal_burst);
     o.core.agent_reregister_timeout = config.agent_reregister_timeout;
     o.core.framework_heartbeat_interval = config.framework_heartbeat_interval;
+    o.operator_heartbeat = config.framework_heartbeat_interval;
     o.core.allocation_interval = config.allocation_interval;
     if (config.offer_timeout > absl::ZeroDuration()) o.core.offer_timeout = config.offer_timeout;
     o.core.seed = std::random_device()();

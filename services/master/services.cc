@@ -1,11 +1,8 @@
 #include "services/master/services.h"
 
-#include <thread>
-
 #include "absl/strings/match.h"
 #include "libs/status/grpc_status.h"
 #include "services/master/core/proto_time.h"
-#include "services/master/stream_pump.h"
 
 namespace dcos::master {
 namespace {
@@ -28,76 +25,175 @@ grpc::Status ToGrpc(const absl::Status& status) {
 
 }  // namespace
 
-// ---------------- AgentChannel ----------------
+// ---------------- Stream reactors ----------------
 
-grpc::Status AgentChannelService::Connect(
-    grpc::ServerContext* context,
-    grpc::ServerReaderWriter<v1::MasterMessage, v1::AgentMessage>* stream) {
-  grpc::Status leader = leadership_->Check();
-  if (!leader.ok()) return leader;
-  v1::AgentMessage first;
-  if (!stream->Read(&first)) return grpc::Status::OK;
-  auto queue = std::make_shared<AgentQueue>();
-  absl::StatusOr<std::string> id = driver()->ConnectAgent(first, queue);
-  if (!id.ok()) {
-    if (id.status().code() == absl::StatusCode::kFailedPrecondition) {
-      // A gone agent: deliver the Shutdown the core queued, then end.
-      while (std::optional<v1::MasterMessage> m = queue->Pop(absl::ZeroDuration())) {
-        stream->Write(*m);
-      }
-    }
-    return status::ToGrpc(id.status());
+// A stream refused before it started (not the leader, bad request).
+template <typename Base>
+class Refusal final : public Base {
+ public:
+  explicit Refusal(grpc::Status status) { this->Finish(std::move(status)); }
+  void OnDone() override { delete this; }
+};
+
+// AgentChannel.Connect: the first message goes to the driver (ConnectAgent); once the agent
+// is attached every later message is posted to the loop as it is read, and the stream's
+// StreamQueue writes what the loop queues. Lifetime: owned by gRPC until OnDone, which deletes
+// it. The queue is attached (and so can end the call) only once the driver has answered the
+// first message, so the reactor outlives the driver's callback.
+class AgentStreamReactor final
+    : public grpc::ServerBidiReactor<v1::AgentMessage, v1::MasterMessage>,
+      public AgentQueue::Sink {
+ public:
+  AgentStreamReactor(grpc::CallbackServerContext* context, MasterDriver* driver)
+      : context_(context), driver_(driver), queue_(std::make_shared<AgentQueue>()) {
+    StartRead(&message_);
   }
-  const std::string agent_id = *id;
-  std::thread writer([&] {
-    grpc::Status end = Pump(
-        context, *queue, [&](const v1::MasterMessage& m) { return stream->Write(m); },
-        absl::InfiniteDuration(), [] { return true; });
-    (void)end;
-    // The master ended the stream (or it broke): unblock the reader.
-    context->TryCancel();
-  });
-  v1::AgentMessage message;
-  while (stream->Read(&message)) {
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      if (connected_) {
+        driver_->AgentStreamEnded(agent_id_, queue_);
+      } else if (!first_read_) {
+        // The driver answers the first message and then attaches (or ends) the stream.
+        return;
+      }
+      queue_->Close();  // ends the call once what is queued was written
+      if (first_read_) queue_->Attach(this);
+      return;
+    }
+    if (first_read_) {
+      first_read_ = false;
+      driver_->ConnectAgent(std::move(message_), queue_,
+                            [this](absl::StatusOr<std::string> id) { OnConnected(std::move(id)); });
+      return;
+    }
+    Forward(message_);
+    StartRead(&message_);
+  }
+  void OnWriteDone(bool ok) override { queue_->Written(ok); }
+  void OnCancel() override {
+    queue_->Close(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+  }
+  void OnDone() override {
+    queue_->Detach();
+    delete this;
+  }
+
+  // AgentQueue::Sink
+  void Write(const v1::MasterMessage& m) override { StartWrite(&m); }
+  void End(const grpc::Status& status) override { Finish(status); }
+  void Cut() override { context_->TryCancel(); }
+
+ private:
+  // The loop (or, when the driver is stopping, the caller of ConnectAgent).
+  void OnConnected(absl::StatusOr<std::string> id) {
+    if (id.ok()) {
+      agent_id_ = *std::move(id);
+      connected_ = true;
+      StartRead(&message_);
+    } else {
+      // A gone agent's queue already holds its Shutdown and was closed OK by the core.
+      queue_->Close(status::ToGrpc(id.status()));
+    }
+    queue_->Attach(this);
+  }
+
+  void Forward(const v1::AgentMessage& message) {
     if (message.has_status_update()) {
-      driver()->Post([agent_id, u = message.status_update()](MasterCore& core, absl::Time now) {
+      driver_->Post([agent_id = agent_id_, u = message.status_update()](MasterCore& core,
+                                                                        absl::Time now) {
         core.StatusUpdate(agent_id, u, now);
       });
     } else if (message.has_pong()) {
-      driver()->Post([agent_id, seq = message.pong().sequence()](MasterCore& core, absl::Time now) {
+      driver_->Post([agent_id = agent_id_, seq = message.pong().sequence()](MasterCore& core,
+                                                                            absl::Time now) {
         core.AgentPong(agent_id, seq, now);
       });
     } else if (message.has_executor_exited()) {
-      driver()->Post([agent_id, e = message.executor_exited()](MasterCore& core, absl::Time now) {
+      driver_->Post([agent_id = agent_id_, e = message.executor_exited()](MasterCore& core,
+                                                                          absl::Time now) {
         core.ExecutorExited(agent_id, e, now);
       });
     }
   }
-  driver()->AgentStreamEnded(agent_id, queue);
-  queue->Close();
-  writer.join();
-  return queue->status();
+
+  grpc::CallbackServerContext* const context_;
+  MasterDriver* const driver_;
+  const std::shared_ptr<AgentQueue> queue_;
+  v1::AgentMessage message_;
+  // Reactions that touch these are ordered by the reads: one read is in flight at a time.
+  bool first_read_ = true;
+  bool connected_ = false;
+  std::string agent_id_;
+};
+
+// A server stream written from a StreamQueue the driver fills (Scheduler.Subscribe,
+// Operator.Subscribe). `ended` runs in OnDone. Lifetime as AgentStreamReactor: the queue is
+// attached by whoever knows the stream may start (after the driver accepted it).
+template <typename Event>
+class QueueWriteReactor final : public grpc::ServerWriteReactor<Event>,
+                                public StreamQueue<Event>::Sink {
+ public:
+  QueueWriteReactor(grpc::CallbackServerContext* context, std::function<void()> ended)
+      : context_(context), queue_(std::make_shared<StreamQueue<Event>>()),
+        ended_(std::move(ended)) {}
+
+  const std::shared_ptr<StreamQueue<Event>>& queue() const { return queue_; }
+  void set_ended(std::function<void()> ended) { ended_ = std::move(ended); }
+
+  void OnWriteDone(bool ok) override { queue_->Written(ok); }
+  void OnCancel() override {
+    queue_->Close(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+  }
+  void OnDone() override {
+    queue_->Detach();
+    queue_->Close();  // the driver forgets closed queues
+    if (ended_) ended_();
+    delete this;
+  }
+
+  void Write(const Event& e) override { this->StartWrite(&e); }
+  void End(const grpc::Status& status) override { this->Finish(status); }
+  void Cut() override { context_->TryCancel(); }
+
+ private:
+  grpc::CallbackServerContext* const context_;
+  const std::shared_ptr<StreamQueue<Event>> queue_;
+  std::function<void()> ended_;
+};
+
+// ---------------- AgentChannel ----------------
+
+grpc::ServerBidiReactor<v1::AgentMessage, v1::MasterMessage>* AgentChannelService::Connect(
+    grpc::CallbackServerContext* context) {
+  grpc::Status leader = leadership_->Check();
+  if (!leader.ok()) return new Refusal<grpc::ServerBidiReactor<v1::AgentMessage, v1::MasterMessage>>(leader);
+  return new AgentStreamReactor(context, driver());
 }
 
 // ---------------- Scheduler ----------------
 
-grpc::Status SchedulerService::Subscribe(grpc::ServerContext* context,
-                                         const v1::SubscribeRequest* request,
-                                         grpc::ServerWriter<v1::Event>* writer) {
+grpc::ServerWriteReactor<v1::Event>* SchedulerService::Subscribe(
+    grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
   grpc::Status leader = leadership_->Check();
-  if (!leader.ok()) return leader;
+  if (!leader.ok()) return new Refusal<grpc::ServerWriteReactor<v1::Event>>(leader);
   if (!request->has_framework_info()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "framework_info: required");
+    return new Refusal<grpc::ServerWriteReactor<v1::Event>>(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "framework_info: required"));
   }
-  auto queue = std::make_shared<EventQueue>();
-  absl::StatusOr<MasterCore::Subscription> s =
-      driver()->SubscribeFramework(request->framework_info(), queue);
-  if (!s.ok()) return ToGrpc(s.status());
-  grpc::Status end = Pump(
-      context, *queue, [&](const v1::Event& e) { return writer->Write(e); },
-      absl::InfiniteDuration(), [] { return true; });
-  driver()->FrameworkStreamEnded(*s);
-  return end;
+  MasterDriver* driver = this->driver();
+  auto* reactor = new QueueWriteReactor<v1::Event>(context, nullptr);
+  driver->SubscribeFramework(
+      request->framework_info(), reactor->queue(),
+      [reactor, driver](absl::StatusOr<MasterCore::Subscription> s) {
+        if (s.ok()) {
+          reactor->set_ended([driver, s = *s] { driver->FrameworkStreamEnded(s); });
+        } else {
+          reactor->queue()->Close(ToGrpc(s.status()));
+        }
+        reactor->queue()->Attach(reactor);
+      });
+  return reactor;
 }
 
 template <typename Request>
@@ -236,30 +332,14 @@ grpc::Status OperatorService::ReactivateAgent(grpc::ServerContext*,
   }));
 }
 
-grpc::Status OperatorService::Subscribe(grpc::ServerContext* context,
-                                        const v1::SubscribeOperatorRequest*,
-                                        grpc::ServerWriter<v1::OperatorEvent>* writer) {
+grpc::ServerWriteReactor<v1::OperatorEvent>* OperatorService::Subscribe(
+    grpc::CallbackServerContext* context, const v1::SubscribeOperatorRequest*) {
   grpc::Status leader = leadership_->Check();
-  if (!leader.ok()) return leader;
-  auto queue = std::make_shared<OperatorQueue>();
-  absl::StatusOr<v1::ClusterState> state = driver()->SubscribeOperator(queue);
-  if (!state.ok()) return status::ToGrpc(state.status());
-  v1::OperatorEvent first;
-  *first.mutable_subscribed()->mutable_state() = *std::move(state);
-  ToProto(heartbeat_, first.mutable_subscribed()->mutable_heartbeat_interval());
-  if (!writer->Write(first)) {
-    queue->Close();
-    return grpc::Status::OK;
-  }
-  grpc::Status end = Pump(
-      context, *queue, [&](const v1::OperatorEvent& e) { return writer->Write(e); }, heartbeat_,
-      [&] {
-        v1::OperatorEvent beat;
-        beat.mutable_heartbeat();
-        return writer->Write(beat);
-      });
-  queue->Close();  // the driver forgets closed queues
-  return end;
+  if (!leader.ok()) return new Refusal<grpc::ServerWriteReactor<v1::OperatorEvent>>(leader);
+  auto* reactor = new QueueWriteReactor<v1::OperatorEvent>(context, nullptr);
+  driver()->SubscribeOperator(reactor->queue());
+  reactor->queue()->Attach(reactor);
+  return reactor;
 }
 
 }  // namespace dcos::master

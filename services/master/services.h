@@ -3,8 +3,14 @@
 // The master's gRPC services over the MasterDriver: AgentChannel (agents' streams),
 // Scheduler (the v1 scheduler API) and Operator. Each checks leadership first (UNAVAILABLE +
 // LeaderInfo elsewhere), validates what is cheap to validate, and leaves every decision to
-// the core through the driver. Streams get a StreamQueue the driver fills; a writer thread
-// per stream drains it.
+// the core through the driver.
+//
+// The streams (AgentChannel.Connect, Scheduler.Subscribe, Operator.Subscribe) run on gRPC's
+// callback API and cost no thread: each is a reactor (services.cc) whose reads are posted
+// straight to the driver's loop and whose writes are driven by its StreamQueue (one write in
+// flight, the next started by the completion of the last; stream_queue.h), so one master holds
+// tens of thousands of streams. The unary calls stay on the synchronous API (each blocks a
+// server thread for one loop step).
 
 #include <atomic>
 #include <functional>
@@ -28,13 +34,12 @@ class DriverSlot {
   std::atomic<MasterDriver*> driver_{nullptr};
 };
 
-class AgentChannelService final : public v1::AgentChannel::Service {
+class AgentChannelService final : public v1::AgentChannel::CallbackService {
  public:
   AgentChannelService(const DriverSlot* driver, const Leadership* leadership)
       : driver_(driver), leadership_(leadership) {}
-  grpc::Status Connect(grpc::ServerContext* context,
-                       grpc::ServerReaderWriter<v1::MasterMessage, v1::AgentMessage>* stream)
-      override;
+  grpc::ServerBidiReactor<v1::AgentMessage, v1::MasterMessage>* Connect(
+      grpc::CallbackServerContext* context) override;
 
  private:
   MasterDriver* driver() const { return driver_->Get(); }
@@ -43,12 +48,13 @@ class AgentChannelService final : public v1::AgentChannel::Service {
   const Leadership* const leadership_;
 };
 
-class SchedulerService final : public v1::Scheduler::Service {
+class SchedulerService final
+    : public v1::Scheduler::WithCallbackMethod_Subscribe<v1::Scheduler::Service> {
  public:
   SchedulerService(const DriverSlot* driver, const Leadership* leadership)
       : driver_(driver), leadership_(leadership) {}
-  grpc::Status Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
-                         grpc::ServerWriter<v1::Event>* writer) override;
+  grpc::ServerWriteReactor<v1::Event>* Subscribe(grpc::CallbackServerContext* context,
+                                                 const v1::SubscribeRequest* request) override;
   grpc::Status Accept(grpc::ServerContext*, const v1::AcceptRequest*, v1::AcceptResponse*) override;
   grpc::Status Decline(grpc::ServerContext*, const v1::DeclineRequest*,
                        v1::DeclineResponse*) override;
@@ -74,11 +80,11 @@ class SchedulerService final : public v1::Scheduler::Service {
   const Leadership* const leadership_;
 };
 
-class OperatorService final : public v1::Operator::Service {
+class OperatorService final
+    : public v1::Operator::WithCallbackMethod_Subscribe<v1::Operator::Service> {
  public:
-  OperatorService(const DriverSlot* driver, const Leadership* leadership,
-                  absl::Duration heartbeat_interval)
-      : driver_(driver), leadership_(leadership), heartbeat_(heartbeat_interval) {}
+  OperatorService(const DriverSlot* driver, const Leadership* leadership)
+      : driver_(driver), leadership_(leadership) {}
   grpc::Status GetState(grpc::ServerContext*, const v1::GetStateRequest*,
                         v1::GetStateResponse*) override;
   grpc::Status GetAgents(grpc::ServerContext*, const v1::GetAgentsRequest*,
@@ -97,8 +103,10 @@ class OperatorService final : public v1::Operator::Service {
                           v1::DrainAgentResponse*) override;
   grpc::Status ReactivateAgent(grpc::ServerContext*, const v1::ReactivateAgentRequest*,
                                v1::ReactivateAgentResponse*) override;
-  grpc::Status Subscribe(grpc::ServerContext* context, const v1::SubscribeOperatorRequest*,
-                         grpc::ServerWriter<v1::OperatorEvent>* writer) override;
+  // SUBSCRIBED with the state, then every change and a HEARTBEAT every
+  // DriverOptions::operator_heartbeat.
+  grpc::ServerWriteReactor<v1::OperatorEvent>* Subscribe(
+      grpc::CallbackServerContext* context, const v1::SubscribeOperatorRequest*) override;
 
  private:
   absl::StatusOr<v1::ClusterState> State();
@@ -109,7 +117,6 @@ class OperatorService final : public v1::Operator::Service {
 
   const DriverSlot* const driver_;
   const Leadership* const leadership_;
-  const absl::Duration heartbeat_;
 };
 
 }  // namespace dcos::master

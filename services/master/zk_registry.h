@@ -27,11 +27,13 @@ class ZkRegistry final : public Registry {
   ZkRegistry(zk::client::ZkClient* zk, std::string root, std::string fence);
 
   absl::Status Apply(const std::vector<RegistryOp>& ops) override;
-  // Creates the directories if missing, then reads them.
+  // Creates the directories if missing, then reads them (the entries many at a time).
   absl::StatusOr<RegistryContents> Load() override;
 
  private:
   std::string PathOf(const std::string& dir, const std::string& id) const;
+  // The data of every node, read kParallelReads at a time; the first error naming its path.
+  absl::StatusOr<std::vector<std::string>> ReadAll(const std::vector<std::string>& paths) const;
 
   zk::client::ZkClient* const zk_;
   const std::string root_;

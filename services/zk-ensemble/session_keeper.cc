@@ -6,17 +6,27 @@
 #include "libs/clock/clock.h"
 #include "libs/log/log.h"
 #include "libs/status/grpc_status.h"
+#include "libs/status/status_macros.h"
 
 namespace dcos::zk {
 
 using internal::v1::Command;
 
 SessionKeeper::SessionKeeper(ZkStateMachine* state_machine, const raft::AddressBook* addresses,
-                             absl::Duration forward_interval, absl::Duration check_interval)
+                             absl::Duration forward_interval, absl::Duration check_interval,
+                             absl::Duration leader_grace, clock::Clock* clock)
     : sm_(state_machine),
       addresses_(addresses),
       forward_interval_(forward_interval),
-      check_interval_(check_interval) {}
+      check_interval_(check_interval),
+      leader_grace_(leader_grace),
+      clock_(clock),
+      leader_seen_(clock->Now()) {}
+
+bool SessionKeeper::LeaderLost() const {
+  absl::MutexLock lock(&mu_);
+  return clock_->Now() - leader_seen_ > leader_grace_;
+}
 
 SessionKeeper::~SessionKeeper() { Stop(); }
 
@@ -32,46 +42,19 @@ void SessionKeeper::Stop() {
 
 void SessionKeeper::Touch(int64_t session_id) {
   absl::MutexLock lock(&mu_);
-  if (view_term_ != 0) {
-    if (!view_.Contains(session_id) && !view_.IsExpiring(session_id)) {
-      SyncViewLocked(view_term_, clock::RealClock::Default()->Now());
-    }
-    (void)view_.Touch(session_id, clock::RealClock::Default()->Now());
-  } else {
-    pending_.Touch(session_id);
-  }
-}
-
-void SessionKeeper::SyncViewLocked(uint64_t term, absl::Time now) {
-  SessionTable table = sm_->Sessions();
-  if (term != view_term_) {
-    view_ = LeaderView();
-    view_.BecomeLeader(table, now);
-    view_term_ = term;
-    return;
-  }
-  for (int64_t id : table.SessionIds()) {
-    if (!view_.Contains(id) && !view_.IsExpiring(id)) {
-      absl::StatusOr<SessionInfo> info = table.Get(id);
-      if (info.ok()) view_.Add(id, info->timeout, now);
-    }
-  }
-  std::vector<int64_t> gone;
-  for (int64_t id : view_.Expired(absl::InfiniteFuture())) {
-    if (!table.Exists(id)) gone.push_back(id);
-  }
-  for (int64_t id : gone) view_.Remove(id);
+  expiry_.Touch(session_id, [this] { return sm_->Sessions(); }, clock_->Now());
 }
 
 absl::Status SessionKeeper::HandleForward(const internal::v1::TouchBatch& batch,
                                           internal::v1::TouchBatchResponse* response) {
-  absl::MutexLock lock(&mu_);
-  if (view_term_ == 0) return absl::UnavailableError("not the leader");
-  absl::Time now = clock::RealClock::Default()->Now();
-  for (int64_t id : batch.session_ids()) {
-    if (!view_.Contains(id) && !view_.IsExpiring(id)) SyncViewLocked(view_term_, now);
-    if (!view_.Touch(id, now).ok()) response->add_expired(id);
+  std::vector<int64_t> ids(batch.session_ids().begin(), batch.session_ids().end());
+  std::vector<int64_t> refused;
+  {
+    absl::MutexLock lock(&mu_);
+    DCOS_RETURN_IF_ERROR(
+        expiry_.HandleForward(ids, [this] { return sm_->Sessions(); }, clock_->Now(), &refused));
   }
+  for (int64_t id : refused) response->add_expired(id);
   return absl::OkStatus();
 }
 
@@ -79,7 +62,7 @@ void SessionKeeper::ForwardPending(uint64_t leader) {
   std::vector<int64_t> ids;
   {
     absl::MutexLock lock(&mu_);
-    ids = pending_.Take();
+    ids = expiry_.TakePending();
   }
   if (ids.empty() || leader == 0) return;
   std::optional<std::string> address = addresses_->Get(leader);
@@ -106,12 +89,12 @@ void SessionKeeper::ExpireOverdue() {
   std::vector<int64_t> expired;
   {
     absl::MutexLock lock(&mu_);
-    expired = view_.TakeExpired(clock::RealClock::Default()->Now());
+    expired = expiry_.TakeExpired(clock_->Now());
   }
   for (int64_t id : expired) {
     log::Info("session expired").Field("session", id);
     Command c;
-    c.set_time_micros(absl::ToUnixMicros(clock::RealClock::Default()->Now()));
+    c.set_time_micros(absl::ToUnixMicros(clock_->Now()));
     c.mutable_expire_session()->set_session_id(id);
     node->Propose(c.SerializeAsString(), [id](absl::StatusOr<uint64_t> r) {
       if (!r.ok()) log::Warn("expiring a session failed").Field("session", id).Field("error", r.status());
@@ -128,13 +111,9 @@ void SessionKeeper::Run() {
     bool leading = status.role == raft::Role::kLeader;
     {
       absl::MutexLock lock(&mu_);
-      if (leading) {
-        SyncViewLocked(status.term, clock::RealClock::Default()->Now());
-        // Pings collected while this member was a follower count too.
-        for (int64_t id : pending_.Take()) (void)view_.Touch(id, clock::RealClock::Default()->Now());
-      } else {
-        view_term_ = 0;
-      }
+      const absl::Time now = clock_->Now();
+      if (leading || status.leader != 0) leader_seen_ = now;
+      expiry_.Observe(leading, status.term, [this] { return sm_->Sessions(); }, now);
     }
     if (leading) {
       ExpireOverdue();

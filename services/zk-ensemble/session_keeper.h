@@ -3,11 +3,12 @@
 // SessionKeeper: the live side of dcos-zk sessions on one member.
 //
 // Pings arrive on Session streams at whichever member a client is attached to. A follower
-// collects them (TouchBatch) and forwards them to the leader every `forward_interval`; the
-// leader records them in its LeaderView, which alone decides expiry: every `check_interval`
-// the leader proposes an ExpireSession command for each session whose timeout passed without a
-// ping reaching it. On becoming leader it grants every session a fresh timeout, so a failover
-// never expires a healthy session (core/leader_view.h).
+// collects them and forwards them to the leader every `forward_interval`; the leader records
+// them in its view, which alone decides expiry: every `check_interval` the leader proposes an
+// ExpireSession command for each session whose timeout passed without a ping reaching it. On
+// becoming leader it grants every session a fresh timeout, so a failover never expires a
+// healthy session. The decisions are core/session_expiry.h's; this class adds the thread, the
+// clock and the forwarding RPC.
 //
 // Threading: Touch and HandleForward are called from gRPC threads; one background thread does
 // the forwarding and the expiry checks. A mutex guards the view and the pending pings.
@@ -26,16 +27,19 @@
 #include "libs/raft/peer_addresses.h"
 #include "libs/raft/raft_node.h"
 #include "services/zk-ensemble/command.grpc.pb.h"
-#include "services/zk-ensemble/core/leader_view.h"
+#include "libs/clock/clock.h"
+#include "services/zk-ensemble/core/session_expiry.h"
 #include "services/zk-ensemble/zk_state_machine.h"
 
 namespace dcos::zk {
 
 class SessionKeeper {
  public:
-  // `addresses` (the members' addresses, kept current by the RaftMember) must outlive it.
+  // `addresses` (the members' addresses, kept current by the RaftMember) and `clock` (not
+  // owned) must outlive the keeper.
   SessionKeeper(ZkStateMachine* state_machine, const raft::AddressBook* addresses,
-                absl::Duration forward_interval, absl::Duration check_interval);
+                absl::Duration forward_interval, absl::Duration check_interval,
+                absl::Duration leader_grace, clock::Clock* clock = clock::RealClock::Default());
   ~SessionKeeper();
 
   // Starts the background thread on `node`; Stop joins it.
@@ -45,14 +49,18 @@ class SessionKeeper {
   // A ping for `session_id` (already checked live by the caller).
   void Touch(int64_t session_id);
 
+  // True when this member has known no leader (not leading, no leader heard of) for longer
+  // than `leader_grace`: it is cut off from a quorum, so its pings would not reach the leader.
+  // The Session stream then sends its clients to another member rather than let their
+  // sessions expire here. Ordinary elections are shorter than the grace.
+  bool LeaderLost() const;
+
   // The leader's side of ForwardTouches. UNAVAILABLE when not the leader.
   absl::Status HandleForward(const internal::v1::TouchBatch& batch,
                              internal::v1::TouchBatchResponse* response);
 
  private:
   void Run();
-  // Leader: brings the view in line with the replicated table (new term: fresh timeouts).
-  void SyncViewLocked(uint64_t term, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ForwardPending(uint64_t leader);
   void ExpireOverdue();
 
@@ -60,12 +68,14 @@ class SessionKeeper {
   const raft::AddressBook* const addresses_;
   const absl::Duration forward_interval_;
   const absl::Duration check_interval_;
+  const absl::Duration leader_grace_;
+  clock::Clock* const clock_;
   std::atomic<raft::RaftNode*> node_{nullptr};
 
-  absl::Mutex mu_;
-  LeaderView view_ ABSL_GUARDED_BY(mu_);
-  uint64_t view_term_ ABSL_GUARDED_BY(mu_) = 0;  // 0: not leading
-  TouchBatch pending_ ABSL_GUARDED_BY(mu_);
+  mutable absl::Mutex mu_;
+  SessionExpiry expiry_ ABSL_GUARDED_BY(mu_);
+  // The last time (clock_) this member led or knew a leader; set at construction too.
+  absl::Time leader_seen_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, std::unique_ptr<internal::v1::ZkInternal::Stub>> stubs_;  // Run thread only
 
   absl::Notification stop_;

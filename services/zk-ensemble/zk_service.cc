@@ -315,6 +315,13 @@ grpc::Status ZkService::Session(
                         "the first message of a Session stream must be Attach");
   }
   int64_t id = request.attach().session_id();
+  // A member cut off from the leader sends clients elsewhere: their pings would not get
+  // through, and their sessions would expire while they waited here.
+  auto cut_off = [] {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "this member has lost contact with the leader; try another member");
+  };
+  if (keeper_->LeaderLost()) return cut_off();
   auto expired = [id] {
     return status::ToGrpc(ZkStatus(ZkCode::kSessionExpired, "",
                                    absl::StrCat("session ", id, " is not live (expired or closed)")));
@@ -381,6 +388,10 @@ grpc::Status ZkService::Session(
       break;
     }
     if (request.has_ping()) {
+      if (keeper_->LeaderLost()) {
+        result = cut_off();
+        break;
+      }
       keeper_->Touch(id);
       v1::SessionResponse pong;
       FillHeader(pong.mutable_pong()->mutable_header());

@@ -52,7 +52,10 @@ int ZkTestEnsemble::NewMember() {
 
 absl::Status ZkTestEnsemble::Start(int id) {
   std::vector<std::string> peers;
-  for (int i = 1; i <= 3; ++i) peers.push_back(absl::StrCat(i, "=", address(i)));
+  for (int i = 1; i <= 3; ++i) {
+    auto o = peer_overrides_.find({id, i});
+    peers.push_back(absl::StrCat(i, "=", o == peer_overrides_.end() ? address(i) : o->second));
+  }
   if (id > 3) peers.push_back(absl::StrCat(id, "=", address(id)));
   std::vector<std::string> args = {
       absl::StrCat("--raft.id=", id), "--raft.peers=" + absl::StrJoin(peers, ","),

@@ -43,6 +43,12 @@ class ZkTestEnsemble {
   absl::Status Kill(int id);
   bool Running(int id);
 
+  // Member `from` reaches member `to` at `address` (e.g. a TcpProxy's) instead of its own
+  // address: applies to `from`'s next Start. For partition tests.
+  void SetPeerAddress(int from, int to, std::string address) {
+    peer_overrides_[{from, to}] = std::move(address);
+  }
+
   // "host:port" of member `id`.
   const std::string& address(int id) const { return addresses_[id - 1]; }
   const std::vector<std::string>& addresses() const { return addresses_; }
@@ -60,6 +66,7 @@ class ZkTestEnsemble {
   std::vector<std::string> extra_flags_;
   std::vector<std::string> addresses_;
   std::map<int, std::unique_ptr<TestProcess>> procs_;
+  std::map<std::pair<int, int>, std::string> peer_overrides_;
   int starts_ = 0;
 };
 

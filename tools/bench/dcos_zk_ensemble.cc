@@ -291,6 +291,8 @@ class DcosZkEnsemble final : public ZkEnsemble {
     return std::unique_ptr<ZkDriver>(new DcosZkDriver(addresses_, connections));
   }
 
+  std::vector<std::string> addresses() const override { return addresses_; }
+
   std::vector<pid_t> pids() override {
     std::vector<pid_t> out;
     for (auto& m : members_) out.push_back(m->pid());

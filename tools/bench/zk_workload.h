@@ -49,6 +49,8 @@ class ZkEnsemble {
   virtual std::string name() const = 0;
   // `connections` client connections, spread round-robin over the members.
   virtual absl::StatusOr<std::unique_ptr<ZkDriver>> Connect(int connections) = 0;
+  // "host:port" of the members' client APIs, in member order (empty where not known).
+  virtual std::vector<std::string> addresses() const { return {}; }
   // The member processes, in member order.
   virtual std::vector<pid_t> pids() = 0;
   // kill -9 of the current leader, then the time until a client's write succeeds.

@@ -12,14 +12,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/raft/sim/sim_cluster.h"
+#include "libs/testing/env.h"
 
 namespace dcos::raft::sim {
 namespace {
 
-uint64_t EnvOr(const char* name, uint64_t fallback) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? fallback : std::strtoull(v, nullptr, 10);
-}
+using ::dcos::testing::EnvOr;
 
 struct Totals {
   uint64_t committed = 0;
@@ -95,29 +93,15 @@ std::string RunSeed(uint64_t seed, int steps) {
 }
 
 TEST_CASE("randomized simulation: Raft's safety invariants hold and the cluster converges") {
-  uint64_t only = EnvOr("RAFT_SIM_SEED", 0);
-  uint64_t seeds = EnvOr("RAFT_SIM_SEEDS", 4000);
-  uint64_t first = EnvOr("RAFT_SIM_FIRST_SEED", 1);
-  int steps = static_cast<int>(EnvOr("RAFT_SIM_STEPS", 3000));
-  if (only != 0) {
-    first = only;
-    seeds = 1;
-  }
-  std::printf("raft simulation: seeds %llu..%llu, %d steps each (replay one with RAFT_SIM_SEED)\n",
-              static_cast<unsigned long long>(first),
-              static_cast<unsigned long long>(first + seeds - 1), steps);
-  int failures = 0;
-  for (uint64_t seed = first; seed < first + seeds; ++seed) {
-    std::string bad = RunSeed(seed, steps);
-    if (!bad.empty()) {
-      ++failures;
-      UNSCOPED_INFO(bad);
-      if (failures >= 3) break;
-    }
-  }
+  const dcos::testing::Seeds seeds = dcos::testing::SeedsFromEnv("RAFT_SIM", 4000);
+  const int steps = static_cast<int>(EnvOr("RAFT_SIM_STEPS", 3000));
+  std::printf("raft simulation: %d steps per seed (replay one with RAFT_SIM_SEED)\n", steps);
+  std::vector<std::string> failures = dcos::testing::RunSeeds(
+      "raft simulation", seeds, [&](uint64_t seed) { return RunSeed(seed, steps); });
+  for (const std::string& f : failures) UNSCOPED_INFO(f);
   std::printf("raft simulation: %llu entries committed across all seeds\n",
               static_cast<unsigned long long>(totals.committed));
-  REQUIRE(failures == 0);
+  REQUIRE(failures.empty());
 }
 
 }  // namespace

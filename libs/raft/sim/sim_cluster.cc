@@ -11,9 +11,11 @@ using ::dcos::raft::v1::MESSAGE_TYPE_SNAP;
 
 namespace {
 
-// The state machine's snapshot: its applied commands, carried in a Message's entries.
+// The state machine's snapshot: its applied commands, carried in a Message's entries, and the
+// service state machine's snapshot (if any) in its context.
 std::string EncodeState(const SimNode& n) {
   Message m;
+  if (n.sm != nullptr) m.set_context(n.sm->Snapshot());
   for (const auto& [index, data] : n.applied) {
     Entry* e = m.add_entries();
     e->set_index(index);
@@ -23,12 +25,14 @@ std::string EncodeState(const SimNode& n) {
   return m.SerializeAsString();
 }
 
-void DecodeState(const std::string& bytes, SimNode& n) {
+absl::Status DecodeState(const std::string& bytes, SimNode& n) {
   Message m;
   m.ParseFromString(bytes);
   n.applied.clear();
   for (const Entry& e : m.entries()) n.applied.emplace_back(e.index(), e.data());
   n.applied_index = m.index();
+  // The bytes came from a member's own Snapshot(): a failure is a bug in the state machine.
+  return n.sm == nullptr ? absl::OkStatus() : n.sm->Restore(m.context(), m.index());
 }
 
 }  // namespace
@@ -40,6 +44,7 @@ SimCluster::SimCluster(const SimOptions& options) : options_(options), rng_(opti
     SimNode n;
     n.id = static_cast<uint64_t>(i);
     n.core = std::make_unique<RaftCore>(ConfigFor(n.id), PersistentState{});
+    if (options_.state_machine) n.sm = options_.state_machine();
     nodes_.emplace(n.id, std::move(n));
   }
 }
@@ -91,6 +96,7 @@ void SimCluster::Crash(uint64_t id) {
   n.applied_index = 0;
   n.reads.clear();
   n.incoming_snapshots.clear();
+  if (options_.state_machine) n.sm = options_.state_machine();
 }
 
 void SimCluster::Restart(uint64_t id) {
@@ -106,7 +112,8 @@ void SimCluster::Restart(uint64_t id) {
   n.latest_hard_state = state->hard_state;
   n.up = true;
   if (state->snapshot.index() > 0) {
-    DecodeState(*n.disk->LoadSnapshotData(), n);
+    absl::Status restored = DecodeState(*n.disk->LoadSnapshotData(), n);
+    if (!restored.ok()) violation_ = absl::StrCat("member ", id, " restore: ", restored.ToString());
   } else {
     n.applied.clear();
     n.applied_index = 0;
@@ -148,7 +155,8 @@ void SimCluster::Persist(SimNode& n, const Ready& rd) {
     n.incoming_snapshots.clear();
     absl::Status saved = n.disk->SaveSnapshot(*rd.snapshot, data);
     if (!saved.ok()) violation_ = absl::StrCat("member ", n.id, " install: ", saved.ToString());
-    DecodeState(data, n);
+    absl::Status restored = DecodeState(data, n);
+    if (!restored.ok()) violation_ = absl::StrCat("member ", n.id, " restore: ", restored.ToString());
     if (n.applied_index != rd.snapshot->index()) {
       violation_ = absl::StrCat("member ", n.id, " installed snapshot ", rd.snapshot->index(),
                                 " with state at ", n.applied_index);
@@ -195,6 +203,8 @@ void SimCluster::Apply(SimNode& n, const Entry& e) {
   }
   n.applied_index = e.index();
   if (e.type() == ENTRY_TYPE_NORMAL && !e.data().empty()) n.applied.emplace_back(e.index(), e.data());
+  if (n.sm != nullptr) n.sm->Apply(e);
+  if (options_.on_apply) options_.on_apply(n.id, e);
 }
 
 bool SimCluster::ProcessReady(uint64_t id, bool crash_mid_ready) {
@@ -393,29 +403,46 @@ std::string SimCluster::CheckLogMatching() const {
   return "";
 }
 
+std::string SimCluster::DeliverRandom() {
+  std::uniform_int_distribution<int> pct(0, 99);
+  // Deliver a random in-flight message (reordering), sometimes dropped or duplicated.
+  size_t i = rng_() % network_.size();
+  Envelope e = network_[i];
+  network_.erase(network_.begin() + static_cast<long>(i));
+  int fate = pct(rng_);
+  if (fate < 5) {
+    // The transport reports a failed snapshot send (its contract); other losses are silent.
+    auto from = nodes_.find(e.message.from());
+    if (e.message.type() == MESSAGE_TYPE_SNAP && from != nodes_.end() && from->second.up) {
+      from->second.core->ReportSnapshot(e.message.to(), false);
+    }
+    return "drop";
+  }
+  if (fate < 8) network_.push_back(e);
+  Deliver(std::move(e));
+  return "deliver";
+}
+
+std::string SimCluster::RandomProgress() {
+  std::uniform_int_distribution<int> pct(0, 99);
+  std::vector<uint64_t> all = ids();
+  uint64_t id = all[rng_() % all.size()];
+  int roll = pct(rng_);
+  if (roll < 75 && !network_.empty()) return DeliverRandom();
+  if (roll < 92) {
+    ProcessReady(id);
+    return absl::StrCat("ready ", id);
+  }
+  Tick(id);
+  return absl::StrCat("tick ", id);
+}
+
 std::string SimCluster::Random() {
   std::uniform_int_distribution<int> pct(0, 99);
   std::vector<uint64_t> all = ids();
   uint64_t id = all[rng_() % all.size()];
   int roll = pct(rng_);
-  if (roll < 40 && !network_.empty()) {
-    // Deliver a random in-flight message (reordering), sometimes dropped or duplicated.
-    size_t i = rng_() % network_.size();
-    Envelope e = network_[i];
-    network_.erase(network_.begin() + static_cast<long>(i));
-    int fate = pct(rng_);
-    if (fate < 5) {
-      // The transport reports a failed snapshot send (its contract); other losses are silent.
-      auto from = nodes_.find(e.message.from());
-      if (e.message.type() == MESSAGE_TYPE_SNAP && from != nodes_.end() && from->second.up) {
-        from->second.core->ReportSnapshot(e.message.to(), false);
-      }
-      return "drop";
-    }
-    if (fate < 8) network_.push_back(e);
-    Deliver(std::move(e));
-    return "deliver";
-  }
+  if (roll < 40 && !network_.empty()) return DeliverRandom();
   if (roll < 52) {
     Tick(id);
     return absl::StrCat("tick ", id);

@@ -8,12 +8,15 @@
 // and checks the invariants after every step.
 //
 // Each member's state machine is the list of (index, data) of the commands it applied; its
-// snapshot is that list, serialized.
+// snapshot is that list, serialized. A service's own StateMachine can run alongside it
+// (SimOptions::state_machine): it applies every committed entry, and its Snapshot/Restore
+// travel inside the member's snapshot — how dcos-zk's simulation runs its real tree.
 //
 // Thread-compatible. testonly.
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -23,6 +26,7 @@
 
 #include "libs/raft/mem_log_storage.h"
 #include "libs/raft/raft_core.h"
+#include "libs/raft/raft_node.h"
 
 namespace dcos::raft::sim {
 
@@ -35,6 +39,11 @@ struct SimOptions {
   bool check_quorum = true;
   uint64_t max_bytes_per_message = 4096;
   int max_inflight_appends = 8;
+  // When set, every member also runs a state machine made by this factory (a fresh one at
+  // start and after a crash; restored from the member's snapshot on restart and install).
+  std::function<std::unique_ptr<StateMachine>()> state_machine;
+  // When set, called after a member applied a committed entry (to its state machine too).
+  std::function<void(uint64_t id, const Entry& entry)> on_apply;
 };
 
 struct SimNode {
@@ -47,6 +56,7 @@ struct SimNode {
   // Volatile state machine.
   std::vector<std::pair<uint64_t, std::string>> applied;
   uint64_t applied_index = 0;
+  std::unique_ptr<StateMachine> sm;  // SimOptions::state_machine's, or null
   std::vector<ReadState> reads;
   // Snapshot data received with MsgSnaps, by index, waiting for the Ready that installs one.
   std::map<uint64_t, std::string> incoming_snapshots;
@@ -77,6 +87,8 @@ class SimCluster {
 
   absl::StatusOr<uint64_t> Propose(uint64_t id, const std::string& data);
 
+  // False while a partition separates a and b.
+  bool Connected(uint64_t a, uint64_t b) const;
   void Isolate(uint64_t id);
   void Cut(uint64_t a, uint64_t b);
   void Heal();
@@ -87,6 +99,10 @@ class SimCluster {
 
   // One random step (see the class comment). Returns a short description for the trace.
   std::string Random();
+  // One random step without faults or proposals: deliver an in-flight message (sometimes
+  // dropped or duplicated, in random order), process a member's Ready, or tick a member. For
+  // simulations that bring their own workload and call Random() for faults less often.
+  std::string RandomProgress();
 
   // All invariants; an empty string when they hold, else what was violated.
   std::string CheckInvariants();
@@ -112,11 +128,12 @@ class SimCluster {
   };
 
   RaftConfig ConfigFor(uint64_t id) const;
-  bool Connected(uint64_t a, uint64_t b) const;
   // Handles every Ready of one member. With crash_mid_ready, the leader's early messages go
   // out and then the member crashes before its fsync completes.
   bool ProcessReady(uint64_t id, bool crash_mid_ready = false);
   void Deliver(Envelope e);
+  // Delivers a random in-flight message (5% dropped, 3% duplicated). Requires one.
+  std::string DeliverRandom();
   void Apply(SimNode& n, const Entry& e);
   void Persist(SimNode& n, const Ready& rd);
   void SendFrom(SimNode& n, const Message& m);

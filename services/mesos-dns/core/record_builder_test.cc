@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/dns/wire_test_util.h"
+#include "libs/testing/env.h"
 #include "services/mesos-dns/core/record_builder.h"
 #include "services/mesos-dns/core/test_util.h"
 
@@ -363,10 +364,7 @@ TEST_CASE("Builder: a resynchronisation removes what the new state no longer has
 
 // ---- randomized: incremental == fresh -------------------------------------------------------
 
-uint64_t EnvOr(const char* name, uint64_t fallback) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? fallback : std::strtoull(v, nullptr, 10);
-}
+using ::dcos::testing::EnvOr;
 
 // The test's own model of the cluster, changed by random events that are also fed to the
 // builder; ToState() is what a fresh snapshot from the master would say.

@@ -1,0 +1,282 @@
+#include "tools/bench/agent_fleet.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/client_callback.h>
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <queue>
+#include <random>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "protos/master/v1/agent_channel.grpc.pb.h"
+
+namespace dcos::bench {
+
+namespace mv1 = dcos::master::v1;
+namespace cv1 = dcos::common::v1;
+
+namespace {
+
+cv1::Resource Scalar(const std::string& name, double value) {
+  cv1::Resource r;
+  r.set_name(name);
+  r.set_type(cv1::Value::TYPE_SCALAR);
+  r.mutable_scalar()->set_value(value);
+  return r;
+}
+
+// What agent `a` reports: its info (24 cpus, 64 GiB) and its RUNNING tasks, 1 cpu and 1 GiB
+// each, spread over the frameworks.
+mv1::AgentMessage Report(int a, const AgentFleetOptions& o) {
+  mv1::AgentMessage m;
+  mv1::Reregister* r = m.mutable_reregister_agent();
+  cv1::AgentInfo* info = r->mutable_agent_info();
+  info->mutable_id()->set_value(absl::StrCat("bench-S", a));
+  info->mutable_address()->set_hostname(absl::StrCat("agent-", a));
+  info->mutable_address()->set_ip(
+      absl::StrCat("10.", a / 65536, ".", (a / 256) % 256, ".", a % 256));
+  info->mutable_address()->set_port(5051);
+  *info->add_resources() = Scalar("cpus", 24);
+  *info->add_resources() = Scalar("mem", 65536);
+  *info->add_resources() = Scalar("disk", 1 << 20);
+  for (int f = 0; f < o.frameworks && f < o.tasks_per_agent; ++f) {
+    cv1::FrameworkInfo* fw = r->add_frameworks();
+    fw->set_user("root");
+    fw->set_name(absl::StrCat("bench-fw-", f));
+    fw->mutable_id()->set_value(absl::StrCat("bench-F", f));
+    fw->mutable_failover_timeout()->set_seconds(3600);
+  }
+  for (int t = 0; t < o.tasks_per_agent; ++t) {
+    cv1::Task* task = r->add_tasks();
+    task->mutable_task_id()->set_value(absl::StrCat("task-", a, "-", t));
+    task->mutable_framework_id()->set_value(absl::StrCat("bench-F", t % o.frameworks));
+    *task->mutable_agent_id() = info->id();
+    task->set_name(absl::StrCat("task-", a, "-", t));
+    task->set_state(cv1::TASK_RUNNING);
+    *task->add_resources() = Scalar("cpus", 1);
+    *task->add_resources() = Scalar("mem", 1024);
+  }
+  return m;
+}
+
+}  // namespace
+
+class AgentStream;
+
+class AgentFleet::Impl {
+ public:
+  explicit Impl(AgentFleetOptions options) : options_(options), rng_(options.seed) {
+    agents_.resize(options_.agents);
+    for (int a = 0; a < options_.agents; ++a) agents_[a].report = Report(a, options_);
+    timer_ = std::thread([this] { TimerLoop(); });
+  }
+  ~Impl() { Stop(); }
+
+  void SetTarget(const std::string& address);
+  void Stop();
+
+  // AgentStream's reports.
+  void Registered(int a);
+  void Ended(int a, AgentStream* stream);
+
+  int registered() const { return registered_.load(); }
+  int64_t failed_attempts() const { return failed_.load(); }
+  std::vector<absl::Time> registered_at() const {
+    absl::MutexLock lock(&mu_);
+    std::vector<absl::Time> out;
+    for (const Agent& a : agents_) out.push_back(a.registered ? a.registered_at : absl::InfinitePast());
+    return out;
+  }
+
+ private:
+  struct Agent {
+    mv1::AgentMessage report;
+    AgentStream* stream = nullptr;  // the live stream, if any
+    bool registered = false;
+    absl::Time registered_at = absl::InfinitePast();
+    int attempts = 0;
+    bool waiting = false;  // in the timer queue
+  };
+
+  void Connect(int a) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void TimerLoop();
+
+  const AgentFleetOptions options_;
+  mutable absl::Mutex mu_;
+  std::vector<Agent> agents_ ABSL_GUARDED_BY(mu_);
+  std::string target_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::vector<std::unique_ptr<mv1::AgentChannel::Stub>>> stubs_
+      ABSL_GUARDED_BY(mu_);
+  std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
+  // (when, agent): reconnections waiting for their backoff.
+  std::priority_queue<std::pair<absl::Time, int>, std::vector<std::pair<absl::Time, int>>,
+                      std::greater<>>
+      timers_ ABSL_GUARDED_BY(mu_);
+  int live_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<int> registered_{0};
+  std::atomic<int64_t> failed_{0};
+  std::thread timer_;
+};
+
+// One stream of one agent. Owned by gRPC until OnDone, which reports to the fleet and deletes
+// it. Writes go through a small queue (the Reregister, then pongs), one in flight at a time.
+class AgentStream final : public grpc::ClientBidiReactor<mv1::AgentMessage, mv1::MasterMessage> {
+ public:
+  AgentStream(AgentFleet::Impl* fleet, int agent, mv1::AgentChannel::Stub* stub,
+              const mv1::AgentMessage& report)
+      : fleet_(fleet), agent_(agent) {
+    stub->async()->Connect(&context_, this);
+    Send(report);
+    StartRead(&in_);
+    StartCall();
+  }
+
+  void Cancel() { context_.TryCancel(); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    if (in_.has_reregistered() || in_.has_registered()) fleet_->Registered(agent_);
+    if (in_.has_ping()) {
+      mv1::AgentMessage pong;
+      pong.mutable_pong()->set_sequence(in_.ping().sequence());
+      Send(pong);
+    }
+    StartRead(&in_);
+  }
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    out_.pop_front();
+    if (ok && !out_.empty()) StartWrite(&out_.front());
+  }
+  void OnDone(const grpc::Status&) override {
+    fleet_->Ended(agent_, this);
+    delete this;
+  }
+
+ private:
+  void Send(const mv1::AgentMessage& m) {
+    absl::MutexLock lock(&mu_);
+    out_.push_back(m);
+    if (out_.size() == 1) StartWrite(&out_.front());
+  }
+
+  AgentFleet::Impl* const fleet_;
+  const int agent_;
+  grpc::ClientContext context_;
+  mv1::MasterMessage in_;
+  absl::Mutex mu_;
+  std::deque<mv1::AgentMessage> out_ ABSL_GUARDED_BY(mu_);
+};
+
+void AgentFleet::Impl::SetTarget(const std::string& address) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return;
+  const bool first = target_.empty();
+  target_ = address;
+  if (stubs_.count(address) == 0) {
+    auto& stubs = stubs_[address];
+    for (int c = 0; c < options_.channels; ++c) {
+      grpc::ChannelArguments args;
+      args.SetInt("dcos.bench.channel", c);  // its own subchannel, so its own TCP connection
+      args.SetMaxReceiveMessageSize(64 << 20);
+      stubs.push_back(mv1::AgentChannel::NewStub(
+          grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args)));
+    }
+  }
+  for (int a = 0; a < options_.agents; ++a) {
+    Agent& agent = agents_[a];
+    if (first || agent.waiting) {
+      agent.waiting = false;
+      agent.attempts = 0;
+      Connect(a);
+    }
+  }
+}
+
+void AgentFleet::Impl::Connect(int a) {
+  Agent& agent = agents_[a];
+  auto& stubs = stubs_[target_];
+  ++live_;
+  agent.stream = new AgentStream(this, a, stubs[a % stubs.size()].get(), agent.report);
+}
+
+void AgentFleet::Impl::Registered(int a) {
+  absl::MutexLock lock(&mu_);
+  Agent& agent = agents_[a];
+  if (agent.registered) return;
+  agent.registered = true;
+  agent.registered_at = absl::Now();
+  agent.attempts = 0;
+  registered_.fetch_add(1);
+}
+
+void AgentFleet::Impl::Ended(int a, AgentStream* stream) {
+  absl::MutexLock lock(&mu_);
+  --live_;
+  Agent& agent = agents_[a];
+  if (agent.stream != stream) return;
+  agent.stream = nullptr;
+  if (agent.registered) {
+    agent.registered = false;
+    registered_.fetch_sub(1);
+  } else {
+    failed_.fetch_add(1);
+  }
+  if (stopping_) return;
+  absl::Duration bound = options_.initial_backoff * (int64_t{1} << std::min(agent.attempts, 20));
+  if (bound > options_.max_backoff) bound = options_.max_backoff;
+  ++agent.attempts;
+  std::uniform_int_distribution<int64_t> jitter(0, absl::ToInt64Microseconds(bound));
+  agent.waiting = true;
+  timers_.push({absl::Now() + absl::Microseconds(jitter(rng_)), a});
+}
+
+void AgentFleet::Impl::TimerLoop() {
+  absl::MutexLock lock(&mu_);
+  while (!stopping_) {
+    absl::Time now = absl::Now();
+    while (!timers_.empty() && timers_.top().first <= now) {
+      int a = timers_.top().second;
+      timers_.pop();
+      // SetTarget may have connected it already.
+      if (agents_[a].waiting) {
+        agents_[a].waiting = false;
+        Connect(a);
+      }
+    }
+    absl::Time next = timers_.empty() ? now + absl::Milliseconds(50) : timers_.top().first;
+    auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+    mu_.AwaitWithDeadline(absl::Condition(&woken), next);
+  }
+}
+
+void AgentFleet::Impl::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_ && !timer_.joinable()) return;
+    stopping_ = true;
+    for (Agent& agent : agents_) {
+      if (agent.stream != nullptr) agent.stream->Cancel();
+    }
+  }
+  if (timer_.joinable()) timer_.join();
+  absl::MutexLock lock(&mu_);
+  auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return live_ == 0; };
+  mu_.Await(absl::Condition(&done));
+}
+
+AgentFleet::AgentFleet(AgentFleetOptions options) : impl_(std::make_unique<Impl>(options)) {}
+AgentFleet::~AgentFleet() { impl_->Stop(); }
+void AgentFleet::SetTarget(const std::string& address) { impl_->SetTarget(address); }
+int AgentFleet::registered() const { return impl_->registered(); }
+std::vector<absl::Time> AgentFleet::registered_at() const { return impl_->registered_at(); }
+int64_t AgentFleet::failed_attempts() const { return impl_->failed_attempts(); }
+void AgentFleet::Stop() { impl_->Stop(); }
+
+}  // namespace dcos::bench
