@@ -157,8 +157,8 @@ absl::Status RaftMember::Start(StateMachine* state_machine, runtime::ServiceRunt
     OnConfiguration(conf);
     if (on_conf_change) on_conf_change(change, conf);
   };
-  // The book starts from the flags; from here on the configuration decides.
-  addresses_.Replace({});
+  // The book keeps the flags' addresses (so the transport service accepts the peers' streams
+  // meanwhile) until the node reports the recovered configuration; from then on it decides.
   options.raft.election_ticks = static_cast<int>(config_.election_ticks);
   options.raft.seed = self;
   options.tick_interval = config_.tick;
@@ -181,8 +181,9 @@ absl::Status RaftMember::Start(StateMachine* state_machine, runtime::ServiceRunt
 
 void RaftMember::OnConfiguration(const ConfState& conf) {
   std::map<uint64_t, std::string> now = MemberAddresses(conf, hints_);
-  std::map<uint64_t, std::string> before = addresses_.Replace(now);
-  PeerChanges changes = DiffPeers(before, now, id());
+  addresses_.Replace(now);
+  PeerChanges changes = DiffPeers(transport_peers_, now, id());
+  transport_peers_ = now;
   // RemovePeer joins the peer's sender thread, which a cancel ends promptly.
   for (uint64_t peer : changes.removed) transport_->RemovePeer(peer);
   for (const auto& [peer, address] : changes.set) transport_->SetPeer(peer, address);

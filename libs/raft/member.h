@@ -106,6 +106,8 @@ class RaftMember {
   const MemberConfig config_;
   const std::map<uint64_t, std::string> hints_;  // raft.peers
   AddressBook addresses_;
+  // What the transport was last given; OnConfiguration's calls never overlap (RaftNode).
+  std::map<uint64_t, std::string> transport_peers_;
   SinkProxy proxy_;
   std::unique_ptr<RaftTransportService> transport_service_;
   std::unique_ptr<FileLogStorage> storage_;
