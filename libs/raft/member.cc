@@ -15,6 +15,10 @@ void RegisterMemberConfig(config::Schema& schema, MemberConfig* config) {
   schema.StringList("raft.peers", &config->peers,
                     "every member as id=host:port, its gRPC (and Raft transport) address")
       .Required();
+  schema.Bool("raft.join", &config->join,
+              "a new member joining an existing ensemble: with an empty raft.dir it starts with "
+              "no configuration, never campaigns, and waits to be added (Ensemble.AddMember); "
+              "raft.peers then names this member and the members to contact");
   schema.String("raft.dir", &config->dir, "data directory (write-ahead log, snapshots)")
       .Required();
   schema.Duration("raft.tick", &config->tick, "Raft tick interval")
@@ -66,7 +70,7 @@ absl::StatusOr<std::unique_ptr<RaftMember>> RaftMember::Create(const MemberConfi
   RaftTransportService::Options so;
   so.identity.cluster_id = static_cast<uint64_t>(config.cluster_id);
   so.identity.self = static_cast<uint64_t>(config.id);
-  so.identity.is_peer = [m = member.get()](uint64_t id) { return m->peers_.count(id) > 0; };
+  so.identity.is_peer = [m = member.get()](uint64_t id) { return m->addresses_.Contains(id); };
   so.sink = &member->proxy_;
   member->transport_service_ = std::make_unique<RaftTransportService>(std::move(so));
   runtime.AddService(member->transport_service_.get(), "dcos.raft.v1.RaftTransport");
@@ -74,7 +78,7 @@ absl::StatusOr<std::unique_ptr<RaftMember>> RaftMember::Create(const MemberConfi
 }
 
 RaftMember::RaftMember(MemberConfig config, std::map<uint64_t, std::string> peers)
-    : config_(std::move(config)), peers_(std::move(peers)) {}
+    : config_(std::move(config)), hints_(peers), addresses_(std::move(peers)) {}
 
 RaftMember::~RaftMember() {
   Stop();
@@ -88,6 +92,10 @@ FileLogStorage::Options RaftMember::StorageOptions() const {
 }
 
 absl::Status RaftMember::SeedSnapshot(uint64_t index, const std::string& data) {
+  if (config_.join) {
+    return absl::FailedPreconditionError(
+        "raft.join: a joining member gets its data from the leader; it cannot be seeded");
+  }
   absl::StatusOr<std::unique_ptr<FileLogStorage>> storage =
       FileLogStorage::Open(Env::Default(), config_.dir, StorageOptions());
   if (!storage.ok()) return storage.status();
@@ -100,7 +108,10 @@ absl::Status RaftMember::SeedSnapshot(uint64_t index, const std::string& data) {
   SnapshotMetadata metadata;
   metadata.set_index(index);
   metadata.set_term(1);
-  for (const auto& [peer, address] : peers_) metadata.mutable_conf_state()->add_voters(peer);
+  for (const auto& [peer, address] : hints_) {
+    metadata.mutable_conf_state()->add_voters(peer);
+    (*metadata.mutable_conf_state()->mutable_addresses())[peer] = address;
+  }
   absl::Status saved = (*storage)->SaveSnapshot(metadata, data);
   if (!saved.ok()) return saved;
   HardState hard;
@@ -122,9 +133,7 @@ absl::Status RaftMember::Start(StateMachine* state_machine, runtime::ServiceRunt
   to.cluster_id = static_cast<uint64_t>(config_.cluster_id);
   to.sink = &proxy_;
   to.credentials = grpc::InsecureChannelCredentials();
-  for (const auto& [peer, address] : peers_) {
-    if (peer != self) to.peers[peer] = address;
-  }
+  // No peers yet: the node reports the recovered configuration from its Start.
   to.metrics = &runtime.metrics();
   absl::StatusOr<std::unique_ptr<GrpcTransport>> transport = GrpcTransport::Create(std::move(to));
   if (!transport.ok()) return transport.status();
@@ -138,7 +147,18 @@ absl::Status RaftMember::Start(StateMachine* state_machine, runtime::ServiceRunt
   };
   options.raft.id = self;
   options.raft.initial_voters.clear();
-  for (const auto& [peer, address] : peers_) options.raft.initial_voters.push_back(peer);
+  options.raft.initial_addresses.clear();
+  if (!config_.join) {
+    for (const auto& [peer, address] : hints_) options.raft.initial_voters.push_back(peer);
+    options.raft.initial_addresses = hints_;
+  }
+  auto on_conf_change = options.on_conf_change;
+  options.on_conf_change = [this, on_conf_change](const ConfChange& change, const ConfState& conf) {
+    OnConfiguration(conf);
+    if (on_conf_change) on_conf_change(change, conf);
+  };
+  // The book keeps the flags' addresses (so the transport service accepts the peers' streams
+  // meanwhile) until the node reports the recovered configuration; from then on it decides.
   options.raft.election_ticks = static_cast<int>(config_.election_ticks);
   options.raft.seed = self;
   options.tick_interval = config_.tick;
@@ -157,6 +177,23 @@ absl::Status RaftMember::Start(StateMachine* state_machine, runtime::ServiceRunt
       .Field("last_index", s.last_index)
       .Field("snapshot_index", s.snapshot_index);
   return absl::OkStatus();
+}
+
+void RaftMember::OnConfiguration(const ConfState& conf) {
+  std::map<uint64_t, std::string> now = MemberAddresses(conf, hints_);
+  addresses_.Replace(now);
+  PeerChanges changes = DiffPeers(transport_peers_, now, id());
+  transport_peers_ = now;
+  // RemovePeer joins the peer's sender thread, which a cancel ends promptly.
+  for (uint64_t peer : changes.removed) transport_->RemovePeer(peer);
+  for (const auto& [peer, address] : changes.set) transport_->SetPeer(peer, address);
+  if (changes.removed.empty() && changes.set.empty()) return;
+  bool member = now.count(id()) > 0 || (conf.voters_size() == 0 && conf.learners_size() == 0);
+  auto line = member ? log::Info("raft membership") : log::Warn("raft membership: this member was removed");
+  line.Field("member", id())
+      .Field("voters", static_cast<int64_t>(conf.voters_size()))
+      .Field("learners", static_cast<int64_t>(conf.learners_size()))
+      .Field("peers", static_cast<int64_t>(now.size()));
 }
 
 void RaftMember::Stop() {

@@ -5,9 +5,23 @@
 // dcos.raft.v1.RaftTransport service on the binary's own gRPC server), and its RaftNode.
 // Every replicated service (dcos-zk, the test key-value store) wires Raft through this.
 //
+// Membership is dynamic: the members and their addresses come from the Raft configuration
+// (each membership change names the member's address; snapshots hold them), so a restarted
+// member knows the current ensemble from its own data directory whatever its flags say. The
+// transport gains and drops peers as configurations apply, and the transport service accepts
+// messages only from members in the address book (peer_addresses.h). raft.peers is the
+// founding membership of a new ensemble and, afterwards, only a hint (see MemberAddresses).
+//
+// Joining: a member started with raft.join on an empty data directory has no configuration
+// of its own. It never campaigns; it waits for the leader to add it (Ensemble.AddMember:
+// learner, catch-up, voter), talking meanwhile to the members raft.peers names. Without
+// raft.join an empty member founds a new ensemble of raft.peers (entry 1 of its log), which
+// must never be done to join an existing one.
+//
 // Lifetime: Create in MainSpec::build (registers the transport service before the server
 // starts), Start in Component::Start (recovers the storage, starts the node), Stop on
-// shutdown. Thread-safety: node() may be read from any thread once Start returned.
+// shutdown. Thread-safety: node() may be read from any thread once Start returned;
+// addresses() at any time.
 
 #include <atomic>
 #include <cstdint>
@@ -21,6 +35,7 @@
 #include "libs/config/config.h"
 #include "libs/raft/file_log_storage.h"
 #include "libs/raft/grpc_transport.h"
+#include "libs/raft/peer_addresses.h"
 #include "libs/raft/raft_node.h"
 #include "libs/raft/sink_proxy.h"
 #include "libs/raft/transport_service.h"
@@ -31,6 +46,7 @@ namespace dcos::raft {
 struct MemberConfig {
   int64_t id = 0;                                 // raft.id: this member, > 0
   std::vector<std::string> peers;                 // raft.peers: "1=host:port,2=...", all members
+  bool join = false;                              // raft.join: wait to be added (see above)
   std::string dir;                                // raft.dir: data directory
   absl::Duration tick = absl::Milliseconds(50);   // raft.tick
   int64_t election_ticks = 10;                    // raft.election_ticks
@@ -58,9 +74,10 @@ class RaftMember {
   ~RaftMember();
 
   // Before Start, on an empty data directory: makes `data` the member's initial snapshot at
-  // log `index` (term 1, every raft.peers member a voter), as if the log up to `index` had
-  // been applied — how a new ensemble starts from a backup (every member seeded with the same
-  // data). FAILED_PRECONDITION if the directory already holds Raft state.
+  // log `index` (term 1, every raft.peers member a voter, with its address), as if the log up
+  // to `index` had been applied — how a new ensemble starts from a backup (every member seeded
+  // with the same data). FAILED_PRECONDITION if the directory already holds Raft state or the
+  // member was started with raft.join.
   absl::Status SeedSnapshot(uint64_t index, const std::string& data);
 
   // Opens the storage, starts the transport and the node on `state_machine` (which must
@@ -70,7 +87,11 @@ class RaftMember {
 
   // Null until Start succeeded.
   RaftNode* node() const { return node_.load(); }
-  const std::map<uint64_t, std::string>& peers() const { return peers_; }
+  // Every member's address, this one's included: raft.peers until Start, then the
+  // configuration's (kept current as it changes).
+  const AddressBook& addresses() const { return addresses_; }
+  // This member's own address (its raft.peers entry, which is grpc.listen).
+  const std::string& self_address() const { return hints_.at(id()); }
   uint64_t id() const { return static_cast<uint64_t>(config_.id); }
 
   // Stops the node (waiting calls get UNAVAILABLE) and the transport. Idempotent.
@@ -79,9 +100,14 @@ class RaftMember {
  private:
   RaftMember(MemberConfig config, std::map<uint64_t, std::string> peers);
   FileLogStorage::Options StorageOptions() const;
+  // The configuration changed (or was recovered): update the address book and the transport.
+  void OnConfiguration(const ConfState& conf);
 
   const MemberConfig config_;
-  const std::map<uint64_t, std::string> peers_;
+  const std::map<uint64_t, std::string> hints_;  // raft.peers
+  AddressBook addresses_;
+  // What the transport was last given; OnConfiguration's calls never overlap (RaftNode).
+  std::map<uint64_t, std::string> transport_peers_;
   SinkProxy proxy_;
   std::unique_ptr<RaftTransportService> transport_service_;
   std::unique_ptr<FileLogStorage> storage_;

@@ -65,6 +65,8 @@ RaftCore::RaftCore(const RaftConfig& config, const PersistentState& state)
       auto* c = bootstrap.add_changes();
       c->set_type(::dcos::raft::v1::CONF_CHANGE_TYPE_ADD_NODE);
       c->set_node_id(v);
+      auto address = config.initial_addresses.find(v);
+      if (address != config.initial_addresses.end()) c->set_address(address->second);
     }
     Entry e;
     e.set_term(1);

@@ -56,6 +56,10 @@ struct RaftConfig {
   // Voters of a brand-new cluster; used only when the storage is empty. A member that joins an
   // existing cluster starts with none and learns the membership from the leader.
   std::vector<uint64_t> initial_voters;
+  // Transport addresses of the initial voters ("host:port"), written into the bootstrap entry
+  // with them (so into ConfState::addresses on every founder). Every founder must be given the
+  // same map, as it is given the same voters. Ids not among initial_voters are ignored.
+  std::map<uint64_t, std::string> initial_addresses;
   int election_ticks = 10;   // followers campaign after [election_ticks, 2*election_ticks)
   int heartbeat_ticks = 1;   // leaders send heartbeats every heartbeat_ticks
   bool pre_vote = true;

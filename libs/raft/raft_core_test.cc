@@ -300,6 +300,60 @@ TEST_CASE("membership: a learner catches up without voting, is promoted, and a v
           absl::StatusCode::kInvalidArgument);
 }
 
+ConfChange ChangeWithAddress(v1::ConfChangeType type, uint64_t node, const std::string& address) {
+  ConfChange cc = Change(type, node);
+  cc.mutable_changes(0)->set_address(address);
+  return cc;
+}
+
+TEST_CASE("membership: addresses travel in the changes, in snapshots, and survive restarts") {
+  SimOptions o;
+  o.spares = 1;
+  SimCluster c(o);
+  uint64_t leader = c.ElectLeader();
+  // The founders' addresses are in the bootstrap entry.
+  REQUIRE(c.core(leader).conf().addresses().at(2) == sim::SimAddress(2));
+  REQUIRE(c.core(leader)
+              .ProposeConfChange(ChangeWithAddress(CONF_CHANGE_TYPE_ADD_LEARNER_NODE, 4, "sim-4"))
+              .ok());
+  c.Stabilize();
+  c.TickAll();
+  c.Stabilize();
+  // The promotion names no address: the learner's is kept.
+  REQUIRE(c.core(leader).ProposeConfChange(Change(CONF_CHANGE_TYPE_ADD_NODE, 4)).ok());
+  c.Stabilize();
+  for (uint64_t id : c.ids()) {
+    INFO("member " << id);
+    REQUIRE(c.core(id).conf().voters_size() == 4);
+    REQUIRE(c.core(id).conf().addresses().size() == 4);
+    REQUIRE(c.core(id).conf().addresses().at(4) == "sim-4");
+  }
+  // From a snapshot: member 4 snapshots, crashes, and comes back knowing everyone's address.
+  for (int i = 0; i < 5; ++i) REQUIRE(c.Propose(leader, "x").ok());
+  c.Stabilize();
+  c.Snapshot(4);
+  REQUIRE(c.node(4).disk->snapshot().conf_state().addresses().size() == 4);
+  c.Crash(4);
+  c.Restart(4);
+  REQUIRE(c.core(4).conf().addresses().at(1) == sim::SimAddress(1));
+  REQUIRE(c.core(4).conf().addresses().at(4) == "sim-4");
+  // From the log alone (no snapshot): a member that never compacted.
+  uint64_t other = leader == 1 ? 2 : 1;
+  REQUIRE(c.node(other).disk->snapshot().index() == 0);
+  c.Crash(other);
+  c.Restart(other);
+  REQUIRE(c.core(other).conf().addresses().at(4) == "sim-4");
+  // A removal forgets the address.
+  c.TickAll();
+  c.Stabilize();
+  uint64_t removed = leader == 3 ? 2 : 3;
+  REQUIRE(c.core(leader).ProposeConfChange(Change(CONF_CHANGE_TYPE_REMOVE_NODE, removed)).ok());
+  c.Stabilize();
+  REQUIRE(c.core(leader).conf().addresses().count(removed) == 0);
+  REQUIRE(c.core(leader).conf().addresses().size() == 3);
+  REQUIRE(c.CheckInvariants().empty());
+}
+
 TEST_CASE("snapshots: a follower behind the compacted log catches up with InstallSnapshot") {
   SimCluster c(SimOptions{});
   uint64_t leader = c.ElectLeader();

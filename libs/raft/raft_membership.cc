@@ -114,13 +114,16 @@ void RaftCore::ApplyConfChange(const ConfChange& change) {
       case CONF_CHANGE_TYPE_ADD_NODE:
         Remove(conf_.mutable_learners(), node);
         if (!IsVoter(node)) conf_.add_voters(node);
+        if (!c.address().empty()) (*conf_.mutable_addresses())[node] = c.address();
         break;
       case CONF_CHANGE_TYPE_ADD_LEARNER_NODE:
         if (!IsMember(node)) conf_.add_learners(node);
+        if (!c.address().empty()) (*conf_.mutable_addresses())[node] = c.address();
         break;
       case CONF_CHANGE_TYPE_REMOVE_NODE:
         Remove(conf_.mutable_voters(), node);
         Remove(conf_.mutable_learners(), node);
+        conf_.mutable_addresses()->erase(node);
         break;
       default:
         break;

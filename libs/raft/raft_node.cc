@@ -101,6 +101,7 @@ absl::StatusOr<std::unique_ptr<RaftNode>> RaftNode::Start(NodeOptions options, L
   node->durable_hard_state_ = state->hard_state;
   node->latest_hard_state_ = state->hard_state;
   node->core_ = std::make_unique<RaftCore>(node->options_.raft, *state);
+  if (node->options_.on_conf_change) node->options_.on_conf_change(ConfChange(), node->core_->conf());
   node->next_tick_ = clock->Now() + node->options_.tick_interval;
   node->PublishStatus();
   node->loop_ = std::thread([n = node.get()] { n->Loop(); });
@@ -166,17 +167,17 @@ void RaftNode::ProposeConfChange(ConfChange change, IndexDone done) {
   });
 }
 
-void RaftNode::AddVoter(uint64_t id, std::string context, int catch_up_ticks, IndexDone done) {
-  Post([this, id, context = std::move(context), catch_up_ticks, done = std::move(done)]() mutable {
+void RaftNode::AddVoter(uint64_t id, std::string address, int catch_up_ticks, IndexDone done) {
+  Post([this, id, address = std::move(address), catch_up_ticks, done = std::move(done)]() mutable {
     if (failed_) return done(StoppedStatus());
     ConfChange change;
     auto* c = change.add_changes();
     c->set_type(::dcos::raft::v1::CONF_CHANGE_TYPE_ADD_LEARNER_NODE);
     c->set_node_id(id);
-    change.set_context(context);
+    c->set_address(address);
     absl::StatusOr<uint64_t> index = core_->ProposeConfChange(change);
     if (!index.ok()) return done(index.status());
-    promotions_.push_back(PendingPromotion{id, std::move(context), catch_up_ticks, false,
+    promotions_.push_back(PendingPromotion{id, std::move(address), catch_up_ticks, false,
                                            std::move(done)});
     proposals_[*index] = PendingProposal{
         core_->term(), [this, id](absl::StatusOr<uint64_t> r) {
@@ -226,7 +227,7 @@ void RaftNode::AdvancePromotions() {
     auto* c = change.add_changes();
     c->set_type(::dcos::raft::v1::CONF_CHANGE_TYPE_ADD_NODE);
     c->set_node_id(it->id);
-    change.set_context(it->context);
+    c->set_address(it->address);
     absl::StatusOr<uint64_t> index = core_->ProposeConfChange(change);
     IndexDone d = std::move(it->done);
     it = promotions_.erase(it);
@@ -377,6 +378,7 @@ void RaftNode::ProcessReady() {
       snapshot_index_ = index;
       applied_ = index;
       if (metrics_) metrics_->snapshots.Increment();
+      if (options_.on_conf_change) options_.on_conf_change(ConfChange(), rd.snapshot->conf_state());
       // Proposals at or below the snapshot can no longer be matched to their entries.
       while (!proposals_.empty() && proposals_.begin()->first <= index) {
         proposals_.begin()->second.done(absl::AbortedError(

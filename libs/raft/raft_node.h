@@ -56,8 +56,11 @@ struct NodeOptions {
   absl::Duration tick_interval = absl::Milliseconds(100);
   // A snapshot is taken (and the log compacted) after this many applied entries.
   uint64_t snapshot_threshold = 10000;
-  // Called on the loop thread when a membership change is applied (e.g. to update the
-  // transport's peer addresses from change.context()).
+  // The configuration as it changes, e.g. to update the transport's peers from
+  // conf.addresses(): once from Start (before the loop runs) with the configuration recovered
+  // from storage and an empty `change`; then on the loop thread after each membership change is
+  // applied, and after a snapshot from the leader is installed (an empty `change`). Calls never
+  // overlap. Must not block for long.
   std::function<void(const ConfChange& change, const ConfState& conf)> on_conf_change;
   // Called once, on the loop thread, when a storage error stops the member (e.g. to turn the
   // service's health to NOT_SERVING). Must not block.
@@ -88,11 +91,12 @@ class RaftNode final : public MessageSink {
   void Propose(std::string data, IndexDone done);
   void ProposeConfChange(ConfChange change, IndexDone done);
   // Adds member `id` safely: first as a learner, which receives the log without voting; once
-  // its log has caught up with the commit index, promotes it to voter. `context` travels in
-  // both changes (e.g. the member's address). `done` gets the index of the promotion once it
-  // is applied. Errors: as ProposeConfChange, or DEADLINE_EXCEEDED when the learner has not
-  // caught up within `catch_up_ticks` ticks (it stays a learner; retry or remove it).
-  void AddVoter(uint64_t id, std::string context, int catch_up_ticks, IndexDone done);
+  // its log has caught up with the commit index, promotes it to voter. `address` (its
+  // transport's "host:port", may be empty) travels in both changes and so lands in
+  // ConfState::addresses. `done` gets the index of the promotion once it is applied. Errors: as
+  // ProposeConfChange, or DEADLINE_EXCEEDED when the learner has not caught up within
+  // `catch_up_ticks` ticks (it stays a learner; retry or remove it).
+  void AddVoter(uint64_t id, std::string address, int catch_up_ticks, IndexDone done);
   // `done` runs once this member's state machine reflects every write committed before the
   // call (a linearizable read point). UNAVAILABLE when no leader is known or it changed.
   void ReadIndex(Done done);
@@ -117,7 +121,7 @@ class RaftNode final : public MessageSink {
   struct Metrics;
   struct PendingPromotion {
     uint64_t id = 0;
-    std::string context;
+    std::string address;
     int ticks_left = 0;
     bool learner_applied = false;
     IndexDone done;

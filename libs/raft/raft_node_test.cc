@@ -309,6 +309,15 @@ TEST_CASE("a new member joins as a learner, catches up, and is promoted to voter
   REQUIRE(WaitFor([&] { return c.m(4).sm->items().size() == 51; }, absl::Seconds(10),
                   "the new member to apply everything")
               .ok());
+  // The address travelled in both changes: every member, the new one included, knows it.
+  for (uint64_t id : {1, 2, 3, 4}) {
+    REQUIRE(WaitFor([&] {
+              auto addresses = c.m(id).node->Status().conf.addresses();
+              return addresses.count(4) > 0 && addresses.at(4) == "addr-of-4";
+            },
+                    absl::Seconds(10), "the new member's address")
+                .ok());
+  }
 }
 
 // Storage that fails every Append after the first `ok_appends`.

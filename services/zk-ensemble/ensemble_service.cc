@@ -27,21 +27,27 @@ grpc::Status NotYet(const std::string& what, const std::string& instead) {
 
 EnsembleService::EnsembleService(EnsembleOptions options, ZkStateMachine* state_machine,
                                  std::function<v1::Member()> self_report)
-    : options_(std::move(options)), sm_(state_machine), self_report_(std::move(self_report)) {
-  for (const auto& [id, address] : options_.peers) {
-    stubs_[id] = internal::v1::ZkInternal::NewStub(
-        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-  }
-}
+    : options_(std::move(options)), sm_(state_machine), self_report_(std::move(self_report)) {}
 
 EnsembleService::~EnsembleService() = default;
+
+internal::v1::ZkInternal::Stub* EnsembleService::InternalStub(uint64_t id,
+                                                              const std::string& address) {
+  absl::MutexLock lock(&stubs_mu_);
+  auto& stub = stubs_[id];
+  if (!stub) {
+    stub = internal::v1::ZkInternal::NewStub(
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  }
+  return stub.get();
+}
 
 grpc::Status EnsembleService::Status(grpc::ServerContext*, const v1::StatusRequest*,
                                      v1::StatusResponse* response) {
   raft::RaftNode* node = node_.load();
   EnsembleFacts facts;
   facts.cluster_id = options_.cluster_id;
-  facts.addresses = options_.peers;
+  facts.addresses = options_.addresses->All();
   facts.healthy_max_lag = options_.healthy_max_lag;
   std::map<uint64_t, v1::Member> reports;
   if (node != nullptr) {
@@ -51,16 +57,16 @@ grpc::Status EnsembleService::Status(grpc::ServerContext*, const v1::StatusReque
     reports[self.id] = self_report_();
   }
   // Ask every peer at once; each answer lands in its own slot.
-  std::vector<std::pair<uint64_t, v1::Member>> answers(stubs_.size());
-  std::vector<char> answered(stubs_.size(), 0);
+  std::vector<std::pair<uint64_t, v1::Member>> answers(facts.addresses.size());
+  std::vector<char> answered(facts.addresses.size(), 0);
   std::vector<std::thread> askers;
   size_t slot = 0;
-  for (const auto& [id, stub] : stubs_) {
+  for (const auto& [id, address] : facts.addresses) {
     if (reports.count(id) > 0) {
       ++slot;
       continue;
     }
-    askers.emplace_back([&, id = id, stub = stub.get(), slot] {
+    askers.emplace_back([&, id = id, stub = InternalStub(id, address), slot] {
       grpc::ClientContext context;
       context.set_deadline(absl::ToChronoTime(absl::Now() + options_.status_timeout));
       internal::v1::LocalStatusRequest request;
@@ -82,11 +88,13 @@ grpc::Status EnsembleService::Status(grpc::ServerContext*, const v1::StatusReque
 
 grpc::Status EnsembleService::RequireLeader(raft::CoreStatus* status) const {
   raft::RaftNode* node = node_.load();
-  if (node == nullptr) return RedirectToLeader(absl::UnavailableError("starting"), 0, options_.peers);
+  if (node == nullptr) {
+    return RedirectToLeader(absl::UnavailableError("starting"), 0, options_.addresses->All());
+  }
   *status = node->Status();
   if (status->role != raft::Role::kLeader) {
     return RedirectToLeader(absl::UnavailableError("not the leader"), status->leader,
-                            options_.peers);
+                            options_.addresses->All());
   }
   return grpc::Status::OK;
 }
@@ -102,25 +110,12 @@ grpc::Status EnsembleService::TransferLeadership(grpc::ServerContext* context,
     return std::find(status.conf.voters().begin(), status.conf.voters().end(), id) !=
            status.conf.voters().end();
   };
-  if (target == 0) {
-    // The most up-to-date voter that has been heard from lately.
-    uint64_t best_match = 0;
-    for (const auto& [id, progress] : status.progress) {
-      if (id == status.id || !is_voter(id) || !progress.recent_active) continue;
-      if (target == 0 || progress.match > best_match) {
-        target = id;
-        best_match = progress.match;
-      }
-    }
-    if (target == 0) {
-      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                          "no other healthy voter to hand leadership to");
-    }
-  } else if (target == status.id) {
+  // target 0: HandOffLeadership picks the most up-to-date voter heard from lately.
+  if (target == status.id) {
     response->set_new_leader_id(status.id);
     response->set_term(status.term);
     return grpc::Status::OK;
-  } else if (!is_voter(target)) {
+  } else if (target != 0 && !is_voter(target)) {
     bool learner = std::find(status.conf.learners().begin(), status.conf.learners().end(),
                              target) != status.conf.learners().end();
     if (learner) {
@@ -129,7 +124,7 @@ grpc::Status EnsembleService::TransferLeadership(grpc::ServerContext* context,
     }
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
                         absl::StrCat("member ", target, " is not in the ensemble"));
-  } else {
+  } else if (target != 0) {
     auto progress = status.progress.find(target);
     if (progress == status.progress.end() || !progress->second.recent_active) {
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
@@ -137,30 +132,50 @@ grpc::Status EnsembleService::TransferLeadership(grpc::ServerContext* context,
     }
   }
 
+  absl::StatusOr<uint64_t> leader_now = HandOffLeadership(context, target, 0);
+  if (!leader_now.ok()) return status::ToGrpc(leader_now.status());
+  response->set_new_leader_id(*leader_now);
+  response->set_term(node_.load()->Status().term);
+  return grpc::Status::OK;
+}
+
+absl::StatusOr<uint64_t> EnsembleService::HandOffLeadership(grpc::ServerContext* context,
+                                                            uint64_t target, uint64_t avoid) {
   raft::RaftNode* node = node_.load();
+  if (target == 0) {
+    raft::CoreStatus status = node->Status();
+    uint64_t best_match = 0;
+    for (const auto& [id, progress] : status.progress) {
+      bool voter = std::find(status.conf.voters().begin(), status.conf.voters().end(), id) !=
+                   status.conf.voters().end();
+      if (id == status.id || id == avoid || !voter || !progress.recent_active) continue;
+      if (target == 0 || progress.match > best_match) {
+        target = id;
+        best_match = progress.match;
+      }
+    }
+    if (target == 0) {
+      return absl::FailedPreconditionError("no other healthy voter to hand leadership to");
+    }
+  }
   auto started = std::make_shared<std::pair<absl::Notification, absl::Status>>();
   node->TransferLeadership(target, [started](absl::Status s) {
     started->second = std::move(s);
     started->first.Notify();
   });
   if (!started->first.WaitForNotificationWithTimeout(options_.request_timeout)) {
-    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "the transfer did not start");
+    return absl::DeadlineExceededError("the transfer did not start");
   }
-  if (!started->second.ok()) return status::ToGrpc(started->second);
+  if (!started->second.ok()) return started->second;
   // Wait until this member hears from the new leader.
   absl::Time deadline = absl::Now() + options_.transfer_timeout;
   while (absl::Now() < deadline && !context->IsCancelled()) {
-    raft::CoreStatus now = node->Status();
-    if (now.leader == target) {
-      response->set_new_leader_id(target);
-      response->set_term(now.term);
-      return grpc::Status::OK;
-    }
+    if (node->Status().leader == target) return target;
     absl::SleepFor(absl::Milliseconds(2));
   }
-  return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                      absl::StrCat("member ", target, " did not take over within ",
-                                   absl::FormatDuration(options_.transfer_timeout)));
+  return absl::DeadlineExceededError(
+      absl::StrCat("member ", target, " did not take over within ",
+                   absl::FormatDuration(options_.transfer_timeout)));
 }
 
 absl::Status EnsembleService::ReadBarrier() const {
@@ -205,16 +220,6 @@ grpc::Status EnsembleService::Backup(grpc::ServerContext*, const v1::BackupReque
   trailer.mutable_trailer()->set_sha256(Sha256(image.tree));
   writer->Write(trailer);
   return grpc::Status::OK;
-}
-
-grpc::Status EnsembleService::AddMember(grpc::ServerContext*, const v1::AddMemberRequest*,
-                                        v1::AddMemberResponse*) {
-  return NotYet("AddMember", "the membership is fixed by raft.peers at bootstrap");
-}
-
-grpc::Status EnsembleService::RemoveMember(grpc::ServerContext*, const v1::RemoveMemberRequest*,
-                                           v1::RemoveMemberResponse*) {
-  return NotYet("RemoveMember", "the membership is fixed by raft.peers at bootstrap");
 }
 
 grpc::Status EnsembleService::Restore(grpc::ServerContext*, grpc::ServerReader<v1::BackupChunk>*,

@@ -10,19 +10,29 @@
 //   when none is named) and returns once that voter leads.
 // - Backup: after a Raft read barrier (so every write acknowledged before the call is in it),
 //   streams the tree without sessions or ephemeral nodes: header, data chunks, SHA-256 trailer.
-// - AddMember, RemoveMember, Restore: not yet (UNIMPLEMENTED, naming what to do instead).
+// - AddMember / RemoveMember (ensemble_membership.cc), on the leader, one at a time: a new
+//   member (started with raft.join) is added as a learner, caught up and promoted, or removed
+//   again when it does not catch up in time; removing the leader hands leadership to another
+//   voter first and then asks it to do the removal. Checked by membership_rules.h.
+// - Restore: not yet (UNIMPLEMENTED, naming what to do instead).
 //
-// Thread-safety: gRPC calls the handlers concurrently; they only read the node's status and
-// the state machine (which lock for themselves).
+// Thread-safety: gRPC calls the handlers concurrently; they read the node's status, the
+// address book and the state machine (which lock for themselves); `change_running_` lets one
+// membership change run at a time, `stubs_mu_` guards the stub cache.
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "absl/time/time.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "libs/raft/peer_addresses.h"
 #include "libs/raft/raft_node.h"
 #include "protos/zk/v1/ensemble.grpc.pb.h"
 #include "services/zk-ensemble/command.grpc.pb.h"
@@ -32,7 +42,15 @@ namespace dcos::zk {
 
 struct EnsembleOptions {
   uint64_t cluster_id = 0;
-  std::map<uint64_t, std::string> peers;  // every member's address, this one included
+  // Every member's address, this one included (kept current by the RaftMember); not owned.
+  const raft::AddressBook* addresses = nullptr;
+  // How long AddMember / RemoveMember keep asking before they call a majority unhealthy (a
+  // member may be slow to answer Status for a moment).
+  absl::Duration health_window = absl::Seconds(2);
+  // How long AddMember waits for a new member to catch up before removing it again.
+  absl::Duration add_member_timeout = absl::Seconds(30);
+  // The Raft tick (AddMember's catch-up bound is counted in ticks).
+  absl::Duration tick = absl::Milliseconds(20);
   // How long Status waits for a peer's report.
   absl::Duration status_timeout = absl::Milliseconds(500);
   // How long a read barrier (Backup) may take.
@@ -72,12 +90,30 @@ class EnsembleService final : public v1::Ensemble::Service {
   // OK on the leader; the redirect otherwise.
   grpc::Status RequireLeader(raft::CoreStatus* status) const;
   absl::Status ReadBarrier() const;
+  // Voters the ensemble view (Status: every member asked) calls healthy.
+  std::set<uint64_t> HealthyVoters(const raft::ConfState& conf);
+  // Runs `check` (a membership rule over fresh views) until it allows the change or
+  // health_window has passed with the quorum refused; returns the last verdict.
+  absl::Status CheckWithFreshViews(const std::function<absl::Status()>& check);
+  // Hands leadership to `target` (0: the most up-to-date voter heard from lately, other than
+  // `avoid`) and waits until this member hears from it. Returns the new leader.
+  absl::StatusOr<uint64_t> HandOffLeadership(grpc::ServerContext* context, uint64_t target,
+                                             uint64_t avoid);
+  // Proposes a membership change and waits until it is applied here.
+  absl::Status ProposeChange(const raft::ConfChange& change, absl::Duration timeout);
+  // RemoveMember at member `leader` (after this one handed leadership to it).
+  grpc::Status ForwardRemove(uint64_t leader, const v1::RemoveMemberRequest& request);
+  internal::v1::ZkInternal::Stub* InternalStub(uint64_t id, const std::string& address);
 
   const EnsembleOptions options_;
   ZkStateMachine* const sm_;
   const std::function<v1::Member()> self_report_;
-  std::map<uint64_t, std::unique_ptr<internal::v1::ZkInternal::Stub>> stubs_;  // peers only
+  mutable absl::Mutex stubs_mu_;
+  // By member id (ids are never reused, so neither are their addresses).
+  std::map<uint64_t, std::unique_ptr<internal::v1::ZkInternal::Stub>> stubs_
+      ABSL_GUARDED_BY(stubs_mu_);
   std::atomic<raft::RaftNode*> node_{nullptr};
+  std::atomic<bool> change_running_{false};
 };
 
 }  // namespace dcos::zk

@@ -12,11 +12,11 @@ namespace dcos::zk {
 
 using internal::v1::Command;
 
-SessionKeeper::SessionKeeper(ZkStateMachine* state_machine, std::map<uint64_t, std::string> peers,
+SessionKeeper::SessionKeeper(ZkStateMachine* state_machine, const raft::AddressBook* addresses,
                              absl::Duration forward_interval, absl::Duration check_interval,
                              absl::Duration leader_grace, clock::Clock* clock)
     : sm_(state_machine),
-      peers_(std::move(peers)),
+      addresses_(addresses),
       forward_interval_(forward_interval),
       check_interval_(check_interval),
       leader_grace_(leader_grace),
@@ -65,12 +65,12 @@ void SessionKeeper::ForwardPending(uint64_t leader) {
     ids = expiry_.TakePending();
   }
   if (ids.empty() || leader == 0) return;
-  auto address = peers_.find(leader);
-  if (address == peers_.end()) return;
-  auto& stub = stubs_[leader];
+  std::optional<std::string> address = addresses_->Get(leader);
+  if (!address.has_value()) return;
+  auto& stub = stubs_[leader];  // member ids are never reused, and addresses never change
   if (!stub) {
     stub = internal::v1::ZkInternal::NewStub(
-        grpc::CreateChannel(address->second, grpc::InsecureChannelCredentials()));
+        grpc::CreateChannel(*address, grpc::InsecureChannelCredentials()));
   }
   internal::v1::TouchBatch batch;
   for (int64_t id : ids) batch.add_session_ids(id);

@@ -24,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "libs/raft/peer_addresses.h"
 #include "libs/raft/raft_node.h"
 #include "services/zk-ensemble/command.grpc.pb.h"
 #include "libs/clock/clock.h"
@@ -34,8 +35,9 @@ namespace dcos::zk {
 
 class SessionKeeper {
  public:
-  // `clock` (not owned) must outlive the keeper.
-  SessionKeeper(ZkStateMachine* state_machine, std::map<uint64_t, std::string> peers,
+  // `addresses` (the members' addresses, kept current by the RaftMember) and `clock` (not
+  // owned) must outlive the keeper.
+  SessionKeeper(ZkStateMachine* state_machine, const raft::AddressBook* addresses,
                 absl::Duration forward_interval, absl::Duration check_interval,
                 absl::Duration leader_grace, clock::Clock* clock = clock::RealClock::Default());
   ~SessionKeeper();
@@ -63,7 +65,7 @@ class SessionKeeper {
   void ExpireOverdue();
 
   ZkStateMachine* const sm_;
-  const std::map<uint64_t, std::string> peers_;
+  const raft::AddressBook* const addresses_;
   const absl::Duration forward_interval_;
   const absl::Duration check_interval_;
   const absl::Duration leader_grace_;

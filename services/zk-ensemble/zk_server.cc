@@ -24,12 +24,13 @@ class ZkComponent final : public runtime::Component {
         member_(std::move(member)),
         sm_(limits),
         hub_(),
-        keeper_(&sm_, member_->peers(), /*forward_interval=*/limits.sessions.min_timeout / 8,
+        keeper_(&sm_, &member_->addresses(), /*forward_interval=*/limits.sessions.min_timeout / 8,
                 /*check_interval=*/absl::Milliseconds(100),
                 /*leader_grace=*/std::min(absl::Seconds(1), limits.sessions.min_timeout / 4)),
-        service_(&sm_, &keeper_, &hub_, member_->peers(), config.request_timeout, limits.tree),
+        service_(&sm_, &keeper_, &hub_, &member_->addresses(), config.request_timeout,
+                 limits.tree),
         internal_(&keeper_, [this] { return SelfMember(); }),
-        ensemble_(EnsembleOptionsFor(config, member_->peers()), &sm_,
+        ensemble_(EnsembleOptionsFor(config, &member_->addresses()), &sm_,
                   [this] { return SelfMember(); }) {}
 
   ~ZkComponent() override { Shutdown(); }
@@ -94,10 +95,12 @@ class ZkComponent final : public runtime::Component {
   }
 
   static EnsembleOptions EnsembleOptionsFor(const ZkConfig& config,
-                                            const std::map<uint64_t, std::string>& peers) {
+                                            const raft::AddressBook* addresses) {
     EnsembleOptions o;
     o.cluster_id = static_cast<uint64_t>(config.member.cluster_id);
-    o.peers = peers;
+    o.addresses = addresses;
+    o.tick = config.member.tick;
+    o.add_member_timeout = config.add_member_timeout;
     o.request_timeout = config.request_timeout;
     o.transfer_timeout = config.member.tick * config.member.election_ticks * 4;
     o.healthy_max_lag = static_cast<uint64_t>(config.healthy_max_lag);
@@ -115,8 +118,7 @@ class ZkComponent final : public runtime::Component {
     } else {
       facts.fatal = absl::UnavailableError("starting");
     }
-    auto self = member_->peers().find(member_->id());
-    if (self != member_->peers().end()) facts.address = self->second;
+    facts.address = member_->self_address();
     facts.sessions = service_.attached_sessions();
     facts.znodes = sm_.znode_count();
     facts.watches = hub_.watch_count();
@@ -157,6 +159,10 @@ void RegisterZkConfig(config::Schema& schema, ZkConfig* config) {
   schema.String("zk.restore_from", &config->restore_from,
                 "start a new ensemble from this backup file (`dcos zk backup`); every member "
                 "gets it, each on an empty raft.dir");
+  schema.Duration("zk.add_member_timeout", &config->add_member_timeout,
+                  "how long Ensemble.AddMember waits for a new member to catch up before "
+                  "removing it again")
+      .DurationRange(absl::Seconds(1), absl::Hours(24));
   schema.Int("zk.healthy_max_lag", &config->healthy_max_lag,
              "a member further behind the leader's commit index (entries) is unhealthy")
       .Range(int64_t{0}, int64_t{1} << 40);

@@ -26,6 +26,7 @@ struct ZkConfig {
   absl::Duration min_session_timeout = absl::Seconds(4);   // zk.min_session_timeout
   absl::Duration max_session_timeout = absl::Seconds(40);  // zk.max_session_timeout
   int64_t healthy_max_lag = 1000;                          // zk.healthy_max_lag
+  absl::Duration add_member_timeout = absl::Seconds(30);   // zk.add_member_timeout
   std::string restore_from;  // zk.restore_from: a backup file seeding an empty raft.dir
 };
 

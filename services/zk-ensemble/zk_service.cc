@@ -61,18 +61,19 @@ static absl::Status CheckWrite(const std::string& path, size_t data_bytes, const
 }
 
 ZkService::ZkService(ZkStateMachine* state_machine, SessionKeeper* keeper, WatchHub* hub,
-                     std::map<uint64_t, std::string> peers, absl::Duration request_timeout,
+                     const raft::AddressBook* addresses, absl::Duration request_timeout,
                      TreeConfig limits)
     : sm_(state_machine),
       keeper_(keeper),
       hub_(hub),
-      peers_(std::move(peers)),
+      addresses_(addresses),
       timeout_(request_timeout),
       limits_(limits) {}
 
 grpc::Status ZkService::Redirect(const absl::Status& status) const {
   raft::RaftNode* node = node_.load();
-  return RedirectToLeader(status, node == nullptr ? 0 : node->Status().leader, peers_);
+  return RedirectToLeader(status, node == nullptr ? 0 : node->Status().leader,
+                          addresses_->All());
 }
 
 void ZkService::FillHeader(v1::ResponseHeader* header) const {

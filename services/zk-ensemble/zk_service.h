@@ -42,7 +42,7 @@ namespace dcos::zk {
 class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
  public:
   ZkService(ZkStateMachine* state_machine, SessionKeeper* keeper, WatchHub* hub,
-            std::map<uint64_t, std::string> peers, absl::Duration request_timeout,
+            const raft::AddressBook* addresses, absl::Duration request_timeout,
             TreeConfig limits);
 
   // The node, once started; until then every call is UNAVAILABLE.
@@ -106,7 +106,7 @@ class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
   WatchHub* const hub_;
   absl::Mutex id_mu_;
   std::unique_ptr<SessionIdAllocator> ids_ ABSL_GUARDED_BY(id_mu_);
-  const std::map<uint64_t, std::string> peers_;
+  const raft::AddressBook* const addresses_;  // for redirects; not owned
   const absl::Duration timeout_;
   const TreeConfig limits_;
   std::atomic<raft::RaftNode*> node_{nullptr};

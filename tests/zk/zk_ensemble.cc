@@ -2,13 +2,30 @@
 
 #include <signal.h>
 
+#include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "libs/testing/harness.h"
+#include "protos/zk/v1/ensemble.grpc.pb.h"
 
 namespace dcos::testing {
+
+std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
+  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+}
+
+std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  return ctx;
+}
+
+grpc::Status ZkTestEnsemble::Status(int id, zk::v1::StatusResponse* out) const {
+  auto ctx = Context();
+  return zk::v1::Ensemble::NewStub(Channel(address(id)))->Status(ctx.get(), {}, out);
+}
 
 ZkTestEnsemble::ZkTestEnsemble(std::vector<std::string> extra_flags)
     : dir_(MakeTempDir("zk")), extra_flags_(std::move(extra_flags)) {
@@ -28,16 +45,23 @@ absl::Status ZkTestEnsemble::StartAll() {
   return absl::OkStatus();
 }
 
+int ZkTestEnsemble::NewMember() {
+  addresses_.push_back(absl::StrCat("127.0.0.1:", FreePort()));
+  return static_cast<int>(addresses_.size());
+}
+
 absl::Status ZkTestEnsemble::Start(int id) {
   std::vector<std::string> peers;
   for (int i = 1; i <= 3; ++i) {
     auto o = peer_overrides_.find({id, i});
     peers.push_back(absl::StrCat(i, "=", o == peer_overrides_.end() ? address(i) : o->second));
   }
+  if (id > 3) peers.push_back(absl::StrCat(id, "=", address(id)));
   std::vector<std::string> args = {
       absl::StrCat("--raft.id=", id), "--raft.peers=" + absl::StrJoin(peers, ","),
       absl::StrCat("--raft.dir=", dir_, "/m", id), "--raft.tick=20ms",
       "--grpc.listen=" + address(id), "--metrics.listen=", "--shutdown.grace=1s"};
+  if (id > 3) args.push_back("--raft.join");
   args.insert(args.end(), extra_flags_.begin(), extra_flags_.end());
   auto p = TestProcess::Start({absl::StrCat("zk", id, "-", ++starts_),
                                Runfile("services/zk-ensemble/dcos-zk"), args, dir_});
@@ -59,12 +83,14 @@ bool ZkTestEnsemble::Running(int id) {
 }
 
 int ZkTestEnsemble::IdOf(const std::string& a) const {
-  for (int i = 1; i <= 3; ++i) {
-    if (address(i) == a) return i;
+  for (size_t i = 0; i < addresses_.size(); ++i) {
+    if (addresses_[i] == a) return static_cast<int>(i + 1);
   }
   return 0;
 }
 
-std::string ZkTestEnsemble::Joined() const { return absl::StrJoin(addresses_, ","); }
+std::string ZkTestEnsemble::Joined() const {
+  return absl::StrJoin(addresses_.begin(), addresses_.begin() + 3, ",");
+}
 
 }  // namespace dcos::testing

@@ -11,10 +11,19 @@
 #include <string>
 #include <vector>
 
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "libs/testing/process.h"
+#include "protos/zk/v1/ensemble.pb.h"
 
 namespace dcos::testing {
+
+// A channel to `address` (insecure), and a client context with a deadline `timeout` away.
+std::shared_ptr<grpc::Channel> Channel(const std::string& address);
+std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout = absl::Seconds(5));
 
 class ZkTestEnsemble {
  public:
@@ -23,8 +32,13 @@ class ZkTestEnsemble {
 
   // Starts all three members and waits until each serves (health SERVING).
   absl::Status StartAll();
-  // Starts (or restarts, with its data directory kept) member `id` (1..3).
+  // Starts (or restarts, with its data directory kept) member `id`. Members 1..3 found the
+  // ensemble and are always given raft.peers = 1..3 (stale once the membership changed: a
+  // restarted member must go by its own data directory); members from NewMember() start with
+  // --raft.join and raft.peers = 1..3 plus themselves.
   absl::Status Start(int id);
+  // A free address for one more member; returns its id (4, 5, ...). Starts nothing.
+  int NewMember();
   // kill -9 of member `id`, waiting until it is reaped.
   absl::Status Kill(int id);
   bool Running(int id);
@@ -39,10 +53,13 @@ class ZkTestEnsemble {
   const std::string& address(int id) const { return addresses_[id - 1]; }
   const std::vector<std::string>& addresses() const { return addresses_; }
   // The member whose address is `address`; 0 if none.
+  // (Members from NewMember() included.)
   int IdOf(const std::string& address) const;
-  // "a,b,c", as the CLI's --zk flag takes it.
+  // "a,b,c" of the founders, as the CLI's --zk flag takes it.
   std::string Joined() const;
   const std::string& dir() const { return dir_; }
+  // Ensemble.Status asked at member `id`.
+  grpc::Status Status(int id, zk::v1::StatusResponse* out) const;
 
  private:
   std::string dir_;

@@ -28,20 +28,7 @@ using zk::v1::Ensemble;
 using zk::v1::Member;
 using zk::v1::StatusResponse;
 
-std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
-  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-}
-
-std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout = absl::Seconds(5)) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  return ctx;
-}
-
-grpc::Status Status(ZkTestEnsemble& zk, int id, StatusResponse* out) {
-  auto ctx = Context();
-  return Ensemble::NewStub(Channel(zk.address(id)))->Status(ctx.get(), {}, out);
-}
+grpc::Status Status(ZkTestEnsemble& zk, int id, StatusResponse* out) { return zk.Status(id, out); }
 
 // Waits until member `asked` reports a quorum with every listed member healthy; returns the
 // leader's id (0 on timeout).

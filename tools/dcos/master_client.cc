@@ -29,12 +29,13 @@ std::string LeaderOf(const grpc::Status& status) {
 
 }  // namespace
 
-grpc::Status CallMaster(
-    const Context& ctx,
-    const std::function<grpc::Status(const std::shared_ptr<grpc::Channel>&, grpc::ClientContext*)>&
-        call) {
-  std::string target = ctx.master;
+namespace {
+
+// One replica, then the leader it names.
+grpc::Status CallFollowingRedirect(const Context& ctx, std::string target, const LeaderCall& call,
+                                   bool* redirected_or_answered) {
   grpc::Status status;
+  *redirected_or_answered = false;
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
     grpc::ClientContext context;
@@ -42,7 +43,27 @@ grpc::Status CallMaster(
     status = call(channel, &context);
     std::string leader = LeaderOf(status);
     if (leader.empty() || leader == target) break;
+    *redirected_or_answered = true;
     target = leader;
+  }
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) *redirected_or_answered = true;
+  return status;
+}
+
+}  // namespace
+
+grpc::Status CallMaster(const Context& ctx, const LeaderCall& call) {
+  bool answered = false;
+  return CallFollowingRedirect(ctx, ctx.master, call, &answered);
+}
+
+grpc::Status CallLeader(const Context& ctx, const std::vector<std::string>& replicas,
+                        const LeaderCall& call) {
+  grpc::Status status(grpc::StatusCode::INVALID_ARGUMENT, "no replica to ask");
+  for (const std::string& replica : replicas) {
+    bool answered = false;
+    status = CallFollowingRedirect(ctx, replica, call, &answered);
+    if (answered) break;
   }
   return status;
 }

@@ -12,6 +12,7 @@
 #include "libs/zk/client.h"
 #include "libs/zk/errors.h"
 #include "tools/dcos/zk_backup.h"
+#include "tools/dcos/zk_member.h"
 #include "tools/dcos/zk_status.h"
 #include "tools/dcos/zk_watch.h"
 
@@ -38,6 +39,9 @@ constexpr char kHelp[] =
     "                                     --children) until interrupted (Ctrl-C)\n"
     "  status                             the ensemble: members, roles, lag, health, quorum\n"
     "  backup FILE                        a consistent snapshot of the tree, written to FILE\n"
+    "  member add ID HOST:PORT            add a member (started with --raft.join): it\n"
+    "                                     catches up, then votes\n"
+    "  member remove ID                   remove a member (the leader hands over first)\n"
     "\n"
     "Flags come before the path; put -- before data that starts with '-'.\n";
 
@@ -284,6 +288,9 @@ int RunZk(const Context& ctx, const std::vector<std::string>& args) {
   }
   if (args[0] == "status") {
     return RunZkStatus(ctx, std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  if (args[0] == "member") {
+    return RunZkMember(ctx, std::vector<std::string>(args.begin() + 1, args.end()));
   }
   if (args[0] == "backup") {
     return RunZkBackup(ctx, std::vector<std::string>(args.begin() + 1, args.end()));

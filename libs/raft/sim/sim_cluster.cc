@@ -37,6 +37,8 @@ absl::Status DecodeState(const std::string& bytes, SimNode& n) {
 
 }  // namespace
 
+std::string SimAddress(uint64_t id) { return absl::StrCat("sim-", id); }
+
 SimCluster::SimCluster(const SimOptions& options) : options_(options), rng_(options.seed) {
   for (int i = 1; i <= options.voters + options.spares; ++i) {
     SimNode n;
@@ -51,7 +53,10 @@ RaftConfig SimCluster::ConfigFor(uint64_t id) const {
   RaftConfig c;
   c.id = id;
   if (id <= static_cast<uint64_t>(options_.voters)) {
-    for (int v = 1; v <= options_.voters; ++v) c.initial_voters.push_back(static_cast<uint64_t>(v));
+    for (int v = 1; v <= options_.voters; ++v) {
+      c.initial_voters.push_back(static_cast<uint64_t>(v));
+      c.initial_addresses[static_cast<uint64_t>(v)] = SimAddress(static_cast<uint64_t>(v));
+    }
   }
   c.election_ticks = options_.election_ticks;
   c.heartbeat_ticks = 1;
@@ -353,6 +358,18 @@ std::string SimCluster::CheckInvariants() {
     if (n.core->term() < n.disk->hard_state().term()) {
       return absl::StrCat("member ", id, " term went backwards");
     }
+    // Every change names the member's address: each member of a configuration has exactly its
+    // own, through snapshots, restarts and removals.
+    const ConfState& conf = n.core->conf();
+    if (static_cast<int>(conf.addresses().size()) != conf.voters_size() + conf.learners_size()) {
+      return absl::StrCat("member ", id, " knows ", conf.addresses().size(), " addresses for ",
+                          conf.voters_size() + conf.learners_size(), " members");
+    }
+    for (const auto& [member, address] : conf.addresses()) {
+      if (address != SimAddress(member)) {
+        return absl::StrCat("member ", id, " has address ", address, " for member ", member);
+      }
+    }
   }
   return "";
 }
@@ -472,6 +489,7 @@ std::string SimCluster::Random() {
                 : kind < 70 ? ::dcos::raft::v1::CONF_CHANGE_TYPE_ADD_LEARNER_NODE
                             : ::dcos::raft::v1::CONF_CHANGE_TYPE_REMOVE_NODE);
     c->set_node_id(target);
+    if (c->type() != ::dcos::raft::v1::CONF_CHANGE_TYPE_REMOVE_NODE) c->set_address(SimAddress(target));
     // Keep at least three voters so the cluster stays live for the final checks.
     if (c->type() == ::dcos::raft::v1::CONF_CHANGE_TYPE_REMOVE_NODE &&
         core(leader).conf().voters_size() <= 3) {

@@ -62,6 +62,9 @@ struct SimNode {
   std::map<uint64_t, std::string> incoming_snapshots;
 };
 
+// The transport address every change names for `id` ("sim-<id>"); checked by the invariants.
+std::string SimAddress(uint64_t id);
+
 class SimCluster {
  public:
   explicit SimCluster(const SimOptions& options);

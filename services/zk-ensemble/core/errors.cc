@@ -59,12 +59,12 @@ absl::StatusCode CanonicalCodeOf(ZkCode code) {
     case ZkCode::kNoWatcher: return absl::StatusCode::kNotFound;
     case ZkCode::kNodeExists: return absl::StatusCode::kAlreadyExists;
     case ZkCode::kBadVersion:
-    case ZkCode::kReconfigInProgress:
     case ZkCode::kRuntimeInconsistency: return absl::StatusCode::kAborted;
     case ZkCode::kNotEmpty:
     case ZkCode::kNoChildrenForEphemerals:
     case ZkCode::kSessionExpired:
     case ZkCode::kSessionMoved:
+    case ZkCode::kReconfigInProgress:  // one membership change at a time: retry after it
     case ZkCode::kNewConfigNoQuorum: return absl::StatusCode::kFailedPrecondition;
     case ZkCode::kBadArguments: return absl::StatusCode::kInvalidArgument;
     case ZkCode::kConnectionLoss: return absl::StatusCode::kUnavailable;

@@ -19,7 +19,7 @@ TEST_CASE("every ZooKeeper code maps to the gRPC code of errors.proto's table") 
   CHECK(CanonicalCodeOf(ZkCode::kNoWatcher) == C::kNotFound);
   CHECK(CanonicalCodeOf(ZkCode::kConnectionLoss) == C::kUnavailable);
   CHECK(CanonicalCodeOf(ZkCode::kOperationTimeout) == C::kDeadlineExceeded);
-  CHECK(CanonicalCodeOf(ZkCode::kReconfigInProgress) == C::kAborted);
+  CHECK(CanonicalCodeOf(ZkCode::kReconfigInProgress) == C::kFailedPrecondition);
   CHECK(CanonicalCodeOf(ZkCode::kNewConfigNoQuorum) == C::kFailedPrecondition);
   CHECK(CanonicalCodeOf(ZkCode::kUnimplemented) == C::kUnimplemented);
   CHECK(CanonicalCodeOf(ZkCode::kSystemError) == C::kInternal);
