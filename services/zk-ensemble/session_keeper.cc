@@ -23,9 +23,19 @@ SessionKeeper::SessionKeeper(ZkStateMachine* state_machine, const raft::AddressB
       clock_(clock),
       leader_seen_(clock->Now()) {}
 
-bool SessionKeeper::LeaderLost() const {
+bool SessionKeeper::LeaderLost() {
+  // Asked afresh (not only from the Run loop), so a busy machine that delays the loop does not
+  // make a member that knows its leader look cut off.
+  raft::RaftNode* node = node_.load();
+  std::optional<raft::CoreStatus> status;
+  if (node != nullptr && node->fatal().ok()) status = node->Status();
+  const absl::Time now = clock_->Now();
   absl::MutexLock lock(&mu_);
-  return clock_->Now() - leader_seen_ > leader_grace_;
+  if (status.has_value() && (status->role == raft::Role::kLeader || status->leader != 0)) {
+    leader_seen_ = now;
+    return false;
+  }
+  return now - leader_seen_ > leader_grace_;
 }
 
 SessionKeeper::~SessionKeeper() { Stop(); }

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -52,8 +53,9 @@ class SessionKeeper {
   // True when this member has known no leader (not leading, no leader heard of) for longer
   // than `leader_grace`: it is cut off from a quorum, so its pings would not reach the leader.
   // The Session stream then sends its clients to another member rather than let their
-  // sessions expire here. Ordinary elections are shorter than the grace.
-  bool LeaderLost() const;
+  // sessions expire here. Ordinary elections are shorter than the grace (dcos-zk passes the
+  // longest election timeout, 2 x raft.election_ticks x raft.tick).
+  bool LeaderLost();
 
   // The leader's side of ForwardTouches. UNAVAILABLE when not the leader.
   absl::Status HandleForward(const internal::v1::TouchBatch& batch,

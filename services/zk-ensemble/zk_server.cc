@@ -26,7 +26,9 @@ class ZkComponent final : public runtime::Component {
         hub_(),
         keeper_(&sm_, &member_->addresses(), /*forward_interval=*/limits.sessions.min_timeout / 8,
                 /*check_interval=*/absl::Milliseconds(100),
-                /*leader_grace=*/std::min(absl::Seconds(1), limits.sessions.min_timeout / 4)),
+                // The longest election timeout: a leaderless spell longer than that is no
+                // ordinary election.
+                /*leader_grace=*/config.member.tick * config.member.election_ticks * 2),
         service_(&sm_, &keeper_, &hub_, &member_->addresses(), config.request_timeout,
                  limits.tree),
         internal_(&keeper_, [this] { return SelfMember(); }),
