@@ -338,6 +338,11 @@ TEST_CASE("Server: TCP limits — connection count, zero-length messages, idle t
 TEST_CASE("Server: stops cleanly with connections open") {
   Fixture f;
   const int fd = Connect(SOCK_STREAM, f.server->port());
+  // A query answered first: the server holds the connection (accepted, idle) when it stops.
+  // Without it, Stop could close the listener before the accept and the client would see a
+  // reset instead of the close this test is about.
+  SendFramed(fd, *Encode(Query("leader.mesos", RRType::kA)));
+  REQUIRE(ReadFramed(fd).has_value());
   f.server->Stop();
   CHECK(Closed(fd));
   close(fd);
