@@ -104,6 +104,16 @@ TEST_CASE("agent.zk: the agent follows the leading master across kill -9 of the 
   REQUIRE(WaitFor([&] { return AgentActiveOn(*leader, *agent_id); }, kWait,
                   "the agent registered with the leader").ok());
 
+  // `dcos task run` pointed at the standby follows its redirect to the leader.
+  auto ran = RunDcos(dir, "run-via-standby",
+                     {"task", "run", "--master=" + standby->address, "--cpus=0.1", "--mem=16",
+                      "--name=via-standby", "--", "echo", "redirected"},
+                     kWait);
+  REQUIRE(ran.ok());
+  INFO(ran->second);
+  CHECK(ran->first == 0);
+  CHECK(ran->second.find("TASK_FINISHED: Command exited with status 0") != std::string::npos);
+
   std::string framework_id;
   {
     TestFramework fw(leader->address, "zk-fw");

@@ -376,4 +376,15 @@ std::string StateName(cv1::TaskState state) {
   return std::string(absl::StripPrefix(cv1::TaskState_Name(state), "TASK_"));
 }
 
+absl::StatusOr<std::pair<int, std::string>> RunDcos(const std::string& dir,
+                                                    const std::string& name,
+                                                    std::vector<std::string> args,
+                                                    absl::Duration timeout) {
+  auto p = TestProcess::Start({name, Runfile("tools/dcos/dcos"), std::move(args), dir});
+  if (!p.ok()) return p.status();
+  absl::StatusOr<int> code = (*p)->WaitExit(timeout);
+  if (!code.ok()) return code.status();
+  return std::make_pair(*code, (*p)->Log());
+}
+
 }  // namespace dcos::testing

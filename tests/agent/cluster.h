@@ -136,4 +136,11 @@ common::v1::TaskInfo ShellTask(const std::string& id, const std::string& command
 // Short names for states ("RUNNING").
 std::string StateName(common::v1::TaskState state);
 
+// Runs the dcos CLI (the test lists //tools/dcos:dcos in `data`) to its end, at most `timeout`:
+// its exit code and its output (stdout and stderr together). Errors if it does not end.
+absl::StatusOr<std::pair<int, std::string>> RunDcos(const std::string& dir,
+                                                    const std::string& name,
+                                                    std::vector<std::string> args,
+                                                    absl::Duration timeout);
+
 }  // namespace dcos::testing

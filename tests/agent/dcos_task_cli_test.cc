@@ -16,11 +16,9 @@ constexpr absl::Duration kWait = absl::Seconds(30);
 // Runs the dcos binary to its end; its exit code and output (stdout and stderr together).
 std::pair<int, std::string> Dcos(const std::string& dir, const std::string& name,
                                  std::vector<std::string> args) {
-  auto p = TestProcess::Start({name, Runfile("tools/dcos/dcos"), std::move(args), dir});
-  REQUIRE(p.ok());
-  absl::StatusOr<int> code = (*p)->WaitExit(kWait);
-  REQUIRE(code.ok());
-  return {*code, (*p)->Log()};
+  auto ran = RunDcos(dir, name, std::move(args), kWait);
+  REQUIRE(ran.ok());
+  return *ran;
 }
 
 bool InOrder(const std::string& text, const std::vector<std::string>& parts) {

@@ -17,6 +17,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "libs/masters/master_address.h"
+#include "libs/status/grpc_status.h"
 #include "protos/master/v1/scheduler.grpc.pb.h"
 #include "tools/dcos/task_commands.h"
 
@@ -114,6 +116,9 @@ class Subscription {
   std::thread reader_;
 };
 
+// OneTask::Run's answer when a standby refused the subscription and named the leader.
+constexpr int kRedirected = -1;
+
 class OneTask {
  public:
   OneTask(const Context& ctx, const TaskRunOptions& o)
@@ -121,6 +126,9 @@ class OneTask {
         o_(o),
         stub_(mv1::Scheduler::NewStub(
             grpc::CreateChannel(o.master, grpc::InsecureChannelCredentials()))) {}
+
+  // The leader a standby named (after Run returned kRedirected).
+  const std::string& redirect() const { return redirect_; }
 
   int Run() {
     cv1::FrameworkInfo info;
@@ -187,6 +195,11 @@ class OneTask {
   int Ended(Subscription& sub, const std::string& when) {
     if (sub.ended()) {
       grpc::Status end = sub.end();
+      if (framework_id_.empty()) {
+        // A standby refused the subscription and named the leader: subscribe there instead.
+        redirect_ = masters::RedirectTarget(status::FromGrpc(end));
+        if (!redirect_.empty() && redirect_ != o_.master) return kRedirected;
+      }
       *ctx_.err << "dcos task run: the master at " << o_.master << " ended the subscription "
                 << when << ": " << end.error_message() << "\n";
     } else {
@@ -274,12 +287,22 @@ class OneTask {
   std::unique_ptr<mv1::Scheduler::Stub> stub_;
   std::string framework_id_;
   std::string stream_id_;
+  std::string redirect_;
 };
 
 }  // namespace
 
 int TaskRun(const Context& ctx, const TaskRunOptions& options) {
-  return OneTask(ctx, options).Run();
+  TaskRunOptions o = options;
+  // A standby's refusal names the leader; a few hops cover a leader that changes meanwhile.
+  for (int hop = 0; hop < 3; ++hop) {
+    OneTask task(ctx, o);
+    int rc = task.Run();
+    if (rc != kRedirected) return rc;
+    o.master = task.redirect();
+  }
+  *ctx.err << "dcos task run: the masters kept redirecting; last named " << o.master << "\n";
+  return kExitError;
 }
 
 }  // namespace dcos::cli
