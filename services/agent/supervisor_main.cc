@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "services/agent/pid_namespace.h"
+#include "services/agent/simple_command.h"
 #include "services/agent/supervisor_fetch.h"
 #include "services/agent/supervisor_files.h"
 
@@ -127,6 +128,11 @@ void WaitForRelease(int hold_fd) {
     Fail(error_fd, kSwitchUser);
   }
   if (shell) {
+    // A plain command runs without the shell (one exec less); if that exec fails, the shell
+    // runs it after all and says why as it always did (simple_command.h).
+    char buf[4096];
+    char* words[65];
+    if (SplitSimpleCommand(argv[0], buf, sizeof(buf), words, 64)) execvp(words[0], words);
     execl("/bin/sh", "sh", "-c", argv[0], static_cast<char*>(nullptr));
   } else {
     // argv[0] is the command, argv[1..] the argv given (argv0 first), or none.
