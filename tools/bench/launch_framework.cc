@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "libs/resources/resources.h"
 #include "libs/tasks/task_states.h"
 
 namespace dcos::bench {
@@ -19,20 +20,18 @@ namespace cv1 = common::v1;
 // are 2,000 of them (STARTING, RUNNING) that gate the agent's next update of each task.
 constexpr int kAckThreads = 4;
 
-cv1::Resource Scalar(const std::string& name, double value) {
-  cv1::Resource r;
-  r.set_name(name);
-  r.set_type(cv1::Value::TYPE_SCALAR);
-  r.mutable_scalar()->set_value(value);
-  return r;
+// `cpus` and `mem` (MiB) as resource protos, through libs/resources.
+void AddCpusMem(double cpus, double mem, google::protobuf::RepeatedPtrField<cv1::Resource>* out) {
+  resources::Resources r;
+  r.Add(resources::Resource::Scalar("cpus", resources::ScalarToMilli(cpus)));
+  r.Add(resources::Resource::Scalar("mem", resources::ScalarToMilli(mem)));
+  r.ToProto(out);
 }
 
+// The total of scalar `name` in `offer`; 0 if the offer's resources do not parse.
 double ScalarOf(const cv1::Offer& offer, const std::string& name) {
-  double total = 0;
-  for (const cv1::Resource& r : offer.resources()) {
-    if (r.name() == name && r.type() == cv1::Value::TYPE_SCALAR) total += r.scalar().value();
-  }
-  return total;
+  absl::StatusOr<resources::Resources> r = resources::Resources::FromProto(offer.resources());
+  return r.ok() ? r->Scalar(name) : 0;
 }
 
 std::string CurrentUser() {
@@ -169,8 +168,7 @@ void LaunchFramework::Accept(const cv1::Offer& offer, const LaunchOptions& optio
       t->mutable_task_id()->set_value(id);
       *t->mutable_agent_id() = offer.agent_id();
       t->mutable_command()->set_value(options.command);
-      *t->add_resources() = Scalar("cpus", options.task_cpus);
-      *t->add_resources() = Scalar("mem", options.task_mem);
+      AddCpusMem(options.task_cpus, options.task_mem, t->mutable_resources());
       ids.push_back(std::move(id));
     }
     // Registered before the call: updates may come before Accept returns.

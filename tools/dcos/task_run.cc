@@ -18,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "libs/masters/master_address.h"
+#include "libs/resources/resources.h"
 #include "libs/status/grpc_status.h"
 #include "protos/master/v1/scheduler.grpc.pb.h"
 #include "tools/dcos/task_commands.h"
@@ -44,23 +45,18 @@ std::string TaskId(const std::string& name) {
   return absl::StrFormat("%s.%08x", name, device());
 }
 
-cv1::Resource Scalar(const std::string& name, double value) {
-  cv1::Resource r;
-  r.set_name(name);
-  r.set_type(cv1::Value::TYPE_SCALAR);
-  r.mutable_scalar()->set_value(value);
-  return r;
+// `cpus` and `mem` (MiB) as resource protos, through libs/resources.
+void AddCpusMem(double cpus, double mem, google::protobuf::RepeatedPtrField<cv1::Resource>* out) {
+  resources::Resources r;
+  r.Add(resources::Resource::Scalar("cpus", resources::ScalarToMilli(cpus)));
+  r.Add(resources::Resource::Scalar("mem", resources::ScalarToMilli(mem)));
+  r.ToProto(out);
 }
 
+// The total of scalar `name` in `offer` not reserved for a role; 0 if the offer's resources do not parse.
 double ScalarOf(const cv1::Offer& offer, const std::string& name) {
-  double total = 0;
-  for (const cv1::Resource& r : offer.resources()) {
-    if (r.name() == name && r.type() == cv1::Value::TYPE_SCALAR &&
-        (r.role().empty() || r.role() == "*")) {
-      total += r.scalar().value();
-    }
-  }
-  return total;
+  absl::StatusOr<resources::Resources> r = resources::Resources::FromProto(offer.resources());
+  return r.ok() ? r->Unreserved().Scalar(name) : 0;
 }
 
 // The subscription: events read on a thread of their own, taken with a timeout.
@@ -232,8 +228,7 @@ class OneTask {
       v->set_name(name);
       v->set_value(value);
     }
-    *t->add_resources() = Scalar("cpus", o_.cpus);
-    *t->add_resources() = Scalar("mem", o_.mem);
+    AddCpusMem(o_.cpus, o_.mem, t->mutable_resources());
     grpc::ClientContext call;
     mv1::AcceptResponse resp;
     grpc::Status s = stub_->Accept(&call, req, &resp);
