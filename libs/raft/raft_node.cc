@@ -154,7 +154,7 @@ void RaftNode::Propose(std::string data, IndexDone done) {
     absl::StatusOr<uint64_t> index = core_->Propose(std::move(data));
     if (!index.ok()) return done(index.status());
     if (metrics_) metrics_->proposals.Increment();
-    proposals_[*index] = PendingProposal{core_->term(), std::move(done)};
+    proposals_[*index] = PendingProposal{core_->term(), std::move(done), Deadline()};
   });
 }
 
@@ -163,7 +163,7 @@ void RaftNode::ProposeConfChange(ConfChange change, IndexDone done) {
     if (failed_) return done(StoppedStatus());
     absl::StatusOr<uint64_t> index = core_->ProposeConfChange(change);
     if (!index.ok()) return done(index.status());
-    proposals_[*index] = PendingProposal{core_->term(), std::move(done)};
+    proposals_[*index] = PendingProposal{core_->term(), std::move(done), Deadline()};
   });
 }
 
@@ -192,7 +192,8 @@ void RaftNode::AddVoter(uint64_t id, std::string address, int catch_up_ticks, In
             }
             return;
           }
-        }};
+        },
+        Deadline()};
   });
 }
 
@@ -234,7 +235,7 @@ void RaftNode::AdvancePromotions() {
     if (!index.ok()) {
       d(index.status());
     } else {
-      proposals_[*index] = PendingProposal{core_->term(), std::move(d)};
+      proposals_[*index] = PendingProposal{core_->term(), std::move(d), Deadline()};
     }
   }
 }
@@ -245,7 +246,7 @@ void RaftNode::ReadIndex(Done done) {
     std::string context = absl::StrCat(options_.raft.id, "-", ++read_seq_);
     absl::Status asked = core_->ReadIndex(context);
     if (!asked.ok()) return done(asked);
-    reads_by_context_[context] = std::move(done);
+    reads_by_context_[context] = PendingRead{std::move(done), Deadline(), clock_->Now()};
   });
 }
 
@@ -313,6 +314,8 @@ void RaftNode::Loop() {
     if (now >= next_tick_) {
       core_->Tick();
       for (PendingPromotion& p : promotions_) --p.ticks_left;
+      ExpireWaiting(now);
+      RetryReads(now);
       next_tick_ += options_.tick_interval;
       if (next_tick_ < now) next_tick_ = now + options_.tick_interval;  // fell behind: no burst
     }
@@ -346,8 +349,8 @@ void RaftNode::ProcessReady() {
             .Field("role", RoleName(rd.role));
         last_leader_ = rd.leader;
         // Reads not yet anchored to a read point may never be answered by a new leader.
-        for (auto& [ctx, done] : reads_by_context_) {
-          done(absl::UnavailableError("the leader changed; retry the read"));
+        for (auto& [ctx, read] : reads_by_context_) {
+          read.done(absl::UnavailableError("the leader changed; retry the read"));
         }
         reads_by_context_.clear();
       }
@@ -442,9 +445,42 @@ void RaftNode::ApplyCommitted(const std::vector<Entry>& committed) {
   }
 }
 
+absl::Time RaftNode::Deadline() const {
+  if (options_.request_timeout == absl::InfiniteDuration()) return absl::InfiniteFuture();
+  return clock_->Now() + options_.request_timeout;
+}
+
+void RaftNode::ExpireWaiting(absl::Time now) {
+  auto expire = [now](auto& waiting, const char* message) {
+    for (auto it = waiting.begin(); it != waiting.end();) {
+      if (it->second.deadline > now) {
+        ++it;
+        continue;
+      }
+      auto done = std::move(it->second.done);
+      it = waiting.erase(it);
+      done(absl::DeadlineExceededError(message));
+    }
+  };
+  expire(proposals_, "the write was not committed in time; it may still be applied (outcome unknown)");
+  expire(reads_by_context_, "no linearizable read point in time");
+  expire(reads_by_index_, "no linearizable read point in time");
+}
+
+void RaftNode::RetryReads(absl::Time now) {
+  const absl::Duration retry_after = options_.tick_interval * 3;
+  for (auto& [context, read] : reads_by_context_) {
+    if (now - read.asked < retry_after) continue;
+    read.asked = now;
+    // The same context again: whichever answer comes first is used, later ones are ignored.
+    // An error (no leader known now) leaves the read waiting for a leader or its deadline.
+    core_->ReadIndex(context).IgnoreError();
+  }
+}
+
 void RaftNode::CompleteReads() {
   while (!reads_by_index_.empty() && reads_by_index_.begin()->first <= applied_) {
-    reads_by_index_.begin()->second(absl::OkStatus());
+    reads_by_index_.begin()->second.done(absl::OkStatus());
     reads_by_index_.erase(reads_by_index_.begin());
   }
 }
@@ -478,9 +514,9 @@ void RaftNode::Fail(const absl::Status& status) {
 void RaftNode::FailAllWaiting(const absl::Status& status) {
   for (auto& [index, p] : proposals_) p.done(status);
   proposals_.clear();
-  for (auto& [ctx, done] : reads_by_context_) done(status);
+  for (auto& [ctx, read] : reads_by_context_) read.done(status);
   reads_by_context_.clear();
-  for (auto& [index, done] : reads_by_index_) done(status);
+  for (auto& [index, read] : reads_by_index_) read.done(status);
   reads_by_index_.clear();
   for (PendingPromotion& p : promotions_) p.done(status);
   promotions_.clear();

@@ -65,6 +65,11 @@ struct NodeOptions {
   // Called once, on the loop thread, when a storage error stops the member (e.g. to turn the
   // service's health to NOT_SERVING). Must not block.
   std::function<void(const absl::Status& error)> on_fatal;
+  // How long a proposal may wait to be applied, and a read for its read point, before its
+  // callback gets DEADLINE_EXCEEDED (checked on every tick; the proposal's outcome is then
+  // unknown: it may still commit). Callers that answer from the callbacks (no thread waiting
+  // with a timeout of its own) rely on it to answer every request.
+  absl::Duration request_timeout = absl::InfiniteDuration();
 };
 
 class RaftNode final : public MessageSink {
@@ -87,7 +92,8 @@ class RaftNode final : public MessageSink {
 
   // Replicates `data`; `done` gets its index once it is committed and applied here. Errors:
   // UNAVAILABLE (not the leader; the message names the leader), ABORTED (the entry was
-  // replaced after a leader change and never applied).
+  // replaced after a leader change and never applied), DEADLINE_EXCEEDED (not applied within
+  // `request_timeout`; the outcome is unknown).
   void Propose(std::string data, IndexDone done);
   void ProposeConfChange(ConfChange change, IndexDone done);
   // Adds member `id` safely: first as a learner, which receives the log without voting; once
@@ -98,7 +104,8 @@ class RaftNode final : public MessageSink {
   // `catch_up_ticks` ticks (it stays a learner; retry or remove it).
   void AddVoter(uint64_t id, std::string address, int catch_up_ticks, IndexDone done);
   // `done` runs once this member's state machine reflects every write committed before the
-  // call (a linearizable read point). UNAVAILABLE when no leader is known or it changed.
+  // call (a linearizable read point). UNAVAILABLE when no leader is known or it changed,
+  // DEADLINE_EXCEEDED after `request_timeout`.
   void ReadIndex(Done done);
   void TransferLeadership(uint64_t target, Done done);
 
@@ -131,7 +138,21 @@ class RaftNode final : public MessageSink {
   struct PendingProposal {
     uint64_t term = 0;
     IndexDone done;
+    absl::Time deadline = absl::InfiniteFuture();
   };
+  struct PendingRead {
+    Done done;
+    absl::Time deadline = absl::InfiniteFuture();
+    absl::Time asked;  // when the core was last asked for its read point
+  };
+  // When a request made now times out (request_timeout).
+  absl::Time Deadline() const;
+  // Answers DEADLINE_EXCEEDED to every proposal and read whose deadline is past.
+  void ExpireWaiting(absl::Time now);
+  // Asks the core again for the read point of reads unanswered for a few ticks: a read's
+  // messages (a follower's request, the leader's answer or its heartbeat round) may be lost,
+  // and nothing else would ask again.
+  void RetryReads(absl::Time now);
 
   RaftNode(NodeOptions options, LogStorage* storage, StateMachine* state_machine,
            Transport* transport, clock::Clock* clock);
@@ -161,8 +182,8 @@ class RaftNode final : public MessageSink {
   uint64_t applied_ = 0;
   absl::Time next_tick_;
   std::map<uint64_t, PendingProposal> proposals_;    // by log index
-  std::map<std::string, Done> reads_by_context_;     // asked, no read point yet
-  std::multimap<uint64_t, Done> reads_by_index_;     // read point known, waiting to apply
+  std::map<std::string, PendingRead> reads_by_context_;  // asked, no read point yet
+  std::multimap<uint64_t, PendingRead> reads_by_index_;  // read point known, waiting to apply
   uint64_t read_seq_ = 0;
   std::map<uint64_t, std::string> incoming_snapshots_;  // by index
   std::string snapshot_data_;                            // of the latest saved snapshot

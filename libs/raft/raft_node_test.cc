@@ -59,6 +59,7 @@ class LocalNetwork {
     Endpoint(LocalNetwork* net, uint64_t id) : net_(net), id_(id) {}
     void Send(std::vector<Message> messages) override {
       for (Message& m : messages) {
+        if (net_->Drop(m.type())) continue;
         MessageSink* to = net_->Route(id_, m.to());
         if (to != nullptr) to->Receive(std::move(m));
       }
@@ -94,6 +95,18 @@ class LocalNetwork {
       isolated_.erase(id);
     }
   }
+  // The next `n` messages of `type` are lost.
+  void DropNext(v1::MessageType type, int n) {
+    absl::MutexLock lock(&mu_);
+    drop_[type] = n;
+  }
+  bool Drop(v1::MessageType type) {
+    absl::MutexLock lock(&mu_);
+    auto it = drop_.find(type);
+    if (it == drop_.end() || it->second == 0) return false;
+    --it->second;
+    return true;
+  }
   MessageSink* Route(uint64_t from, uint64_t to) {
     absl::MutexLock lock(&mu_);
     if (from != to && (isolated_.count(from) || isolated_.count(to))) return nullptr;
@@ -105,6 +118,7 @@ class LocalNetwork {
   absl::Mutex mu_;
   std::map<uint64_t, MessageSink*> sinks_ ABSL_GUARDED_BY(mu_);
   std::set<uint64_t> isolated_ ABSL_GUARDED_BY(mu_);
+  std::map<v1::MessageType, int> drop_ ABSL_GUARDED_BY(mu_);
 };
 
 struct Member {
@@ -116,7 +130,9 @@ struct Member {
 
 class Cluster {
  public:
-  explicit Cluster(int n, uint64_t snapshot_threshold = 10000) : threshold_(snapshot_threshold) {
+  explicit Cluster(int n, uint64_t snapshot_threshold = 10000,
+                   absl::Duration request_timeout = absl::InfiniteDuration())
+      : threshold_(snapshot_threshold), request_timeout_(request_timeout) {
     for (int i = 1; i <= n; ++i) {
       auto m = std::make_unique<Member>();
       m->endpoint = std::make_unique<LocalNetwork::Endpoint>(&net_, i);
@@ -148,6 +164,7 @@ class Cluster {
     o.raft.seed = id;
     o.tick_interval = absl::Milliseconds(10);
     o.snapshot_threshold = threshold_;
+    o.request_timeout = request_timeout_;
     auto node = RaftNode::Start(o, &m.storage, m.sm.get(), m.endpoint.get(),
                                 clock::RealClock::Default(), nullptr);
     REQUIRE(node.ok());
@@ -192,6 +209,7 @@ class Cluster {
 
  private:
   uint64_t threshold_;
+  absl::Duration request_timeout_;
   LocalNetwork net_;
   std::vector<uint64_t> voters_;
   std::set<uint64_t> joiners_;
@@ -251,6 +269,53 @@ TEST_CASE("a read index sees every write committed before it") {
   c.m(follower).node->ReadIndex([&p](absl::Status s) { p.set_value(s); });
   REQUIRE(p.get_future().get().ok());
   REQUIRE(c.m(follower).sm->items() == std::vector<std::string>{"w1"});
+}
+
+TEST_CASE("a read whose request or answer is lost is asked again") {
+  Cluster c(3);
+  uint64_t leader = c.WaitLeader();
+  uint64_t follower = leader == 1 ? 2 : 1;
+  REQUIRE(c.ProposeSync(leader, "w1").ok());
+  for (v1::MessageType lost : {v1::MESSAGE_TYPE_READ_INDEX, v1::MESSAGE_TYPE_READ_INDEX_RESP}) {
+    INFO("lost: " << v1::MessageType_Name(lost));
+    c.net().DropNext(lost, 2);
+    std::promise<absl::Status> p;
+    auto f = p.get_future();
+    c.m(follower).node->ReadIndex([&p](absl::Status s) { p.set_value(s); });
+    REQUIRE(f.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    REQUIRE(f.get().ok());
+    REQUIRE(!c.net().Drop(lost));  // both copies were dropped: the read was asked 3 times
+  }
+}
+
+TEST_CASE("a proposal that cannot commit is answered DEADLINE_EXCEEDED after request_timeout") {
+  Cluster c(3, 10000, absl::Milliseconds(300));
+  uint64_t leader = c.WaitLeader();
+  REQUIRE(c.ProposeSync(leader, "w1").ok());
+  for (uint64_t id = 1; id <= 3; ++id) {
+    if (id != leader) c.Stop(id);
+  }
+  absl::Time start = absl::Now();
+  absl::StatusOr<uint64_t> r = c.ProposeSync(leader, "w2");
+  absl::Duration took = absl::Now() - start;
+  REQUIRE(r.status().code() == absl::StatusCode::kDeadlineExceeded);
+  REQUIRE(std::string(r.status().message()).find("outcome unknown") != std::string::npos);
+  REQUIRE(took >= absl::Milliseconds(300));
+  REQUIRE(took < absl::Seconds(5));
+}
+
+TEST_CASE("without request_timeout a proposal waits; it is answered when the node stops") {
+  Cluster c(3);
+  uint64_t leader = c.WaitLeader();
+  for (uint64_t id = 1; id <= 3; ++id) {
+    if (id != leader) c.Stop(id);
+  }
+  std::promise<absl::StatusOr<uint64_t>> p;
+  auto f = p.get_future();
+  c.m(leader).node->Propose("w", [&p](absl::StatusOr<uint64_t> r) { p.set_value(std::move(r)); });
+  REQUIRE(f.wait_for(std::chrono::milliseconds(500)) == std::future_status::timeout);
+  c.Stop(leader);
+  REQUIRE(f.get().status().code() == absl::StatusCode::kUnavailable);
 }
 
 TEST_CASE("when the leader dies a new one is elected and the old one catches up on restart") {

@@ -20,6 +20,7 @@ class ZkComponent final : public runtime::Component {
   ZkComponent(std::unique_ptr<raft::RaftMember> member, const ZkConfig& config,
               ZkLimits limits)
       : restore_from_(config.restore_from),
+        request_timeout_(config.request_timeout),
         limits_(limits),
         member_(std::move(member)),
         sm_(limits),
@@ -47,7 +48,10 @@ class ZkComponent final : public runtime::Component {
       if (!restored.ok()) return restored;
     }
     sm_.SetWatchHub(&hub_);
-    absl::Status started = member_->Start(&sm_, runtime);
+    raft::NodeOptions node_options;
+    // ZkService answers writes and reads from Raft's callbacks: Raft bounds their wait.
+    node_options.request_timeout = request_timeout_;
+    absl::Status started = member_->Start(&sm_, runtime, node_options);
     if (!started.ok()) return started;
     service_.SetNode(member_->node());
     ensemble_.SetNode(member_->node());
@@ -133,6 +137,7 @@ class ZkComponent final : public runtime::Component {
   }
 
   const std::string restore_from_;
+  const absl::Duration request_timeout_;
   const ZkLimits limits_;
   std::unique_ptr<raft::RaftMember> member_;
   ZkStateMachine sm_;

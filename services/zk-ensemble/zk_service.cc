@@ -87,23 +87,31 @@ struct ZkService::Pending {
   absl::StatusOr<WriteResult> result;
 };
 
-absl::StatusOr<std::shared_ptr<ZkService::Pending>> ZkService::Propose(Command command) {
+absl::Status ZkService::ProposeCommand(
+    Command command, std::function<void(absl::StatusOr<WriteResult>)> done) {
   raft::RaftNode* node = node_.load();
   if (node == nullptr) return absl::UnavailableError("starting");
   command.set_time_micros(absl::ToUnixMicros(clock::RealClock::Default()->Now()));
-  auto pending = std::make_shared<Pending>();
   ZkStateMachine* sm = sm_;
-  node->Propose(command.SerializeAsString(), [pending, sm](absl::StatusOr<uint64_t> index) {
-    // Runs on the Raft loop right after the entry was applied.
-    if (!index.ok()) {
-      pending->result = index.status();
-    } else if (std::optional<WriteResult> r = sm->TakeResult(*index)) {
-      pending->result = std::move(*r);
-    } else {
-      pending->result = absl::InternalError("the write's result was not recorded");
-    }
+  node->Propose(command.SerializeAsString(),
+                [sm, done = std::move(done)](absl::StatusOr<uint64_t> index) {
+                  // Runs on the Raft loop right after the entry was applied.
+                  if (!index.ok()) return done(index.status());
+                  std::optional<WriteResult> r = sm->TakeResult(*index);
+                  if (!r.has_value()) {
+                    return done(absl::InternalError("the write's result was not recorded"));
+                  }
+                  done(std::move(*r));
+                });
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<ZkService::Pending>> ZkService::Propose(Command command) {
+  auto pending = std::make_shared<Pending>();
+  DCOS_RETURN_IF_ERROR(ProposeCommand(std::move(command), [pending](absl::StatusOr<WriteResult> r) {
+    pending->result = std::move(r);
     pending->done.Notify();
-  });
+  }));
   return pending;
 }
 
@@ -113,21 +121,6 @@ absl::StatusOr<WriteResult> ZkService::Wait(const std::shared_ptr<Pending>& pend
         "the write was not committed in time; it may still be applied (outcome unknown)");
   }
   return std::move(pending->result);
-}
-
-absl::StatusOr<WriteResult> ZkService::Write(Command command) {
-  absl::StatusOr<std::shared_ptr<Pending>> pending = Propose(std::move(command));
-  if (!pending.ok()) return pending.status();
-  return Wait(*pending);
-}
-
-template <typename Request>
-grpc::Status ZkService::BeforeRead(const Request& request) {
-  absl::Status watchable = CheckWatch(request.session_id(), request.watch());
-  if (!watchable.ok()) return status::ToGrpc(watchable);
-  absl::Status barrier = ReadBarrier(request.read_options().linearizable());
-  if (!barrier.ok()) return Redirect(barrier);
-  return grpc::Status::OK;
 }
 
 void ZkService::FillReadHeader(int64_t zxid, uint64_t watch_sequence,
@@ -155,12 +148,16 @@ absl::Status ZkService::CheckWatch(int64_t session_id, bool watch) {
   return absl::OkStatus();
 }
 
+void ZkService::AfterReadPoint(std::function<void(absl::Status)> then) {
+  raft::RaftNode* node = node_.load();
+  if (node == nullptr) return then(absl::UnavailableError("starting"));
+  node->ReadIndex(std::move(then));
+}
+
 absl::Status ZkService::ReadBarrier(bool linearizable) {
   if (!linearizable) return absl::OkStatus();
-  raft::RaftNode* node = node_.load();
-  if (node == nullptr) return absl::UnavailableError("starting");
   auto waiter = std::make_shared<Waiter<absl::Status>>();
-  node->ReadIndex([waiter](absl::Status s) {
+  AfterReadPoint([waiter](absl::Status s) {
     waiter->result = std::move(s);
     waiter->done.Notify();
   });
@@ -170,151 +167,228 @@ absl::Status ZkService::ReadBarrier(bool linearizable) {
   return waiter->result;
 }
 
-// Runs one write: `fill` puts the request into the command; `take` moves the applied result
-// into the response. Redirects on a follower; the write's own error (with its ZkError) else.
 template <typename Response, typename Fill, typename Take>
-grpc::Status ZkService::RunWrite(Fill fill, Take take, Response* response) {
-  Command c;
-  fill(&c);
-  absl::StatusOr<WriteResult> r = Write(std::move(c));
-  if (!r.ok()) return Redirect(r.status());
-  if (!r->status.ok()) return status::ToGrpc(r->status);
-  take(*r, response);
-  FillHeader(response->mutable_header());
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* ZkService::RunWrite(grpc::CallbackServerContext* context, Fill fill,
+                                              Take take, Response* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Command command;
+  fill(&command);
+  absl::Status proposed = ProposeCommand(
+      std::move(command), [this, reactor, take, response](absl::StatusOr<WriteResult> r) {
+        if (!r.ok()) return reactor->Finish(Redirect(r.status()));
+        if (!r->status.ok()) return reactor->Finish(status::ToGrpc(r->status));
+        take(*r, response);
+        FillHeader(response->mutable_header());
+        reactor->Finish(grpc::Status::OK);
+      });
+  if (!proposed.ok()) reactor->Finish(Redirect(proposed));
+  return reactor;
 }
 
-grpc::Status ZkService::Create(grpc::ServerContext*, const v1::CreateRequest* request,
-                               v1::CreateResponse* response) {
+template <typename Serve>
+grpc::ServerUnaryReactor* ZkService::RunRead(grpc::CallbackServerContext* context,
+                                             bool linearizable, bool watch, int64_t session,
+                                             Serve serve) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (watch && session == 0) {
+    reactor->Finish(status::ToGrpc(
+        absl::InvalidArgumentError("a watch needs a session: set session_id")));
+    return reactor;
+  }
+  auto finish = [this, reactor, watch, session, serve] {
+    if (watch && !sm_->SessionLive(session)) {
+      return reactor->Finish(status::ToGrpc(ZkStatus(
+          ZkCode::kSessionExpired, "",
+          absl::StrCat("session ", session, " is not live (expired or closed)"))));
+    }
+    reactor->Finish(serve());
+  };
+  // A session created a moment ago may not have reached this member yet: catch up with the
+  // leader before calling it expired.
+  const bool catch_up = watch && !sm_->SessionLive(session);
+  if (!linearizable && !catch_up) {
+    finish();
+    return reactor;
+  }
+  AfterReadPoint([this, reactor, linearizable, finish](absl::Status reached) {
+    if (!reached.ok()) {
+      // No read point here: a linearizable read is sent to the leader; a watch's session
+      // is unknown, not expired (the client retries).
+      return reactor->Finish(linearizable ? Redirect(reached) : status::ToGrpc(reached));
+    }
+    finish();
+  });
+  return reactor;
+}
+
+// A finished reactor for a request refused before any work.
+static grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context, grpc::Status s) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(std::move(s));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ZkService::Create(grpc::CallbackServerContext* context,
+                                            const v1::CreateRequest* request,
+                                            v1::CreateResponse* response) {
   absl::Status valid = CheckWrite(request->path(), request->data().size(), limits_);
-  if (!valid.ok()) return status::ToGrpc(valid);
+  if (!valid.ok()) return Refuse(context, status::ToGrpc(valid));
   return RunWrite(
-      [&](Command* c) { *c->mutable_create() = *request; },
+      context, [request](Command* c) { *c->mutable_create() = *request; },
       [](WriteResult& r, v1::CreateResponse* out) { *out = std::move(r.create); }, response);
 }
 
-grpc::Status ZkService::Delete(grpc::ServerContext*, const v1::DeleteRequest* request,
-                               v1::DeleteResponse* response) {
+grpc::ServerUnaryReactor* ZkService::Delete(grpc::CallbackServerContext* context,
+                                            const v1::DeleteRequest* request,
+                                            v1::DeleteResponse* response) {
   absl::Status valid = CheckWrite(request->path(), 0, limits_);
-  if (!valid.ok()) return status::ToGrpc(valid);
-  return RunWrite([&](Command* c) { *c->mutable_delete_node() = *request; },
-                  [](WriteResult&, v1::DeleteResponse*) {}, response);
+  if (!valid.ok()) return Refuse(context, status::ToGrpc(valid));
+  return RunWrite(
+      context, [request](Command* c) { *c->mutable_delete_node() = *request; },
+      [](WriteResult&, v1::DeleteResponse*) {}, response);
 }
 
-grpc::Status ZkService::SetData(grpc::ServerContext*, const v1::SetDataRequest* request,
-                                v1::SetDataResponse* response) {
+grpc::ServerUnaryReactor* ZkService::SetData(grpc::CallbackServerContext* context,
+                                             const v1::SetDataRequest* request,
+                                             v1::SetDataResponse* response) {
   absl::Status valid = CheckWrite(request->path(), request->data().size(), limits_);
-  if (!valid.ok()) return status::ToGrpc(valid);
+  if (!valid.ok()) return Refuse(context, status::ToGrpc(valid));
   return RunWrite(
-      [&](Command* c) { *c->mutable_set_data() = *request; },
+      context, [request](Command* c) { *c->mutable_set_data() = *request; },
       [](WriteResult& r, v1::SetDataResponse* out) { *out = std::move(r.set_data); }, response);
 }
 
-grpc::Status ZkService::Multi(grpc::ServerContext*, const v1::MultiRequest* request,
-                              v1::MultiResponse* response) {
+grpc::ServerUnaryReactor* ZkService::Multi(grpc::CallbackServerContext* context,
+                                           const v1::MultiRequest* request,
+                                           v1::MultiResponse* response) {
   return RunWrite(
-      [&](Command* c) { *c->mutable_multi() = *request; },
+      context, [request](Command* c) { *c->mutable_multi() = *request; },
       [](WriteResult& r, v1::MultiResponse* out) { *out = std::move(r.multi); }, response);
 }
 
-grpc::Status ZkService::Exists(grpc::ServerContext*, const v1::ExistsRequest* request,
-                               v1::ExistsResponse* response) {
-  if (grpc::Status refused = BeforeRead(*request); !refused.ok()) return refused;
-  int64_t zxid = 0;
-  uint64_t watch_sequence = 0;
-  absl::StatusOr<std::optional<Stat>> stat = sm_->Exists(request->path(), ReadContextFor(*request, &zxid, &watch_sequence));
-  if (!stat.ok()) return status::ToGrpc(stat.status());
-  // A missing node is not an error for Exists: OK with no stat (operations.proto).
-  if (stat->has_value()) ToProto(**stat, response->mutable_stat());
-  FillReadHeader(zxid, watch_sequence, response->mutable_header());
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* ZkService::Exists(grpc::CallbackServerContext* context,
+                                            const v1::ExistsRequest* request,
+                                            v1::ExistsResponse* response) {
+  return RunRead(context, request->read_options().linearizable(), request->watch(),
+                 request->session_id(), [this, request, response]() -> grpc::Status {
+    int64_t zxid = 0;
+    uint64_t watch_sequence = 0;
+    absl::StatusOr<std::optional<Stat>> stat =
+        sm_->Exists(request->path(), ReadContextFor(*request, &zxid, &watch_sequence));
+    if (!stat.ok()) return status::ToGrpc(stat.status());
+    // A missing node is not an error for Exists: OK with no stat (operations.proto).
+    if (stat->has_value()) ToProto(**stat, response->mutable_stat());
+    FillReadHeader(zxid, watch_sequence, response->mutable_header());
+    return grpc::Status::OK;
+  });
 }
 
-grpc::Status ZkService::GetData(grpc::ServerContext*, const v1::GetDataRequest* request,
-                                v1::GetDataResponse* response) {
-  if (grpc::Status refused = BeforeRead(*request); !refused.ok()) return refused;
-  int64_t zxid = 0;
-  uint64_t watch_sequence = 0;
-  absl::StatusOr<NodeData> data = sm_->GetData(request->path(), ReadContextFor(*request, &zxid, &watch_sequence));
-  if (!data.ok()) return status::ToGrpc(data.status());
-  response->set_data(std::move(data->data));
-  ToProto(data->stat, response->mutable_stat());
-  FillReadHeader(zxid, watch_sequence, response->mutable_header());
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* ZkService::GetData(grpc::CallbackServerContext* context,
+                                             const v1::GetDataRequest* request,
+                                             v1::GetDataResponse* response) {
+  return RunRead(context, request->read_options().linearizable(), request->watch(),
+                 request->session_id(), [this, request, response]() -> grpc::Status {
+    int64_t zxid = 0;
+    uint64_t watch_sequence = 0;
+    absl::StatusOr<NodeData> data =
+        sm_->GetData(request->path(), ReadContextFor(*request, &zxid, &watch_sequence));
+    if (!data.ok()) return status::ToGrpc(data.status());
+    response->set_data(std::move(data->data));
+    ToProto(data->stat, response->mutable_stat());
+    FillReadHeader(zxid, watch_sequence, response->mutable_header());
+    return grpc::Status::OK;
+  });
 }
 
-grpc::Status ZkService::MultiRead(grpc::ServerContext*, const v1::MultiReadRequest* request,
-                                  v1::MultiReadResponse* response) {
+grpc::ServerUnaryReactor* ZkService::GetChildren(grpc::CallbackServerContext* context,
+                                                 const v1::GetChildrenRequest* request,
+                                                 v1::GetChildrenResponse* response) {
+  return RunRead(context, request->read_options().linearizable(), request->watch(),
+                 request->session_id(), [this, request, response]() -> grpc::Status {
+    int64_t zxid = 0;
+    uint64_t watch_sequence = 0;
+    absl::StatusOr<ChildrenList> children =
+        sm_->GetChildren(request->path(), ReadContextFor(*request, &zxid, &watch_sequence));
+    if (!children.ok()) return status::ToGrpc(children.status());
+    for (std::string& c : children->children) response->add_children(std::move(c));
+    ToProto(children->stat, response->mutable_stat());
+    FillReadHeader(zxid, watch_sequence, response->mutable_header());
+    return grpc::Status::OK;
+  });
+}
+
+// MultiRead's ops: 1 to kMaxOps, each a known read of a valid path.
+static absl::Status CheckMultiRead(const v1::MultiReadRequest& request, const TreeConfig& limits) {
   constexpr int kMaxOps = 10000;
-  if (request->ops_size() == 0 || request->ops_size() > kMaxOps) {
-    return status::ToGrpc(ZkStatus(ZkCode::kBadArguments, "",
-                                   absl::StrCat("ops: ", request->ops_size(),
-                                                " ops; a MultiRead takes 1 to ", kMaxOps)));
+  if (request.ops_size() == 0 || request.ops_size() > kMaxOps) {
+    return ZkStatus(ZkCode::kBadArguments, "",
+                    absl::StrCat("ops: ", request.ops_size(), " ops; a MultiRead takes 1 to ",
+                                 kMaxOps));
   }
-  for (int i = 0; i < request->ops_size(); ++i) {
-    const v1::ReadOp& op = request->ops(i);
+  for (int i = 0; i < request.ops_size(); ++i) {
+    const v1::ReadOp& op = request.ops(i);
     const std::string& path =
         op.has_get_data() ? op.get_data().path() : op.get_children().path();
     absl::Status valid = op.op_case() == v1::ReadOp::OP_NOT_SET
                              ? ZkStatus(ZkCode::kBadArguments, "", "no read given")
-                             : ValidatePath(path, limits_.max_path_bytes);
+                             : ValidatePath(path, limits.max_path_bytes);
     if (!valid.ok()) {
-      return status::ToGrpc(
-          ZkStatus(ZkCodeOf(valid), path, absl::StrCat("ops[", i, "]: ", valid.message())));
+      return ZkStatus(ZkCodeOf(valid), path, absl::StrCat("ops[", i, "]: ", valid.message()));
     }
   }
-  absl::Status barrier = ReadBarrier(request->read_options().linearizable());
-  if (!barrier.ok()) return Redirect(barrier);
-  int64_t zxid = 0;
-  sm_->ReadTree(
-      [&](const ZnodeTree& tree) {
-        for (const v1::ReadOp& op : request->ops()) {
-          v1::ReadResult* out = response->add_results();
-          absl::Status failed;
-          if (op.has_get_data()) {
-            absl::StatusOr<NodeData> data = tree.GetData(op.get_data().path());
-            if (data.ok()) {
-              out->mutable_data()->set_data(std::move(data->data));
-              ToProto(data->stat, out->mutable_data()->mutable_stat());
-            }
-            failed = data.status();
-          } else {
-            absl::StatusOr<ChildrenList> children = tree.GetChildren(op.get_children().path());
-            if (children.ok()) {
-              for (std::string& c : children->children) out->mutable_children()->add_children(std::move(c));
-              ToProto(children->stat, out->mutable_children()->mutable_stat());
-            }
-            failed = children.status();
-          }
-          if (!failed.ok()) {
-            out->mutable_error()->set_code(static_cast<v1::ErrorCode>(ZkCodeOf(failed)));
-          }
-        }
-      },
-      &zxid);
-  FillReadHeader(zxid, 0, response->mutable_header());
-  return grpc::Status::OK;
+  return absl::OkStatus();
 }
 
-grpc::Status ZkService::GetChildren(grpc::ServerContext*, const v1::GetChildrenRequest* request,
-                                    v1::GetChildrenResponse* response) {
-  if (grpc::Status refused = BeforeRead(*request); !refused.ok()) return refused;
-  int64_t zxid = 0;
-  uint64_t watch_sequence = 0;
-  absl::StatusOr<ChildrenList> children = sm_->GetChildren(request->path(), ReadContextFor(*request, &zxid, &watch_sequence));
-  if (!children.ok()) return status::ToGrpc(children.status());
-  for (std::string& c : children->children) response->add_children(std::move(c));
-  ToProto(children->stat, response->mutable_stat());
-  FillReadHeader(zxid, watch_sequence, response->mutable_header());
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* ZkService::MultiRead(grpc::CallbackServerContext* context,
+                                               const v1::MultiReadRequest* request,
+                                               v1::MultiReadResponse* response) {
+  absl::Status valid = CheckMultiRead(*request, limits_);
+  if (!valid.ok()) return Refuse(context, status::ToGrpc(valid));
+  return RunRead(context, request->read_options().linearizable(), /*watch=*/false,
+                 /*session=*/0, [this, request, response]() -> grpc::Status {
+    int64_t zxid = 0;
+    sm_->ReadTree(
+        [&](const ZnodeTree& tree) {
+          for (const v1::ReadOp& op : request->ops()) {
+            v1::ReadResult* out = response->add_results();
+            absl::Status failed;
+            if (op.has_get_data()) {
+              absl::StatusOr<NodeData> data = tree.GetData(op.get_data().path());
+              if (data.ok()) {
+                out->mutable_data()->set_data(std::move(data->data));
+                ToProto(data->stat, out->mutable_data()->mutable_stat());
+              }
+              failed = data.status();
+            } else {
+              absl::StatusOr<ChildrenList> children = tree.GetChildren(op.get_children().path());
+              if (children.ok()) {
+                for (std::string& c : children->children) {
+                  out->mutable_children()->add_children(std::move(c));
+                }
+                ToProto(children->stat, out->mutable_children()->mutable_stat());
+              }
+              failed = children.status();
+            }
+            if (!failed.ok()) {
+              out->mutable_error()->set_code(static_cast<v1::ErrorCode>(ZkCodeOf(failed)));
+            }
+          }
+        },
+        &zxid);
+    FillReadHeader(zxid, 0, response->mutable_header());
+    return grpc::Status::OK;
+  });
 }
 
-grpc::Status ZkService::Sync(grpc::ServerContext*, const v1::SyncRequest*,
-                             v1::SyncResponse* response) {
-  absl::Status barrier = ReadBarrier(true);
-  if (!barrier.ok()) return Redirect(barrier);
-  FillHeader(response->mutable_header());
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* ZkService::Sync(grpc::CallbackServerContext* context,
+                                          const v1::SyncRequest*, v1::SyncResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  AfterReadPoint([this, reactor, response](absl::Status reached) {
+    if (!reached.ok()) return reactor->Finish(Redirect(reached));
+    FillHeader(response->mutable_header());
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
 }
 
 grpc::Status ZkService::CreateSession(grpc::ServerContext*, const v1::CreateSessionRequest* request,
@@ -351,10 +425,12 @@ grpc::Status ZkService::CreateSession(grpc::ServerContext*, const v1::CreateSess
   return grpc::Status::OK;
 }
 
-grpc::Status ZkService::CloseSession(grpc::ServerContext*, const v1::CloseSessionRequest* request,
-                                     v1::CloseSessionResponse* response) {
+grpc::ServerUnaryReactor* ZkService::CloseSession(grpc::CallbackServerContext* context,
+                                                  const v1::CloseSessionRequest* request,
+                                                  v1::CloseSessionResponse* response) {
   return RunWrite(
-      [&](Command* c) { c->mutable_close_session()->set_session_id(request->session_id()); },
+      context,
+      [request](Command* c) { c->mutable_close_session()->set_session_id(request->session_id()); },
       [](WriteResult&, v1::CloseSessionResponse*) {}, response);
 }
 

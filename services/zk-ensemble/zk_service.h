@@ -21,8 +21,14 @@
 // at once, core/rewatch.h). Attach waits until this member has applied the client's
 // last_zxid_seen (or answers UNAVAILABLE), so a client never reads older state than it saw.
 //
-// Thread-safety: gRPC calls the handlers concurrently; they wait on Raft callbacks with a
-// bounded wait (DEADLINE_EXCEEDED after `request_timeout`).
+// Threads: writes, reads and Sync use gRPC's callback API: a write is proposed from the
+// gRPC thread that read it and answered from the Raft loop once applied (no thread waits for
+// it); a read is served at once on the gRPC thread, or, when it needs a read point
+// (linearizable, or a watch for a session not known here yet), from the Raft loop when the
+// point is reached. Raft answers every request within `request_timeout` (DEADLINE_EXCEEDED,
+// outcome unknown: raft::NodeOptions::request_timeout, which the server sets to the same
+// value). CreateSession, the Session stream and the watch calls are synchronous handlers
+// that wait on Raft callbacks with the same bounded wait.
 
 #include <atomic>
 #include <map>
@@ -39,7 +45,16 @@
 
 namespace dcos::zk {
 
-class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
+// The methods served with gRPC's callback API; the others are synchronous handlers.
+using ZooKeeperCallbackMethods = v1::ZooKeeper::WithCallbackMethod_Create<
+    v1::ZooKeeper::WithCallbackMethod_Delete<v1::ZooKeeper::WithCallbackMethod_SetData<
+        v1::ZooKeeper::WithCallbackMethod_Multi<v1::ZooKeeper::WithCallbackMethod_CloseSession<
+            v1::ZooKeeper::WithCallbackMethod_Exists<v1::ZooKeeper::WithCallbackMethod_GetData<
+                v1::ZooKeeper::WithCallbackMethod_GetChildren<
+                    v1::ZooKeeper::WithCallbackMethod_MultiRead<
+                        v1::ZooKeeper::WithCallbackMethod_Sync<v1::ZooKeeper::Service>>>>>>>>>>;
+
+class ZkService final : public ZooKeeperCallbackMethods {
  public:
   ZkService(ZkStateMachine* state_machine, SessionKeeper* keeper, WatchHub* hub,
             const raft::AddressBook* addresses, absl::Duration request_timeout,
@@ -50,23 +65,28 @@ class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
   // Session streams attached to this member right now.
   uint64_t attached_sessions() const { return static_cast<uint64_t>(attached_.load()); }
 
-  grpc::Status Create(grpc::ServerContext*, const v1::CreateRequest*, v1::CreateResponse*) override;
-  grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest*, v1::DeleteResponse*) override;
-  grpc::Status SetData(grpc::ServerContext*, const v1::SetDataRequest*,
-                       v1::SetDataResponse*) override;
-  grpc::Status Multi(grpc::ServerContext*, const v1::MultiRequest*, v1::MultiResponse*) override;
-  grpc::Status MultiRead(grpc::ServerContext*, const v1::MultiReadRequest*,
-                         v1::MultiReadResponse*) override;
-  grpc::Status Exists(grpc::ServerContext*, const v1::ExistsRequest*, v1::ExistsResponse*) override;
-  grpc::Status GetData(grpc::ServerContext*, const v1::GetDataRequest*,
-                       v1::GetDataResponse*) override;
-  grpc::Status GetChildren(grpc::ServerContext*, const v1::GetChildrenRequest*,
-                           v1::GetChildrenResponse*) override;
-  grpc::Status Sync(grpc::ServerContext*, const v1::SyncRequest*, v1::SyncResponse*) override;
+  grpc::ServerUnaryReactor* Create(grpc::CallbackServerContext*, const v1::CreateRequest*,
+      v1::CreateResponse*) override;
+  grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext*, const v1::DeleteRequest*,
+      v1::DeleteResponse*) override;
+  grpc::ServerUnaryReactor* SetData(grpc::CallbackServerContext*, const v1::SetDataRequest*,
+      v1::SetDataResponse*) override;
+  grpc::ServerUnaryReactor* Multi(grpc::CallbackServerContext*, const v1::MultiRequest*,
+      v1::MultiResponse*) override;
+  grpc::ServerUnaryReactor* MultiRead(grpc::CallbackServerContext*, const v1::MultiReadRequest*,
+      v1::MultiReadResponse*) override;
+  grpc::ServerUnaryReactor* Exists(grpc::CallbackServerContext*, const v1::ExistsRequest*,
+      v1::ExistsResponse*) override;
+  grpc::ServerUnaryReactor* GetData(grpc::CallbackServerContext*, const v1::GetDataRequest*,
+      v1::GetDataResponse*) override;
+  grpc::ServerUnaryReactor* GetChildren(grpc::CallbackServerContext*, const v1::GetChildrenRequest*,
+      v1::GetChildrenResponse*) override;
+  grpc::ServerUnaryReactor* Sync(grpc::CallbackServerContext*, const v1::SyncRequest*,
+      v1::SyncResponse*) override;
   grpc::Status CreateSession(grpc::ServerContext*, const v1::CreateSessionRequest*,
                              v1::CreateSessionResponse*) override;
-  grpc::Status CloseSession(grpc::ServerContext*, const v1::CloseSessionRequest*,
-                            v1::CloseSessionResponse*) override;
+  grpc::ServerUnaryReactor* CloseSession(grpc::CallbackServerContext*, const v1::CloseSessionRequest*,
+      v1::CloseSessionResponse*) override;
   grpc::Status Session(
       grpc::ServerContext*,
       grpc::ServerReaderWriter<v1::SessionResponse, v1::SessionRequest>* stream) override;
@@ -76,19 +96,30 @@ class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
                              v1::RemoveWatchesResponse* response) override;
 
  private:
-  // Proposes `command` and waits for its result. UNAVAILABLE (with the leader) on a follower.
-  absl::StatusOr<WriteResult> Write(internal::v1::Command command);
-  // Write's two halves: propose now, wait later (CreateSession proposes under a lock so that
-  // session ids enter the log in increasing order).
+  // Proposes `command`, stamped with this member's time; `done` runs on the Raft loop with
+  // the applied result or the error (UNAVAILABLE naming the leader on a follower). An error
+  // returned here: no node yet (`done` is not called).
+  absl::Status ProposeCommand(internal::v1::Command command,
+                              std::function<void(absl::StatusOr<WriteResult>)> done);
+  // For synchronous handlers: propose now, wait later (CreateSession proposes under a lock
+  // so that session ids enter the log in increasing order).
   struct Pending;
   absl::StatusOr<std::shared_ptr<Pending>> Propose(internal::v1::Command command);
   absl::StatusOr<WriteResult> Wait(const std::shared_ptr<Pending>& pending);
+  // Proposes the command `fill` writes and answers from the Raft loop once it is applied:
+  // `take` moves the result into the response. Redirects on a follower.
   template <typename Response, typename Fill, typename Take>
-  grpc::Status RunWrite(Fill fill, Take take, Response* response);
-  // A read's checks: its watch needs a live session; a linearizable read waits for a read
-  // point (and redirects when none can be had here).
-  template <typename Request>
-  grpc::Status BeforeRead(const Request& request);
+  grpc::ServerUnaryReactor* RunWrite(grpc::CallbackServerContext* context, Fill fill, Take take,
+                                     Response* response);
+  // Serves a read: `serve` fills the response and returns the status, at once or (for a
+  // linearizable read, or a watch for a session not known here yet) once a read point is
+  // reached. A watch needs a live session.
+  template <typename Serve>
+  grpc::ServerUnaryReactor* RunRead(grpc::CallbackServerContext* context, bool linearizable,
+                                    bool watch, int64_t session, Serve serve);
+  // `then` runs once this member reflects every write committed before the call (on the Raft
+  // loop), or with the error.
+  void AfterReadPoint(std::function<void(absl::Status)> then);
   // The header of a read reply: the zxid and watch sequence taken with the read.
   void FillReadHeader(int64_t zxid, uint64_t watch_sequence, v1::ResponseHeader* header) const;
   // OK when no watch is asked for, or the session is live (here, or after catching up with
