@@ -27,17 +27,47 @@ void WatchHub::RegisterPersistent(int64_t session_id, const std::string& path, b
 }
 
 absl::Status WatchHub::Remove(int64_t session_id, const std::string& path, WatcherType type) {
-  absl::MutexLock lock(&mu_);
-  absl::StatusOr<std::vector<WatchEvent>> removed =
-      watches_.RemoveWatches(session_id, path, type);
-  if (!removed.ok()) return removed.status();
-  QueueLocked(session_id, *removed);
+  std::vector<std::function<void()>> wake;
+  {
+    absl::MutexLock lock(&mu_);
+    absl::StatusOr<std::vector<WatchEvent>> removed =
+        watches_.RemoveWatches(session_id, path, type);
+    if (!removed.ok()) return removed.status();
+    QueueLocked(session_id, *removed);
+    wake = ListenersLocked({session_id});
+  }
+  Wake(wake);
   return absl::OkStatus();
 }
 
 void WatchHub::Queue(int64_t session_id, const std::vector<WatchEvent>& events) {
+  if (events.empty()) return;
+  std::vector<std::function<void()>> wake;
+  {
+    absl::MutexLock lock(&mu_);
+    QueueLocked(session_id, events);
+    wake = ListenersLocked({session_id});
+  }
+  Wake(wake);
+}
+
+std::vector<std::function<void()>> WatchHub::ListenersLocked(
+    const std::vector<int64_t>& sessions) const {
+  std::vector<std::function<void()>> out;
+  for (int64_t session : sessions) {
+    auto it = listeners_.find(session);
+    if (it != listeners_.end()) out.push_back(it->second.wake);
+  }
+  return out;
+}
+
+void WatchHub::Wake(const std::vector<std::function<void()>>& listeners) {
+  for (const auto& wake : listeners) wake();
+}
+
+void WatchHub::Listen(int64_t session_id, uint64_t generation, std::function<void()> wake) {
   absl::MutexLock lock(&mu_);
-  QueueLocked(session_id, events);
+  listeners_[session_id] = Listener{generation, std::move(wake)};
 }
 
 void WatchHub::QueueLocked(int64_t session_id, const std::vector<WatchEvent>& events) {
@@ -56,8 +86,17 @@ void WatchHub::QueueLocked(int64_t session_id, const std::vector<WatchEvent>& ev
 
 void WatchHub::Fire(const Changes& changes) {
   if (changes.empty()) return;
-  absl::MutexLock lock(&mu_);
-  for (auto& [session, events] : watches_.Fire(changes)) QueueLocked(session, events);
+  std::vector<std::function<void()>> wake;
+  {
+    absl::MutexLock lock(&mu_);
+    std::vector<int64_t> sessions;
+    for (auto& [session, events] : watches_.Fire(changes)) {
+      QueueLocked(session, events);
+      if (!events.empty()) sessions.push_back(session);
+    }
+    wake = ListenersLocked(sessions);
+  }
+  Wake(wake);
 }
 
 uint64_t WatchHub::Attach(int64_t session_id) {
@@ -74,6 +113,10 @@ void WatchHub::Detach(int64_t session_id, uint64_t generation) {
   generation_.erase(it);
   watches_.RemoveSession(session_id);
   queued_.erase(session_id);
+  auto listener = listeners_.find(session_id);
+  if (listener != listeners_.end() && listener->second.generation == generation) {
+    listeners_.erase(listener);
+  }
   // The numbering goes on: a client tracks it per member, and a later stream to this member
   // must not reuse numbers it has already seen.
 }
@@ -84,6 +127,7 @@ void WatchHub::RemoveSession(int64_t session_id) {
   queued_.erase(session_id);
   sequence_.erase(session_id);
   generation_.erase(session_id);
+  listeners_.erase(session_id);
 }
 
 uint64_t WatchHub::Sequence(int64_t session_id) const {
@@ -100,7 +144,7 @@ std::vector<v1::WatchEvent> WatchHub::Wait(int64_t session_id, uint64_t delivere
     return it != queued_.end() && !it->second.empty() &&
            it->second.back().sequence() > delivered;
   };
-  mu_.AwaitWithTimeout(absl::Condition(&pending), timeout);
+  if (timeout > absl::ZeroDuration()) mu_.AwaitWithTimeout(absl::Condition(&pending), timeout);
   std::vector<v1::WatchEvent> out;
   auto it = queued_.find(session_id);
   if (it == queued_.end()) return out;

@@ -10,10 +10,13 @@
 // holds a reply until it has seen every event up to that number sees ZooKeeper's order: the
 // event before the data that changed.
 //
-// Thread-safe (one mutex); streams wait on it for events.
+// Thread-safe (one mutex). A stream learns of new events through its listener (Listen), which
+// the hub calls after releasing its mutex (so a listener may call back into the hub), or
+// polls with Wait.
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -58,8 +61,14 @@ class WatchHub {
   // The number of the last event queued for the session (0: none yet).
   uint64_t Sequence(int64_t session_id) const;
 
-  // Waits up to `timeout` for events of the session after `delivered` and returns them
-  // (numbered). Empty on timeout.
+  // `wake` is called (from the thread that queued them, without the hub's mutex held, possibly
+  // while the state machine's write lock is held: it must not block) whenever events are
+  // queued for the session, until the stream of `generation` detaches. Replaces an earlier
+  // listener of the session.
+  void Listen(int64_t session_id, uint64_t generation, std::function<void()> wake);
+
+  // Waits up to `timeout` (zero: does not wait) for events of the session after `delivered`
+  // and returns them (numbered). Empty on timeout.
   std::vector<v1::WatchEvent> Wait(int64_t session_id, uint64_t delivered, absl::Duration timeout);
 
   size_t watch_count() const;
@@ -67,6 +76,10 @@ class WatchHub {
  private:
   void QueueLocked(int64_t session_id, const std::vector<WatchEvent>& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The listeners of the sessions given, to call once mu_ is released.
+  std::vector<std::function<void()>> ListenersLocked(const std::vector<int64_t>& sessions) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static void Wake(const std::vector<std::function<void()>>& listeners);
 
   mutable absl::Mutex mu_;
   uint64_t next_generation_ ABSL_GUARDED_BY(mu_) = 0;
@@ -74,6 +87,11 @@ class WatchHub {
   WatchManager watches_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, uint64_t> sequence_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, std::deque<v1::WatchEvent>> queued_ ABSL_GUARDED_BY(mu_);
+  struct Listener {
+    uint64_t generation = 0;
+    std::function<void()> wake;
+  };
+  std::map<int64_t, Listener> listeners_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace dcos::zk

@@ -12,6 +12,7 @@
 #include "services/zk-ensemble/core/errors.h"
 #include "services/zk-ensemble/core/path.h"
 #include "services/zk-ensemble/leader_redirect.h"
+#include "services/zk-ensemble/proto_duration.h"
 
 namespace dcos::zk {
 namespace {
@@ -26,11 +27,6 @@ struct Waiter {  // for reads
   T result;
 };
 
-void ToProto(absl::Duration d, google::protobuf::Duration* out) {
-  int64_t seconds = absl::ToInt64Seconds(d);
-  out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d - absl::Seconds(seconds))));
-}
 
 
 }  // namespace
@@ -432,107 +428,6 @@ grpc::ServerUnaryReactor* ZkService::CloseSession(grpc::CallbackServerContext* c
       context,
       [request](Command* c) { c->mutable_close_session()->set_session_id(request->session_id()); },
       [](WriteResult&, v1::CloseSessionResponse*) {}, response);
-}
-
-grpc::Status ZkService::Session(
-    grpc::ServerContext* context,
-    grpc::ServerReaderWriter<v1::SessionResponse, v1::SessionRequest>* stream) {
-  v1::SessionRequest request;
-  if (!stream->Read(&request)) return grpc::Status::OK;
-  if (!request.has_attach()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "the first message of a Session stream must be Attach");
-  }
-  int64_t id = request.attach().session_id();
-  // A member cut off from the leader sends clients elsewhere: their pings would not get
-  // through, and their sessions would expire while they waited here.
-  auto cut_off = [] {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        "this member has lost contact with the leader; try another member");
-  };
-  if (keeper_->LeaderLost()) return cut_off();
-  auto expired = [id] {
-    return status::ToGrpc(ZkStatus(ZkCode::kSessionExpired, "",
-                                   absl::StrCat("session ", id, " is not live (expired or closed)")));
-  };
-  // A client never reads older state than it has seen: a member behind the client's zxid
-  // catches up first, or sends the client elsewhere.
-  const int64_t seen = request.attach().last_zxid_seen();
-  if (!sm_->WaitForZxid(seen, std::min(timeout_, absl::Seconds(2)))) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        absl::StrCat("this member has applied up to zxid ", sm_->last_zxid(),
-                                     ", behind the client's ", seen, "; try another member"));
-  }
-  // CheckWatch catches up with the leader first if the session is not known here yet.
-  absl::Status live = CheckWatch(id, /*watch=*/true);
-  if (!live.ok()) return status::ToGrpc(live);
-  absl::StatusOr<SessionInfo> info = sm_->GetSession(id);
-  if (!info.ok()) return expired();
-  keeper_->Touch(id);
-  v1::SessionResponse attached;
-  attached.mutable_attached()->set_session_id(id);
-  ToProto(info->timeout, attached.mutable_attached()->mutable_negotiated_timeout());
-  FillHeader(attached.mutable_attached()->mutable_header());
-  const uint64_t generation = hub_->Attach(id);
-  if (!stream->Write(attached)) {
-    hub_->Detach(id, generation);
-    return grpc::Status::OK;
-  }
-  attached_.fetch_add(1);
-  // When the stream ends, this member forgets the session's watches (the client re-registers
-  // them with SetWatches wherever it attaches next).
-  struct Detach {
-    std::atomic<int64_t>* count;
-    WatchHub* hub;
-    int64_t id;
-    uint64_t generation;
-    ~Detach() {
-      count->fetch_sub(1);
-      hub->Detach(id, generation);
-    }
-  } detach{&attached_, hub_, id, generation};
-  // Watch events go out from a second thread; writes on the stream are serialized.
-  absl::Mutex write_mu;
-  std::atomic<bool> done{false};
-  std::thread events([&] {
-    uint64_t delivered = 0;
-    while (!done.load() && !context->IsCancelled()) {
-      std::vector<v1::WatchEvent> batch = hub_->Wait(id, delivered, absl::Milliseconds(200));
-      for (v1::WatchEvent& e : batch) {
-        v1::SessionResponse out;
-        delivered = e.sequence();
-        *out.mutable_watch_event() = std::move(e);
-        absl::MutexLock lock(&write_mu);
-        if (!stream->Write(out)) {
-          done.store(true);
-          return;
-        }
-      }
-    }
-  });
-  grpc::Status result = grpc::Status::OK;
-  while (!context->IsCancelled() && stream->Read(&request)) {
-    if (!sm_->SessionLive(id)) {
-      result = expired();
-      break;
-    }
-    if (request.has_ping()) {
-      if (keeper_->LeaderLost()) {
-        result = cut_off();
-        break;
-      }
-      keeper_->Touch(id);
-      v1::SessionResponse pong;
-      FillHeader(pong.mutable_pong()->mutable_header());
-      absl::MutexLock lock(&write_mu);
-      if (!stream->Write(pong)) break;
-    } else if (request.has_set_watches()) {
-      sm_->SetWatches(id, request.set_watches());
-    }
-  }
-  done.store(true);
-  events.join();
-  return result;
 }
 
 absl::Status ZkService::CheckWatchRequest(int64_t session_id, const std::string& path) {

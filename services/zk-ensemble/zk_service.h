@@ -27,8 +27,9 @@
 // (linearizable, or a watch for a session not known here yet), from the Raft loop when the
 // point is reached. Raft answers every request within `request_timeout` (DEADLINE_EXCEEDED,
 // outcome unknown: raft::NodeOptions::request_timeout, which the server sets to the same
-// value). CreateSession, the Session stream and the watch calls are synchronous handlers
-// that wait on Raft callbacks with the same bounded wait.
+// value). The Session stream is a callback reactor too (session_stream.cc): it costs no
+// thread while attached. CreateSession and the watch calls are synchronous handlers that wait
+// on Raft callbacks with the same bounded wait.
 
 #include <atomic>
 #include <map>
@@ -52,7 +53,9 @@ using ZooKeeperCallbackMethods = v1::ZooKeeper::WithCallbackMethod_Create<
             v1::ZooKeeper::WithCallbackMethod_Exists<v1::ZooKeeper::WithCallbackMethod_GetData<
                 v1::ZooKeeper::WithCallbackMethod_GetChildren<
                     v1::ZooKeeper::WithCallbackMethod_MultiRead<
-                        v1::ZooKeeper::WithCallbackMethod_Sync<v1::ZooKeeper::Service>>>>>>>>>>;
+                        v1::ZooKeeper::WithCallbackMethod_Sync<
+                            v1::ZooKeeper::WithCallbackMethod_Session<
+                                v1::ZooKeeper::Service>>>>>>>>>>>;
 
 class ZkService final : public ZooKeeperCallbackMethods {
  public:
@@ -87,9 +90,9 @@ class ZkService final : public ZooKeeperCallbackMethods {
                              v1::CreateSessionResponse*) override;
   grpc::ServerUnaryReactor* CloseSession(grpc::CallbackServerContext*, const v1::CloseSessionRequest*,
       v1::CloseSessionResponse*) override;
-  grpc::Status Session(
-      grpc::ServerContext*,
-      grpc::ServerReaderWriter<v1::SessionResponse, v1::SessionRequest>* stream) override;
+  // The Session stream (session_stream.cc): a callback reactor, no thread per stream.
+  grpc::ServerBidiReactor<v1::SessionRequest, v1::SessionResponse>* Session(
+      grpc::CallbackServerContext*) override;
   grpc::Status AddWatch(grpc::ServerContext*, const v1::AddWatchRequest* request,
                         v1::AddWatchResponse* response) override;
   grpc::Status RemoveWatches(grpc::ServerContext*, const v1::RemoveWatchesRequest* request,
@@ -131,6 +134,9 @@ class ZkService final : public ZooKeeperCallbackMethods {
   absl::Status ReadBarrier(bool linearizable);
   grpc::Status Redirect(const absl::Status& status) const;
   void FillHeader(v1::ResponseHeader* header) const;
+
+  class SessionStream;
+  friend class SessionStream;
 
   ZkStateMachine* const sm_;
   SessionKeeper* const keeper_;

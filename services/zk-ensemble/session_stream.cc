@@ -1,0 +1,277 @@
+// ZkService::Session: the Session stream as a gRPC callback reactor. A stream costs no thread
+// while it is attached: pings are answered from the gRPC thread that read them, and watch
+// events are written from whichever thread queued them (WatchHub's listener). Only an Attach
+// that has to wait (this member behind the client's zxid, or a session not known here yet)
+// runs its checks on a thread of its own, which ends with the check.
+
+#include <algorithm>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "libs/status/grpc_status.h"
+#include "services/zk-ensemble/core/errors.h"
+#include "services/zk-ensemble/proto_duration.h"
+#include "services/zk-ensemble/zk_service.h"
+
+namespace dcos::zk {
+
+namespace {
+
+grpc::Status Expired(int64_t id) {
+  return status::ToGrpc(ZkStatus(ZkCode::kSessionExpired, "",
+                                 absl::StrCat("session ", id, " is not live (expired or closed)")));
+}
+
+// A member cut off from the leader sends clients elsewhere: their pings would not get through,
+// and their sessions would expire while they waited here.
+grpc::Status CutOff() {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      "this member has lost contact with the leader; try another member");
+}
+
+}  // namespace
+
+class ZkService::SessionStream final
+    : public grpc::ServerBidiReactor<v1::SessionRequest, v1::SessionResponse> {
+ public:
+  explicit SessionStream(ZkService* service)
+      : service_(service), mailbox_(std::make_shared<Mailbox>()) {
+    mailbox_->stream = this;
+    StartRead(&in_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return End(grpc::Status::OK);  // the client closed its side, or the call ended
+    if (!attached_) return Attach();
+    if (!service_->sm_->SessionLive(id_)) return End(Expired(id_));
+    if (in_.has_ping()) {
+      if (service_->keeper_->LeaderLost()) return End(CutOff());
+      service_->keeper_->Touch(id_);
+      v1::SessionResponse pong;
+      service_->FillHeader(pong.mutable_pong()->mutable_header());
+      Send(std::move(pong));
+    } else if (in_.has_set_watches()) {
+      // May queue events at once (changes missed since the client's zxid): Pump sends them.
+      service_->sm_->SetWatches(id_, in_.set_watches());
+    }
+    ReadNext();
+  }
+
+  void OnWriteDone(bool ok) override {
+    Next next;
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+      out_.pop_front();
+      if (!ok) {  // the call is over
+        out_.clear();
+        if (!finish_.has_value()) finish_ = grpc::Status::OK;
+      }
+      next = NextLocked();
+    }
+    Do(next);
+  }
+
+  void OnCancel() override { End(grpc::Status::CANCELLED); }
+
+  void OnDone() override {
+    {
+      absl::MutexLock lock(&mailbox_->mu);
+      mailbox_->stream = nullptr;  // a listener call from now on does nothing
+    }
+    if (attached_) {
+      service_->attached_.fetch_sub(1);
+      service_->hub_->Detach(id_, generation_);
+    }
+    delete this;
+  }
+
+ private:
+  // What the hub's listener holds: it may be called after the stream is gone.
+  struct Mailbox {
+    absl::Mutex mu;
+    SessionStream* stream ABSL_GUARDED_BY(mu) = nullptr;
+  };
+
+  // The first message must be Attach. Checked here when no wait is needed, else on a thread
+  // of its own; until the check is done the stream cannot finish (so it cannot be deleted
+  // under the thread).
+  void Attach() {
+    if (!in_.has_attach()) {
+      return End(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                              "the first message of a Session stream must be Attach"));
+    }
+    id_ = in_.attach().session_id();
+    {
+      absl::MutexLock lock(&mu_);
+      attaching_ = true;
+    }
+    const bool quick = service_->sm_->last_zxid() >= in_.attach().last_zxid_seen() &&
+                       service_->sm_->SessionLive(id_);
+    if (quick) return CompleteAttach();
+    std::thread([this] { CompleteAttach(); }).detach();
+  }
+
+  void CompleteAttach() {
+    v1::SessionResponse attached;
+    grpc::Status checked = CheckAttach(&attached);
+    if (checked.ok()) {
+      generation_ = service_->hub_->Attach(id_);
+      attached_ = true;
+      service_->attached_.fetch_add(1);
+    }
+    Next next;
+    {
+      absl::MutexLock lock(&mu_);
+      attaching_ = false;
+      if (!checked.ok()) {
+        if (!finish_.has_value()) finish_ = std::move(checked);
+      } else if (!finish_.has_value()) {
+        // Attached goes out before any event: the listener only starts now.
+        out_.push_back(std::move(attached));
+      }
+      next = NextLocked();
+    }
+    if (checked.ok()) {
+      std::shared_ptr<Mailbox> mailbox = mailbox_;
+      service_->hub_->Listen(id_, generation_, [mailbox] {
+        absl::MutexLock lock(&mailbox->mu);
+        if (mailbox->stream != nullptr) mailbox->stream->Pump();
+      });
+      Pump();  // events queued before the listener was in place
+      ReadNext();
+    }
+    Do(next);  // last: once the call may finish, `this` may be gone
+  }
+
+  // Attach's checks; may block (up to 2 s waiting for this member to catch up, or a read
+  // barrier for a session not known here yet). Fills the Attached response.
+  grpc::Status CheckAttach(v1::SessionResponse* attached) {
+    if (service_->keeper_->LeaderLost()) return CutOff();
+    // A client never reads older state than it has seen: a member behind the client's zxid
+    // catches up first, or sends the client elsewhere.
+    const int64_t seen = in_.attach().last_zxid_seen();
+    ZkStateMachine* sm = service_->sm_;
+    if (!sm->WaitForZxid(seen, std::min(service_->timeout_, absl::Seconds(2)))) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          absl::StrCat("this member has applied up to zxid ", sm->last_zxid(),
+                                       ", behind the client's ", seen, "; try another member"));
+    }
+    // CheckWatch catches up with the leader first if the session is not known here yet.
+    absl::Status live = service_->CheckWatch(id_, /*watch=*/true);
+    if (!live.ok()) return status::ToGrpc(live);
+    absl::StatusOr<SessionInfo> info = sm->GetSession(id_);
+    if (!info.ok()) return Expired(id_);
+    service_->keeper_->Touch(id_);
+    attached->mutable_attached()->set_session_id(id_);
+    ToProto(info->timeout, attached->mutable_attached()->mutable_negotiated_timeout());
+    service_->FillHeader(attached->mutable_attached()->mutable_header());
+    return grpc::Status::OK;
+  }
+
+  // The next client message, unless the call is ending.
+  void ReadNext() {
+    {
+      absl::MutexLock lock(&mu_);
+      if (finish_.has_value()) return;
+    }
+    StartRead(&in_);
+  }
+
+  // Moves the session's new events into the outgoing queue.
+  void Pump() {
+    Next next;
+    {
+      absl::MutexLock lock(&mu_);
+      if (finish_.has_value()) return;
+      for (v1::WatchEvent& e : service_->hub_->Wait(id_, delivered_, absl::ZeroDuration())) {
+        delivered_ = e.sequence();
+        v1::SessionResponse out;
+        *out.mutable_watch_event() = std::move(e);
+        out_.push_back(std::move(out));
+      }
+      next = NextLocked();
+    }
+    Do(next);
+  }
+
+  void Send(v1::SessionResponse response) {
+    Next next;
+    {
+      absl::MutexLock lock(&mu_);
+      if (finish_.has_value()) return;
+      out_.push_back(std::move(response));
+      next = NextLocked();
+    }
+    Do(next);
+  }
+
+  // Ends the call once the write in flight (if any) is done; the first status wins.
+  void End(grpc::Status status) {
+    Next next;
+    {
+      absl::MutexLock lock(&mu_);
+      if (finish_.has_value()) return;
+      finish_ = std::move(status);
+      // Nothing more goes out but the write already handed to gRPC.
+      out_.erase(writing_ ? out_.begin() + 1 : out_.begin(), out_.end());
+      next = NextLocked();
+    }
+    Do(next);
+  }
+
+  // What to do once mu_ is released: gRPC is never called with mu_ held (Finish may end in
+  // OnDone, which deletes the stream).
+  struct Next {
+    const v1::SessionResponse* write = nullptr;
+    std::optional<grpc::Status> finish;
+  };
+  // One write at a time; Finish once nothing is in flight (nor an Attach being checked)
+  // after End.
+  Next NextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Next next;
+    if (writing_ || attaching_) return next;
+    if (finish_.has_value() && out_.empty()) {
+      if (!finished_) {
+        finished_ = true;
+        next.finish = *finish_;
+      }
+      return next;
+    }
+    if (out_.empty()) return next;
+    writing_ = true;
+    next.write = &out_.front();  // stays put: a deque keeps elements in place on push_back
+    return next;
+  }
+  void Do(const Next& next) {
+    if (next.write != nullptr) StartWrite(next.write);
+    if (next.finish.has_value()) Finish(*next.finish);
+  }
+
+  ZkService* const service_;
+  const std::shared_ptr<Mailbox> mailbox_;
+  v1::SessionRequest in_;  // one read at a time
+  // Set before the stream is attached, read after (reads are sequential).
+  int64_t id_ = 0;
+  uint64_t generation_ = 0;
+  bool attached_ = false;
+
+  absl::Mutex mu_;
+  std::deque<v1::SessionResponse> out_ ABSL_GUARDED_BY(mu_);  // front: the write in flight
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool attaching_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;  // the last event queued for writing
+  std::optional<grpc::Status> finish_ ABSL_GUARDED_BY(mu_);
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+grpc::ServerBidiReactor<v1::SessionRequest, v1::SessionResponse>* ZkService::Session(
+    grpc::CallbackServerContext*) {
+  return new SessionStream(this);
+}
+
+}  // namespace dcos::zk
