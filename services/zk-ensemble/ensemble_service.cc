@@ -10,7 +10,7 @@
 #include "absl/synchronization/notification.h"
 #include "libs/clock/clock.h"
 #include "libs/status/grpc_status.h"
-#include "services/zk-ensemble/backup_file.h"
+#include "services/zk-ensemble/backup_stream.h"
 #include "services/zk-ensemble/ensemble_status.h"
 #include "services/zk-ensemble/leader_redirect.h"
 
