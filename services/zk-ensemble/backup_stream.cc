@@ -31,6 +31,10 @@ absl::Status BackupAssembler::Add(v1::BackupChunk chunk) {
             absl::StrCat("backup: format_version ", h.format_version(),
                          " is not supported (only ", kBackupFormat, ")")));
       }
+      if (h.zxid() <= 0) {
+        return Fail(absl::InvalidArgumentError(
+            absl::StrCat("backup: zxid ", h.zxid(), " (a backup holds at least one entry)")));
+      }
       if (h.total_bytes() > max_bytes_) {
         return Fail(absl::ResourceExhaustedError(
             absl::StrCat("backup: ", h.total_bytes(), " bytes, above the limit of ", max_bytes_)));

@@ -43,7 +43,8 @@ class BackupAssembler {
 
   // Takes the next chunk. INVALID_ARGUMENT: out of order (the header not first, a second
   // header, data or the trailer before the header, anything after the trailer), an empty chunk,
-  // a data chunk above kMaxBackupChunkBytes, an unknown format_version. RESOURCE_EXHAUSTED:
+  // a data chunk above kMaxBackupChunkBytes, an unknown format_version, a zxid below 1 (every
+  // ensemble's log starts with its founding entry). RESOURCE_EXHAUSTED:
   // the header declares more than `max_bytes`. DATA_LOSS: more data than the header declares.
   absl::Status Add(v1::BackupChunk chunk);
 

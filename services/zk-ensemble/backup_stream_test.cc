@@ -74,6 +74,9 @@ TEST_CASE("backup stream: chunks out of order are INVALID_ARGUMENT") {
   CHECK(CodeOf({s[0], s[1], s[2], s[3], s[2]}) == Code::kInvalidArgument);  // after the trailer
   CHECK(CodeOf({s[0], v1::BackupChunk(), s[1], s[2], s[3]}) == Code::kInvalidArgument);
   CHECK(CodeOf({Header(6, /*format=*/2), s[1], s[2], s[3]}) == Code::kInvalidArgument);
+  v1::BackupChunk zero = Header(6);
+  zero.mutable_header()->set_zxid(0);
+  CHECK(CodeOf({zero, s[1], s[2], s[3]}) == Code::kInvalidArgument);
   CHECK(CodeOf({Header(kMaxBackupChunkBytes + 1), Data(std::string(kMaxBackupChunkBytes + 1, 'x'))}) ==
         Code::kInvalidArgument);
 }

@@ -62,13 +62,19 @@ static absl::Status CheckWrite(const std::string& path, size_t data_bytes, const
 
 ZkService::ZkService(ZkStateMachine* state_machine, SessionKeeper* keeper, WatchHub* hub,
                      const raft::AddressBook* addresses, absl::Duration request_timeout,
-                     TreeConfig limits)
+                     TreeConfig limits, std::string not_started)
     : sm_(state_machine),
       keeper_(keeper),
       hub_(hub),
       addresses_(addresses),
       timeout_(request_timeout),
-      limits_(limits) {}
+      limits_(limits),
+      not_started_(std::move(not_started)) {}
+
+absl::Status ZkService::Started() const {
+  if (node_.load() == nullptr) return absl::UnavailableError(not_started_);
+  return absl::OkStatus();
+}
 
 grpc::Status ZkService::Redirect(const absl::Status& status) const {
   raft::RaftNode* node = node_.load();
@@ -88,8 +94,8 @@ struct ZkService::Pending {
 };
 
 absl::StatusOr<std::shared_ptr<ZkService::Pending>> ZkService::Propose(Command command) {
+  DCOS_RETURN_IF_ERROR(Started());
   raft::RaftNode* node = node_.load();
-  if (node == nullptr) return absl::UnavailableError("starting");
   command.set_time_micros(absl::ToUnixMicros(clock::RealClock::Default()->Now()));
   auto pending = std::make_shared<Pending>();
   ZkStateMachine* sm = sm_;
@@ -123,6 +129,7 @@ absl::StatusOr<WriteResult> ZkService::Write(Command command) {
 
 template <typename Request>
 grpc::Status ZkService::BeforeRead(const Request& request) {
+  if (absl::Status started = Started(); !started.ok()) return Redirect(started);
   absl::Status watchable = CheckWatch(request.session_id(), request.watch());
   if (!watchable.ok()) return status::ToGrpc(watchable);
   absl::Status barrier = ReadBarrier(request.read_options().linearizable());
@@ -157,8 +164,8 @@ absl::Status ZkService::CheckWatch(int64_t session_id, bool watch) {
 
 absl::Status ZkService::ReadBarrier(bool linearizable) {
   if (!linearizable) return absl::OkStatus();
+  DCOS_RETURN_IF_ERROR(Started());
   raft::RaftNode* node = node_.load();
-  if (node == nullptr) return absl::UnavailableError("starting");
   auto waiter = std::make_shared<Waiter<absl::Status>>();
   node->ReadIndex([waiter](absl::Status s) {
     waiter->result = std::move(s);
@@ -263,7 +270,8 @@ grpc::Status ZkService::MultiRead(grpc::ServerContext*, const v1::MultiReadReque
           ZkStatus(ZkCodeOf(valid), path, absl::StrCat("ops[", i, "]: ", valid.message())));
     }
   }
-  absl::Status barrier = ReadBarrier(request->read_options().linearizable());
+  absl::Status barrier = Started();
+  if (barrier.ok()) barrier = ReadBarrier(request->read_options().linearizable());
   if (!barrier.ok()) return Redirect(barrier);
   int64_t zxid = 0;
   sm_->ReadTree(
@@ -319,8 +327,8 @@ grpc::Status ZkService::Sync(grpc::ServerContext*, const v1::SyncRequest*,
 
 grpc::Status ZkService::CreateSession(grpc::ServerContext*, const v1::CreateSessionRequest* request,
                                       v1::CreateSessionResponse* response) {
+  if (absl::Status started = Started(); !started.ok()) return Redirect(started);
   raft::RaftNode* node = node_.load();
-  if (node == nullptr) return Redirect(absl::UnavailableError("starting"));
   raft::CoreStatus status = node->Status();
   if (status.role != raft::Role::kLeader) return Redirect(absl::UnavailableError("not the leader"));
   absl::Duration requested =
@@ -367,6 +375,7 @@ grpc::Status ZkService::Session(
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "the first message of a Session stream must be Attach");
   }
+  if (absl::Status started = Started(); !started.ok()) return Redirect(started);
   int64_t id = request.attach().session_id();
   // A member cut off from the leader sends clients elsewhere: their pings would not get
   // through, and their sessions would expire while they waited here.
@@ -460,6 +469,7 @@ grpc::Status ZkService::Session(
 }
 
 absl::Status ZkService::CheckWatchRequest(int64_t session_id, const std::string& path) {
+  DCOS_RETURN_IF_ERROR(Started());
   DCOS_RETURN_IF_ERROR(CheckWatch(session_id, /*watch=*/true));
   return ValidatePath(path, limits_.max_path_bytes);
 }

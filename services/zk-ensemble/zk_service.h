@@ -21,6 +21,9 @@
 // at once, core/rewatch.h). Attach waits until this member has applied the client's
 // last_zxid_seen (or answers UNAVAILABLE), so a client never reads older state than it saw.
 //
+// Until the node is set every call answers UNAVAILABLE with the reason given at construction
+// ("starting", or that the member awaits a restore): an unstarted member has no state to read.
+//
 // Thread-safety: gRPC calls the handlers concurrently; they wait on Raft callbacks with a
 // bounded wait (DEADLINE_EXCEEDED after `request_timeout`).
 
@@ -41,9 +44,10 @@ namespace dcos::zk {
 
 class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
  public:
+  // `not_started`: the message of the UNAVAILABLE answers until SetNode.
   ZkService(ZkStateMachine* state_machine, SessionKeeper* keeper, WatchHub* hub,
             const raft::AddressBook* addresses, absl::Duration request_timeout,
-            TreeConfig limits);
+            TreeConfig limits, std::string not_started = "starting");
 
   // The node, once started; until then every call is UNAVAILABLE.
   void SetNode(raft::RaftNode* node) { node_.store(node); }
@@ -99,6 +103,8 @@ class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
   // Waits for a linearizable read point when asked to.
   absl::Status ReadBarrier(bool linearizable);
   grpc::Status Redirect(const absl::Status& status) const;
+  // OK once the node is set; UNAVAILABLE with `not_started_` before.
+  absl::Status Started() const;
   void FillHeader(v1::ResponseHeader* header) const;
 
   ZkStateMachine* const sm_;
@@ -109,6 +115,7 @@ class ZkService final : public dcos::zk::v1::ZooKeeper::Service {
   const raft::AddressBook* const addresses_;  // for redirects; not owned
   const absl::Duration timeout_;
   const TreeConfig limits_;
+  const std::string not_started_;
   std::atomic<raft::RaftNode*> node_{nullptr};
   std::atomic<int64_t> attached_{0};
 };
