@@ -91,7 +91,25 @@ FileLogStorage::Options RaftMember::StorageOptions() const {
   return o;
 }
 
-absl::Status RaftMember::SeedSnapshot(uint64_t index, const std::string& data) {
+namespace {
+
+bool Empty(const PersistentState& state) {
+  return state.hard_state.term() == 0 && state.snapshot.index() == 0 && state.entries.empty();
+}
+
+}  // namespace
+
+absl::StatusOr<bool> RaftMember::HoldsState() const {
+  absl::StatusOr<std::unique_ptr<FileLogStorage>> storage =
+      FileLogStorage::Open(Env::Default(), config_.dir, StorageOptions());
+  if (!storage.ok()) return storage.status();
+  absl::StatusOr<PersistentState> state = (*storage)->Load();
+  if (!state.ok()) return state.status();
+  return !Empty(*state);
+}
+
+absl::Status RaftMember::SeedSnapshot(uint64_t index, const std::string& data,
+                                      SeedVoters voters) {
   if (config_.join) {
     return absl::FailedPreconditionError(
         "raft.join: a joining member gets its data from the leader; it cannot be seeded");
@@ -101,7 +119,7 @@ absl::Status RaftMember::SeedSnapshot(uint64_t index, const std::string& data) {
   if (!storage.ok()) return storage.status();
   absl::StatusOr<PersistentState> state = (*storage)->Load();
   if (!state.ok()) return state.status();
-  if (state->hard_state.term() != 0 || state->snapshot.index() != 0 || !state->entries.empty()) {
+  if (!Empty(*state)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "raft.dir ", config_.dir, " already holds Raft state; restore into an empty directory"));
   }
@@ -109,9 +127,12 @@ absl::Status RaftMember::SeedSnapshot(uint64_t index, const std::string& data) {
   metadata.set_index(index);
   metadata.set_term(1);
   for (const auto& [peer, address] : hints_) {
+    if (voters == SeedVoters::kSelfOnly && peer != id()) continue;
     metadata.mutable_conf_state()->add_voters(peer);
     (*metadata.mutable_conf_state()->mutable_addresses())[peer] = address;
   }
+  // The snapshot first: with only the hard state on disk, the directory would hold state
+  // without the data.
   absl::Status saved = (*storage)->SaveSnapshot(metadata, data);
   if (!saved.ok()) return saved;
   HardState hard;

@@ -73,12 +73,22 @@ class RaftMember {
                                                             runtime::ServiceRuntime& runtime);
   ~RaftMember();
 
+  // Who votes in a seeded ensemble: every raft.peers member (each seeded with the same data),
+  // or this member alone (the others join later).
+  enum class SeedVoters { kAllPeers, kSelfOnly };
+
   // Before Start, on an empty data directory: makes `data` the member's initial snapshot at
-  // log `index` (term 1, every raft.peers member a voter, with its address), as if the log up
-  // to `index` had been applied — how a new ensemble starts from a backup (every member seeded
-  // with the same data). FAILED_PRECONDITION if the directory already holds Raft state or the
-  // member was started with raft.join.
-  absl::Status SeedSnapshot(uint64_t index, const std::string& data);
+  // log `index` (term 1, `voters` with their addresses), as if the log up to `index` had been
+  // applied — how a new ensemble starts from a backup. Durable when it returns; the snapshot's
+  // rename into place is the one step that makes the directory non-empty, so a crash leaves it
+  // either empty or seeded. FAILED_PRECONDITION if the directory already holds Raft state or
+  // the member was started with raft.join.
+  absl::Status SeedSnapshot(uint64_t index, const std::string& data,
+                            SeedVoters voters = SeedVoters::kAllPeers);
+
+  // Before Start: whether raft.dir holds Raft state (a term, a snapshot or entries). Errors of
+  // opening and recovering the storage (e.g. DATA_LOSS).
+  absl::StatusOr<bool> HoldsState() const;
 
   // Opens the storage, starts the transport and the node on `state_machine` (which must
   // outlive the member). A later storage failure turns the runtime NOT_SERVING.

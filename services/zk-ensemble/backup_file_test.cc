@@ -34,6 +34,8 @@ TEST_CASE("backup file: a whole backup round-trips") {
 }
 
 TEST_CASE("backup file: damaged files are refused with the reason") {
+  // The chunks' own checks (order, format, size, SHA-256) are backup_stream_test's; here the
+  // framing and that ParseBackup applies them.
   CHECK(ParseBackup("").status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(ParseBackup(File("abc", /*format=*/2)).status().code() ==
         absl::StatusCode::kInvalidArgument);
@@ -46,12 +48,23 @@ TEST_CASE("backup file: damaged files are refused with the reason") {
   CHECK_FALSE(ParseBackup(flipped).ok());
   std::string truncated = File("abcdefgh");
   truncated.resize(truncated.size() - 5);
+  CHECK(SplitChunks(truncated).status().code() == absl::StatusCode::kDataLoss);
   CHECK_FALSE(ParseBackup(truncated).ok());
+  CHECK(SplitChunks("\xff\xff\xff\xff\xff").status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("backup file: SplitChunks gives the chunks as written, unchecked") {
   std::string out;
   v1::BackupChunk data;
   data.set_data("x");
   AppendChunk(data, &out);
-  CHECK(ParseBackup(out).status().code() == absl::StatusCode::kInvalidArgument);
+  AppendChunk(data, &out);
+  absl::StatusOr<std::vector<v1::BackupChunk>> chunks = SplitChunks(out);
+  REQUIRE(chunks.ok());
+  REQUIRE(chunks->size() == 2);
+  CHECK((*chunks)[1].data() == "x");
+  CHECK(ParseBackup(out).status().code() == absl::StatusCode::kInvalidArgument);  // no header
+  CHECK(SplitChunks(File("abcdefgh"))->size() == 1 + 3 + 1);
 }
 
 }  // namespace

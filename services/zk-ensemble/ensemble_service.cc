@@ -10,20 +10,11 @@
 #include "absl/synchronization/notification.h"
 #include "libs/clock/clock.h"
 #include "libs/status/grpc_status.h"
-#include "services/zk-ensemble/backup_file.h"
+#include "services/zk-ensemble/backup_stream.h"
 #include "services/zk-ensemble/ensemble_status.h"
 #include "services/zk-ensemble/leader_redirect.h"
 
 namespace dcos::zk {
-namespace {
-
-
-grpc::Status NotYet(const std::string& what, const std::string& instead) {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      absl::StrCat(what, " is not implemented yet in dcos-zk; ", instead));
-}
-
-}  // namespace
 
 EnsembleService::EnsembleService(EnsembleOptions options, ZkStateMachine* state_machine,
                                  std::function<v1::Member()> self_report)
@@ -44,6 +35,11 @@ internal::v1::ZkInternal::Stub* EnsembleService::InternalStub(uint64_t id,
 
 grpc::Status EnsembleService::Status(grpc::ServerContext*, const v1::StatusRequest*,
                                      v1::StatusResponse* response) {
+  if (options_.restore != nullptr && options_.restore->AwaitingRestore()) {
+    *response = AwaitingRestoreStatus(self_report_(), options_.cluster_id,
+                                      restore_running_.load());
+    return grpc::Status::OK;
+  }
   raft::RaftNode* node = node_.load();
   EnsembleFacts facts;
   facts.cluster_id = options_.cluster_id;
@@ -220,11 +216,6 @@ grpc::Status EnsembleService::Backup(grpc::ServerContext*, const v1::BackupReque
   trailer.mutable_trailer()->set_sha256(Sha256(image.tree));
   writer->Write(trailer);
   return grpc::Status::OK;
-}
-
-grpc::Status EnsembleService::Restore(grpc::ServerContext*, grpc::ServerReader<v1::BackupChunk>*,
-                                      v1::RestoreResponse*) {
-  return NotYet("Restore", "a backup can be taken (Backup) but not yet loaded");
 }
 
 }  // namespace dcos::zk

@@ -14,11 +14,15 @@
 //   member (started with raft.join) is added as a learner, caught up and promoted, or removed
 //   again when it does not catch up in time; removing the leader hands leadership to another
 //   voter first and then asks it to do the removal. Checked by membership_rules.h.
-// - Restore: not yet (UNIMPLEMENTED, naming what to do instead).
+// - Restore (ensemble_restore.cc), on a member awaiting a restore (zk.restore_mode): the
+//   stream is checked chunk by chunk (backup_stream.h) and, once all of it checks out, handed
+//   to the RestoreTarget, which installs it and starts the member. While it waits, Status
+//   shows the member alone (AwaitingRestoreStatus).
 //
 // Thread-safety: gRPC calls the handlers concurrently; they read the node's status, the
 // address book and the state machine (which lock for themselves); `change_running_` lets one
-// membership change run at a time, `stubs_mu_` guards the stub cache.
+// membership change run at a time and `restore_running_` one Restore, `stubs_mu_` guards the
+// stub cache.
 
 #include <atomic>
 #include <cstdint>
@@ -35,10 +39,25 @@
 #include "libs/raft/peer_addresses.h"
 #include "libs/raft/raft_node.h"
 #include "protos/zk/v1/ensemble.grpc.pb.h"
+#include "services/zk-ensemble/backup_stream.h"
 #include "services/zk-ensemble/command.grpc.pb.h"
 #include "services/zk-ensemble/zk_state_machine.h"
 
 namespace dcos::zk {
+
+// A member started in restore mode, as Ensemble.Restore sees it (zk_server.cc implements it).
+// Both calls may come from any thread.
+class RestoreTarget {
+ public:
+  virtual ~RestoreTarget() = default;
+  // True while the member waits for a restore: it runs no Raft node and has no state.
+  virtual bool AwaitingRestore() const = 0;
+  // Installs `backup` (verified) durably as the member's first state and starts the member on
+  // it, a one-member ensemble. FAILED_PRECONDITION if it no longer awaits a restore;
+  // INVALID_ARGUMENT if the tree does not restore; a storage error. After an error the member
+  // still awaits a restore if nothing was installed (AwaitingRestore tells).
+  virtual absl::Status Install(const Backup& backup) = 0;
+};
 
 struct EnsembleOptions {
   uint64_t cluster_id = 0;
@@ -61,6 +80,9 @@ struct EnsembleOptions {
   uint64_t healthy_max_lag = 1000;
   // Bytes per backup data chunk (at most 1 MiB).
   size_t backup_chunk_bytes = 256 << 10;
+  // Set when the member was started in restore mode (not owned; outlives the service); null
+  // otherwise, and Restore is then refused.
+  RestoreTarget* restore = nullptr;
 };
 
 class EnsembleService final : public v1::Ensemble::Service {
@@ -104,6 +126,8 @@ class EnsembleService final : public v1::Ensemble::Service {
   // RemoveMember at member `leader` (after this one handed leadership to it).
   grpc::Status ForwardRemove(uint64_t leader, const v1::RemoveMemberRequest& request);
   internal::v1::ZkInternal::Stub* InternalStub(uint64_t id, const std::string& address);
+  // Restore's checks before it reads the stream: OK when this member awaits a restore.
+  grpc::Status CheckRestorable() const;
 
   const EnsembleOptions options_;
   ZkStateMachine* const sm_;
@@ -114,6 +138,7 @@ class EnsembleService final : public v1::Ensemble::Service {
       ABSL_GUARDED_BY(stubs_mu_);
   std::atomic<raft::RaftNode*> node_{nullptr};
   std::atomic<bool> change_running_{false};
+  std::atomic<bool> restore_running_{false};
 };
 
 }  // namespace dcos::zk

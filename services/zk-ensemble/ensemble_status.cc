@@ -40,7 +40,10 @@ v1::Member SelfReport(const raft::CoreStatus& status, const SelfFacts& facts) {
   m.set_sessions(facts.sessions);
   m.set_znode_count(facts.znodes);
   m.set_watch_count(facts.watches);
-  if (!facts.fatal.ok()) {
+  if (!facts.waiting.empty()) {
+    m.set_serving_state(v1::Member::SERVING_STATE_NOT_SERVING);
+    m.set_description(facts.waiting);
+  } else if (!facts.fatal.ok()) {
     m.set_serving_state(v1::Member::SERVING_STATE_NOT_SERVING);
     m.set_description(absl::StrCat("stopped by a storage error: ", facts.fatal.message()));
   } else if (status.leader == 0) {
@@ -105,6 +108,20 @@ v1::StatusResponse AggregateStatus(const EnsembleFacts& facts,
   }
   size_t voters = static_cast<size_t>(facts.conf.voters_size());
   out.set_has_quorum(leader != nullptr && voters > 0 && healthy_voters * 2 > voters);
+  return out;
+}
+
+v1::StatusResponse AwaitingRestoreStatus(v1::Member self, uint64_t cluster_id, bool receiving) {
+  v1::StatusResponse out;
+  out.set_answered_by(self.id());
+  out.set_cluster_id(cluster_id);
+  out.set_awaiting_restore(true);
+  out.mutable_leader()->set_service("dcos-zk");
+  self.set_role(v1::Member::ROLE_UNSPECIFIED);
+  self.set_serving_state(v1::Member::SERVING_STATE_NOT_SERVING);
+  self.set_healthy(false);
+  if (receiving) self.set_description("receiving a restore (Ensemble.Restore under way)");
+  *out.add_members() = std::move(self);
   return out;
 }
 

@@ -18,6 +18,8 @@ namespace dcos::zk {
 // What a member knows about itself besides its Raft status.
 struct SelfFacts {
   std::string address;        // client and peer address (the same gRPC server)
+  // Why it runs no Raft node yet ("starting", "awaiting a restore ..."); empty once it does.
+  std::string waiting;
   absl::Status fatal;         // the storage error that stopped it, or OK
   uint64_t sessions = 0;      // session streams attached here
   uint64_t znodes = 0;
@@ -25,8 +27,8 @@ struct SelfFacts {
 };
 
 // This member's entry. serving_state: SERVING when it runs and knows a leader, NOT_SERVING
-// otherwise (no leader, or stopped by a storage error). Lag and health are left to
-// AggregateStatus, which knows the leader's commit index.
+// otherwise (not started yet, no leader, or stopped by a storage error). Lag and health are
+// left to AggregateStatus, which knows the leader's commit index.
 v1::Member SelfReport(const raft::CoreStatus& status, const SelfFacts& facts);
 
 struct EnsembleFacts {
@@ -42,5 +44,9 @@ struct EnsembleFacts {
 // otherwise. The leader is the reported leader of the highest term.
 v1::StatusResponse AggregateStatus(const EnsembleFacts& facts,
                                    const std::map<uint64_t, v1::Member>& reports);
+
+// The view of a member awaiting a restore (zk.restore_mode): no ensemble yet, only itself
+// (`self`, its SelfReport), not serving; `receiving` while a Restore call is under way.
+v1::StatusResponse AwaitingRestoreStatus(v1::Member self, uint64_t cluster_id, bool receiving);
 
 }  // namespace dcos::zk

@@ -126,5 +126,29 @@ TEST_CASE("without a known configuration every addressed member is listed") {
   CHECK_FALSE(r.has_quorum());
 }
 
+TEST_CASE("a member awaiting a restore is alone, not serving, and says so") {
+  SelfFacts waiting = At("127.0.1.9:2181");
+  waiting.waiting = "awaiting a restore";
+  raft::CoreStatus none;
+  none.id = 9;
+  v1::Member self = SelfReport(none, waiting);
+  CHECK(self.serving_state() == v1::Member::SERVING_STATE_NOT_SERVING);
+  CHECK(self.description() == "awaiting a restore");
+
+  v1::StatusResponse r = AwaitingRestoreStatus(self, 7, /*receiving=*/false);
+  CHECK(r.awaiting_restore());
+  CHECK(r.answered_by() == 9);
+  CHECK(r.cluster_id() == 7);
+  CHECK_FALSE(r.has_quorum());
+  CHECK_FALSE(r.leader().known());
+  REQUIRE(r.members_size() == 1);
+  CHECK(r.members(0).id() == 9);
+  CHECK(r.members(0).role() == v1::Member::ROLE_UNSPECIFIED);
+  CHECK_FALSE(r.members(0).healthy());
+  CHECK(r.members(0).description() == "awaiting a restore");
+  CHECK(AwaitingRestoreStatus(self, 7, /*receiving=*/true).members(0).description().find(
+            "receiving") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace dcos::zk

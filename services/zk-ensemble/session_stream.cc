@@ -105,6 +105,9 @@ class ZkService::SessionStream final
       return End(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                               "the first message of a Session stream must be Attach"));
     }
+    if (absl::Status started = service_->Started(); !started.ok()) {
+      return End(service_->Redirect(started));
+    }
     id_ = in_.attach().session_id();
     {
       absl::MutexLock lock(&mu_);

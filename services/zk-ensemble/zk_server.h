@@ -28,6 +28,9 @@ struct ZkConfig {
   int64_t healthy_max_lag = 1000;                          // zk.healthy_max_lag
   absl::Duration add_member_timeout = absl::Seconds(30);   // zk.add_member_timeout
   std::string restore_from;  // zk.restore_from: a backup file seeding an empty raft.dir
+  // zk.restore_mode: on an empty raft.dir, wait for Ensemble.Restore (serving nothing else)
+  // and become a one-member ensemble on the backup it brings; ignored once raft.dir holds state.
+  bool restore_mode = false;
 };
 
 void RegisterZkConfig(config::Schema& schema, ZkConfig* config);

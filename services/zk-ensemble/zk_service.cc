@@ -58,13 +58,19 @@ static absl::Status CheckWrite(const std::string& path, size_t data_bytes, const
 
 ZkService::ZkService(ZkStateMachine* state_machine, SessionKeeper* keeper, WatchHub* hub,
                      const raft::AddressBook* addresses, absl::Duration request_timeout,
-                     TreeConfig limits)
+                     TreeConfig limits, std::string not_started)
     : sm_(state_machine),
       keeper_(keeper),
       hub_(hub),
       addresses_(addresses),
       timeout_(request_timeout),
-      limits_(limits) {}
+      limits_(limits),
+      not_started_(std::move(not_started)) {}
+
+absl::Status ZkService::Started() const {
+  if (node_.load() == nullptr) return absl::UnavailableError(not_started_);
+  return absl::OkStatus();
+}
 
 grpc::Status ZkService::Redirect(const absl::Status& status) const {
   raft::RaftNode* node = node_.load();
@@ -85,8 +91,8 @@ struct ZkService::Pending {
 
 absl::Status ZkService::ProposeCommand(
     Command command, std::function<void(absl::StatusOr<WriteResult>)> done) {
+  DCOS_RETURN_IF_ERROR(Started());
   raft::RaftNode* node = node_.load();
-  if (node == nullptr) return absl::UnavailableError("starting");
   command.set_time_micros(absl::ToUnixMicros(clock::RealClock::Default()->Now()));
   ZkStateMachine* sm = sm_;
   node->Propose(command.SerializeAsString(),
@@ -145,9 +151,8 @@ absl::Status ZkService::CheckWatch(int64_t session_id, bool watch) {
 }
 
 void ZkService::AfterReadPoint(std::function<void(absl::Status)> then) {
-  raft::RaftNode* node = node_.load();
-  if (node == nullptr) return then(absl::UnavailableError("starting"));
-  node->ReadIndex(std::move(then));
+  if (absl::Status started = Started(); !started.ok()) return then(started);
+  node_.load()->ReadIndex(std::move(then));
 }
 
 absl::Status ZkService::ReadBarrier(bool linearizable) {
@@ -186,6 +191,10 @@ grpc::ServerUnaryReactor* ZkService::RunRead(grpc::CallbackServerContext* contex
                                              bool linearizable, bool watch, int64_t session,
                                              Serve serve) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status started = Started(); !started.ok()) {
+    reactor->Finish(Redirect(started));
+    return reactor;
+  }
   if (watch && session == 0) {
     reactor->Finish(status::ToGrpc(
         absl::InvalidArgumentError("a watch needs a session: set session_id")));
@@ -389,8 +398,8 @@ grpc::ServerUnaryReactor* ZkService::Sync(grpc::CallbackServerContext* context,
 
 grpc::Status ZkService::CreateSession(grpc::ServerContext*, const v1::CreateSessionRequest* request,
                                       v1::CreateSessionResponse* response) {
+  if (absl::Status started = Started(); !started.ok()) return Redirect(started);
   raft::RaftNode* node = node_.load();
-  if (node == nullptr) return Redirect(absl::UnavailableError("starting"));
   raft::CoreStatus status = node->Status();
   if (status.role != raft::Role::kLeader) return Redirect(absl::UnavailableError("not the leader"));
   absl::Duration requested =
@@ -431,6 +440,7 @@ grpc::ServerUnaryReactor* ZkService::CloseSession(grpc::CallbackServerContext* c
 }
 
 absl::Status ZkService::CheckWatchRequest(int64_t session_id, const std::string& path) {
+  DCOS_RETURN_IF_ERROR(Started());
   DCOS_RETURN_IF_ERROR(CheckWatch(session_id, /*watch=*/true));
   return ValidatePath(path, limits_.max_path_bytes);
 }

@@ -27,7 +27,9 @@
 // (linearizable, or a watch for a session not known here yet), from the Raft loop when the
 // point is reached. Raft answers every request within `request_timeout` (DEADLINE_EXCEEDED,
 // outcome unknown: raft::NodeOptions::request_timeout, which the server sets to the same
-// value). The Session stream is a callback reactor too (session_stream.cc): it costs no
+// value). Until the node is set every call answers UNAVAILABLE with the reason given at
+// construction ("starting", or that the member awaits a restore): an unstarted member has no
+// state to read. The Session stream is a callback reactor too (session_stream.cc): it costs no
 // thread while attached. CreateSession and the watch calls are synchronous handlers that wait
 // on Raft callbacks with the same bounded wait.
 
@@ -59,9 +61,10 @@ using ZooKeeperCallbackMethods = v1::ZooKeeper::WithCallbackMethod_Create<
 
 class ZkService final : public ZooKeeperCallbackMethods {
  public:
+  // `not_started`: the message of the UNAVAILABLE answers until SetNode.
   ZkService(ZkStateMachine* state_machine, SessionKeeper* keeper, WatchHub* hub,
             const raft::AddressBook* addresses, absl::Duration request_timeout,
-            TreeConfig limits);
+            TreeConfig limits, std::string not_started = "starting");
 
   // The node, once started; until then every call is UNAVAILABLE.
   void SetNode(raft::RaftNode* node) { node_.store(node); }
@@ -133,6 +136,8 @@ class ZkService final : public ZooKeeperCallbackMethods {
   // Waits for a linearizable read point when asked to.
   absl::Status ReadBarrier(bool linearizable);
   grpc::Status Redirect(const absl::Status& status) const;
+  // OK once the node is set; UNAVAILABLE with `not_started_` before.
+  absl::Status Started() const;
   void FillHeader(v1::ResponseHeader* header) const;
 
   class SessionStream;
@@ -146,6 +151,7 @@ class ZkService final : public ZooKeeperCallbackMethods {
   const raft::AddressBook* const addresses_;  // for redirects; not owned
   const absl::Duration timeout_;
   const TreeConfig limits_;
+  const std::string not_started_;
   std::atomic<raft::RaftNode*> node_{nullptr};
   std::atomic<int64_t> attached_{0};
 };

@@ -63,6 +63,9 @@ absl::Status ZkTestEnsemble::Start(int id) {
       "--grpc.listen=" + address(id), "--metrics.listen=", "--shutdown.grace=1s"};
   if (id > 3) args.push_back("--raft.join");
   args.insert(args.end(), extra_flags_.begin(), extra_flags_.end());
+  if (auto own = member_flags_.find(id); own != member_flags_.end()) {
+    args.insert(args.end(), own->second.begin(), own->second.end());
+  }
   auto p = TestProcess::Start({absl::StrCat("zk", id, "-", ++starts_),
                                Runfile("services/zk-ensemble/dcos-zk"), args, dir_});
   if (!p.ok()) return p.status();

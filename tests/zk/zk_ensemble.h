@@ -43,6 +43,12 @@ class ZkTestEnsemble {
   absl::Status Kill(int id);
   bool Running(int id);
 
+  // Flags for member `id` alone, after `extra_flags`, from its next Start on (e.g.
+  // --zk.restore_mode, or --raft.join for a founder's slot in an ensemble grown by AddMember).
+  void SetMemberFlags(int id, std::vector<std::string> flags) {
+    member_flags_[id] = std::move(flags);
+  }
+
   // Member `from` reaches member `to` at `address` (e.g. a TcpProxy's) instead of its own
   // address: applies to `from`'s next Start. For partition tests.
   void SetPeerAddress(int from, int to, std::string address) {
@@ -67,6 +73,7 @@ class ZkTestEnsemble {
   std::vector<std::string> addresses_;
   std::map<int, std::unique_ptr<TestProcess>> procs_;
   std::map<std::pair<int, int>, std::string> peer_overrides_;
+  std::map<int, std::vector<std::string>> member_flags_;
   int starts_ = 0;
 };
 

@@ -89,6 +89,18 @@ TEST_CASE("dcos zk: -e is refused clearly") {
   CHECK(Contains(r.err, "nothing would remain"));
 }
 
+TEST_CASE("dcos zk restore: one member, one readable file, checked before connecting") {
+  const std::string one = "--zk=127.0.0.1:1";
+  CHECK(Dcos({one, "zk", "restore"}).code == kExitUsage);
+  CHECK(Dcos({one, "zk", "restore", "a", "b"}).code == kExitUsage);
+  Result two = Dcos({"--zk=127.0.0.1:1,127.0.0.1:2", "zk", "restore", "f"});
+  CHECK(two.code == kExitUsage);
+  CHECK(Contains(two.err, "exactly one member"));
+  Result missing = Dcos({one, "zk", "restore", "/nonexistent/backup"});
+  CHECK(missing.code == kExitError);
+  CHECK(Contains(missing.err, "cannot read /nonexistent/backup"));
+}
+
 TEST_CASE("dcos zk: where the ensemble comes from") {
   // $DCOS_ZK is used when --zk is absent; --zk wins over it.
   Result env = Dcos({"zk", "sync"}, "bad-address");

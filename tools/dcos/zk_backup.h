@@ -2,8 +2,8 @@
 
 // `dcos zk backup FILE`: a consistent snapshot of the whole tree (Ensemble.Backup: every write
 // acknowledged before the call, no sessions or ephemeral nodes) written to FILE atomically
-// (temporary file, fsync, rename). Restore by starting a new ensemble with
-// `dcos-zk --zk.restore_from=FILE` on empty data directories.
+// (temporary file, fsync, rename). Restore it with `dcos zk restore FILE` (zk_restore.h), or
+// by starting a new ensemble with `dcos-zk --zk.restore_from=FILE` on empty data directories.
 
 #include <string>
 #include <vector>

@@ -13,6 +13,7 @@
 #include "libs/zk/errors.h"
 #include "tools/dcos/zk_backup.h"
 #include "tools/dcos/zk_member.h"
+#include "tools/dcos/zk_restore.h"
 #include "tools/dcos/zk_status.h"
 #include "tools/dcos/zk_watch.h"
 
@@ -39,6 +40,9 @@ constexpr char kHelp[] =
     "                                     --children) until interrupted (Ctrl-C)\n"
     "  status                             the ensemble: members, roles, lag, health, quorum\n"
     "  backup FILE                        a consistent snapshot of the tree, written to FILE\n"
+    "  restore FILE                       load a backup into the one member --zk names,\n"
+    "                                     started with --zk.restore_mode: it becomes a new\n"
+    "                                     one-member ensemble (then add the others)\n"
     "  member add ID HOST:PORT            add a member (started with --raft.join): it\n"
     "                                     catches up, then votes\n"
     "  member remove ID                   remove a member (the leader hands over first)\n"
@@ -294,6 +298,9 @@ int RunZk(const Context& ctx, const std::vector<std::string>& args) {
   }
   if (args[0] == "backup") {
     return RunZkBackup(ctx, std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  if (args[0] == "restore") {
+    return RunZkRestore(ctx, std::vector<std::string>(args.begin() + 1, args.end()));
   }
   return Zk(ctx, args[0]).Run(std::vector<std::string>(args.begin() + 1, args.end()));
 }

@@ -26,9 +26,15 @@ void PrintEnsembleStatus(const v1::StatusResponse& status, std::ostream& out) {
     leader = absl::StrCat(status.leader().leader_id(), " (", status.leader().address().ip(), ":",
                           status.leader().address().port(), ")");
   }
-  out << "cluster " << status.cluster_id() << "  leader " << leader << "  quorum "
-      << (status.has_quorum() ? "yes" : "NO") << "  answered by " << status.answered_by()
-      << "\n";
+  if (status.awaiting_restore()) {
+    out << "cluster " << status.cluster_id()
+        << "  AWAITING A RESTORE (dcos zk restore FILE)  answered by " << status.answered_by()
+        << "\n";
+  } else {
+    out << "cluster " << status.cluster_id() << "  leader " << leader << "  quorum "
+        << (status.has_quorum() ? "yes" : "NO") << "  answered by " << status.answered_by()
+        << "\n";
+  }
   out << absl::StrFormat("%-4s %-22s %-12s %-12s %-7s %6s %9s %9s %7s %8s %8s %7s  %s\n", "ID",
                          "ADDRESS", "ROLE", "STATE", "HEALTHY", "TERM", "COMMIT", "APPLIED",
                          "LAG", "SESSIONS", "ZNODES", "WATCHES", "DESCRIPTION");
