@@ -42,6 +42,11 @@ class ZkTestEnsemble {
   // kill -9 of member `id`, waiting until it is reaped.
   absl::Status Kill(int id);
   bool Running(int id);
+  // The member's process id; 0 when it is not running.
+  pid_t pid(int id) const {
+    auto it = procs_.find(id);
+    return it == procs_.end() || it->second == nullptr ? 0 : it->second->pid();
+  }
 
   // Flags for member `id` alone, after `extra_flags`, from its next Start on (e.g.
   // --zk.restore_mode, or --raft.join for a founder's slot in an ensemble grown by AddMember).

@@ -6,10 +6,12 @@
 
 #include <atomic>
 #include <cstdio>
+#include <fstream>
 
 #include <catch2/catch.hpp>
 #include <grpcpp/create_channel.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "libs/testing/harness.h"
 #include "libs/zk/client.h"
@@ -48,6 +50,43 @@ absl::Status DeleteSurely(ZkClient& zk, const std::string& path) {
     }
   }
   return s;
+}
+
+// The member's threads, from /proc/PID/status.
+int Threads(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (absl::StartsWith(line, "Threads:")) return std::stoi(line.substr(8));
+  }
+  return -1;
+}
+
+TEST_CASE("zk session: attached sessions cost the members no threads") {
+  ZkTestEnsemble e(SessionTestFlags());
+  REQUIRE(e.StartAll().ok());
+  auto total = [&] {
+    int n = 0;
+    for (int id = 1; id <= 3; ++id) n += Threads(e.pid(id));
+    return n;
+  };
+  // Warm up: the first sessions open every connection and gRPC's own threads.
+  std::vector<std::unique_ptr<ZkClient>> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(Client(e, absl::Seconds(10)));
+  REQUIRE(clients.back()->Create("/warm", "x").ok());
+  const int before = total();
+  constexpr int kSessions = 60;
+  for (int i = 0; i < kSessions; ++i) clients.push_back(Client(e, absl::Seconds(10)));
+  // Every session is attached and live: each sees its own ephemeral node.
+  for (size_t i = 3; i < clients.size(); ++i) {
+    REQUIRE(clients[i]->Create(absl::StrCat("/s", i), "", v1::CREATE_MODE_EPHEMERAL).ok());
+  }
+  const int after = total();
+  INFO("member threads before " << before << ", after " << kSessions << " more sessions " << after);
+  std::printf("member threads: %d before, %d with %d more sessions attached\n", before, after,
+              kSessions);
+  // A thread (or two) per session would add 60-120; gRPC may start a few of its own.
+  CHECK(after - before < kSessions / 3);
 }
 
 TEST_CASE("zk session: survives kill -9 of its member; watches follow it") {
