@@ -183,7 +183,20 @@ absl::Status FileLogStorage::SaveSnapshot(const SnapshotMetadata& metadata,
     return absl::FailedPreconditionError(absl::StrCat(
         "SaveSnapshot: index ", index, " is not after the current snapshot's ", snapshot_.index()));
   }
-  DCOS_RETURN_IF_ERROR(snapshot_file::Write(env_, snap_dir_, metadata, data));
+  DCOS_RETURN_IF_ERROR(WriteSnapshot(metadata, data));
+  return AdoptSnapshot(metadata);
+}
+
+absl::Status FileLogStorage::WriteSnapshot(const SnapshotMetadata& metadata,
+                                           const std::string& data) {
+  // Touches only a new file in snap/ (and the directory's fsync): safe beside Append.
+  return snapshot_file::Write(env_, snap_dir_, metadata, data);
+}
+
+absl::Status FileLogStorage::AdoptSnapshot(const SnapshotMetadata& metadata) {
+  DCOS_RETURN_IF_ERROR(CheckUsable());
+  const uint64_t index = metadata.index();
+  if (index <= snapshot_.index()) return absl::OkStatus();  // overtaken; DeleteOldSnapshots
 
   // If the log holds the snapshot's last entry with another term, the snapshot replaces the
   // whole log (an installed snapshot over a diverged follower). Record that in the log, or a

@@ -81,6 +81,12 @@ class FileLogStorage final : public LogStorage {
 
   absl::StatusOr<std::string> LoadSnapshotData() override;
 
+  // See LogStorage: SaveSnapshot in two steps (the snapshot file, then the bookkeeping and
+  // the deletion of what it covers).
+  bool WritesSnapshotsConcurrently() const override { return true; }
+  absl::Status WriteSnapshot(const SnapshotMetadata& metadata, const std::string& data) override;
+  absl::Status AdoptSnapshot(const SnapshotMetadata& metadata) override;
+
   // For tests and metrics.
   uint64_t last_index() const { return last_index_; }
   size_t segment_count() const { return segments_.size(); }

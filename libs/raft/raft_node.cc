@@ -334,6 +334,8 @@ void RaftNode::Loop() {
     loop_exited_ = true;
   }
   for (auto& w : rest) w();
+  // A snapshot still being written finishes (its adoption sees failed_ and does nothing).
+  if (snapshot_writer_.joinable()) snapshot_writer_.join();
 }
 
 void RaftNode::ProcessReady() {
@@ -486,15 +488,46 @@ void RaftNode::CompleteReads() {
 }
 
 void RaftNode::MaybeSnapshot() {
-  if (failed_ || applied_ < snapshot_index_ + options_.snapshot_threshold) return;
+  if (failed_ || snapshot_in_flight_ ||
+      applied_ < snapshot_index_ + options_.snapshot_threshold) {
+    return;
+  }
   absl::StatusOr<SnapshotMetadata> meta = core_->SnapshotAt(applied_);
   if (!meta.ok()) return;  // committed entries still to hand out; next time
   std::string data = state_machine_->Snapshot();
-  absl::Status saved = storage_->SaveSnapshot(*meta, data);
-  if (!saved.ok()) return Fail(saved);
-  core_->Compact(*meta);
+  if (!storage_->WritesSnapshotsConcurrently()) {
+    absl::Status saved = storage_->SaveSnapshot(*meta, data);
+    if (!saved.ok()) return Fail(saved);
+    return UseSnapshot(*meta, std::move(data));
+  }
+  // Writing and syncing the snapshot takes milliseconds to seconds: the loop goes on
+  // appending, replicating and applying meanwhile, and adopts it when it is durable.
+  if (snapshot_writer_.joinable()) snapshot_writer_.join();
+  snapshot_in_flight_ = true;
+  snapshot_writer_ = std::thread([this, meta = *meta, data = std::move(data)]() mutable {
+    absl::Status written = storage_->WriteSnapshot(meta, data);
+    Post([this, meta, data = std::move(data), written]() mutable {
+      FinishSnapshot(meta, std::move(data), written);
+    });
+  });
+}
+
+void RaftNode::FinishSnapshot(const SnapshotMetadata& meta, std::string data,
+                              const absl::Status& written) {
+  snapshot_in_flight_ = false;
+  if (failed_) return;
+  if (!written.ok()) return Fail(written);
+  // A snapshot installed from the leader meanwhile may be newer: then this one is moot.
+  if (meta.index() <= snapshot_index_) return;
+  absl::Status adopted = storage_->AdoptSnapshot(meta);
+  if (!adopted.ok()) return Fail(adopted);
+  UseSnapshot(meta, std::move(data));
+}
+
+void RaftNode::UseSnapshot(const SnapshotMetadata& meta, std::string data) {
+  core_->Compact(meta);
   snapshot_data_ = std::move(data);
-  snapshot_index_ = meta->index();
+  snapshot_index_ = meta.index();
   if (metrics_) metrics_->snapshots.Increment();
 }
 

@@ -162,6 +162,10 @@ class RaftNode final : public MessageSink {
   void ProcessReady();
   void ApplyCommitted(const std::vector<Entry>& committed);
   void MaybeSnapshot();
+  // The end of a snapshot written on snapshot_writer_: adopt it (loop thread).
+  void FinishSnapshot(const SnapshotMetadata& meta, std::string data, const absl::Status& written);
+  // A durable snapshot of our own: compact the core's log to it and serve it to followers.
+  void UseSnapshot(const SnapshotMetadata& meta, std::string data);
   void Fail(const absl::Status& status);
   void CompleteReads();
   void FailAllWaiting(const absl::Status& status);
@@ -188,6 +192,10 @@ class RaftNode final : public MessageSink {
   std::map<uint64_t, std::string> incoming_snapshots_;  // by index
   std::string snapshot_data_;                            // of the latest saved snapshot
   uint64_t snapshot_index_ = 0;
+  // A snapshot of our own being written off the loop (storage that allows it): its thread,
+  // joined before the next one starts and when the loop ends.
+  bool snapshot_in_flight_ = false;
+  std::thread snapshot_writer_;
   uint64_t last_leader_ = 0;
   HardState durable_hard_state_;  // as last written to storage
   HardState latest_hard_state_;   // as last handed out by the core

@@ -4,14 +4,18 @@
 #include "libs/raft/raft_node.h"
 
 #include <atomic>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <set>
 
 #include <catch2/catch.hpp>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "libs/raft/env.h"
+#include "libs/raft/file_log_storage.h"
 #include "libs/raft/mem_log_storage.h"
 #include "libs/testing/harness.h"
 
@@ -432,6 +436,73 @@ TEST_CASE("a storage error stops the member with the error; calls fail, nothing 
   std::promise<absl::StatusOr<uint64_t>> p;
   (*node)->Propose("y", [&p](absl::StatusOr<uint64_t> r) { p.set_value(std::move(r)); });
   REQUIRE(p.get_future().get().status().code() == absl::StatusCode::kResourceExhausted);
+}
+
+}  // namespace
+}  // namespace dcos::raft
+
+namespace dcos::raft {
+namespace {
+
+// A transport for a member alone: it has no one to talk to.
+class NoPeers final : public Transport {
+ public:
+  void Send(std::vector<Message>) override {}
+  void SendSnapshot(Message, std::string) override {}
+  void SetPeer(uint64_t, const std::string&) override {}
+  void RemovePeer(uint64_t) override {}
+};
+
+TEST_CASE("on file storage, snapshots are written off the loop, adopted, and recovered from") {
+  const std::string dir = testing::MakeTempDir("raft_node_snap");
+  NodeOptions o;
+  o.raft.id = 1;
+  o.raft.initial_voters = {1};
+  o.raft.election_ticks = 10;
+  o.raft.seed = 1;
+  o.tick_interval = absl::Milliseconds(10);
+  o.snapshot_threshold = 50;
+  NoPeers transport;
+  std::vector<std::string> written;
+  {
+    auto storage = FileLogStorage::Open(Env::Default(), dir, FileLogStorage::Options{});
+    REQUIRE(storage.ok());
+    ListStateMachine sm;
+    auto node = RaftNode::Start(o, storage->get(), &sm, &transport, clock::RealClock::Default(),
+                                nullptr);
+    REQUIRE(node.ok());
+    REQUIRE(WaitFor([&] { return (*node)->Status().role == Role::kLeader; }, absl::Seconds(10),
+                    "the lone member to lead")
+                .ok());
+    for (int i = 0; i < 300; ++i) {
+      std::promise<absl::StatusOr<uint64_t>> p;
+      auto f = p.get_future();
+      written.push_back(absl::StrCat("e", i));
+      (*node)->Propose(written.back(),
+                       [&p](absl::StatusOr<uint64_t> r) { p.set_value(std::move(r)); });
+      REQUIRE(f.get().ok());
+    }
+    auto snapshots = [&] {
+      int n = 0;
+      for (const auto& f : std::filesystem::directory_iterator(dir + "/snap")) {
+        n += absl::EndsWith(f.path().string(), ".snap") ? 1 : 0;
+      }
+      return n;
+    };
+    REQUIRE(WaitFor([&] { return snapshots() > 0; }, absl::Seconds(10), "a snapshot file").ok());
+    (*node)->Stop();
+  }
+  // A new process: the state comes back from the latest snapshot plus the log after it.
+  auto storage = FileLogStorage::Open(Env::Default(), dir, FileLogStorage::Options{});
+  REQUIRE(storage.ok());
+  ListStateMachine sm;
+  auto node =
+      RaftNode::Start(o, storage->get(), &sm, &transport, clock::RealClock::Default(), nullptr);
+  REQUIRE(node.ok());
+  REQUIRE(WaitFor([&] { return sm.items() == written; }, absl::Seconds(10),
+                  "every entry back after the restart")
+              .ok());
+  (*node)->Stop();
 }
 
 }  // namespace

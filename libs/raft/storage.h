@@ -58,6 +58,24 @@ class LogStorage {
 
   // The data of the latest snapshot ("" when there is none).
   virtual absl::StatusOr<std::string> LoadSnapshotData() = 0;
+
+  // A member's own snapshot in two steps, so the slow part (writing and syncing the data)
+  // can run on another thread while the owner goes on appending. Only where
+  // `WritesSnapshotsConcurrently()`:
+  // - WriteSnapshot makes the snapshot durable where Load would find it (a crash after it
+  //   is like a crash inside SaveSnapshot: the log entries it covers are simply skipped). It
+  //   touches nothing the other calls use, so it may run on any thread, concurrently with
+  //   them (not with another WriteSnapshot). The snapshot must cover only committed entries.
+  // - AdoptSnapshot (the owner's thread, after WriteSnapshot returned OK) does the rest of
+  //   SaveSnapshot: discards the covered entries and older snapshots. A snapshot no newer
+  //   than the current one (an installed snapshot overtook it) is ignored: OK.
+  virtual bool WritesSnapshotsConcurrently() const { return false; }
+  virtual absl::Status WriteSnapshot(const SnapshotMetadata& metadata, const std::string& data) {
+    return absl::UnimplementedError("WriteSnapshot");
+  }
+  virtual absl::Status AdoptSnapshot(const SnapshotMetadata& metadata) {
+    return absl::UnimplementedError("AdoptSnapshot");
+  }
 };
 
 }  // namespace dcos::raft
