@@ -224,6 +224,43 @@ TEST_CASE("CheckQuorum: a leader cut off from its quorum steps down within an el
   REQUIRE(c.ElectLeader() != leader);
 }
 
+TEST_CASE("a follower told its leader is unreachable campaigns early; a live leader stays") {
+  SimOptions o;
+  o.seed = 7;
+  o.election_ticks = 30;
+  SimCluster c(o);
+  uint64_t leader = c.ElectLeader();
+  uint64_t term = c.core(leader).term();
+  // The leader is alive and heard: the report alone deposes nobody.
+  for (uint64_t id : c.ids()) {
+    if (id != leader) c.core(id).ReportUnreachable(leader);
+  }
+  for (int i = 0; i < 100; ++i) {
+    c.TickAll();
+    c.Stabilize();
+  }
+  REQUIRE(c.Leader() == leader);
+  REQUIRE(c.core(leader).term() == term);
+  // The leader dies; its followers hear of it from their transport at once and elect a new
+  // leader before one election timeout (30 ticks) of silence, let alone the 30-60 drawn.
+  c.Crash(leader);
+  for (uint64_t id : c.ids()) {
+    if (id != leader) c.core(id).ReportUnreachable(leader);
+  }
+  int ticks = 0;
+  while (ticks < 100) {
+    for (uint64_t id : c.ids()) {
+      if (id != leader) c.Tick(id);
+    }
+    c.Stabilize();
+    ++ticks;
+    uint64_t now = c.Leader();
+    if (now != 0 && now != leader) break;
+  }
+  INFO("ticks to a new leader: " << ticks);
+  REQUIRE(ticks < 28);
+}
+
 TEST_CASE("ReadIndex: a read point after a heartbeat round; none from a deposed leader") {
   SimCluster c(SimOptions{});
   uint64_t leader = c.ElectLeader();

@@ -373,6 +373,16 @@ absl::Status RaftCore::TransferLeadership(uint64_t target) {
 // ---- transport feedback ----------------------------------------------------------------
 
 void RaftCore::ReportUnreachable(uint64_t peer) {
+  if (role_ == Role::kFollower && peer == leader_ && peer != 0) {
+    // The transport lost its connection to our leader (a killed process resets its sockets
+    // at once): suspect it now instead of after a whole election timeout of silence. The
+    // lease ends (a pre-vote from another member that lost it too is granted), and our own
+    // campaign comes after the random part of the timeout only (0 to election_ticks - 1
+    // ticks), so members that both noticed do not campaign together. A leader that is alive
+    // resets this with its next heartbeat; timing only, safety is untouched.
+    election_elapsed_ = std::max(election_elapsed_, config_.election_ticks);
+    return;
+  }
   if (role_ != Role::kLeader) return;
   auto it = progress_.find(peer);
   if (it != progress_.end() && it->second.state == Progress::State::kReplicate) {

@@ -467,12 +467,19 @@ std::string SimCluster::Random() {
     return absl::StrCat("crash/restart ", id);
   }
   if (roll < 89) {
-    if (pct(rng_) < 50) {
+    int what = pct(rng_);
+    if (what < 40) {
       Heal();
       return "heal";
     }
-    Isolate(id);
-    return absl::StrCat("isolate ", id);
+    if (what < 80) {
+      Isolate(id);
+      return absl::StrCat("isolate ", id);
+    }
+    // The transport reports a peer unreachable (a broken stream), rightly or not.
+    uint64_t peer = all[rng_() % all.size()];
+    if (nodes_.at(id).up && peer != id) nodes_.at(id).core->ReportUnreachable(peer);
+    return absl::StrCat("unreachable ", id, " -> ", peer);
   }
   if (roll < 91) {
     Snapshot(id);
