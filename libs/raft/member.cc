@@ -220,6 +220,9 @@ void RaftMember::OnConfiguration(const ConfState& conf) {
 void RaftMember::Stop() {
   if (owned_node_) owned_node_->Stop();
   if (transport_) transport_->Stop();
+  // Peers' streams to us end now (they learn at once that we are going), not when the
+  // server's shutdown grace runs out.
+  if (transport_service_) transport_service_->Stop();
 }
 
 }  // namespace dcos::raft

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 #include "absl/status/status.h"
 #include "libs/raft/snapshot_chunks.h"
@@ -60,8 +61,18 @@ class RaftTransportService final
                             grpc::ServerReader<::dcos::raft::v1::SnapshotChunk>* reader,
                             ::dcos::raft::v1::SendSnapshotResponse* response) override;
 
+  // The member is stopping: ends every Send stream with UNAVAILABLE, and any opened from now
+  // on at once. (Peers keep their streams open for good: left alone, they would hold the
+  // server's shutdown for its whole grace; ended, the peers learn at once that this member
+  // is going, and its followers elect another leader without waiting out a timeout.)
+  void Stop();
+
+  // Shared with the Send streams (transport_service.cc).
+  struct Streams;
+
  private:
   const Options options_;
+  const std::shared_ptr<Streams> streams_;
 };
 
 }  // namespace dcos::raft

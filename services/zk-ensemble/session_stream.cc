@@ -38,10 +38,44 @@ grpc::Status CutOff() {
 class ZkService::SessionStream final
     : public grpc::ServerBidiReactor<v1::SessionRequest, v1::SessionResponse> {
  public:
+  // What to do once mu_ is released: gRPC is never called with mu_ held (Finish may end in
+  // OnDone, which deletes the stream).
+  struct Next {
+    const v1::SessionResponse* write = nullptr;
+    std::optional<grpc::Status> finish;
+  };
+  using Mailbox = StreamMailbox;
+
   explicit SessionStream(ZkService* service)
       : service_(service), mailbox_(std::make_shared<Mailbox>()) {
     mailbox_->stream = this;
+    if (!service_->AddStream(mailbox_)) {
+      End(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                       "this member is shutting down; try another member"));
+      return;
+    }
     StartRead(&in_);
+  }
+
+  // Runs `locked` (which returns what to do) on the stream behind `mailbox`, if it is still
+  // there, then does it without any lock held: while an action is pending (a write handed
+  // out, or the Finish) the stream cannot end, so it is still there for it.
+  template <typename Locked>
+  static void Visit(const std::shared_ptr<Mailbox>& mailbox, Locked locked) {
+    SessionStream* stream;
+    Next next;
+    {
+      absl::MutexLock lock(&mailbox->mu);
+      stream = mailbox->stream;
+      if (stream == nullptr) return;
+      next = locked(*stream);
+    }
+    stream->Do(next);
+  }
+
+  // Ends the stream with `status` (the member is shutting down).
+  static void EndVia(const std::shared_ptr<Mailbox>& mailbox, const grpc::Status& status) {
+    Visit(mailbox, [&](SessionStream& s) { return s.EndAndNext(status); });
   }
 
   void OnReadDone(bool ok) override {
@@ -83,6 +117,7 @@ class ZkService::SessionStream final
       absl::MutexLock lock(&mailbox_->mu);
       mailbox_->stream = nullptr;  // a listener call from now on does nothing
     }
+    service_->RemoveStream(mailbox_);
     if (attached_) {
       service_->attached_.fetch_sub(1);
       service_->hub_->Detach(id_, generation_);
@@ -91,11 +126,6 @@ class ZkService::SessionStream final
   }
 
  private:
-  // What the hub's listener holds: it may be called after the stream is gone.
-  struct Mailbox {
-    absl::Mutex mu;
-    SessionStream* stream ABSL_GUARDED_BY(mu) = nullptr;
-  };
 
   // The first message must be Attach. Checked here when no wait is needed, else on a thread
   // of its own; until the check is done the stream cannot finish (so it cannot be deleted
@@ -142,8 +172,7 @@ class ZkService::SessionStream final
     if (checked.ok()) {
       std::shared_ptr<Mailbox> mailbox = mailbox_;
       service_->hub_->Listen(id_, generation_, [mailbox] {
-        absl::MutexLock lock(&mailbox->mu);
-        if (mailbox->stream != nullptr) mailbox->stream->Pump();
+        Visit(mailbox, [](SessionStream& s) { return s.PumpAndNext(); });
       });
       Pump();  // events queued before the listener was in place
       ReadNext();
@@ -186,20 +215,17 @@ class ZkService::SessionStream final
   }
 
   // Moves the session's new events into the outgoing queue.
-  void Pump() {
-    Next next;
-    {
-      absl::MutexLock lock(&mu_);
-      if (finish_.has_value()) return;
-      for (v1::WatchEvent& e : service_->hub_->Wait(id_, delivered_, absl::ZeroDuration())) {
-        delivered_ = e.sequence();
-        v1::SessionResponse out;
-        *out.mutable_watch_event() = std::move(e);
-        out_.push_back(std::move(out));
-      }
-      next = NextLocked();
+  void Pump() { Do(PumpAndNext()); }
+  Next PumpAndNext() {
+    absl::MutexLock lock(&mu_);
+    if (finish_.has_value()) return Next();
+    for (v1::WatchEvent& e : service_->hub_->Wait(id_, delivered_, absl::ZeroDuration())) {
+      delivered_ = e.sequence();
+      v1::SessionResponse out;
+      *out.mutable_watch_event() = std::move(e);
+      out_.push_back(std::move(out));
     }
-    Do(next);
+    return NextLocked();
   }
 
   void Send(v1::SessionResponse response) {
@@ -214,25 +240,16 @@ class ZkService::SessionStream final
   }
 
   // Ends the call once the write in flight (if any) is done; the first status wins.
-  void End(grpc::Status status) {
-    Next next;
-    {
-      absl::MutexLock lock(&mu_);
-      if (finish_.has_value()) return;
-      finish_ = std::move(status);
-      // Nothing more goes out but the write already handed to gRPC.
-      out_.erase(writing_ ? out_.begin() + 1 : out_.begin(), out_.end());
-      next = NextLocked();
-    }
-    Do(next);
+  void End(grpc::Status status) { Do(EndAndNext(std::move(status))); }
+  Next EndAndNext(grpc::Status status) {
+    absl::MutexLock lock(&mu_);
+    if (finish_.has_value()) return Next();
+    finish_ = std::move(status);
+    // Nothing more goes out but the write already handed to gRPC.
+    out_.erase(writing_ ? out_.begin() + 1 : out_.begin(), out_.end());
+    return NextLocked();
   }
 
-  // What to do once mu_ is released: gRPC is never called with mu_ held (Finish may end in
-  // OnDone, which deletes the stream).
-  struct Next {
-    const v1::SessionResponse* write = nullptr;
-    std::optional<grpc::Status> finish;
-  };
   // One write at a time; Finish once nothing is in flight (nor an Attach being checked)
   // after End.
   Next NextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -271,6 +288,30 @@ class ZkService::SessionStream final
   std::optional<grpc::Status> finish_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
+
+bool ZkService::AddStream(const std::shared_ptr<StreamMailbox>& mailbox) {
+  absl::MutexLock lock(&streams_mu_);
+  if (streams_stopping_) return false;
+  streams_.insert(mailbox);
+  return true;
+}
+
+void ZkService::RemoveStream(const std::shared_ptr<StreamMailbox>& mailbox) {
+  absl::MutexLock lock(&streams_mu_);
+  streams_.erase(mailbox);
+}
+
+void ZkService::EndSessionStreams() {
+  std::vector<std::shared_ptr<StreamMailbox>> streams;
+  {
+    absl::MutexLock lock(&streams_mu_);
+    streams_stopping_ = true;
+    streams.assign(streams_.begin(), streams_.end());
+  }
+  const grpc::Status status(grpc::StatusCode::UNAVAILABLE,
+                            "this member is shutting down; try another member");
+  for (const auto& mailbox : streams) SessionStream::EndVia(mailbox, status);
+}
 
 grpc::ServerBidiReactor<v1::SessionRequest, v1::SessionResponse>* ZkService::Session(
     grpc::CallbackServerContext*) {

@@ -79,7 +79,11 @@ class ZkComponent final : public runtime::Component, public RestoreTarget {
     return StartNode();
   }
 
-  void BeginShutdown() override { Shutdown(); }
+  void BeginShutdown() override {
+    // Clients move to another member now, not when the server's grace runs out.
+    service_.EndSessionStreams();
+    Shutdown();
+  }
 
   bool AwaitingRestore() const override { return awaiting_restore_.load(); }
 

@@ -35,6 +35,8 @@
 
 #include <atomic>
 #include <map>
+#include <memory>
+#include <set>
 #include <string>
 
 #include "absl/time/time.h"
@@ -68,6 +70,10 @@ class ZkService final : public ZooKeeperCallbackMethods {
 
   // The node, once started; until then every call is UNAVAILABLE.
   void SetNode(raft::RaftNode* node) { node_.store(node); }
+  // Ends every Session stream with UNAVAILABLE "shutting down" so their clients move to
+  // another member at once (instead of when the server's shutdown grace runs out), and any
+  // opened from now on.
+  void EndSessionStreams();
   // Session streams attached to this member right now.
   uint64_t attached_sessions() const { return static_cast<uint64_t>(attached_.load()); }
 
@@ -142,6 +148,18 @@ class ZkService final : public ZooKeeperCallbackMethods {
 
   class SessionStream;
   friend class SessionStream;
+  // What outlives a Session stream for those who may reach it late (WatchHub's listener,
+  // EndSessionStreams): the stream, until it is done.
+  struct StreamMailbox {
+    absl::Mutex mu;
+    SessionStream* stream ABSL_GUARDED_BY(mu) = nullptr;
+  };
+  // False once EndSessionStreams ran: the new stream must end at once.
+  bool AddStream(const std::shared_ptr<StreamMailbox>& mailbox);
+  void RemoveStream(const std::shared_ptr<StreamMailbox>& mailbox);
+  absl::Mutex streams_mu_;
+  std::set<std::shared_ptr<StreamMailbox>> streams_ ABSL_GUARDED_BY(streams_mu_);
+  bool streams_stopping_ ABSL_GUARDED_BY(streams_mu_) = false;
 
   ZkStateMachine* const sm_;
   SessionKeeper* const keeper_;

@@ -80,6 +80,16 @@ absl::Status ZkTestEnsemble::Kill(int id) {
   return it->second->WaitExit(absl::Seconds(10)).status();
 }
 
+absl::StatusOr<absl::Duration> ZkTestEnsemble::Terminate(int id) {
+  auto it = procs_.find(id);
+  if (it == procs_.end()) return absl::NotFoundError(absl::StrCat("member ", id, " not started"));
+  absl::Time start = absl::Now();
+  it->second->Signal(SIGTERM);
+  absl::Status exited = it->second->WaitExit(absl::Seconds(60)).status();
+  if (!exited.ok()) return exited;
+  return absl::Now() - start;
+}
+
 bool ZkTestEnsemble::Running(int id) {
   auto it = procs_.find(id);
   return it != procs_.end() && it->second->Running();

@@ -42,6 +42,8 @@ class ZkTestEnsemble {
   // kill -9 of member `id`, waiting until it is reaped.
   absl::Status Kill(int id);
   bool Running(int id);
+  // SIGTERM, then waits (up to 60 s) for the member to exit; returns how long that took.
+  absl::StatusOr<absl::Duration> Terminate(int id);
   // The member's process id; 0 when it is not running.
   pid_t pid(int id) const {
     auto it = procs_.find(id);

@@ -89,6 +89,33 @@ TEST_CASE("zk session: attached sessions cost the members no threads") {
   CHECK(after - before < kSessions / 3);
 }
 
+TEST_CASE("zk session: a member shutting down sends its sessions away at once") {
+  std::vector<std::string> flags = SessionTestFlags();
+  flags.push_back("--shutdown.grace=20s");
+  ZkTestEnsemble e(flags);
+  REQUIRE(e.StartAll().ok());
+  zk::client::ZkClient::Options o;
+  o.ensemble = e.addresses();
+  o.seed = 0;  // attaches to member 1 (ensemble[seed % 3])
+  o.session = zk::client::ZkClient::Options::Session{absl::Seconds(10), nullptr};
+  auto client = zk::client::ZkClient::Connect(o);
+  REQUIRE(client.ok());
+  REQUIRE((*client)->Create("/eph", "x", v1::CREATE_MODE_EPHEMERAL).ok());
+  const int64_t session = (*client)->session_id();
+  // Its Session stream ends at once: the member exits long before the 20 s grace.
+  absl::StatusOr<absl::Duration> took = e.Terminate(1);
+  REQUIRE(took.ok());
+  INFO("SIGTERM -> exit: " << absl::FormatDuration(*took));
+  std::printf("SIGTERM -> exit of a member with a session attached: %s (grace 20 s)\n",
+              absl::FormatDuration(*took).c_str());
+  CHECK(*took < absl::Seconds(8));
+  // The session lives on, on another member.
+  CHECK((*client)->session_id() == session);
+  auto exists = (*client)->Exists("/eph");
+  REQUIRE(exists.ok());
+  CHECK(exists->has_value());
+}
+
 TEST_CASE("zk session: survives kill -9 of its member; watches follow it") {
   ZkTestEnsemble e(SessionTestFlags());
   REQUIRE(e.StartAll().ok());
