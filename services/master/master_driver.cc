@@ -30,6 +30,7 @@ absl::Status MasterDriver::Start() {
   core_.SetOperatorEvents(false);  // until an operator subscribes
   next_tick_ = clock_->Now();
   next_heartbeat_ = next_tick_ + options_.operator_heartbeat;
+  started_ = true;
   loop_ = std::thread([this] { Loop(); });
   return absl::OkStatus();
 }
@@ -42,7 +43,20 @@ void MasterDriver::Stop() {
     }
     stopping_ = true;
   }
-  if (loop_.joinable()) loop_.join();
+  if (started_) {
+    if (loop_.joinable()) loop_.join();
+    return;
+  }
+  // Never started (the registry did not load): what was queued is refused, as after a
+  // registry failure, and nothing touches the core.
+  failed_.store(true);
+  std::vector<std::function<void()>> work;
+  {
+    absl::MutexLock lock(&mu_);
+    work.swap(inbox_);
+  }
+  for (auto& w : work) w();
+  RunAfterDispatch();
 }
 
 void MasterDriver::Post(std::function<void(MasterCore&, absl::Time)> fn) {

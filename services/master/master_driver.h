@@ -57,9 +57,11 @@ class MasterDriver {
                clock::Clock* clock);
   ~MasterDriver();
 
-  // Loads the registry into the core (agents must re-register) and starts the loop.
+  // Loads the registry into the core (agents must re-register) and starts the loop. Calls may
+  // be queued before (and while) it runs: the loop takes them once the registry is loaded.
   absl::Status Start();
-  // Stops the loop and closes every stream UNAVAILABLE. Idempotent.
+  // Stops the loop and closes every stream UNAVAILABLE. Idempotent. A driver that never
+  // started answers what was queued UNAVAILABLE.
   void Stop();
 
   // Runs `fn` on the loop with the core and the current time, carries out the outbox, and
@@ -129,6 +131,7 @@ class MasterDriver {
   std::vector<std::function<void()>> inbox_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<bool> failed_{false};
+  bool started_ = false;  // set by Start, read by Stop (the owner calls both, never at once)
   std::thread loop_;
 };
 

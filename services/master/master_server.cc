@@ -171,11 +171,15 @@ class MasterComponent final : public runtime::Component {
   absl::Status StartLeading() {
     driver_ = std::make_unique<MasterDriver>(options_, &allocator_, registry_.get(),
                                              clock::RealClock::Default());
+    // Agents' streams are taken from here on: their first messages wait in the driver's
+    // queue while the registry loads (Start), and are answered once the loop runs.
+    slot_.Set(driver_.get());
+    leadership_.SetRecovering(true);
     absl::Status started = driver_->Start();
     if (!started.ok()) return started;
-    slot_.Set(driver_.get());
     leading_.store(true);
     leadership_.SetLeader(leadership_.self(), clock::RealClock::Default()->Now());
+    leadership_.SetRecovering(false);
     log::Info("dcos-master leading")
         .Field("id", leadership_.self().id())
         .Field("registry", config_.zk.empty() ? "in_memory" : "dcos-zk");

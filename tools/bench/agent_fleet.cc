@@ -82,10 +82,14 @@ class AgentFleet::Impl {
 
   // AgentStream's reports.
   void Registered(int a);
-  void Ended(int a, AgentStream* stream);
+  void Ended(int a, AgentStream* stream, const grpc::Status& status);
 
   int registered() const { return registered_.load(); }
   int64_t failed_attempts() const { return failed_.load(); }
+  std::map<std::string, int64_t> failures() const {
+    absl::MutexLock lock(&mu_);
+    return failures_;
+  }
   std::vector<absl::Time> registered_at() const {
     absl::MutexLock lock(&mu_);
     std::vector<absl::Time> out;
@@ -97,6 +101,8 @@ class AgentFleet::Impl {
   struct Agent {
     mv1::AgentMessage report;
     AgentStream* stream = nullptr;  // the live stream, if any
+    std::string stream_target;      // where it goes
+    bool woken = false;             // the stream was ended for a new target: follow at once
     bool registered = false;
     absl::Time registered_at = absl::InfinitePast();
     int attempts = 0;
@@ -117,6 +123,7 @@ class AgentFleet::Impl {
   std::priority_queue<std::pair<absl::Time, int>, std::vector<std::pair<absl::Time, int>>,
                       std::greater<>>
       timers_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int64_t> failures_ ABSL_GUARDED_BY(mu_);
   int live_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<int> registered_{0};
@@ -154,8 +161,8 @@ class AgentStream final : public grpc::ClientBidiReactor<mv1::AgentMessage, mv1:
     out_.pop_front();
     if (ok && !out_.empty()) StartWrite(&out_.front());
   }
-  void OnDone(const grpc::Status&) override {
-    fleet_->Ended(agent_, this);
+  void OnDone(const grpc::Status& status) override {
+    fleet_->Ended(agent_, this, status);
     delete this;
   }
 
@@ -195,6 +202,10 @@ void AgentFleet::Impl::SetTarget(const std::string& address) {
       agent.waiting = false;
       agent.attempts = 0;
       Connect(a);
+    } else if (agent.stream != nullptr && agent.stream_target != address && !agent.woken) {
+      // As MasterLink::LeaderChanged: leave the old master; Ended reconnects at once.
+      agent.woken = true;
+      agent.stream->Cancel();
     }
   }
 }
@@ -203,6 +214,7 @@ void AgentFleet::Impl::Connect(int a) {
   Agent& agent = agents_[a];
   auto& stubs = stubs_[target_];
   ++live_;
+  agent.stream_target = target_;
   agent.stream = new AgentStream(this, a, stubs[a % stubs.size()].get(), agent.report);
 }
 
@@ -216,7 +228,7 @@ void AgentFleet::Impl::Registered(int a) {
   registered_.fetch_add(1);
 }
 
-void AgentFleet::Impl::Ended(int a, AgentStream* stream) {
+void AgentFleet::Impl::Ended(int a, AgentStream* stream, const grpc::Status& status) {
   absl::MutexLock lock(&mu_);
   --live_;
   Agent& agent = agents_[a];
@@ -227,13 +239,22 @@ void AgentFleet::Impl::Ended(int a, AgentStream* stream) {
     registered_.fetch_sub(1);
   } else {
     failed_.fetch_add(1);
+    ++failures_[absl::StrCat(status.error_code(), " ", status.error_message().substr(0, 60))];
   }
   if (stopping_) return;
+  agent.waiting = true;
+  if (agent.woken) {
+    // Ended for a new target: no backoff (the timer thread connects it, not this gRPC
+    // callback).
+    agent.woken = false;
+    agent.attempts = 0;
+    timers_.push({absl::InfinitePast(), a});
+    return;
+  }
   absl::Duration bound = options_.initial_backoff * (int64_t{1} << std::min(agent.attempts, 20));
   if (bound > options_.max_backoff) bound = options_.max_backoff;
   ++agent.attempts;
   std::uniform_int_distribution<int64_t> jitter(0, absl::ToInt64Microseconds(bound));
-  agent.waiting = true;
   timers_.push({absl::Now() + absl::Microseconds(jitter(rng_)), a});
 }
 
@@ -251,7 +272,10 @@ void AgentFleet::Impl::TimerLoop() {
       }
     }
     absl::Time next = timers_.empty() ? now + absl::Milliseconds(50) : timers_.top().first;
-    auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+    // Also woken by a timer due sooner than `next` (an agent to reconnect at once).
+    auto woken = [this, &next]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return stopping_ || (!timers_.empty() && timers_.top().first < next);
+    };
     mu_.AwaitWithDeadline(absl::Condition(&woken), next);
   }
 }
@@ -277,6 +301,7 @@ void AgentFleet::SetTarget(const std::string& address) { impl_->SetTarget(addres
 int AgentFleet::registered() const { return impl_->registered(); }
 std::vector<absl::Time> AgentFleet::registered_at() const { return impl_->registered_at(); }
 int64_t AgentFleet::failed_attempts() const { return impl_->failed_attempts(); }
+std::map<std::string, int64_t> AgentFleet::failures() const { return impl_->failures(); }
 void AgentFleet::Stop() { impl_->Stop(); }
 
 }  // namespace dcos::bench
