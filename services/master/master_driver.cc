@@ -20,12 +20,15 @@ absl::Status MasterDriver::Start() {
   absl::StatusOr<RegistryContents> contents = registry_->Load();
   if (!contents.ok()) return contents.status();
   const absl::Time loaded = clock_->Now();
-  core_.RecoverRegistry(contents->admitted, contents->unreachable, contents->gone, clock_->Now());
+  const int64_t admitted = static_cast<int64_t>(contents->admitted.size());
+  const int64_t unreachable = static_cast<int64_t>(contents->unreachable.size());
+  core_.RecoverRegistry(std::move(contents->admitted), std::move(contents->unreachable),
+                        contents->gone, clock_->Now());
   log::Info("master registry recovered")
       .Field("load_ms", absl::ToInt64Milliseconds(loaded - start))
       .Field("recover_ms", absl::ToInt64Milliseconds(clock_->Now() - loaded))
-      .Field("admitted", static_cast<int64_t>(contents->admitted.size()))
-      .Field("unreachable", static_cast<int64_t>(contents->unreachable.size()))
+      .Field("admitted", admitted)
+      .Field("unreachable", unreachable)
       .Field("gone", static_cast<int64_t>(contents->gone.size()));
   core_.SetOperatorEvents(false);  // until an operator subscribes
   next_tick_ = clock_->Now();
@@ -85,7 +88,13 @@ void MasterDriver::Loop() {
       };
       absl::Duration wait = next_tick_ - clock_->Now();
       if (wait > absl::ZeroDuration()) mu_.AwaitWithTimeout(absl::Condition(&ready), wait);
-      work.swap(inbox_);
+      if (inbox_.size() <= options_.max_batch) {
+        work.swap(inbox_);
+      } else {
+        auto end = inbox_.begin() + static_cast<std::ptrdiff_t>(options_.max_batch);
+        work.assign(std::make_move_iterator(inbox_.begin()), std::make_move_iterator(end));
+        inbox_.erase(inbox_.begin(), end);
+      }
       stopping = stopping_;
     }
     for (auto& w : work) w();
@@ -186,7 +195,7 @@ void MasterDriver::ConnectAgent(v1::AgentMessage first, std::shared_ptr<AgentQue
                                 std::function<void(absl::StatusOr<std::string>)> done) {
   auto refused = [done] { done(absl::UnavailableError("the master is stopping")); };
   Enqueue(
-      [this, first = std::move(first), queue = std::move(queue), done, refused] {
+      [this, first = std::move(first), queue = std::move(queue), done, refused]() mutable {
         if (failed_) return refused();
         absl::StatusOr<std::string> id = AttachAgent(first, queue, clock_->Now());
         AfterDispatch([this, done, id = std::move(id)] {
@@ -197,7 +206,7 @@ void MasterDriver::ConnectAgent(v1::AgentMessage first, std::shared_ptr<AgentQue
       refused);
 }
 
-absl::StatusOr<std::string> MasterDriver::AttachAgent(const v1::AgentMessage& first,
+absl::StatusOr<std::string> MasterDriver::AttachAgent(v1::AgentMessage& first,
                                                       const std::shared_ptr<AgentQueue>& queue,
                                                       absl::Time now) {
   if (first.has_register_agent()) {
@@ -217,7 +226,7 @@ absl::StatusOr<std::string> MasterDriver::AttachAgent(const v1::AgentMessage& fi
                                     "another stream of this agent took over"));
   }
   agents_[id] = queue;
-  absl::Status ok = core_.ReregisterAgent(first.reregister_agent(), now);
+  absl::Status ok = core_.ReregisterAgent(std::move(*first.mutable_reregister_agent()), now);
   if (ok.ok()) return id;
   if (ok.code() != absl::StatusCode::kFailedPrecondition) agents_.erase(id);
   return ok;

@@ -5,9 +5,11 @@
 // result; the stream calls, not blocking) and get StreamQueues for their streams. After every closure and every tick the loop
 // takes the core's Outbox and carries it out in order: registry writes (durable before anyone
 // is told), then messages into the agents', frameworks' and operators' queues, then closes.
-// The loop takes every closure waiting for it as one batch and carries out their outboxes
-// together (a group commit: a storm of 10,000 registrations is a few registry Multis, not
-// 10,000 of them), then answers the batch's callers.
+// The loop takes the closures waiting for it as one batch (up to max_batch) and carries out
+// their outboxes together (a group commit: a storm of 10,000 registrations is a few registry
+// Multis, not 10,000 of them), then answers the batch's callers. The bound lets the first
+// answers of a storm go out (on gRPC's threads) while the loop works on the rest, as when a
+// new leader takes the re-registrations queued while it loaded its registry.
 //
 // A registry write that fails leaves the master unable to keep its promises: the driver stops
 // and calls on_fatal (the binary exits for its supervisor to restart it; another master takes
@@ -40,6 +42,8 @@ using OperatorQueue = StreamQueue<v1::OperatorEvent>;
 struct DriverOptions {
   MasterCoreConfig core;
   absl::Duration tick = absl::Milliseconds(50);
+  // Closures taken as one batch at most (see the class comment).
+  size_t max_batch = 500;
   // Called once, from the loop, when the master cannot go on (registry failure).
   std::function<void(const absl::Status&)> on_fatal;
   // Called from the loop every `stats_interval` with the core's counts and the number of
@@ -108,7 +112,8 @@ class MasterDriver {
   void Enqueue(std::function<void()> work, const std::function<void()>& refused);
   void Heartbeat();
   // Register or Reregister on the core with `queue` as the agent's stream; the agent id.
-  absl::StatusOr<std::string> AttachAgent(const v1::AgentMessage& first,
+  // A Reregister's tasks are moved out of `first`.
+  absl::StatusOr<std::string> AttachAgent(v1::AgentMessage& first,
                                           const std::shared_ptr<AgentQueue>& queue,
                                           absl::Time now);
   void Fail(const absl::Status& status);
