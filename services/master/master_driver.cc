@@ -101,7 +101,11 @@ void MasterDriver::Loop() {
     Dispatch();
     RunAfterDispatch();
     absl::Time now = clock_->Now();
-    if (options_.on_stats && now >= next_stats_ && !failed_) {
+    // The stats walk every agent and task: while a backlog is worked through (a full batch,
+    // e.g. a takeover's re-registrations) they wait, for at most stats_interval more.
+    const bool backlog = work.size() >= options_.max_batch;
+    if (options_.on_stats && now >= next_stats_ && !failed_ &&
+        (!backlog || now >= next_stats_ + options_.stats_interval)) {
       options_.on_stats(core_.GetStats(), work.size());
       next_stats_ = now + options_.stats_interval;
     }

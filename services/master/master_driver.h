@@ -47,7 +47,8 @@ struct DriverOptions {
   // Called once, from the loop, when the master cannot go on (registry failure).
   std::function<void(const absl::Status&)> on_fatal;
   // Called from the loop every `stats_interval` with the core's counts and the number of
-  // closures that were waiting for the loop (the event queue depth).
+  // closures that were waiting for the loop (the event queue depth); up to one interval later
+  // while the loop works through a backlog (full batches).
   std::function<void(const MasterCore::Stats&, size_t queued)> on_stats;
   absl::Duration stats_interval = absl::Seconds(1);
   // HEARTBEAT events to operator subscribers.

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "libs/clock/clock.h"
 #include "libs/log/log.h"
 #include "libs/masters/master_address.h"
@@ -19,6 +20,7 @@
 #include "libs/zk/recipes/paths.h"
 #include "services/master/core/drf_port.h"
 #include "services/master/core/proto_time.h"
+#include "services/master/heap_reserve.h"
 #include "services/master/leadership.h"
 #include "services/master/master_driver.h"
 #include "services/master/metrics.h"
@@ -299,6 +301,26 @@ void RegisterMasterConfig(config::Schema& schema, MasterConfig* c) {
                     "DRF role weights as role=weight (a role's share is divided by it)");
   schema.StringList("master.quotas", &c->quotas,
                     "quota guarantees as role=resources, e.g. ads=cpus:4;mem:1024");
+  schema.Int("master.heap_reserve_mib", &c->heap_reserve_mib,
+             "MiB of heap touched at start and kept, so that taking over a large cluster "
+             "does not pay for first touches of fresh memory (0: none; about 45 KiB per "
+             "agent with 10 tasks; the master's RSS is at least this)")
+      .Range(0, 1 << 20);
+}
+
+absl::Status PrepareMaster(const MasterConfig& config) {
+  // Debian's Abseil is built with Mutex deadlock detection on: a global graph updated on
+  // every lock (about 2% of a new leader's CPU in a takeover). A debugging aid, not for a
+  // serving master.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  if (config.heap_reserve_mib == 0) return absl::OkStatus();
+  const absl::Time start = clock::RealClock::Default()->Now();
+  absl::Status reserved = ReserveHeap(static_cast<size_t>(config.heap_reserve_mib) << 20);
+  if (!reserved.ok()) return reserved;
+  log::Info("heap reserved")
+      .Field("mib", config.heap_reserve_mib)
+      .Field("ms", absl::ToInt64Milliseconds(clock::RealClock::Default()->Now() - start));
+  return absl::OkStatus();
 }
 
 absl::Status ApplyRoles(const MasterConfig& config, allocator::DrfAllocator& drf) {

@@ -22,7 +22,8 @@
 //       //services/master:dcos-master //services/zk-ensemble:dcos-zk   (one command)
 //   bazel-bin/tools/bench/master_cluster_failover_bench [--agents=10000]
 //       [--tasks_per_agent=10] [--frameworks=10] [--channels=0 (agents/500)]
-//       [--session_timeout=2s] [--dir=/var/tmp] [--perf_out=FILE (perf record the new leader)]
+//       [--session_timeout=2s] [--heap_reserve_mib=-1 (sized for the cluster; 0: none)]
+//       [--dir=/var/tmp] [--perf_out=FILE (perf record the new leader)]
 
 #include <malloc.h>
 #include <signal.h>
@@ -61,6 +62,9 @@ struct Flags {
   int frameworks = 10;
   int channels = 0;
   absl::Duration session_timeout = absl::Seconds(2);
+  // --master.heap_reserve_mib of both masters; -1: sized for the cluster (what the leader's
+  // RSS comes to, a little over).
+  int heap_reserve_mib = -1;
   std::string dir = "/var/tmp";
   std::string dcos_master = "bazel-bin/services/master/dcos-master";
   std::string dcos_zk = "bazel-bin/services/zk-ensemble/dcos-zk";
@@ -86,6 +90,8 @@ bool ParseFlags(int argc, char** argv, Flags& f) {
       ok = absl::SimpleAtoi(v, &f.frameworks) && f.frameworks > 0;
     } else if (value("channels", &v)) {
       ok = absl::SimpleAtoi(v, &f.channels) && f.channels >= 0;
+    } else if (value("heap_reserve_mib", &v)) {
+      ok = absl::SimpleAtoi(v, &f.heap_reserve_mib) && f.heap_reserve_mib >= -1;
     } else if (value("session_timeout", &v)) {
       ok = absl::ParseDuration(v, &f.session_timeout);
     } else if (value("dir", &v)) {
@@ -105,6 +111,10 @@ bool ParseFlags(int argc, char** argv, Flags& f) {
     }
   }
   if (f.channels == 0) f.channels = std::max(4, (f.agents + 499) / 500);
+  if (f.heap_reserve_mib < 0) {
+    f.heap_reserve_mib = static_cast<int>(
+        (static_cast<int64_t>(f.agents) * (8 + 5 * f.tasks_per_agent) + 1023) / 1024);
+  }
   return true;
 }
 
@@ -128,7 +138,8 @@ absl::StatusOr<Master> StartMaster(const Flags& flags, const std::string& name,
             absl::StrCat("--metrics.listen=127.0.0.1:", m.metrics_port),
             "--master.zk=" + zk,
             "--master.zk_session_timeout=" + absl::FormatDuration(flags.session_timeout),
-            "--shutdown.grace=1s"};
+            "--shutdown.grace=1s",
+            absl::StrCat("--master.heap_reserve_mib=", flags.heap_reserve_mib)};
   absl::StatusOr<std::unique_ptr<ChildProcess>> p = ChildProcess::Start(o);
   if (!p.ok()) return p.status();
   m.process = *std::move(p);
@@ -297,9 +308,9 @@ int Run(const Flags& flags) {
   const std::string standby_id = GetLeader(standby)->self().id();
 
   std::printf("master_cluster_failover_bench: %d agents x %d tasks (%d frameworks) over %d "
-              "channels; 3 dcos-zk, 2 dcos-master, session timeout %s\n",
+              "channels; 3 dcos-zk, 2 dcos-master, session timeout %s, heap reserve %d MiB\n",
               flags.agents, flags.tasks_per_agent, flags.frameworks, flags.channels,
-              absl::FormatDuration(flags.session_timeout).c_str());
+              absl::FormatDuration(flags.session_timeout).c_str(), flags.heap_reserve_mib);
   std::fflush(stdout);
 
   AgentFleetOptions fo;
