@@ -14,13 +14,13 @@
 #include "libs/clock/clock.h"
 #include "libs/log/log.h"
 #include "libs/masters/master_address.h"
+#include "libs/runtime/heap_reserve.h"
 #include "libs/zk/client.h"
 #include "libs/zk/recipes/leader_election.h"
 #include "libs/zk/recipes/leader_observer.h"
 #include "libs/zk/recipes/paths.h"
 #include "services/master/core/drf_port.h"
 #include "services/master/core/proto_time.h"
-#include "services/master/heap_reserve.h"
 #include "services/master/leadership.h"
 #include "services/master/master_driver.h"
 #include "services/master/metrics.h"
@@ -315,7 +315,7 @@ absl::Status PrepareMaster(const MasterConfig& config) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   if (config.heap_reserve_mib == 0) return absl::OkStatus();
   const absl::Time start = clock::RealClock::Default()->Now();
-  absl::Status reserved = ReserveHeap(static_cast<size_t>(config.heap_reserve_mib) << 20);
+  absl::Status reserved = runtime::ReserveHeap(static_cast<size_t>(config.heap_reserve_mib) << 20);
   if (!reserved.ok()) return reserved;
   log::Info("heap reserved")
       .Field("mib", config.heap_reserve_mib)

@@ -1,7 +1,7 @@
 // ReserveHeap: the reserved bytes stay in the arena as free memory, and allocations reuse them
 // instead of growing the heap.
 
-#include "services/master/heap_reserve.h"
+#include "libs/runtime/heap_reserve.h"
 
 #include <malloc.h>
 
@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <vector>
 
-namespace dcos::master {
+namespace dcos::runtime {
 namespace {
 
 TEST_CASE("ReserveHeap: the memory stays in the heap, free, and is reused") {
@@ -30,4 +30,4 @@ TEST_CASE("ReserveHeap: the memory stays in the heap, free, and is reused") {
 }
 
 }  // namespace
-}  // namespace dcos::master
+}  // namespace dcos::runtime

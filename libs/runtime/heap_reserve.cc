@@ -1,4 +1,4 @@
-#include "services/master/heap_reserve.h"
+#include "libs/runtime/heap_reserve.h"
 
 #include <malloc.h>
 
@@ -6,7 +6,7 @@
 #include <cstring>
 #include <vector>
 
-namespace dcos::master {
+namespace dcos::runtime {
 namespace {
 
 // Well below glibc's smallest mmap threshold (128 KiB), so every block comes from the arena.
@@ -36,4 +36,4 @@ absl::Status ReserveHeap(size_t bytes) {
   return absl::OkStatus();
 }
 
-}  // namespace dcos::master
+}  // namespace dcos::runtime

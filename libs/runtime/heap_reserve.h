@@ -5,7 +5,8 @@
 // 450 MiB); on a virtual machine the first touch of each fresh page is most of that takeover's
 // CPU (page faults, and sysmalloc touching new top chunks: about 60% of the new leader's
 // CPU in master_cluster_failover_bench). A standby that reserves its heap at start pays those
-// touches while it stands by, as a JVM's -XX:+AlwaysPreTouch does.
+// touches while it stands by, as a JVM's -XX:+AlwaysPreTouch does (dcos-master's
+// master.heap_reserve_mib; master_cluster_failover_bench's agent fleet uses it too).
 //
 // How (glibc malloc): every thread shares one malloc arena (M_ARENA_MAX=1), so memory touched
 // here serves the gRPC threads' parsing and the driver's loop alike; `bytes` are allocated in
@@ -20,8 +21,8 @@
 
 #include "absl/status/status.h"
 
-namespace dcos::master {
+namespace dcos::runtime {
 
 absl::Status ReserveHeap(size_t bytes);
 
-}  // namespace dcos::master
+}  // namespace dcos::runtime
