@@ -38,6 +38,16 @@ void Resources::Add(const Resource& r) {
   }
 }
 
+void Resources::Add(Resource&& r) {
+  if (r.empty()) return;
+  int i = Find(r);
+  if (i < 0) {
+    Mutable().push_back(std::move(r));
+  } else {
+    Mutable()[static_cast<size_t>(i)].AddValue(r);
+  }
+}
+
 void Resources::Subtract(const Resource& r) {
   if (r.empty()) return;
   int i = Find(r);

@@ -69,6 +69,7 @@ class Resources {
   void clear() { items_.reset(); }
 
   void Add(const Resource& r);
+  void Add(Resource&& r);
   void Subtract(const Resource& r);
   bool Contains(const Resource& r) const;
 

@@ -44,6 +44,13 @@ int RunMain(int argc, char** argv, const MainSpec& spec) {
   log::SetLevel(*log::ParseLevel(options.log_level));
   log::SetFormat(*log::ParseFormat(options.log_format));
 
+  if (spec.prepare) {
+    absl::Status prepared = spec.prepare();
+    if (!prepared.ok()) {
+      log::Error("cannot prepare").Field("error", prepared);
+      return 1;
+    }
+  }
   absl::StatusOr<std::unique_ptr<ServiceRuntime>> runtime =
       ServiceRuntime::Create(spec.component, spec.version, options);
   if (!runtime.ok()) {

@@ -50,6 +50,10 @@ struct MainSpec {
   std::string description;             // one line for --help
   // Registers the component's own config fields (optional).
   std::function<void(config::Schema&)> add_config;
+  // Runs once the config is loaded, before the runtime starts (and so before gRPC's and the
+  // metrics server's threads exist): process-wide settings such as malloc's (optional). An
+  // error stops start-up (exit 1).
+  std::function<absl::Status()> prepare;
   // Builds the component after the config is loaded; it registers its gRPC services on the
   // runtime with AddService. An error stops start-up (exit 1).
   std::function<absl::StatusOr<std::unique_ptr<Component>>(ServiceRuntime&)> build;

@@ -13,6 +13,16 @@ void Leadership::SetLeader(std::optional<common::v1::MasterInfo> leader, absl::T
   if (is && !was) elected_time_ = now;
 }
 
+void Leadership::SetRecovering(bool recovering) {
+  absl::MutexLock lock(&mu_);
+  recovering_ = recovering;
+}
+
+bool Leadership::recovering() const {
+  absl::MutexLock lock(&mu_);
+  return recovering_;
+}
+
 bool Leadership::elected() const {
   absl::MutexLock lock(&mu_);
   return leader_.has_value() && leader_->id() == self_.id();
@@ -49,6 +59,11 @@ grpc::Status Leadership::Check() const {
   absl::Status s = absl::UnavailableError(absl::StrCat("not the leading master: ", where));
   s.SetPayload(status::TypeUrl("dcos.common.v1.LeaderInfo"), absl::Cord(info.SerializeAsString()));
   return status::ToGrpc(s);
+}
+
+grpc::Status Leadership::CheckAgent() const {
+  if (recovering()) return grpc::Status::OK;
+  return Check();
 }
 
 }  // namespace dcos::master

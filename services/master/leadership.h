@@ -4,6 +4,12 @@
 // master that does not lead answers UNAVAILABLE with the leader's address as a
 // dcos.common.v1.LeaderInfo detail (clients redirect), or known=false during an election.
 //
+// Between winning the election and leading (the registry loads) a master is `recovering`:
+// it still answers UNAVAILABLE to frameworks and operators, but takes agents' streams
+// (CheckAgent), whose re-registrations wait in the driver's queue until it leads. Refusing
+// them would send every agent of the cluster into its backoff just as the new leader is about
+// to be ready for them.
+//
 // Thread-safe.
 
 #include <optional>
@@ -24,12 +30,17 @@ class Leadership {
   const common::v1::MasterInfo& self() const { return self_; }
 
   void SetLeader(std::optional<common::v1::MasterInfo> leader, absl::Time now);
+  // This master won the election and loads its registry (true), or that ended (false).
+  void SetRecovering(bool recovering);
   bool elected() const;
+  bool recovering() const;
   std::optional<common::v1::MasterInfo> leader() const;
   absl::Time elected_time() const;
 
   // OK when this master leads; the redirect otherwise.
   grpc::Status Check() const;
+  // OK when this master leads or is recovering (agents' streams); the redirect otherwise.
+  grpc::Status CheckAgent() const;
   common::v1::LeaderInfo Info() const;
 
  private:
@@ -37,6 +48,7 @@ class Leadership {
   mutable absl::Mutex mu_;
   std::optional<common::v1::MasterInfo> leader_ ABSL_GUARDED_BY(mu_);
   absl::Time elected_time_ ABSL_GUARDED_BY(mu_);
+  bool recovering_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace dcos::master

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   spec.add_config = [&](dcos::config::Schema& schema) {
     dcos::master::RegisterMasterConfig(schema, &config);
   };
+  spec.prepare = [&] { return dcos::master::PrepareMaster(config); };
   spec.build = [&](dcos::runtime::ServiceRuntime& runtime) {
     return dcos::master::BuildMaster(config, runtime);
   };

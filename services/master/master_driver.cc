@@ -20,16 +20,20 @@ absl::Status MasterDriver::Start() {
   absl::StatusOr<RegistryContents> contents = registry_->Load();
   if (!contents.ok()) return contents.status();
   const absl::Time loaded = clock_->Now();
-  core_.RecoverRegistry(contents->admitted, contents->unreachable, contents->gone, clock_->Now());
+  const int64_t admitted = static_cast<int64_t>(contents->admitted.size());
+  const int64_t unreachable = static_cast<int64_t>(contents->unreachable.size());
+  core_.RecoverRegistry(std::move(contents->admitted), std::move(contents->unreachable),
+                        contents->gone, clock_->Now());
   log::Info("master registry recovered")
       .Field("load_ms", absl::ToInt64Milliseconds(loaded - start))
       .Field("recover_ms", absl::ToInt64Milliseconds(clock_->Now() - loaded))
-      .Field("admitted", static_cast<int64_t>(contents->admitted.size()))
-      .Field("unreachable", static_cast<int64_t>(contents->unreachable.size()))
+      .Field("admitted", admitted)
+      .Field("unreachable", unreachable)
       .Field("gone", static_cast<int64_t>(contents->gone.size()));
   core_.SetOperatorEvents(false);  // until an operator subscribes
   next_tick_ = clock_->Now();
   next_heartbeat_ = next_tick_ + options_.operator_heartbeat;
+  started_ = true;
   loop_ = std::thread([this] { Loop(); });
   return absl::OkStatus();
 }
@@ -42,7 +46,20 @@ void MasterDriver::Stop() {
     }
     stopping_ = true;
   }
-  if (loop_.joinable()) loop_.join();
+  if (started_) {
+    if (loop_.joinable()) loop_.join();
+    return;
+  }
+  // Never started (the registry did not load): what was queued is refused, as after a
+  // registry failure, and nothing touches the core.
+  failed_.store(true);
+  std::vector<std::function<void()>> work;
+  {
+    absl::MutexLock lock(&mu_);
+    work.swap(inbox_);
+  }
+  for (auto& w : work) w();
+  RunAfterDispatch();
 }
 
 void MasterDriver::Post(std::function<void(MasterCore&, absl::Time)> fn) {
@@ -71,14 +88,24 @@ void MasterDriver::Loop() {
       };
       absl::Duration wait = next_tick_ - clock_->Now();
       if (wait > absl::ZeroDuration()) mu_.AwaitWithTimeout(absl::Condition(&ready), wait);
-      work.swap(inbox_);
+      if (inbox_.size() <= options_.max_batch) {
+        work.swap(inbox_);
+      } else {
+        auto end = inbox_.begin() + static_cast<std::ptrdiff_t>(options_.max_batch);
+        work.assign(std::make_move_iterator(inbox_.begin()), std::make_move_iterator(end));
+        inbox_.erase(inbox_.begin(), end);
+      }
       stopping = stopping_;
     }
     for (auto& w : work) w();
     Dispatch();
     RunAfterDispatch();
     absl::Time now = clock_->Now();
-    if (options_.on_stats && now >= next_stats_ && !failed_) {
+    // The stats walk every agent and task: while a backlog is worked through (a full batch,
+    // e.g. a takeover's re-registrations) they wait, for at most stats_interval more.
+    const bool backlog = work.size() >= options_.max_batch;
+    if (options_.on_stats && now >= next_stats_ && !failed_ &&
+        (!backlog || now >= next_stats_ + options_.stats_interval)) {
       options_.on_stats(core_.GetStats(), work.size());
       next_stats_ = now + options_.stats_interval;
     }
@@ -172,7 +199,7 @@ void MasterDriver::ConnectAgent(v1::AgentMessage first, std::shared_ptr<AgentQue
                                 std::function<void(absl::StatusOr<std::string>)> done) {
   auto refused = [done] { done(absl::UnavailableError("the master is stopping")); };
   Enqueue(
-      [this, first = std::move(first), queue = std::move(queue), done, refused] {
+      [this, first = std::move(first), queue = std::move(queue), done, refused]() mutable {
         if (failed_) return refused();
         absl::StatusOr<std::string> id = AttachAgent(first, queue, clock_->Now());
         AfterDispatch([this, done, id = std::move(id)] {
@@ -183,7 +210,7 @@ void MasterDriver::ConnectAgent(v1::AgentMessage first, std::shared_ptr<AgentQue
       refused);
 }
 
-absl::StatusOr<std::string> MasterDriver::AttachAgent(const v1::AgentMessage& first,
+absl::StatusOr<std::string> MasterDriver::AttachAgent(v1::AgentMessage& first,
                                                       const std::shared_ptr<AgentQueue>& queue,
                                                       absl::Time now) {
   if (first.has_register_agent()) {
@@ -203,7 +230,7 @@ absl::StatusOr<std::string> MasterDriver::AttachAgent(const v1::AgentMessage& fi
                                     "another stream of this agent took over"));
   }
   agents_[id] = queue;
-  absl::Status ok = core_.ReregisterAgent(first.reregister_agent(), now);
+  absl::Status ok = core_.ReregisterAgent(std::move(*first.mutable_reregister_agent()), now);
   if (ok.ok()) return id;
   if (ok.code() != absl::StatusCode::kFailedPrecondition) agents_.erase(id);
   return ok;

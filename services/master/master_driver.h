@@ -5,9 +5,11 @@
 // result; the stream calls, not blocking) and get StreamQueues for their streams. After every closure and every tick the loop
 // takes the core's Outbox and carries it out in order: registry writes (durable before anyone
 // is told), then messages into the agents', frameworks' and operators' queues, then closes.
-// The loop takes every closure waiting for it as one batch and carries out their outboxes
-// together (a group commit: a storm of 10,000 registrations is a few registry Multis, not
-// 10,000 of them), then answers the batch's callers.
+// The loop takes the closures waiting for it as one batch (up to max_batch) and carries out
+// their outboxes together (a group commit: a storm of 10,000 registrations is a few registry
+// Multis, not 10,000 of them), then answers the batch's callers. The bound lets the first
+// answers of a storm go out (on gRPC's threads) while the loop works on the rest, as when a
+// new leader takes the re-registrations queued while it loaded its registry.
 //
 // A registry write that fails leaves the master unable to keep its promises: the driver stops
 // and calls on_fatal (the binary exits for its supervisor to restart it; another master takes
@@ -40,10 +42,13 @@ using OperatorQueue = StreamQueue<v1::OperatorEvent>;
 struct DriverOptions {
   MasterCoreConfig core;
   absl::Duration tick = absl::Milliseconds(50);
+  // Closures taken as one batch at most (see the class comment).
+  size_t max_batch = 500;
   // Called once, from the loop, when the master cannot go on (registry failure).
   std::function<void(const absl::Status&)> on_fatal;
   // Called from the loop every `stats_interval` with the core's counts and the number of
-  // closures that were waiting for the loop (the event queue depth).
+  // closures that were waiting for the loop (the event queue depth); up to one interval later
+  // while the loop works through a backlog (full batches).
   std::function<void(const MasterCore::Stats&, size_t queued)> on_stats;
   absl::Duration stats_interval = absl::Seconds(1);
   // HEARTBEAT events to operator subscribers.
@@ -57,9 +62,11 @@ class MasterDriver {
                clock::Clock* clock);
   ~MasterDriver();
 
-  // Loads the registry into the core (agents must re-register) and starts the loop.
+  // Loads the registry into the core (agents must re-register) and starts the loop. Calls may
+  // be queued before (and while) it runs: the loop takes them once the registry is loaded.
   absl::Status Start();
-  // Stops the loop and closes every stream UNAVAILABLE. Idempotent.
+  // Stops the loop and closes every stream UNAVAILABLE. Idempotent. A driver that never
+  // started answers what was queued UNAVAILABLE.
   void Stop();
 
   // Runs `fn` on the loop with the core and the current time, carries out the outbox, and
@@ -106,7 +113,8 @@ class MasterDriver {
   void Enqueue(std::function<void()> work, const std::function<void()>& refused);
   void Heartbeat();
   // Register or Reregister on the core with `queue` as the agent's stream; the agent id.
-  absl::StatusOr<std::string> AttachAgent(const v1::AgentMessage& first,
+  // A Reregister's tasks are moved out of `first`.
+  absl::StatusOr<std::string> AttachAgent(v1::AgentMessage& first,
                                           const std::shared_ptr<AgentQueue>& queue,
                                           absl::Time now);
   void Fail(const absl::Status& status);
@@ -129,6 +137,7 @@ class MasterDriver {
   std::vector<std::function<void()>> inbox_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<bool> failed_{false};
+  bool started_ = false;  // set by Start, read by Stop (the owner calls both, never at once)
   std::thread loop_;
 };
 

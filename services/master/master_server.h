@@ -38,9 +38,13 @@ struct MasterConfig {
   absl::Duration tick = absl::Milliseconds(50);           // master.tick
   std::vector<std::string> weights;  // master.weights: "role=weight", e.g. "ads=2"
   std::vector<std::string> quotas;   // master.quotas: "role=resources", e.g. "ads=cpus:4;mem:1024"
+  int64_t heap_reserve_mib = 0;      // master.heap_reserve_mib: heap_reserve.h (0: none)
 };
 
 void RegisterMasterConfig(config::Schema& schema, MasterConfig* config);
+
+// Process-wide settings, before any thread starts (MainSpec::prepare): the heap reserve.
+absl::Status PrepareMaster(const MasterConfig& config);
 
 // master.weights and master.quotas applied to the allocator. INVALID_ARGUMENT naming the field
 // and the entry.

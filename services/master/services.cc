@@ -166,7 +166,9 @@ class QueueWriteReactor final : public grpc::ServerWriteReactor<Event>,
 
 grpc::ServerBidiReactor<v1::AgentMessage, v1::MasterMessage>* AgentChannelService::Connect(
     grpc::CallbackServerContext* context) {
-  grpc::Status leader = leadership_->Check();
+  // A master that is recovering its registry takes the stream too: the first message waits
+  // in the driver's queue until it leads.
+  grpc::Status leader = leadership_->CheckAgent();
   if (!leader.ok()) return new Refusal<grpc::ServerBidiReactor<v1::AgentMessage, v1::MasterMessage>>(leader);
   return new AgentStreamReactor(context, driver());
 }

@@ -82,10 +82,14 @@ class AgentFleet::Impl {
 
   // AgentStream's reports.
   void Registered(int a);
-  void Ended(int a, AgentStream* stream);
+  void Ended(int a, AgentStream* stream, const grpc::Status& status);
 
   int registered() const { return registered_.load(); }
   int64_t failed_attempts() const { return failed_.load(); }
+  std::map<std::string, int64_t> failures() const {
+    absl::MutexLock lock(&mu_);
+    return failures_;
+  }
   std::vector<absl::Time> registered_at() const {
     absl::MutexLock lock(&mu_);
     std::vector<absl::Time> out;
@@ -97,13 +101,16 @@ class AgentFleet::Impl {
   struct Agent {
     mv1::AgentMessage report;
     AgentStream* stream = nullptr;  // the live stream, if any
+    std::string stream_target;      // where it goes
+    bool woken = false;             // the stream was ended for a new target: follow at once
     bool registered = false;
     absl::Time registered_at = absl::InfinitePast();
     int attempts = 0;
     bool waiting = false;  // in the timer queue
   };
 
-  void Connect(int a) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A new stream for agent `a` to the target, to be Started once mu_ is released.
+  AgentStream* Connect(int a) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void TimerLoop();
 
   const AgentFleetOptions options_;
@@ -117,6 +124,7 @@ class AgentFleet::Impl {
   std::priority_queue<std::pair<absl::Time, int>, std::vector<std::pair<absl::Time, int>>,
                       std::greater<>>
       timers_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int64_t> failures_ ABSL_GUARDED_BY(mu_);
   int live_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<int> registered_{0};
@@ -124,15 +132,24 @@ class AgentFleet::Impl {
   std::thread timer_;
 };
 
-// One stream of one agent. Owned by gRPC until OnDone, which reports to the fleet and deletes
-// it. Writes go through a small queue (the Reregister, then pongs), one in flight at a time.
+// One stream of one agent. Made under the fleet's lock, started (Start) outside it: gRPC
+// callbacks take that lock, and 10,000 calls started under it would hold them all up. Owned
+// by gRPC once started, until OnDone, which reports to the fleet and deletes it. The first
+// write is the agent's report (borrowed from the fleet, which outlives every stream); pongs
+// follow through a small queue, one write in flight at a time.
 class AgentStream final : public grpc::ClientBidiReactor<mv1::AgentMessage, mv1::MasterMessage> {
  public:
   AgentStream(AgentFleet::Impl* fleet, int agent, mv1::AgentChannel::Stub* stub,
-              const mv1::AgentMessage& report)
-      : fleet_(fleet), agent_(agent) {
-    stub->async()->Connect(&context_, this);
-    Send(report);
+              const mv1::AgentMessage* report)
+      : fleet_(fleet), agent_(agent), stub_(stub), report_(report) {}
+
+  void Start() {
+    stub_->async()->Connect(&context_, this);
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = true;
+    }
+    StartWrite(report_);
     StartRead(&in_);
     StartCall();
   }
@@ -151,11 +168,13 @@ class AgentStream final : public grpc::ClientBidiReactor<mv1::AgentMessage, mv1:
   }
   void OnWriteDone(bool ok) override {
     absl::MutexLock lock(&mu_);
-    out_.pop_front();
-    if (ok && !out_.empty()) StartWrite(&out_.front());
+    if (sent_report_) out_.pop_front();
+    sent_report_ = true;
+    writing_ = ok && !out_.empty();
+    if (writing_) StartWrite(&out_.front());
   }
-  void OnDone(const grpc::Status&) override {
-    fleet_->Ended(agent_, this);
+  void OnDone(const grpc::Status& status) override {
+    fleet_->Ended(agent_, this, status);
     delete this;
   }
 
@@ -163,19 +182,27 @@ class AgentStream final : public grpc::ClientBidiReactor<mv1::AgentMessage, mv1:
   void Send(const mv1::AgentMessage& m) {
     absl::MutexLock lock(&mu_);
     out_.push_back(m);
-    if (out_.size() == 1) StartWrite(&out_.front());
+    if (!writing_) {
+      writing_ = true;
+      StartWrite(&out_.front());
+    }
   }
 
   AgentFleet::Impl* const fleet_;
   const int agent_;
+  mv1::AgentChannel::Stub* const stub_;
+  const mv1::AgentMessage* const report_;
   grpc::ClientContext context_;
   mv1::MasterMessage in_;
   absl::Mutex mu_;
-  std::deque<mv1::AgentMessage> out_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;      // a write in flight
+  bool sent_report_ ABSL_GUARDED_BY(mu_) = false;  // the report's write completed
+  std::deque<mv1::AgentMessage> out_ ABSL_GUARDED_BY(mu_);  // pongs
 };
 
 void AgentFleet::Impl::SetTarget(const std::string& address) {
-  absl::MutexLock lock(&mu_);
+  std::vector<AgentStream*> start;
+  absl::ReleasableMutexLock lock(&mu_);
   if (stopping_) return;
   const bool first = target_.empty();
   target_ = address;
@@ -194,16 +221,24 @@ void AgentFleet::Impl::SetTarget(const std::string& address) {
     if (first || agent.waiting) {
       agent.waiting = false;
       agent.attempts = 0;
-      Connect(a);
+      start.push_back(Connect(a));
+    } else if (agent.stream != nullptr && agent.stream_target != address && !agent.woken) {
+      // As MasterLink::LeaderChanged: leave the old master; Ended reconnects at once.
+      agent.woken = true;
+      agent.stream->Cancel();
     }
   }
+  lock.Release();
+  for (AgentStream* stream : start) stream->Start();
 }
 
-void AgentFleet::Impl::Connect(int a) {
+AgentStream* AgentFleet::Impl::Connect(int a) {
   Agent& agent = agents_[a];
   auto& stubs = stubs_[target_];
   ++live_;
-  agent.stream = new AgentStream(this, a, stubs[a % stubs.size()].get(), agent.report);
+  agent.stream_target = target_;
+  agent.stream = new AgentStream(this, a, stubs[a % stubs.size()].get(), &agent.report);
+  return agent.stream;
 }
 
 void AgentFleet::Impl::Registered(int a) {
@@ -216,7 +251,7 @@ void AgentFleet::Impl::Registered(int a) {
   registered_.fetch_add(1);
 }
 
-void AgentFleet::Impl::Ended(int a, AgentStream* stream) {
+void AgentFleet::Impl::Ended(int a, AgentStream* stream, const grpc::Status& status) {
   absl::MutexLock lock(&mu_);
   --live_;
   Agent& agent = agents_[a];
@@ -227,13 +262,22 @@ void AgentFleet::Impl::Ended(int a, AgentStream* stream) {
     registered_.fetch_sub(1);
   } else {
     failed_.fetch_add(1);
+    ++failures_[absl::StrCat(status.error_code(), " ", status.error_message().substr(0, 160))];
   }
   if (stopping_) return;
+  agent.waiting = true;
+  if (agent.woken) {
+    // Ended for a new target: no backoff (the timer thread connects it, not this gRPC
+    // callback).
+    agent.woken = false;
+    agent.attempts = 0;
+    timers_.push({absl::InfinitePast(), a});
+    return;
+  }
   absl::Duration bound = options_.initial_backoff * (int64_t{1} << std::min(agent.attempts, 20));
   if (bound > options_.max_backoff) bound = options_.max_backoff;
   ++agent.attempts;
   std::uniform_int_distribution<int64_t> jitter(0, absl::ToInt64Microseconds(bound));
-  agent.waiting = true;
   timers_.push({absl::Now() + absl::Microseconds(jitter(rng_)), a});
 }
 
@@ -241,17 +285,27 @@ void AgentFleet::Impl::TimerLoop() {
   absl::MutexLock lock(&mu_);
   while (!stopping_) {
     absl::Time now = absl::Now();
+    std::vector<AgentStream*> start;
     while (!timers_.empty() && timers_.top().first <= now) {
       int a = timers_.top().second;
       timers_.pop();
       // SetTarget may have connected it already.
       if (agents_[a].waiting) {
         agents_[a].waiting = false;
-        Connect(a);
+        start.push_back(Connect(a));
       }
     }
+    if (!start.empty()) {
+      mu_.Unlock();
+      for (AgentStream* stream : start) stream->Start();
+      mu_.Lock();
+      continue;  // more may be due by now
+    }
     absl::Time next = timers_.empty() ? now + absl::Milliseconds(50) : timers_.top().first;
-    auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+    // Also woken by a timer due sooner than `next` (an agent to reconnect at once).
+    auto woken = [this, &next]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return stopping_ || (!timers_.empty() && timers_.top().first < next);
+    };
     mu_.AwaitWithDeadline(absl::Condition(&woken), next);
   }
 }
@@ -277,6 +331,7 @@ void AgentFleet::SetTarget(const std::string& address) { impl_->SetTarget(addres
 int AgentFleet::registered() const { return impl_->registered(); }
 std::vector<absl::Time> AgentFleet::registered_at() const { return impl_->registered_at(); }
 int64_t AgentFleet::failed_attempts() const { return impl_->failed_attempts(); }
+std::map<std::string, int64_t> AgentFleet::failures() const { return impl_->failures(); }
 void AgentFleet::Stop() { impl_->Stop(); }
 
 }  // namespace dcos::bench

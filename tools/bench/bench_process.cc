@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "libs/subprocess/spawn.h"
@@ -103,6 +104,74 @@ TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
   if (ec) std::fprintf(stderr, "could not remove %s: %s\n", path_.c_str(), ec.message().c_str());
+}
+
+namespace {
+
+// utime + stime of a /proc/.../stat file (fields 14 and 15, counted after the ")" that ends
+// the name, which may hold spaces), and the name.
+absl::StatusOr<std::pair<std::string, absl::Duration>> ReadStat(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) return absl::NotFoundError(absl::StrCat("no ", path));
+  size_t open = line.find('(');
+  size_t close = line.rfind(')');
+  if (open == std::string::npos || close == std::string::npos || close < open) {
+    return absl::InternalError(absl::StrCat("unexpected ", path));
+  }
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(absl::string_view(line).substr(close + 2), ' ', absl::SkipEmpty());
+  // fields[0] is field 3 (state): utime is field 14, stime field 15.
+  int64_t utime = 0, stime = 0;
+  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
+      !absl::SimpleAtoi(fields[12], &stime)) {
+    return absl::InternalError(absl::StrCat("unexpected ", path));
+  }
+  const double tick = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+  return std::make_pair(line.substr(open + 1, close - open - 1),
+                        absl::Seconds(static_cast<double>(utime + stime) * tick));
+}
+
+}  // namespace
+
+absl::StatusOr<absl::Duration> CpuTime(pid_t pid) {
+  absl::StatusOr<std::pair<std::string, absl::Duration>> s =
+      ReadStat(absl::StrCat("/proc/", pid, "/stat"));
+  if (!s.ok()) return s.status();
+  return s->second;
+}
+
+std::vector<ThreadCpu> ThreadsCpu(pid_t pid) {
+  std::vector<ThreadCpu> out;
+  std::error_code error;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"), error)) {
+    int tid = 0;
+    if (!absl::SimpleAtoi(entry.path().filename().string(), &tid)) continue;
+    absl::StatusOr<std::pair<std::string, absl::Duration>> s =
+        ReadStat(entry.path().string() + "/stat");
+    if (s.ok()) out.push_back({tid, s->first, s->second});
+  }
+  return out;
+}
+
+MachineCpu MachineCpuNow() {
+  std::ifstream in("/proc/stat");
+  std::string line;
+  MachineCpu out;
+  if (!std::getline(in, line) || !absl::StartsWith(line, "cpu ")) return out;
+  std::vector<absl::string_view> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
+  const double tick = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+  int64_t total = 0, idle = 0;
+  for (size_t i = 1; i < fields.size() && i <= 8; ++i) {  // user .. steal
+    int64_t v = 0;
+    if (!absl::SimpleAtoi(fields[i], &v)) continue;
+    total += v;
+    if (i == 4 || i == 5) idle += v;  // idle, iowait
+  }
+  out.busy = absl::Seconds(static_cast<double>(total - idle) * tick);
+  out.total = absl::Seconds(static_cast<double>(total) * tick);
+  return out;
 }
 
 absl::StatusOr<int64_t> ResidentBytes(pid_t pid) {

@@ -79,6 +79,25 @@ class TempDir {
 // VmRSS of `pid` in bytes, from /proc/<pid>/status. NOT_FOUND if the process is gone.
 absl::StatusOr<int64_t> ResidentBytes(pid_t pid);
 
+// CPU time (user + system) used so far by `pid`, from /proc. NOT_FOUND if it is gone.
+absl::StatusOr<absl::Duration> CpuTime(pid_t pid);
+
+// Every thread of `pid` with its name and CPU time so far (empty if the process is gone).
+struct ThreadCpu {
+  pid_t tid = 0;
+  std::string name;
+  absl::Duration cpu;
+};
+std::vector<ThreadCpu> ThreadsCpu(pid_t pid);
+
+// The machine's CPU time so far, busy (neither idle nor waiting for I/O) and in all, summed
+// over its cores (/proc/stat).
+struct MachineCpu {
+  absl::Duration busy;
+  absl::Duration total;
+};
+MachineCpu MachineCpuNow();
+
 // A TCP port on 127.0.0.1 that was free a moment ago; never the same twice in one process.
 int FreePort();
 

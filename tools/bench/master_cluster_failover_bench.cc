@@ -5,22 +5,28 @@
 // T tasks each (10,000 x 10 by default). The agents register with the first master, which
 // admits them into its registry in dcos-zk; the second master stands by. Then kill -9 of the
 // leader. The agents learn of the new leader as a real agent does, from its node in dcos-zk
-// (one LeaderObserver here stands for every agent's detector), and reconnect to it (backoff
-// [0, b], b from 10 ms doubling up to 100 ms, while it answers UNAVAILABLE). Printed:
+// (one LeaderObserver here stands for every agent's detector), and reconnect as dcos-agent
+// does: backoff [0, b], b from 1 s doubling up to 1 min, while no master answers; at once
+// when the detector names the new leader (agent_fleet.h). Printed:
 //   kill -> election      the standby's election node is first in line (dcos-zk session timeout)
-//   election -> serving   the first agent re-registered (the new leader loaded its registry)
+//   election -> first     the first agent re-registered (the new leader loaded its registry)
 //   election -> last      the last agent re-registered with all its tasks (goal < 2 s; Mesos
 //                         1.5 needed 4.4 s)
 // and the new leader's resident memory (goal < 1 GiB), with its own count of active agents
-// and running tasks from /metrics. Every process it started is stopped, also on error.
+// and running tasks from /metrics; then a timeline in 250 ms steps (agents answered, attempts
+// refused or broken and why, CPU used by the new leader, by this process — the fleet — and by
+// the whole machine) and the new leader's busiest threads. Every process it started is
+// stopped, also on error, and the run ends early if a master exits.
 //
 //   bazel build -c opt //tools/bench:master_cluster_failover_bench
 //       //services/master:dcos-master //services/zk-ensemble:dcos-zk   (one command)
 //   bazel-bin/tools/bench/master_cluster_failover_bench [--agents=10000]
 //       [--tasks_per_agent=10] [--frameworks=10] [--channels=0 (agents/500)]
-//       [--session_timeout=2s] [--dir=/var/tmp] [--perf_out=FILE (perf record the new leader)]
+//       [--session_timeout=2s] [--heap_reserve_mib=-1 (sized for the cluster; 0: none)]
+//       [--dir=/var/tmp] [--perf_out=FILE (perf record the new leader)]
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -39,6 +45,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "libs/runtime/heap_reserve.h"
 #include "libs/zk/client.h"
 #include "libs/zk/recipes/leader_observer.h"
 #include "protos/master/v1/operator.grpc.pb.h"
@@ -55,6 +62,9 @@ struct Flags {
   int frameworks = 10;
   int channels = 0;
   absl::Duration session_timeout = absl::Seconds(2);
+  // --master.heap_reserve_mib of both masters; -1: sized for the cluster (what the leader's
+  // RSS comes to, a little over).
+  int heap_reserve_mib = -1;
   std::string dir = "/var/tmp";
   std::string dcos_master = "bazel-bin/services/master/dcos-master";
   std::string dcos_zk = "bazel-bin/services/zk-ensemble/dcos-zk";
@@ -80,6 +90,8 @@ bool ParseFlags(int argc, char** argv, Flags& f) {
       ok = absl::SimpleAtoi(v, &f.frameworks) && f.frameworks > 0;
     } else if (value("channels", &v)) {
       ok = absl::SimpleAtoi(v, &f.channels) && f.channels >= 0;
+    } else if (value("heap_reserve_mib", &v)) {
+      ok = absl::SimpleAtoi(v, &f.heap_reserve_mib) && f.heap_reserve_mib >= -1;
     } else if (value("session_timeout", &v)) {
       ok = absl::ParseDuration(v, &f.session_timeout);
     } else if (value("dir", &v)) {
@@ -99,6 +111,10 @@ bool ParseFlags(int argc, char** argv, Flags& f) {
     }
   }
   if (f.channels == 0) f.channels = std::max(4, (f.agents + 499) / 500);
+  if (f.heap_reserve_mib < 0) {
+    f.heap_reserve_mib = static_cast<int>(
+        (static_cast<int64_t>(f.agents) * (8 + 5 * f.tasks_per_agent) + 1023) / 1024);
+  }
   return true;
 }
 
@@ -122,7 +138,8 @@ absl::StatusOr<Master> StartMaster(const Flags& flags, const std::string& name,
             absl::StrCat("--metrics.listen=127.0.0.1:", m.metrics_port),
             "--master.zk=" + zk,
             "--master.zk_session_timeout=" + absl::FormatDuration(flags.session_timeout),
-            "--shutdown.grace=1s"};
+            "--shutdown.grace=1s",
+            absl::StrCat("--master.heap_reserve_mib=", flags.heap_reserve_mib)};
   absl::StatusOr<std::unique_ptr<ChildProcess>> p = ChildProcess::Start(o);
   if (!p.ok()) return p.status();
   m.process = *std::move(p);
@@ -175,6 +192,77 @@ int64_t PeakResidentBytes(pid_t pid) {
 
 double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
 
+// What the bench saw at one moment after the kill.
+struct Sample {
+  absl::Time at;
+  int reregistered = 0;  // agents answered by the new leader
+  int64_t failed = 0;    // refused or broken attempts since the kill
+  absl::Duration leader_cpu;
+  absl::Duration bench_cpu;  // this process: mostly the fleet's gRPC threads
+  MachineCpu machine;
+};
+
+// The time of the last log line holding `what` (the master logs UTC, microseconds), or
+// InfiniteFuture.
+absl::Time LogTime(const std::string& log, const std::string& what) {
+  absl::Time found = absl::InfiniteFuture();
+  for (absl::string_view line : absl::StrSplit(log, '\n')) {
+    if (!absl::StrContains(line, what)) continue;
+    absl::Time t;
+    std::string err;
+    std::string stamp(line.substr(0, line.find(' ')));
+    if (absl::ParseTime("%Y-%m-%dT%H:%M:%E*SZ", stamp, &t, &err)) found = t;
+  }
+  return found;
+}
+
+// The takeover in 250 ms steps from the kill (times from the election): agents answered, attempts refused or
+// broken, and the CPU used in each step by the new leader, this process (the fleet) and the
+// whole machine (2 cores here: 500 ms of CPU per step at most).
+void PrintTimeline(const std::vector<Sample>& samples, absl::Time elected, absl::Time leading,
+                   absl::Time last) {
+  if (samples.empty()) return;
+  std::printf("  timeline from the election (new leader leading at %+.0f ms by its log):\n",
+              leading == absl::InfiniteFuture() ? -1.0 : Ms(leading - elected));
+  std::printf("  %8s %8s %8s %12s %12s %12s\n", "ms", "agents", "failed", "leader-cpu",
+              "bench-cpu", "machine-cpu");
+  const Sample* prev = &samples.front();
+  auto row = [&](const Sample& s) {
+    std::printf("  %+8.0f %8d %8lld %9.0f ms %9.0f ms %9.0f ms\n", Ms(s.at - elected),
+                s.reregistered, static_cast<long long>(s.failed),
+                Ms(s.leader_cpu - prev->leader_cpu), Ms(s.bench_cpu - prev->bench_cpu),
+                Ms(s.machine.busy - prev->machine.busy));
+    prev = &s;
+  };
+  absl::Time next = samples.front().at;
+  for (const Sample& s : samples) {
+    if (s.at < next && s.reregistered < samples.back().reregistered) continue;
+    row(s);
+    next = s.at + absl::Milliseconds(250);
+    if (s.at > last) break;
+  }
+}
+
+// The threads of one process that used the most CPU between the two snapshots.
+void PrintBusiestThreads(const char* whose, const std::vector<ThreadCpu>& before,
+                         const std::vector<ThreadCpu>& after, absl::Duration window) {
+  std::vector<std::pair<absl::Duration, std::string>> used;
+  for (const ThreadCpu& t : after) {
+    absl::Duration cpu = t.cpu;
+    for (const ThreadCpu& b : before) {
+      if (b.tid == t.tid) cpu -= b.cpu;
+    }
+    used.push_back({cpu, absl::StrCat(t.name, "/", t.tid)});
+  }
+  std::sort(used.begin(), used.end(), std::greater<>());
+  std::string top;
+  for (size_t i = 0; i < used.size() && i < 5; ++i) {
+    absl::StrAppend(&top, i ? ", " : "", used[i].second, " ", Ms(used[i].first), " ms");
+  }
+  std::printf("  %s busiest threads over the %.0f ms from the kill: %s\n", whose, Ms(window),
+              top.c_str());
+}
+
 int Run(const Flags& flags) {
   absl::StatusOr<std::unique_ptr<TempDir>> dir = TempDir::Create(flags.dir, "master-failover");
   if (!dir.ok()) {
@@ -220,9 +308,9 @@ int Run(const Flags& flags) {
   const std::string standby_id = GetLeader(standby)->self().id();
 
   std::printf("master_cluster_failover_bench: %d agents x %d tasks (%d frameworks) over %d "
-              "channels; 3 dcos-zk, 2 dcos-master, session timeout %s\n",
+              "channels; 3 dcos-zk, 2 dcos-master, session timeout %s, heap reserve %d MiB\n",
               flags.agents, flags.tasks_per_agent, flags.frameworks, flags.channels,
-              absl::FormatDuration(flags.session_timeout).c_str());
+              absl::FormatDuration(flags.session_timeout).c_str(), flags.heap_reserve_mib);
   std::fflush(stdout);
 
   AgentFleetOptions fo;
@@ -233,9 +321,14 @@ int Run(const Flags& flags) {
   AgentFleet fleet(fo);
   absl::Time setup_start = absl::Now();
   fleet.SetTarget(leader.address);
-  if (!Await([&] { return fleet.registered() == flags.agents; }, absl::Minutes(10))) {
-    std::fprintf(stderr, "only %d of %d agents registered with the first leader\n",
-                 fleet.registered(), flags.agents);
+  // A master that exits (e.g. its dcos-zk session expired on a machine too loaded for the
+  // session timeout) ends the run at once.
+  auto masters_up = [&] { return leader.process->Running() && standby.process->Running(); };
+  Await([&] { return fleet.registered() == flags.agents || !masters_up(); }, absl::Minutes(10));
+  if (fleet.registered() != flags.agents) {
+    std::fprintf(stderr, "only %d of %d agents registered with the first leader\n%s\n%s\n",
+                 fleet.registered(), flags.agents, leader.process->LogTail(1000).c_str(),
+                 standby.process->LogTail(1000).c_str());
     return 1;
   }
   std::printf("  setup: %d agents admitted (registry in dcos-zk) in %.1f s; leader RSS %.0f "
@@ -288,6 +381,10 @@ int Run(const Flags& flags) {
   }
 
   const int64_t failed_before = fleet.failed_attempts();
+  const pid_t new_leader = standby.process->pid();
+  const std::vector<ThreadCpu> threads_before = ThreadsCpu(new_leader);
+  const std::vector<ThreadCpu> bench_threads_before = ThreadsCpu(getpid());
+  std::vector<Sample> samples;
   absl::Time killed = absl::Now();
   leader.process->Kill();
   // Every agent answered by the new leader (a stream to the dead one may not have noticed yet).
@@ -295,14 +392,30 @@ int Run(const Flags& flags) {
     std::vector<absl::Time> at = fleet.registered_at();
     return std::count_if(at.begin(), at.end(), [&](absl::Time t) { return t > killed; });
   };
-  bool all = Await([&] { return reregistered() == flags.agents; }, absl::Minutes(5));
+  // Sampled every 10 ms for the timeline.
+  Await(
+      [&] {
+        Sample s;
+        s.at = absl::Now();
+        s.reregistered = static_cast<int>(reregistered());
+        s.failed = fleet.failed_attempts() - failed_before;
+        s.leader_cpu = CpuTime(new_leader).value_or(absl::ZeroDuration());
+        s.bench_cpu = CpuTime(getpid()).value_or(absl::ZeroDuration());
+        s.machine = MachineCpuNow();
+        samples.push_back(s);
+        return s.reregistered == flags.agents || !standby.process->Running();
+      },
+      absl::Minutes(5));
   absl::Time done = absl::Now();
+  const std::vector<ThreadCpu> threads_after = ThreadsCpu(new_leader);
+  const std::vector<ThreadCpu> bench_threads_after = ThreadsCpu(getpid());
   if (perf) perf->Stop(absl::Seconds(10));
   std::optional<absl::Time> elected_at;
   {
     absl::MutexLock lock(&mu);
     elected_at = elected;
   }
+  const bool all = !samples.empty() && samples.back().reregistered == flags.agents;
   if (!all || !elected_at.has_value()) {
     std::fprintf(stderr, "after the kill: %d of %d agents re-registered, standby %s\n%s\n",
                  static_cast<int>(reregistered()), flags.agents,
@@ -339,6 +452,9 @@ int Run(const Flags& flags) {
               election_to_last);
   std::printf("  agents' refused/broken attempts %8lld  (while the standby took over)\n",
               static_cast<long long>(fleet.failed_attempts() - failed_before));
+  for (const auto& [why, n] : fleet.failures()) {
+    std::printf("    %8lld x %s\n", static_cast<long long>(n), why.c_str());
+  }
   std::printf("  new leader: %.0f active agents, %.0f running tasks (its /metrics)\n", active,
               running);
   std::printf("  new leader RSS %.0f MiB, peak %.0f MiB (goal < 1024 MiB)\n", rss / 1048576.0,
@@ -347,6 +463,11 @@ int Run(const Flags& flags) {
               election_to_last < 2000 ? "MET" : "NOT MET",
               rss >= 0 && rss < (int64_t{1} << 30) ? "MET" : "NOT MET");
   (void)done;
+  PrintTimeline(samples, *elected_at, LogTime(standby.process->LogTail(1 << 16), "dcos-master leading"),
+                last);
+  PrintBusiestThreads("new leader's", threads_before, threads_after, done - killed);
+  PrintBusiestThreads("this process's (the fleet)", bench_threads_before, bench_threads_after,
+                      done - killed);
   // The new leader's own account of its takeover.
   for (absl::string_view line : absl::StrSplit(standby.process->LogTail(1 << 16), '\n')) {
     if (absl::StrContains(line, "registry") || absl::StrContains(line, "leading")) {
@@ -365,6 +486,13 @@ int Run(const Flags& flags) {
 int main(int argc, char** argv) {
   dcos::bench::Flags flags;
   if (!dcos::bench::ParseFlags(argc, argv, flags)) return 2;
+  // The fleet stands for 10,000 machines on the 2 cores it shares with the masters it
+  // measures: it should cost as little as it can. Its heap is reserved as the masters' is (one
+  // arena, hot pages: first touches were half of its CPU in a takeover), and Abseil's Mutex
+  // deadlock detection (on in Debian's build) is off.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  // Its own reserve, whatever the masters': about 40 KiB per agent.
+  (void)dcos::runtime::ReserveHeap(static_cast<size_t>(flags.agents) * (40 << 10));
   dcos::bench::InstallStopHandler();
   return dcos::bench::Run(flags);
 }

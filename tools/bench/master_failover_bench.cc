@@ -105,12 +105,13 @@ int main(int argc, char** argv) {
   master::MasterCore core(config, &port, now);
   core.SetOperatorEvents(false);  // as the driver runs it with no operator subscriber
   absl::Time t0 = absl::Now();
-  core.RecoverRegistry(registry, {}, {}, now);
+  core.RecoverRegistry(std::move(registry), {}, {}, now);  // as the driver does
   absl::Time t1 = absl::Now();
   const double cpu1 = ThreadCpuMs();
   size_t failed = 0, outbox_items = 0;
-  for (const master::v1::Reregister& r : reports) {
-    if (!core.ReregisterAgent(r, absl::Now()).ok()) ++failed;
+  // Moved in, as the driver hands the core a message it parsed.
+  for (master::v1::Reregister& r : reports) {
+    if (!core.ReregisterAgent(std::move(r), absl::Now()).ok()) ++failed;
     master::Outbox out = core.TakeOutbox();  // the driver would carry this out
     outbox_items += out.to_agents.size() + out.registry.size() + out.to_operators.size();
   }

@@ -18,11 +18,12 @@ namespace dcos::master {
 
 using ResourceList = std::vector<common::v1::Resource>;
 
-// Resources in use by a framework, for one of its roles.
+// Resources in use by a framework on an agent, for one of its roles: the resources of each of
+// its tasks there, borrowed for the duration of the call (no copies: a failover adds 100,000).
 struct RoleResources {
   std::string framework_id;
   std::string role;
-  ResourceList resources;
+  std::vector<const google::protobuf::RepeatedPtrField<common::v1::Resource>*> tasks;
 };
 
 // One offer decided by an allocation cycle.

@@ -3,14 +3,20 @@
 namespace dcos::master {
 namespace {
 
-resources::Resources FromList(const ResourceList& list, absl::Status* error) {
-  google::protobuf::RepeatedPtrField<common::v1::Resource> protos(list.begin(), list.end());
+resources::Resources FromProtos(
+    const google::protobuf::RepeatedPtrField<common::v1::Resource>& protos,
+    absl::Status* error) {
   absl::StatusOr<resources::Resources> r = resources::Resources::FromProto(protos);
   if (!r.ok()) {
     *error = r.status();
     return {};
   }
   return *std::move(r);
+}
+
+resources::Resources FromList(const ResourceList& list, absl::Status* error) {
+  google::protobuf::RepeatedPtrField<common::v1::Resource> protos(list.begin(), list.end());
+  return FromProtos(protos, error);
 }
 
 }  // namespace
@@ -26,11 +32,13 @@ void DrfPort::Note(const absl::Status& status) {
 void DrfPort::AddAgent(const std::string& agent_id, const common::v1::AgentInfo& info,
                        const std::vector<RoleResources>& used) {
   absl::Status error;
-  resources::Resources total = FromList(
-      ResourceList(info.resources().begin(), info.resources().end()), &error);
+  resources::Resources total = FromProtos(info.resources(), &error);
   std::vector<allocator::Allocation> allocations;
+  allocations.reserve(used.size());
   for (const RoleResources& u : used) {
-    allocations.push_back({u.framework_id, u.role, FromList(u.resources, &error)});
+    resources::Resources sum;
+    for (const auto* task : u.tasks) sum += FromProtos(*task, &error);
+    allocations.push_back({u.framework_id, u.role, std::move(sum)});
   }
   Note(error);
   Note(drf_.AddAgent(agent_id, total, allocations));

@@ -1,6 +1,8 @@
 // MasterCore: agents — admission, re-registration with reconciliation of their tasks, health
 // (pings; unreachable after missed ones, rate-limited), drain, gone.
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "services/master/core/master_core.h"
 #include "services/master/core/proto_time.h"
@@ -68,14 +70,17 @@ void MasterCore::AdmitAgent(AgentRecord record, absl::Time now, bool write_regis
   record.connected = true;
   record.next_ping = now + config_.agent_ping_timeout;
   AgentRecord& agent = agents_[id] = std::move(record);
-  std::vector<RoleResources> used;
+  std::vector<RoleResources> used;  // one per framework and role (a handful)
   for (const TaskKey& key : agent.tasks) {
     auto task = tasks_.find(key);
     if (task == tasks_.end() || IsTerminal(task->second.state())) continue;
-    const common::v1::Task& t = task->second;
-    auto role = task_roles_.find(key);
-    used.push_back({key.first, role == task_roles_.end() ? DefaultRole(key.first) : role->second,
-                    ResourceList(t.resources().begin(), t.resources().end())});
+    auto role_it = task_roles_.find(key);
+    std::string role = role_it == task_roles_.end() ? DefaultRole(key.first) : role_it->second;
+    auto group = std::find_if(used.begin(), used.end(), [&](const RoleResources& u) {
+      return u.framework_id == key.first && u.role == role;
+    });
+    if (group == used.end()) group = used.insert(used.end(), {key.first, std::move(role), {}});
+    group->tasks.push_back(&task->second.resources());
   }
   allocator_->AddAgent(id, agent.info, used);
   if (agent.draining || agent.deactivated) allocator_->SetAgentActive(id, false);
@@ -88,7 +93,7 @@ void MasterCore::AdmitAgent(AgentRecord record, absl::Time now, bool write_regis
   allocation_wanted_ = true;
 }
 
-absl::Status MasterCore::ReregisterAgent(const v1::Reregister& request, absl::Time now) {
+absl::Status MasterCore::ReregisterAgent(v1::Reregister request, absl::Time now) {
   const std::string id = request.agent_info().id().value();
   if (id.empty()) {
     return absl::InvalidArgumentError("reregister_agent.agent_info.id: required");
@@ -128,9 +133,10 @@ absl::Status MasterCore::ReregisterAgent(const v1::Reregister& request, absl::Ti
       known && existing->second.state == v1::Agent::STATE_RECOVERED &&
       existing->second.info.SerializeAsString() == request.agent_info().SerializeAsString();
 
-  // Tasks: take the agent's report as the truth about what runs there.
+  // Tasks: take the agent's report as the truth about what runs there. Tasks new to the
+  // master are moved out of the request into its records (no copy).
   std::set<TaskKey> reported;
-  for (const common::v1::Task& t : request.tasks()) {
+  for (common::v1::Task& t : *request.mutable_tasks()) {
     TaskKey key{t.framework_id().value(), t.task_id().value()};
     if (removed_frameworks_.count(key.first) > 0) {
       v1::MasterMessage m;
@@ -138,12 +144,10 @@ absl::Status MasterCore::ReregisterAgent(const v1::Reregister& request, absl::Ti
       outbox_.to_agents.emplace_back(id, std::move(m));
       continue;
     }
-    reported.insert(key);
     auto task = tasks_.find(key);
     if (task == tasks_.end()) {
-      common::v1::Task copy = t;
-      copy.mutable_agent_id()->set_value(id);
-      AddTask(std::move(copy), DefaultRole(key.first), now);
+      t.mutable_agent_id()->set_value(id);
+      AddTask(std::move(t), DefaultRole(key.first), now);
     } else if (task->second.state() == common::v1::TASK_UNREACHABLE) {
       task->second.set_state(t.state());
       if (PartitionAware(key.first)) {
@@ -151,6 +155,7 @@ absl::Status MasterCore::ReregisterAgent(const v1::Reregister& request, absl::Ti
                                            "the agent re-registered", now));
       }
     }
+    reported.insert(reported.end(), std::move(key));
   }
   if (known) {
     // Tasks the master knew there but the agent does not report are gone.
@@ -170,13 +175,13 @@ absl::Status MasterCore::ReregisterAgent(const v1::Reregister& request, absl::Ti
   }
 
   AgentRecord record = known ? std::move(existing->second) : AgentRecord{};
-  record.info = request.agent_info();
-  record.build = request.build();
+  record.info = std::move(*request.mutable_agent_info());
+  record.build = std::move(*request.mutable_build());
   if (!known) record.registered = now;
   record.reregistered = now;
   record.missed_pings = 0;
   record.pong_sequence = record.ping_sequence;
-  for (const TaskKey& key : reported) record.tasks.insert(key);
+  record.tasks.merge(reported);  // moves the nodes
   if (in_allocator) {
     // Already admitted and offered: only the connection changed.
     record.connected = true;
@@ -185,7 +190,7 @@ absl::Status MasterCore::ReregisterAgent(const v1::Reregister& request, absl::Ti
     allocator_->SetAgentActive(id, !agents_[id].draining && !agents_[id].deactivated);
   } else {
     if (was_unreachable) {
-      outbox_.registry.push_back({RegistryOp::Kind::kMarkReachable, request.agent_info()});
+      outbox_.registry.push_back({RegistryOp::Kind::kMarkReachable, record.info});
     }
     AdmitAgent(std::move(record), now, /*write_registry=*/!registered_as_is);
   }
@@ -228,19 +233,19 @@ void MasterCore::ExecutorExited(const std::string& agent_id, const v1::ExecutorE
   SendToFramework(exited.framework_id().value(), std::move(e));
 }
 
-void MasterCore::RecoverRegistry(const std::vector<common::v1::AgentInfo>& admitted,
-                                 const std::vector<common::v1::AgentInfo>& unreachable,
+void MasterCore::RecoverRegistry(std::vector<common::v1::AgentInfo> admitted,
+                                 std::vector<common::v1::AgentInfo> unreachable,
                                  const std::vector<common::v1::AgentInfo>& gone, absl::Time now) {
   for (const common::v1::AgentInfo& info : gone) gone_agents_.insert(info.id().value());
-  for (const common::v1::AgentInfo& info : admitted) {
+  for (common::v1::AgentInfo& info : admitted) {
     AgentRecord& a = agents_[info.id().value()];
-    a.info = info;
+    a.info = std::move(info);
     a.state = v1::Agent::STATE_RECOVERED;
     a.recovered_deadline = now + config_.agent_reregister_timeout;
   }
-  for (const common::v1::AgentInfo& info : unreachable) {
+  for (common::v1::AgentInfo& info : unreachable) {
     AgentRecord& a = agents_[info.id().value()];
-    a.info = info;
+    a.info = std::move(info);
     a.state = v1::Agent::STATE_UNREACHABLE;
     a.unreachable_since = now;
   }
