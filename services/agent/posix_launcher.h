@@ -49,8 +49,8 @@ class PosixLauncher final : public Launcher {
     // Limits and usage; null: posix (no limits, usage from /proc). Not owned; must outlive
     // the launcher.
     Isolator* isolator = nullptr;
-    // Each task in its own PID namespace under a minimal init (pid_namespace.h), so a kill
-    // ends everything it started. Only where ProbePidNamespaces says the host allows it.
+    // Each task in its own PID namespace, its supervisor the init there (pid_namespace.h), so
+    // a kill ends everything it started. Only where ProbePidNamespaces says the host allows it.
     bool pid_namespace = false;
     // Threads that start launches (queued launches are dropped when the launcher is
     // destroyed: after a restart their tasks are found never started).
@@ -75,7 +75,8 @@ class PosixLauncher final : public Launcher {
   // The default supervisor path: dcos-task-supervisor next to this process's binary.
   static std::string DefaultSupervisorPath();
 
-  // Whether tasks can get PID namespaces here: runs `<supervisor> --probe-pid-namespace`.
+  // Whether tasks can get PID namespaces here: runs `<supervisor> --probe-pid-namespace` as
+  // the init of a new one, as launches do.
   // FAILED_PRECONDITION with the reason (no privilege, a kernel without them) when not.
   static absl::Status ProbePidNamespaces(const std::string& supervisor_path);
 
