@@ -22,6 +22,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "services/agent/dir_hints.h"
 #include "services/agent/layout.h"
 #include "services/agent/pid_namespace_spawn.h"
 #include "services/agent/spawn_attributes.h"
@@ -276,6 +277,11 @@ absl::StatusOr<pid_t> PosixLauncher::StartSupervisor(const LaunchSpec& spec,
   return pid;
 }
 
+bool PosixLauncher::NewExecutorsDir(const std::string& dir) {
+  absl::MutexLock lock(&mu_);
+  return executors_dirs_.insert(dir).second;
+}
+
 void PosixLauncher::Launch(const LaunchSpec& spec) {
   absl::MutexLock lock(&mu_);
   queue_.push_back(spec);
@@ -289,7 +295,15 @@ void PosixLauncher::LaunchNow(const LaunchSpec& spec) {
 }
 
 absl::Status PosixLauncher::StartLaunch(const LaunchSpec& spec) {
+  // The framework's executors dir (layout.h: three levels above a sandbox), the first time:
+  // each task's sandbox in a place of its own (dir_hints.h).
+  const std::filesystem::path executors =
+      std::filesystem::path(spec.sandbox_dir).parent_path().parent_path().parent_path();
   std::error_code error;
+  if (NewExecutorsDir(executors.string())) {
+    std::filesystem::create_directories(executors, error);
+    SpreadSubdirectories(executors.string());
+  }
   std::filesystem::create_directories(spec.sandbox_dir, error);
   if (error) {
     return absl::FailedPreconditionError(

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/agent/container_watcher.h"
@@ -95,6 +96,8 @@ class PosixLauncher final : public Launcher {
                                                const std::string& line);
   // What the isolator knows of an ended container; then its groups are removed.
   ExitInfo Finish(const std::string& container_id, ExitInfo exit);
+  // True the first time `dir` is named (then it is made and hinted: dir_hints.h).
+  bool NewExecutorsDir(const std::string& dir);
   // A launch thread: takes queued launches until stopped.
   void LaunchLoop();
   void LaunchNow(const LaunchSpec& spec);
@@ -108,6 +111,7 @@ class PosixLauncher final : public Launcher {
 
   absl::Mutex mu_;
   std::deque<LaunchSpec> queue_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> executors_dirs_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> launch_threads_;
 };
