@@ -1,5 +1,6 @@
 // Cgroup v1 and v2 isolators: limits, out-of-memory kills, usage, cleanup.
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,13 +31,16 @@ std::optional<std::string> Read(const std::string& path) {
   return text.str();
 }
 
+// One open and one write(2): a control file takes a value in a single write.
 absl::Status Write(const std::string& path, const std::string& value) {
-  std::ofstream out(path);
-  out << value;
-  out.flush();
-  if (!out) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  const bool ok = fd >= 0 && write(fd, value.data(), value.size()) ==
+                                 static_cast<ssize_t>(value.size());
+  const int error = errno;
+  if (fd >= 0) close(fd);
+  if (!ok) {
     return absl::InternalError(absl::StrCat("cannot write '", value, "' to ", path, ": ",
-                                            std::strerror(errno)));
+                                            std::strerror(error)));
   }
   return absl::OkStatus();
 }
@@ -98,8 +102,12 @@ void KillAndRemove(const std::string& dir) {
 
 class CgroupsV1Isolator final : public Isolator {
  public:
-  CgroupsV1Isolator(std::string memory, std::string cpu, std::string cpuacct)
-      : memory_(std::move(memory)), cpu_(std::move(cpu)), cpuacct_(std::move(cpuacct)) {}
+  // `memsw`: the kernel accounts swap (memory.memsw.* files exist).
+  CgroupsV1Isolator(std::string memory, std::string cpu, std::string cpuacct, bool memsw)
+      : memory_(std::move(memory)),
+        cpu_(std::move(cpu)),
+        cpuacct_(std::move(cpuacct)),
+        memsw_(memsw) {}
 
   agent::v1::Container::Isolation kind() const override {
     return agent::v1::Container::ISOLATION_CGROUPS_V1;
@@ -118,14 +126,18 @@ class CgroupsV1Isolator final : public Isolator {
                              std::to_string(limits.mem_bytes));
       if (!s.ok()) return s;
       // No swapping around the limit where the kernel accounts swap.
-      (void)Write(Dir(memory_, id) + "/memory.memsw.limit_in_bytes",
-                  std::to_string(limits.mem_bytes));
+      if (memsw_) {
+        (void)Write(Dir(memory_, id) + "/memory.memsw.limit_in_bytes",
+                    std::to_string(limits.mem_bytes));
+      }
     }
     if (limits.cpus > 0) {
       uint64_t shares = std::max<uint64_t>(2, static_cast<uint64_t>(limits.cpus * 1024));
       uint64_t quota = std::max<uint64_t>(1000, static_cast<uint64_t>(limits.cpus * kCfsPeriodUs));
+      // cpu.cfs_period_us of a new group is already kCfsPeriodUs (the kernel's default): not
+      // written. Each bandwidth write walks every cpu group to check the quotas, so a write
+      // less matters with a thousand containers.
       for (auto [file, value] : {std::pair<const char*, uint64_t>{"cpu.shares", shares},
-                                 {"cpu.cfs_period_us", kCfsPeriodUs},
                                  {"cpu.cfs_quota_us", quota}}) {
         absl::Status s = Write(Dir(cpu_, id) + "/" + file, std::to_string(value));
         if (!s.ok()) return s;
@@ -172,6 +184,7 @@ class CgroupsV1Isolator final : public Isolator {
   }
 
   std::string memory_, cpu_, cpuacct_;  // the dcos/ group in each hierarchy
+  bool memsw_;
 };
 
 class CgroupsV2Isolator final : public Isolator {
@@ -260,7 +273,9 @@ std::unique_ptr<Isolator> MakeCgroupsV1Isolator(const std::string& root, std::st
       return nullptr;
     }
   }
-  return std::make_unique<CgroupsV1Isolator>(memory + "/dcos", cpu + "/dcos", cpuacct + "/dcos");
+  const bool memsw = stat((memory + "/memory.memsw.limit_in_bytes").c_str(), &st) == 0;
+  return std::make_unique<CgroupsV1Isolator>(memory + "/dcos", cpu + "/dcos", cpuacct + "/dcos",
+                                             memsw);
 }
 
 std::unique_ptr<Isolator> MakeCgroupsV2Isolator(const std::string& root, std::string* why) {

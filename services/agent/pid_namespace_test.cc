@@ -1,5 +1,5 @@
 // Tasks in PID namespaces (PosixLauncher with pid_namespace, pid_namespace.h), with real
-// processes: the task is pid 2 under the namespace's init, exit statuses pass through the init,
+// processes: the supervisor is the namespace's init (pid 1) and the task pid 2, exit statuses,
 // a kill ends a daemon the task started (setsid + double fork), the SIGKILL escalation, a
 // restarted agent reattaches and kills, and usage counts the whole namespace. Each case says
 // SKIPPED and passes where the host has no PID namespaces (not root, say).
@@ -78,12 +78,31 @@ std::string WithDaemon(const std::string& daemon_sleep) {
   return absl::StrCat("setsid sh -c 'sleep ", daemon_sleep, " & exit 0'; exec sleep 3600");
 }
 
-TEST_CASE("a task in a PID namespace is pid 2 there; exit statuses pass through the init",
+// The "NSpid:" line of /proc/<pid>/status: the pid in each namespace, the host's first.
+std::string NamespacePids(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("NSpid:", 0) == 0) return line;
+  }
+  return "";
+}
+
+TEST_CASE("a task in a PID namespace is pid 2 there, its supervisor the init; exit statuses",
           "[pid_namespace]") {
   if (Unavailable()) return;
   std::string dir = testing::MakeTempDir("pidns");
   LauncherEvents events;
   PosixLauncher launcher(NamespaceOptions(), events.Callback(), events.LaunchCallback());
+  auto sleeper = events.Start(launcher, Shell(dir, "sleeper", "sleep 3600"));
+  REQUIRE(sleeper.ok());
+  CHECK(NamespacePids(sleeper->supervisor_pid) ==
+        absl::StrCat("NSpid:\t", sleeper->supervisor_pid, "\t1"));
+  CHECK(NamespacePids(sleeper->task_pid) == absl::StrCat("NSpid:\t", sleeper->task_pid, "\t2"));
+  CHECK(getpgid(sleeper->task_pid) == sleeper->task_pid);
+  launcher.Signal("sleeper", SIGKILL);
+  events.Wait("sleeper");
+
   LaunchSpec self = Shell(dir, "self", "echo $$; exit 3");
   auto pids = events.Start(launcher, self);
   REQUIRE(pids.ok());
@@ -115,7 +134,8 @@ TEST_CASE("killing a task in a PID namespace ends the daemon it started", "[pid_
   const pid_t daemon_pid = ProcessesWith(daemon).front();
   CHECK(getsid(daemon_pid) != getsid(pids->task_pid));  // it left the session
 
-  // Usage counts every process of the namespace: the init, the task, the daemon.
+  // Usage counts every process of the namespace: the supervisor (its init), the task, the
+  // daemon.
   agent::v1::ResourceStatistics usage = ProcUsage(pids->task_pid);
   CHECK(usage.processes() >= 3);
 
@@ -123,7 +143,7 @@ TEST_CASE("killing a task in a PID namespace ends the daemon it started", "[pid_
   ExitInfo exit = events.Wait("daemon");
   REQUIRE(exit.wait_status.has_value());
   CHECK(WIFSIGNALED(*exit.wait_status));
-  CHECK(WTERMSIG(*exit.wait_status) == SIGTERM);  // the task's own status, via the init
+  CHECK(WTERMSIG(*exit.wait_status) == SIGTERM);  // the task's own status
   // The namespace is empty before the supervisor's wait returns.
   CHECK(ProcessesWith(daemon).empty());
 }

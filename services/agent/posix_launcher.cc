@@ -22,7 +22,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "services/agent/dir_hints.h"
 #include "services/agent/layout.h"
+#include "services/agent/pid_namespace_spawn.h"
 #include "services/agent/spawn_attributes.h"
 #include "services/agent/supervisor_files.h"
 
@@ -153,19 +155,26 @@ absl::Status PosixLauncher::ProbePidNamespaces(const std::string& supervisor_pat
   char* argv[] = {binary.data(), flag.data(), nullptr};
   char* envp[] = {nullptr};
   pid_t pid = 0;
-  int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv, envp);
+  // Started the way the tasks' supervisors are.
+  absl::Status spawned = SpawnInNewPidNamespace([&] {
+    int error = posix_spawn(&pid, argv[0], &actions, nullptr, argv, envp);
+    return error == 0 ? absl::OkStatus()
+                      : absl::FailedPreconditionError(absl::StrCat(
+                            "cannot run ", supervisor_path, ": ", std::strerror(error)));
+  });
   posix_spawn_file_actions_destroy(&actions);
   close(err_pipe[1]);
   std::string why;
   char buf[256];
   ssize_t n;
-  while ((n = read(err_pipe[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+  while (spawned.ok() &&
+         ((n = read(err_pipe[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))) {
     if (n > 0) why.append(buf, static_cast<size_t>(n));
   }
   close(err_pipe[0]);
-  if (spawned != 0) {
+  if (!spawned.ok()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("cannot run ", supervisor_path, ": ", std::strerror(spawned)));
+        absl::StrCat("PID namespaces are not available: ", spawned.message()));
   }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -251,17 +260,26 @@ absl::StatusOr<pid_t> PosixLauncher::StartSupervisor(const LaunchSpec& spec,
   posix_spawn_file_actions_addclosefrom_np(&actions, supervisor::kReportFd + 1);
   SpawnAttributes attr(POSIX_SPAWN_SETSID);
   pid_t pid = 0;
-  int spawned = posix_spawn(&pid, argv[0], &actions, attr.get(), argv.data(), envp.data());
+  auto spawn = [&] {
+    int error = posix_spawn(&pid, argv[0], &actions, attr.get(), argv.data(), envp.data());
+    return error == 0 ? absl::OkStatus()
+                      : absl::InternalError(absl::StrCat("cannot start the task's supervisor (",
+                                                         options_.supervisor_path, "): ",
+                                                         std::strerror(error)));
+  };
+  // With a PID namespace the supervisor is its init (pid_namespace.h).
+  absl::Status spawned = options_.pid_namespace ? SpawnInNewPidNamespace(spawn) : spawn();
   posix_spawn_file_actions_destroy(&actions);
   close(out);
   close(err);
   close(null_fd);
-  if (spawned != 0) {
-    return absl::InternalError(absl::StrCat("cannot start the task's supervisor (",
-                                            options_.supervisor_path, "): ",
-                                            std::strerror(spawned)));
-  }
+  if (!spawned.ok()) return spawned;
   return pid;
+}
+
+bool PosixLauncher::NewExecutorsDir(const std::string& dir) {
+  absl::MutexLock lock(&mu_);
+  return executors_dirs_.insert(dir).second;
 }
 
 void PosixLauncher::Launch(const LaunchSpec& spec) {
@@ -277,7 +295,15 @@ void PosixLauncher::LaunchNow(const LaunchSpec& spec) {
 }
 
 absl::Status PosixLauncher::StartLaunch(const LaunchSpec& spec) {
+  // The framework's executors dir (layout.h: three levels above a sandbox), the first time:
+  // each task's sandbox in a place of its own (dir_hints.h).
+  const std::filesystem::path executors =
+      std::filesystem::path(spec.sandbox_dir).parent_path().parent_path().parent_path();
   std::error_code error;
+  if (NewExecutorsDir(executors.string())) {
+    std::filesystem::create_directories(executors, error);
+    SpreadSubdirectories(executors.string());
+  }
   std::filesystem::create_directories(spec.sandbox_dir, error);
   if (error) {
     return absl::FailedPreconditionError(

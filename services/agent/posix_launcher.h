@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/agent/container_watcher.h"
@@ -49,8 +50,8 @@ class PosixLauncher final : public Launcher {
     // Limits and usage; null: posix (no limits, usage from /proc). Not owned; must outlive
     // the launcher.
     Isolator* isolator = nullptr;
-    // Each task in its own PID namespace under a minimal init (pid_namespace.h), so a kill
-    // ends everything it started. Only where ProbePidNamespaces says the host allows it.
+    // Each task in its own PID namespace, its supervisor the init there (pid_namespace.h), so
+    // a kill ends everything it started. Only where ProbePidNamespaces says the host allows it.
     bool pid_namespace = false;
     // Threads that start launches (queued launches are dropped when the launcher is
     // destroyed: after a restart their tasks are found never started).
@@ -75,7 +76,8 @@ class PosixLauncher final : public Launcher {
   // The default supervisor path: dcos-task-supervisor next to this process's binary.
   static std::string DefaultSupervisorPath();
 
-  // Whether tasks can get PID namespaces here: runs `<supervisor> --probe-pid-namespace`.
+  // Whether tasks can get PID namespaces here: runs `<supervisor> --probe-pid-namespace` as
+  // the init of a new one, as launches do.
   // FAILED_PRECONDITION with the reason (no privilege, a kernel without them) when not.
   static absl::Status ProbePidNamespaces(const std::string& supervisor_path);
 
@@ -94,6 +96,8 @@ class PosixLauncher final : public Launcher {
                                                const std::string& line);
   // What the isolator knows of an ended container; then its groups are removed.
   ExitInfo Finish(const std::string& container_id, ExitInfo exit);
+  // True the first time `dir` is named (then it is made and hinted: dir_hints.h).
+  bool NewExecutorsDir(const std::string& dir);
   // A launch thread: takes queued launches until stopped.
   void LaunchLoop();
   void LaunchNow(const LaunchSpec& spec);
@@ -107,6 +111,7 @@ class PosixLauncher final : public Launcher {
 
   absl::Mutex mu_;
   std::deque<LaunchSpec> queue_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> executors_dirs_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> launch_threads_;
 };

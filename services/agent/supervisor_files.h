@@ -30,14 +30,15 @@ namespace dcos::agent::supervisor {
 
 inline constexpr int kReportFd = 3;
 
-// Field 22 (starttime) of /proc/<pid>/stat text; 0 when malformed. The command name (field 2)
-// may contain spaces and parentheses, so fields are counted after its last ')'.
-inline uint64_t ParseStartTime(const char* stat) {
+// Field `field` (3 or more) of /proc/<pid>/stat text, as a number; 0 when malformed. The
+// command name (field 2) may contain spaces and parentheses, so fields are counted after its
+// last ')'.
+inline uint64_t ParseStatField(const char* stat, int field) {
   const char* p = strrchr(stat, ')');
   if (p == nullptr) return 0;
   ++p;
-  // After ')': field 3 (state) is the first; starttime is field 22, the 20th after it.
-  for (int field = 3; field < 22; ++field) {
+  // After ')': field 3 (state) is the first.
+  for (int f = 3; f < field; ++f) {
     while (*p == ' ') ++p;
     while (*p != ' ' && *p != '\0') ++p;
     if (*p == '\0') return 0;
@@ -46,17 +47,37 @@ inline uint64_t ParseStartTime(const char* stat) {
   return strtoull(p, nullptr, 10);
 }
 
+// Field 22 (starttime) of /proc/<pid>/stat text; 0 when malformed.
+inline uint64_t ParseStartTime(const char* stat) { return ParseStatField(stat, 22); }
+
+// Reads /proc/<name>/stat into buf (of size bytes); false if it cannot. Async-signal-safe.
+inline bool ReadStat(const char* name, char* buf, size_t size) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%s/stat", name);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = read(fd, buf, size - 1);
+  close(fd);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  return true;
+}
+
 // The start time of process `pid`, 0 if it does not exist. Async-signal-safe.
 inline uint64_t ReadStartTime(pid_t pid) {
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/%d/stat", static_cast<int>(pid));
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
+  char name[32], buf[1024];
+  snprintf(name, sizeof(name), "%d", static_cast<int>(pid));
+  return ReadStat(name, buf, sizeof(buf)) ? ParseStartTime(buf) : 0;
+}
+
+// The calling process's start time, and its pid and parent's pid as the host sees them (/proc
+// is the host's, also inside a PID namespace of the process's own); zeros if unreadable.
+// `ppid` may be null. Async-signal-safe.
+inline uint64_t ReadSelfStat(pid_t* pid, pid_t* ppid) {
   char buf[1024];
-  ssize_t n = read(fd, buf, sizeof(buf) - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
+  if (!ReadStat("self", buf, sizeof(buf))) buf[0] = '\0';
+  *pid = static_cast<pid_t>(strtol(buf, nullptr, 10));
+  if (ppid != nullptr) *ppid = static_cast<pid_t>(ParseStatField(buf, 4));
   return ParseStartTime(buf);
 }
 

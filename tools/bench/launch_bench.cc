@@ -8,6 +8,7 @@
 //   3. --tasks `sleep 3600` tasks launched as fast as offers allow (as many per Accept as an
 //      offer holds, or --tasks_per_accept): first Accept -> last TASK_RUNNING, tasks/s, and each
 //      task's Accept -> RUNNING latency;
+//      and where that time went on the agent (launch_stages.h);
 //   4. the agent's VmRSS with them all running;
 //   5. all killed through the API (timed), the framework torn down, the agent and the master
 //      stopped; any process left over (reparented here: this program is a child subreaper) is
@@ -40,6 +41,7 @@
 #include "protos/agent/v1/agent.grpc.pb.h"
 #include "tools/bench/bench_process.h"
 #include "tools/bench/launch_framework.h"
+#include "tools/bench/launch_stages.h"
 #include "tools/bench/zk_workload.h"
 
 namespace dcos::bench {
@@ -295,6 +297,9 @@ int Run(const Flags& flags, const std::string& dir) {
               seconds > 0 ? r->running / seconds : 0);
   std::printf("Accept -> TASK_RUNNING per task: p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
               Ms(lat.p50), Ms(lat.p99), Ms(max_us));
+  std::printf("where the time went (agent's and supervisors' files):\n%s",
+              FormatLaunchStages(ReadLaunchStages(dir + "/agent", r->running_at, r->first_accept))
+                  .c_str());
   const double rss_loaded = RssMiB((*agent)->pid());
   std::printf("agent VmRSS with %d tasks running: %.1f MiB (after the CLI runs: %.1f MiB)\n",
               r->running, rss_loaded, rss_after_cli);

@@ -247,6 +247,7 @@ absl::StatusOr<LaunchResult> LaunchFramework::LaunchAll(const LaunchOptions& opt
     if (t.running == absl::InfinitePast()) continue;
     r.last_running = std::max(r.last_running, t.running);
     r.accept_to_running_us.push_back(absl::ToDoubleMicroseconds(t.running - t.accepted));
+    r.running_at[id] = t.running;
   }
   return r;
 }

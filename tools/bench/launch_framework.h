@@ -46,6 +46,7 @@ struct LaunchResult {
   absl::Time first_accept;
   absl::Time last_running;
   std::vector<double> accept_to_running_us;  // one per RUNNING task
+  absl::flat_hash_map<std::string, absl::Time> running_at;  // task id -> when RUNNING came
 };
 
 class LaunchFramework {
