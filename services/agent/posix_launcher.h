@@ -54,8 +54,9 @@ class PosixLauncher final : public Launcher {
     // a kill ends everything it started. Only where ProbePidNamespaces says the host allows it.
     bool pid_namespace = false;
     // Threads that start launches (queued launches are dropped when the launcher is
-    // destroyed: after a restart their tasks are found never started).
-    int launch_threads = 2;
+    // destroyed: after a restart their tasks are found never started). Each mostly waits for
+    // its spawn's exec and the kernel's cgroup lock, so more than the cores pay.
+    int launch_threads = 4;
   };
 
   // Starts the watcher and launch threads.

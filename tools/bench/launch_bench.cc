@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -279,6 +280,8 @@ int Run(const Flags& flags, const std::string& dir) {
     std::fprintf(stderr, "%s\n", subscribed.ToString().c_str());
     return 1;
   }
+  const double agent_cpu_before = ProcessCpuSeconds((*agent)->pid());
+  const double master_cpu_before = ProcessCpuSeconds((*master)->pid());
   absl::StatusOr<LaunchResult> r = framework.LaunchAll(lo);
   if (!r.ok()) {
     std::fprintf(stderr, "launch: %s\n", r.status().ToString().c_str());
@@ -297,9 +300,18 @@ int Run(const Flags& flags, const std::string& dir) {
               seconds > 0 ? r->running / seconds : 0);
   std::printf("Accept -> TASK_RUNNING per task: p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
               Ms(lat.p50), Ms(lat.p99), Ms(max_us));
+  const double agent_cpu = ProcessCpuSeconds((*agent)->pid()) - agent_cpu_before;
+  const double master_cpu = ProcessCpuSeconds((*master)->pid()) - master_cpu_before;
   std::printf("where the time went (agent's and supervisors' files):\n%s",
               FormatLaunchStages(ReadLaunchStages(dir + "/agent", r->running_at, r->first_accept))
                   .c_str());
+  const ChildrenCpu children = SumChildrenCpu((*agent)->pid());
+  std::printf("CPU during the launch: agent %.2f s, master %.2f s; since their start: %d "
+              "supervisors %.2f s, %d tasks %.2f s; all: %.1f ms a task\n",
+              agent_cpu, master_cpu, children.children, children.children_seconds,
+              children.grandchildren, children.grandchildren_seconds,
+              1000 * (agent_cpu + master_cpu + children.children_seconds +
+                      children.grandchildren_seconds) / std::max(1, r->running));
   const double rss_loaded = RssMiB((*agent)->pid());
   std::printf("agent VmRSS with %d tasks running: %.1f MiB (after the CLI runs: %.1f MiB)\n",
               r->running, rss_loaded, rss_after_cli);

@@ -2,9 +2,13 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <optional>
 
 #include "absl/strings/str_format.h"
@@ -93,6 +97,54 @@ std::string FormatLaunchStages(const std::vector<StageSummary>& stages) {
     absl::StrAppendFormat(&out, "  %-24s %6d %8.2fs %8.2fs %8.2fs\n", s.name, s.tasks,
                           absl::ToDoubleSeconds(s.first), absl::ToDoubleSeconds(s.median),
                           absl::ToDoubleSeconds(s.last));
+  }
+  return out;
+}
+
+double ProcessCpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  const size_t paren = stat.rfind(')');
+  unsigned long long utime = 0, stime = 0;
+  // After ')': state (3), then fields 4..13, utime (14), stime (15).
+  if (paren == std::string::npos ||
+      std::sscanf(stat.c_str() + paren + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                  &utime, &stime) != 2) {
+    return -1;
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+ChildrenCpu SumChildrenCpu(pid_t parent) {
+  std::map<pid_t, pid_t> parent_of;
+  std::error_code error;
+  for (const fs::directory_entry& e : fs::directory_iterator("/proc", error)) {
+    pid_t pid = 0, ppid = 0;
+    if (std::sscanf(e.path().filename().c_str(), "%d", &pid) != 1) continue;
+    std::ifstream in(e.path() / "stat");
+    std::string stat;
+    std::getline(in, stat);
+    const size_t paren = stat.rfind(')');
+    if (paren != std::string::npos && std::sscanf(stat.c_str() + paren + 1, " %*c %d", &ppid) == 1) {
+      parent_of[pid] = ppid;
+    }
+  }
+  auto on_cpu = [](pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/schedstat");
+    unsigned long long ns = 0;
+    in >> ns;
+    return static_cast<double>(ns) / 1e9;
+  };
+  ChildrenCpu out;
+  for (const auto& [pid, ppid] : parent_of) {
+    if (ppid == parent) {
+      ++out.children;
+      out.children_seconds += on_cpu(pid);
+    } else if (auto p = parent_of.find(ppid); p != parent_of.end() && p->second == parent) {
+      ++out.grandchildren;
+      out.grandchildren_seconds += on_cpu(pid);
+    }
   }
   return out;
 }

@@ -11,6 +11,8 @@
 // For each stage: when the first, the median and the last task passed it, after `start` (the
 // first Accept). A stage whose last time is far beyond the previous stage's is the bottleneck.
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -34,5 +36,19 @@ std::vector<StageSummary> ReadLaunchStages(
 
 // "stage  first  median  last" lines.
 std::string FormatLaunchStages(const std::vector<StageSummary>& stages);
+
+// CPU time, in seconds, of a whole process (all its threads, ended ones included: utime +
+// stime of /proc/<pid>/stat, in clock ticks); -1 if it is gone.
+double ProcessCpuSeconds(pid_t pid);
+
+// On-CPU time (the first field of /proc/<pid>/schedstat, in ns: precise where ticks are too
+// coarse for processes that ran a few ms) summed over the running children of `parent` (the
+// agent's task supervisors) and over their children (the tasks, from their clone on: the
+// start, the exec, the program).
+struct ChildrenCpu {
+  int children = 0, grandchildren = 0;
+  double children_seconds = 0, grandchildren_seconds = 0;
+};
+ChildrenCpu SumChildrenCpu(pid_t parent);
 
 }  // namespace dcos::bench
