@@ -28,6 +28,13 @@ int Resources::Find(const Resource& r) const {
   return -1;
 }
 
+Resources Resources::CpusMem(double cpus, double mem_mib) {
+  Resources r;
+  r.Add(Resource::Scalar("cpus", ScalarToMilli(cpus)));
+  r.Add(Resource::Scalar("mem", ScalarToMilli(mem_mib)));
+  return r;
+}
+
 void Resources::Add(const Resource& r) {
   if (r.empty()) return;
   int i = Find(r);

@@ -56,6 +56,8 @@ class Resources {
   static absl::StatusOr<Resources> FromProto(
       const google::protobuf::RepeatedPtrField<common::v1::Resource>& protos,
       absl::string_view field = "resources");
+  // Unreserved `cpus` and `mem` (MiB): what a task asks for.
+  static Resources CpusMem(double cpus, double mem_mib);
   // Appends one proto per entry.
   void ToProto(google::protobuf::RepeatedPtrField<common::v1::Resource>* out) const;
 

@@ -114,3 +114,16 @@ TEST_CASE("totals per name add up across roles", "[resources]") {
 
 }  // namespace
 }  // namespace dcos::resources
+
+namespace dcos::resources {
+namespace {
+
+TEST_CASE("CpusMem is a task's unreserved cpus and mem", "[resources]") {
+  Resources r = Resources::CpusMem(0.1, 32);
+  REQUIRE(r.ToString() == "cpus:0.1;mem:32");
+  REQUIRE(r.Unreserved().Scalar("cpus") == 0.1);
+  REQUIRE(r.Scalar("mem") == 32);
+}
+
+}  // namespace
+}  // namespace dcos::resources

@@ -20,14 +20,6 @@ namespace cv1 = common::v1;
 // are 2,000 of them (STARTING, RUNNING) that gate the agent's next update of each task.
 constexpr int kAckThreads = 4;
 
-// `cpus` and `mem` (MiB) as resource protos, through libs/resources.
-void AddCpusMem(double cpus, double mem, google::protobuf::RepeatedPtrField<cv1::Resource>* out) {
-  resources::Resources r;
-  r.Add(resources::Resource::Scalar("cpus", resources::ScalarToMilli(cpus)));
-  r.Add(resources::Resource::Scalar("mem", resources::ScalarToMilli(mem)));
-  r.ToProto(out);
-}
-
 // The total of scalar `name` in `offer`; 0 if the offer's resources do not parse.
 double ScalarOf(const cv1::Offer& offer, const std::string& name) {
   absl::StatusOr<resources::Resources> r = resources::Resources::FromProto(offer.resources());
@@ -168,7 +160,7 @@ void LaunchFramework::Accept(const cv1::Offer& offer, const LaunchOptions& optio
       t->mutable_task_id()->set_value(id);
       *t->mutable_agent_id() = offer.agent_id();
       t->mutable_command()->set_value(options.command);
-      AddCpusMem(options.task_cpus, options.task_mem, t->mutable_resources());
+      resources::Resources::CpusMem(options.task_cpus, options.task_mem).ToProto(t->mutable_resources());
       ids.push_back(std::move(id));
     }
     // Registered before the call: updates may come before Accept returns.

@@ -45,14 +45,6 @@ std::string TaskId(const std::string& name) {
   return absl::StrFormat("%s.%08x", name, device());
 }
 
-// `cpus` and `mem` (MiB) as resource protos, through libs/resources.
-void AddCpusMem(double cpus, double mem, google::protobuf::RepeatedPtrField<cv1::Resource>* out) {
-  resources::Resources r;
-  r.Add(resources::Resource::Scalar("cpus", resources::ScalarToMilli(cpus)));
-  r.Add(resources::Resource::Scalar("mem", resources::ScalarToMilli(mem)));
-  r.ToProto(out);
-}
-
 // The total of scalar `name` in `offer` not reserved for a role; 0 if the offer's resources do not parse.
 double ScalarOf(const cv1::Offer& offer, const std::string& name) {
   absl::StatusOr<resources::Resources> r = resources::Resources::FromProto(offer.resources());
@@ -228,7 +220,7 @@ class OneTask {
       v->set_name(name);
       v->set_value(value);
     }
-    AddCpusMem(o_.cpus, o_.mem, t->mutable_resources());
+    resources::Resources::CpusMem(o_.cpus, o_.mem).ToProto(t->mutable_resources());
     grpc::ClientContext call;
     mv1::AcceptResponse resp;
     grpc::Status s = stub_->Accept(&call, req, &resp);
