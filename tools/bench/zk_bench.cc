@@ -10,7 +10,7 @@
 //   bazel build -c opt //tools/bench:zk_bench //services/zk-ensemble:dcos-zk
 //   bazel-bin/tools/bench/zk_bench [--dcos_zk=bazel-bin/services/zk-ensemble/dcos-zk]
 //       [--dcos_zk_arg=--raft.tick=20ms ...] [--connections=6] [--seconds=5] [--warmup=1]
-//       [--levels=1,32,256] [--znodes=100000] [--systems=dcos-zk,zookeeper]
+//       [--levels=1,32,256] [--phases=set,get,create+delete,mix] [--znodes=100000] [--systems=dcos-zk,zookeeper]
 //       [--dir=/var/tmp] [--java=/usr/bin/java] [--zk_classpath=/usr/share/java/zookeeper.jar]
 //       [--zk_heap=1000m]
 //
@@ -28,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,6 +38,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "tools/bench/apache_zk_ensemble.h"
 #include "tools/bench/bench_process.h"
 #include "tools/bench/dcos_zk_ensemble.h"
@@ -53,12 +55,12 @@ struct Flags {
   double seconds = 5;
   double warmup = 1;
   std::vector<int> levels = {1, 32, 256};
+  std::vector<Phase> phases = {Phase::kSet, Phase::kGet, Phase::kCreateDelete, Phase::kMix};
   int znodes = 100000;
   bool run_dcos = true, run_zk = true;
   ApacheZkOptions zk;
 };
 
-constexpr Phase kPhases[] = {Phase::kSet, Phase::kGet, Phase::kCreateDelete, Phase::kMix};
 
 struct SystemResult {
   std::string name;
@@ -139,7 +141,7 @@ void Drive(ZkEnsemble& ensemble, const Flags& flags, SystemResult& r) {
     std::printf("  %-8s %-22s %10s %9s %9s %9s %7s\n", "in-flight", "phase", "ops/s", "p50 ms",
                 "p99 ms", "p99.9 ms", "errors");
     for (int level : flags.levels) {
-      for (Phase phase : kPhases) {
+      for (Phase phase : flags.phases) {
         RunOptions o;
         o.in_flight = level;
         o.warmup = absl::Seconds(flags.warmup);
@@ -215,6 +217,13 @@ bool ParseFlags(int argc, char** argv, Flags& f) {
         if (!absl::SimpleAtoi(l, &n) || n <= 0) return false;
         f.levels.push_back(n);
       }
+    } else if (value("phases", &v)) {
+      f.phases.clear();
+      for (absl::string_view name : absl::StrSplit(v, ',')) {
+        std::optional<Phase> phase = PhaseNamed(name);
+        if (!phase) return false;
+        f.phases.push_back(*phase);
+      }
     } else if (value("systems", &v)) {
       f.run_dcos = absl::StrContains(v, "dcos-zk");
       f.run_zk = absl::StrContains(v, "zookeeper");
@@ -250,7 +259,7 @@ void Report(const Flags& flags, const SystemResult& ours, const SystemResult& zk
   std::printf("%-9s %-20s | %-32s | %-32s | %s\n", "in-flight", "phase", "dcos-zk", "ZooKeeper 3.8",
               "ops ratio");
   for (int level : flags.levels) {
-    for (Phase phase : kPhases) {
+    for (Phase phase : flags.phases) {
       const PhaseResult* a = Find(ours, level, phase);
       const PhaseResult* b = Find(zk, level, phase);
       std::string ratio = a != nullptr && b != nullptr && b->ops_per_second > 0
@@ -343,6 +352,8 @@ std::string LoadAverage() {
 }  // namespace
 
 int Main(int argc, char** argv) {
+  // As the services do (libs/runtime/main.cc): no lock-order graph in measured code.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   Flags flags;
   if (!ParseFlags(argc, argv, flags)) return 2;

@@ -142,6 +142,13 @@ const char* PhaseName(Phase phase) {
   return "?";
 }
 
+std::optional<Phase> PhaseNamed(absl::string_view name) {
+  for (Phase phase : {Phase::kSet, Phase::kGet, Phase::kCreateDelete, Phase::kMix}) {
+    if (name == PhaseName(phase) || (phase == Phase::kMix && name == "mix")) return phase;
+  }
+  return std::nullopt;
+}
+
 absl::Status RunPhase(ZkDriver& driver, Phase phase, const RunOptions& options,
                       PhaseResult* result) {
   driver.TakeFirstError();

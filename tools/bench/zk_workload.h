@@ -9,11 +9,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace dcos::bench {
@@ -66,6 +68,8 @@ Percentiles Summarize(std::vector<double> us);
 // node (each counts as one op), or a fixed mix of 4 gets, 4 sets, 1 create, 1 delete per 10.
 enum class Phase { kSet, kGet, kCreateDelete, kMix };
 const char* PhaseName(Phase phase);
+// The phase called `name`: "set", "get", "create+delete" or "mix"; nullopt for anything else.
+std::optional<Phase> PhaseNamed(absl::string_view name);
 
 struct PhaseResult {
   double ops_per_second = 0;  // completed ops in the measured window / its length
