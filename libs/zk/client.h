@@ -198,6 +198,9 @@ class ZkClient {
   bool has_session() const { return session_ != nullptr; }
   // 0 without a session.
   int64_t session_id() const { return session_ ? session_->id() : 0; }
+  // The session's password (ZooKeeper's getSessionPasswd): with the id, what it takes to
+  // attach to the session or close it. Empty without a session. Keep it secret.
+  const std::string& session_password() const;
   // The timeout the ensemble granted.
   absl::Duration session_timeout() const { return session_->timeout(); }
   SessionState session_state() const { return session_->state(); }

@@ -47,6 +47,11 @@ absl::Status ZkClient::StartSession() {
   return started;
 }
 
+const std::string& ZkClient::session_password() const {
+  static const std::string* const kNone = new std::string();
+  return session_ ? session_->password() : *kNone;
+}
+
 absl::Status ZkClient::Close() {
   if (!session_) return absl::OkStatus();
   if (session_->OnEventThread()) {

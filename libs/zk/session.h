@@ -65,6 +65,7 @@ class ZkSession {
   absl::Status Close(bool notify);
 
   int64_t id() const { return id_; }
+  const std::string& password() const { return password_; }
   absl::Duration timeout() const { return timeout_; }
   SessionState state() const;
   // Until when the session is surely alive on the ensemble (SessionTimer::alive_until).

@@ -13,6 +13,14 @@ std::string Sha256(const std::string& data) {
   return std::string(reinterpret_cast<const char*>(digest), size);
 }
 
+absl::Status CheckRestoreCluster(const v1::BackupHeader& header, uint64_t cluster_id) {
+  if (header.cluster_id() != cluster_id) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the backup comes from ensemble ", cluster_id,
+      ", this member's raft.cluster_id; a restore starts a new ensemble: start its members "
+      "with another raft.cluster_id"));
+}
+
 absl::Status BackupAssembler::Fail(absl::Status error) {
   error_ = error;
   data_.clear();

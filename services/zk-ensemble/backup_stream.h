@@ -31,6 +31,13 @@ struct Backup {
 // SHA-256 of `data` (32 bytes).
 std::string Sha256(const std::string& data);
 
+// OK unless the backup comes from ensemble `cluster_id` itself. A restore starts a new
+// ensemble, and one with the old ensemble's id would let the old members (their stale logs,
+// same id) talk to it. FAILED_PRECONDITION naming the id and raft.cluster_id otherwise. The
+// one check of both restore paths (Ensemble.Restore and --zk.restore_from), each adding
+// where the backup came from.
+absl::Status CheckRestoreCluster(const v1::BackupHeader& header, uint64_t cluster_id);
+
 // Takes a backup stream chunk by chunk and checks it: the order (header first, then data,
 // then the trailer, nothing after it), the format, the size and the SHA-256. Errors come as
 // soon as the chunk that shows them arrives, so a bad stream is refused before it is all

@@ -121,5 +121,15 @@ TEST_CASE("backup stream: Finish hands the backup out once") {
   CHECK(a.Finish().status().code() == Code::kFailedPrecondition);
 }
 
+TEST_CASE("restore: a backup of the restoring ensemble itself is FAILED_PRECONDITION") {
+  v1::BackupHeader header;
+  header.set_cluster_id(7);
+  CHECK(CheckRestoreCluster(header, 8).ok());
+  absl::Status same = CheckRestoreCluster(header, 7);
+  CHECK(same.code() == Code::kFailedPrecondition);
+  CHECK(same.message().find("ensemble 7") != absl::string_view::npos);
+  CHECK(same.message().find("raft.cluster_id") != absl::string_view::npos);
+}
+
 }  // namespace
 }  // namespace dcos::zk

@@ -53,14 +53,8 @@ grpc::Status EnsembleService::Restore(grpc::ServerContext* context,
     if (!added.ok()) return Refused(added);
     if (!header_checked && assembler.header().has_value()) {
       header_checked = true;
-      // Same id, same ensemble to Raft: the old ensemble's members (their stale logs) could
-      // then talk to the restored one.
-      if (assembler.header()->cluster_id() == options_.cluster_id) {
-        return Refused(absl::FailedPreconditionError(absl::StrCat(
-            "the backup comes from ensemble ", options_.cluster_id,
-            ", this member's raft.cluster_id; a restore starts a new ensemble: start this member "
-            "(and the members you add to it) with another raft.cluster_id")));
-      }
+      absl::Status new_ensemble = CheckRestoreCluster(*assembler.header(), options_.cluster_id);
+      if (!new_ensemble.ok()) return Refused(new_ensemble);
     }
   }
   if (context->IsCancelled()) {

@@ -21,11 +21,6 @@ namespace dcos::zk {
 
 namespace {
 
-grpc::Status Expired(int64_t id) {
-  return status::ToGrpc(ZkStatus(ZkCode::kSessionExpired, "",
-                                 absl::StrCat("session ", id, " is not live (expired or closed)")));
-}
-
 // A member cut off from the leader sends clients elsewhere: their pings would not get through,
 // and their sessions would expire while they waited here.
 grpc::Status CutOff() {
@@ -81,7 +76,7 @@ class ZkService::SessionStream final
   void OnReadDone(bool ok) override {
     if (!ok) return End(grpc::Status::OK);  // the client closed its side, or the call ended
     if (!attached_) return Attach();
-    if (!service_->sm_->SessionLive(id_)) return End(Expired(id_));
+    if (!service_->sm_->SessionLive(id_)) return End(Expired());
     if (in_.has_ping()) {
       if (service_->keeper_->LeaderLost()) return End(CutOff());
       service_->keeper_->Touch(id_);
@@ -193,17 +188,20 @@ class ZkService::SessionStream final
                           absl::StrCat("this member has applied up to zxid ", sm->last_zxid(),
                                        ", behind the client's ", seen, "; try another member"));
     }
-    // CheckWatch catches up with the leader first if the session is not known here yet.
-    absl::Status live = service_->CheckWatch(id_, /*watch=*/true);
-    if (!live.ok()) return status::ToGrpc(live);
+    // Catches up with the leader first if the session is not known here yet. A wrong
+    // password answers like a session that is gone.
+    absl::Status allowed = service_->CheckSessionPassword(id_, in_.attach().password());
+    if (!allowed.ok()) return status::ToGrpc(allowed);
     absl::StatusOr<SessionInfo> info = sm->GetSession(id_);
-    if (!info.ok()) return Expired(id_);
+    if (!info.ok()) return Expired();
     service_->keeper_->Touch(id_);
     attached->mutable_attached()->set_session_id(id_);
     ToProto(info->timeout, attached->mutable_attached()->mutable_negotiated_timeout());
     service_->FillHeader(attached->mutable_attached()->mutable_header());
     return grpc::Status::OK;
   }
+
+  grpc::Status Expired() const { return status::ToGrpc(SessionNotLive(id_)); }
 
   // The next client message, unless the call is ending.
   void ReadNext() {

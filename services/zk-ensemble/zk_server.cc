@@ -38,6 +38,7 @@ class ZkComponent final : public runtime::Component, public RestoreTarget {
   ZkComponent(std::unique_ptr<raft::RaftMember> member, const ZkConfig& config,
               ZkLimits limits, bool awaiting_restore, runtime::ServiceRuntime& runtime)
       : restore_from_(config.restore_from),
+        cluster_id_(static_cast<uint64_t>(config.member.cluster_id)),
         request_timeout_(config.request_timeout),
         limits_(limits),
         runtime_(runtime),
@@ -158,22 +159,21 @@ class ZkComponent final : public runtime::Component, public RestoreTarget {
   }
 
   // A new ensemble from a backup file: every member starts with the backup as its snapshot.
-  // A member whose data directory already holds state (a restart) keeps it.
+  // A member whose data directory already holds state (a restart) keeps it and ignores the
+  // file. Refused, naming the flag: an unreadable or damaged file, a backup of this very
+  // ensemble (CheckRestoreCluster, as Ensemble.Restore refuses it).
   absl::Status SeedFromBackup() {
-    std::ifstream in(restore_from_, std::ios::binary);
-    if (!in) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("zk.restore_from: cannot read ", restore_from_));
-    }
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    absl::StatusOr<Backup> backup = ParseBackup(bytes);
-    absl::Status seeded =
-        backup.ok() ? Seed(*backup, raft::RaftMember::SeedVoters::kAllPeers) : backup.status();
-    if (seeded.code() == absl::StatusCode::kFailedPrecondition) {
+    absl::StatusOr<bool> holds = member_->HoldsState();
+    if (!holds.ok()) return holds.status();
+    if (*holds) {
       log::Info("zk.restore_from ignored: the data directory already holds state")
           .Field("file", restore_from_);
       return absl::OkStatus();
     }
+    absl::StatusOr<Backup> backup = ReadBackupFile();
+    absl::Status seeded = backup.status();
+    if (seeded.ok()) seeded = CheckRestoreCluster(backup->header, cluster_id_);
+    if (seeded.ok()) seeded = Seed(*backup, raft::RaftMember::SeedVoters::kAllPeers);
     if (!seeded.ok()) {
       return absl::Status(seeded.code(), absl::StrCat("zk.restore_from: ", restore_from_, ": ",
                                                       seeded.message()));
@@ -183,6 +183,14 @@ class ZkComponent final : public runtime::Component, public RestoreTarget {
         .Field("zxid", backup->header.zxid())
         .Field("znodes", static_cast<int64_t>(backup->header.znode_count()));
     return absl::OkStatus();
+  }
+
+  // The backup in the file of zk.restore_from, checked (ParseBackup).
+  absl::StatusOr<Backup> ReadBackupFile() const {
+    std::ifstream in(restore_from_, std::ios::binary);
+    if (!in) return absl::InvalidArgumentError("cannot read the file");
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return ParseBackup(bytes);
   }
 
   static EnsembleOptions EnsembleOptionsFor(const ZkConfig& config,
@@ -226,6 +234,7 @@ class ZkComponent final : public runtime::Component, public RestoreTarget {
   }
 
   const std::string restore_from_;
+  const uint64_t cluster_id_;  // raft.cluster_id
   const absl::Duration request_timeout_;
   const ZkLimits limits_;
   runtime::ServiceRuntime& runtime_;
@@ -260,7 +269,8 @@ void RegisterZkConfig(config::Schema& schema, ZkConfig* config) {
       .DurationRange(absl::Milliseconds(100), absl::Hours(24));
   schema.String("zk.restore_from", &config->restore_from,
                 "start a new ensemble from this backup file (`dcos zk backup`); every member "
-                "gets it, each on an empty raft.dir");
+                "gets it, each on an empty raft.dir, with a raft.cluster_id other than the "
+                "backed-up ensemble's");
   schema.Bool("zk.restore_mode", &config->restore_mode,
               "on an empty raft.dir, wait for a backup (`dcos zk restore FILE`, "
               "Ensemble.Restore) and become a one-member ensemble on it; add the others with "

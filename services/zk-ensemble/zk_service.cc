@@ -1,5 +1,7 @@
 #include "services/zk-ensemble/zk_service.h"
 
+#include <openssl/rand.h>
+
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -27,7 +29,16 @@ struct Waiter {  // for reads
   T result;
 };
 
-
+// A new session's password: kSessionPasswordBytes from OpenSSL's CSPRNG (seeded by the
+// kernel). UNAVAILABLE if it has none to give (the client retries; nothing was proposed).
+absl::StatusOr<std::string> NewSessionPassword() {
+  std::string password(kSessionPasswordBytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(password.data()),
+                 static_cast<int>(password.size())) != 1) {
+    return absl::UnavailableError("no random bytes for a session password; try again");
+  }
+  return password;
+}
 
 }  // namespace
 
@@ -132,6 +143,11 @@ void ZkService::FillReadHeader(int64_t zxid, uint64_t watch_sequence,
   header->set_watch_sequence(watch_sequence);
 }
 
+absl::Status ZkService::SessionNotLive(int64_t session_id) {
+  return ZkStatus(ZkCode::kSessionExpired, "",
+                  absl::StrCat("session ", session_id, " is not live (expired or closed)"));
+}
+
 absl::Status ZkService::CheckWatch(int64_t session_id, bool watch) {
   if (!watch) return absl::OkStatus();
   if (session_id == 0) {
@@ -143,10 +159,15 @@ absl::Status ZkService::CheckWatch(int64_t session_id, bool watch) {
     absl::Status caught_up = ReadBarrier(/*linearizable=*/true);
     if (!caught_up.ok()) return caught_up;  // unknown, not expired: the client retries
   }
-  if (!sm_->SessionLive(session_id)) {
-    return ZkStatus(ZkCode::kSessionExpired, "",
-                    absl::StrCat("session ", session_id, " is not live (expired or closed)"));
-  }
+  if (!sm_->SessionLive(session_id)) return SessionNotLive(session_id);
+  return absl::OkStatus();
+}
+
+absl::Status ZkService::CheckSessionPassword(int64_t session_id, const std::string& password) {
+  DCOS_RETURN_IF_ERROR(CheckWatch(session_id, /*watch=*/true));
+  absl::Status checked = sm_->CheckSessionPassword(session_id, password);
+  // The same answer as for a session that is gone (the table's own message differs).
+  if (!checked.ok()) return SessionNotLive(session_id);
   return absl::OkStatus();
 }
 
@@ -174,6 +195,13 @@ grpc::ServerUnaryReactor* ZkService::RunWrite(grpc::CallbackServerContext* conte
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Command command;
   fill(&command);
+  ProposeAndFinish(reactor, std::move(command), take, response);
+  return reactor;
+}
+
+template <typename Response, typename Take>
+void ZkService::ProposeAndFinish(grpc::ServerUnaryReactor* reactor, Command command, Take take,
+                                 Response* response) {
   absl::Status proposed = ProposeCommand(
       std::move(command), [this, reactor, take, response](absl::StatusOr<WriteResult> r) {
         if (!r.ok()) return reactor->Finish(Redirect(r.status()));
@@ -183,7 +211,6 @@ grpc::ServerUnaryReactor* ZkService::RunWrite(grpc::CallbackServerContext* conte
         reactor->Finish(grpc::Status::OK);
       });
   if (!proposed.ok()) reactor->Finish(Redirect(proposed));
-  return reactor;
 }
 
 template <typename Serve>
@@ -202,9 +229,7 @@ grpc::ServerUnaryReactor* ZkService::RunRead(grpc::CallbackServerContext* contex
   }
   auto finish = [this, reactor, watch, session, serve] {
     if (watch && !sm_->SessionLive(session)) {
-      return reactor->Finish(status::ToGrpc(ZkStatus(
-          ZkCode::kSessionExpired, "",
-          absl::StrCat("session ", session, " is not live (expired or closed)"))));
+      return reactor->Finish(status::ToGrpc(SessionNotLive(session)));
     }
     reactor->Finish(serve());
   };
@@ -406,6 +431,8 @@ grpc::Status ZkService::CreateSession(grpc::ServerContext*, const v1::CreateSess
       absl::Seconds(request->requested_timeout().seconds()) +
       absl::Nanoseconds(request->requested_timeout().nanos());
   absl::Duration timeout = sm_->NegotiateTimeout(requested);
+  absl::StatusOr<std::string> password = NewSessionPassword();
+  if (!password.ok()) return status::ToGrpc(password.status());
   absl::StatusOr<std::shared_ptr<Pending>> pending;
   int64_t id = 0;
   {
@@ -418,6 +445,7 @@ grpc::Status ZkService::CreateSession(grpc::ServerContext*, const v1::CreateSess
     Command c;
     c.mutable_create_session()->set_session_id(id);
     c.mutable_create_session()->set_timeout_ms(absl::ToInt64Milliseconds(timeout));
+    c.mutable_create_session()->set_password(*password);
     pending = Propose(std::move(c));
   }
   if (!pending.ok()) return Redirect(pending.status());
@@ -425,6 +453,7 @@ grpc::Status ZkService::CreateSession(grpc::ServerContext*, const v1::CreateSess
   if (!r.ok()) return Redirect(r.status());
   if (!r->status.ok()) return status::ToGrpc(r->status);
   response->set_session_id(id);
+  response->set_password(*std::move(password));
   ToProto(timeout, response->mutable_negotiated_timeout());
   FillHeader(response->mutable_header());
   return grpc::Status::OK;
@@ -433,21 +462,46 @@ grpc::Status ZkService::CreateSession(grpc::ServerContext*, const v1::CreateSess
 grpc::ServerUnaryReactor* ZkService::CloseSession(grpc::CallbackServerContext* context,
                                                   const v1::CloseSessionRequest* request,
                                                   v1::CloseSessionResponse* response) {
-  return RunWrite(
-      context,
-      [request](Command* c) { c->mutable_close_session()->set_session_id(request->session_id()); },
-      [](WriteResult&, v1::CloseSessionResponse*) {}, response);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status started = Started(); !started.ok()) {
+    reactor->Finish(Redirect(started));
+    return reactor;
+  }
+  // The password is checked here, against this member's applied table, not when the entry
+  // is applied: members of an older version would apply it without a check, and the log
+  // must apply alike everywhere. The session can only go away between check and apply.
+  auto close = [this, reactor, request, response] {
+    if (!sm_->CheckSessionPassword(request->session_id(), request->password()).ok()) {
+      return reactor->Finish(status::ToGrpc(SessionNotLive(request->session_id())));
+    }
+    Command command;
+    command.mutable_close_session()->set_session_id(request->session_id());
+    ProposeAndFinish(reactor, std::move(command), [](WriteResult&, v1::CloseSessionResponse*) {},
+                     response);
+  };
+  if (sm_->SessionLive(request->session_id())) {
+    close();
+    return reactor;
+  }
+  // Not known here yet (created a moment ago, this member behind): catch up first.
+  AfterReadPoint([this, reactor, close](absl::Status reached) {
+    if (!reached.ok()) return reactor->Finish(Redirect(reached));
+    close();
+  });
+  return reactor;
 }
 
-absl::Status ZkService::CheckWatchRequest(int64_t session_id, const std::string& path) {
+absl::Status ZkService::CheckWatchRequest(int64_t session_id, const std::string& password,
+                                          const std::string& path) {
   DCOS_RETURN_IF_ERROR(Started());
-  DCOS_RETURN_IF_ERROR(CheckWatch(session_id, /*watch=*/true));
+  DCOS_RETURN_IF_ERROR(CheckSessionPassword(session_id, password));
   return ValidatePath(path, limits_.max_path_bytes);
 }
 
 grpc::Status ZkService::AddWatch(grpc::ServerContext*, const v1::AddWatchRequest* request,
                                  v1::AddWatchResponse* response) {
-  absl::Status checked = CheckWatchRequest(request->session_id(), request->path());
+  absl::Status checked =
+      CheckWatchRequest(request->session_id(), request->password(), request->path());
   if (!checked.ok()) return status::ToGrpc(checked);
   if (request->mode() != v1::ADD_WATCH_MODE_PERSISTENT &&
       request->mode() != v1::ADD_WATCH_MODE_PERSISTENT_RECURSIVE) {
@@ -468,7 +522,8 @@ grpc::Status ZkService::AddWatch(grpc::ServerContext*, const v1::AddWatchRequest
 
 grpc::Status ZkService::RemoveWatches(grpc::ServerContext*, const v1::RemoveWatchesRequest* request,
                                       v1::RemoveWatchesResponse* response) {
-  absl::Status checked = CheckWatchRequest(request->session_id(), request->path());
+  absl::Status checked =
+      CheckWatchRequest(request->session_id(), request->password(), request->path());
   if (!checked.ok()) return status::ToGrpc(checked);
   absl::Status removed = hub_->Remove(request->session_id(), request->path(),
                                       static_cast<WatcherType>(request->type()));

@@ -7,9 +7,14 @@
 // Reads are served from the local state (ZooKeeper's sequential consistency) or, with
 // read_options.linearizable (and Sync), after a Raft ReadIndex. Every reply carries the zxid.
 //
-// Sessions: CreateSession (leader allocates the id, core/session_id.h), the Session stream
-// (Attach, then Ping/Pong; pings go to the SessionKeeper), CloseSession. Ephemeral nodes
-// belong to a live session and go when it is closed or expires.
+// Sessions: CreateSession (leader allocates the id, core/session_id.h, and draws the
+// password: 16 bytes of OpenSSL's RAND_bytes, carried in the replicated entry), the Session
+// stream (Attach, then Ping/Pong; pings go to the SessionKeeper), CloseSession. Ephemeral
+// nodes belong to a live session and go when it is closed or expires. Attach, CloseSession,
+// AddWatch and RemoveWatches must present the session's password (checked against this
+// member's applied table, in constant time); a wrong one answers exactly like a session that
+// is not live. Calls that only name a session (ephemeral creates, Multi, reads that leave a
+// watch) carry no password: README.md "Session passwords" says why.
 //
 // Watches: reads with `watch` set (and a live session) register one-shot data / exists /
 // child watches on this member; events go out on the session's stream, numbered, and every
@@ -123,6 +128,10 @@ class ZkService final : public ZooKeeperCallbackMethods {
   template <typename Response, typename Fill, typename Take>
   grpc::ServerUnaryReactor* RunWrite(grpc::CallbackServerContext* context, Fill fill, Take take,
                                      Response* response);
+  // RunWrite's work on a reactor of the caller's: proposes `command`, finishes `reactor`.
+  template <typename Response, typename Take>
+  void ProposeAndFinish(grpc::ServerUnaryReactor* reactor, internal::v1::Command command,
+                        Take take, Response* response);
   // Serves a read: `serve` fills the response and returns the status, at once or (for a
   // linearizable read, or a watch for a session not known here yet) once a read point is
   // reached. A watch needs a live session.
@@ -137,8 +146,18 @@ class ZkService final : public ZooKeeperCallbackMethods {
   // OK when no watch is asked for, or the session is live (here, or after catching up with
   // the leader); the error otherwise.
   absl::Status CheckWatch(int64_t session_id, bool watch);
-  // AddWatch's and RemoveWatches' checks: a live session and a valid path.
-  absl::Status CheckWatchRequest(int64_t session_id, const std::string& path);
+  // OK when `session_id` is live here (after catching up with the leader if it is not known
+  // here yet) and `password` is its own. Otherwise SessionNotLive(session_id) — the same
+  // answer for a wrong password as for a session that is gone or never was — or the
+  // catching up's error (UNAVAILABLE, DEADLINE_EXCEEDED: unknown, the client retries).
+  // Blocks for at most the catching up (request_timeout).
+  absl::Status CheckSessionPassword(int64_t session_id, const std::string& password);
+  // AddWatch's and RemoveWatches' checks: a live session, its password and a valid path.
+  absl::Status CheckWatchRequest(int64_t session_id, const std::string& password,
+                                 const std::string& path);
+  // SESSION_EXPIRED: the one answer for a session that is not live here or was named with
+  // the wrong password.
+  static absl::Status SessionNotLive(int64_t session_id);
   // Waits for a linearizable read point when asked to.
   absl::Status ReadBarrier(bool linearizable);
   grpc::Status Redirect(const absl::Status& status) const;

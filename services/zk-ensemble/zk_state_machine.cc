@@ -196,7 +196,8 @@ WriteResult ZkStateMachine::ApplyCommand(const Command& command, int64_t zxid) {
     }
     case Command::kCreateSession: {
       const auto& c = command.create_session();
-      r.status = sessions_.Create(c.session_id(), absl::Milliseconds(c.timeout_ms()), time);
+      r.status = sessions_.Create(c.session_id(), absl::Milliseconds(c.timeout_ms()), time,
+                                  c.password());
       break;
     }
     case Command::kCloseSession:
@@ -265,6 +266,12 @@ BackupImage ZkStateMachine::Backup() const {
 bool ZkStateMachine::SessionLive(int64_t session_id) const {
   absl::ReaderMutexLock lock(&mu_);
   return sessions_.Exists(session_id);
+}
+
+absl::Status ZkStateMachine::CheckSessionPassword(int64_t session_id,
+                                                  absl::string_view password) const {
+  absl::ReaderMutexLock lock(&mu_);
+  return sessions_.CheckPassword(session_id, password);
 }
 
 absl::StatusOr<SessionInfo> ZkStateMachine::GetSession(int64_t session_id) const {

@@ -18,6 +18,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "libs/raft/raft_node.h"
 #include "protos/zk/v1/operations.pb.h"
@@ -93,6 +94,9 @@ class ZkStateMachine final : public raft::StateMachine {
 
   // Sessions.
   bool SessionLive(int64_t session_id) const;
+  // OK if the session is live here and `password` is its own (or it has none recorded:
+  // SessionTable::CheckPassword); SESSION_EXPIRED otherwise, a wrong password included.
+  absl::Status CheckSessionPassword(int64_t session_id, absl::string_view password) const;
   // One session's record; NOT_FOUND / SESSION_EXPIRED when it is not live.
   absl::StatusOr<SessionInfo> GetSession(int64_t session_id) const;
   // A copy of the session table (for the leader's expiry view).

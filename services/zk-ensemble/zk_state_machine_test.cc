@@ -110,5 +110,38 @@ TEST_CASE("non-command entries advance the zxid and change nothing") {
   REQUIRE(sm.znode_count() == 2);  // "/" and "/zookeeper"
 }
 
+Command CreateSessionCmd(int64_t id, const std::string& password) {
+  Command c;
+  c.set_time_micros(1'700'000'000'000'000);
+  c.mutable_create_session()->set_session_id(id);
+  c.mutable_create_session()->set_timeout_ms(10'000);
+  c.mutable_create_session()->set_password(password);
+  return c;
+}
+
+TEST_CASE("a session's password comes from its Create entry and survives a snapshot") {
+  const std::string password(16, 'p');
+  ZkStateMachine sm;
+  sm.Apply(EntryOf(1, CreateSessionCmd(7, password)));
+  REQUIRE(sm.TakeResult(1)->status.ok());
+  sm.Apply(EntryOf(2, CreateSessionCmd(8, "")));  // an entry of a leader from before passwords
+  REQUIRE(sm.TakeResult(2)->status.ok());
+  sm.Apply(EntryOf(3, CreateSessionCmd(9, "short")));  // refused: applies as an error everywhere
+  REQUIRE(ZkCodeOf(sm.TakeResult(3)->status) == ZkCode::kBadArguments);
+  REQUIRE_FALSE(sm.SessionLive(9));
+
+  auto check = [&](const ZkStateMachine& m) {
+    CHECK(m.CheckSessionPassword(7, password).ok());
+    CHECK(ZkCodeOf(m.CheckSessionPassword(7, std::string(16, 'q'))) == ZkCode::kSessionExpired);
+    CHECK(ZkCodeOf(m.CheckSessionPassword(7, "")) == ZkCode::kSessionExpired);
+    CHECK(m.CheckSessionPassword(8, "anything").ok());
+    CHECK(ZkCodeOf(m.CheckSessionPassword(10, password)) == ZkCode::kSessionExpired);
+  };
+  check(sm);
+  ZkStateMachine restored;
+  REQUIRE(restored.Restore(sm.Snapshot(), 3).ok());
+  check(restored);
+}
+
 }  // namespace
 }  // namespace dcos::zk

@@ -261,7 +261,8 @@ TEST_CASE("ensemble backup: every acknowledged write, no ephemeral node, checksu
     REQUIRE(code == 0);
     CHECK(absl::StrContains(out.str(), "Backup of zxid"));
   }
-  ZkTestEnsemble restored({"--zk.restore_from=" + file});
+  // A new ensemble: another cluster id than the backed-up one's (1, the default).
+  ZkTestEnsemble restored({"--zk.restore_from=" + file, "--raft.cluster_id=2"});
   REQUIRE(restored.StartAll().ok());
   int restored_leader = WaitAllHealthy(restored, 1);
   REQUIRE(restored_leader != 0);
@@ -297,24 +298,60 @@ TEST_CASE("ensemble backup: every acknowledged write, no ephemeral node, checksu
     CHECK(resp.header().zxid() > header.zxid());
   }
 
+  // A lone member at a free address, started with --zk.restore_from=`backup` (and `flags`)
+  // on the data directory `name`.
+  std::string lone;
+  auto start_lone = [&](const std::string& name, const std::string& backup,
+                        std::vector<std::string> flags) {
+    lone = absl::StrCat("127.0.0.1:", FreePort());
+    std::vector<std::string> args = {"--raft.id=1", "--raft.peers=1=" + lone,
+                                     "--grpc.listen=" + lone, "--raft.dir=" + zk.dir() + "/" + name,
+                                     "--metrics.listen=", "--zk.restore_from=" + backup};
+    args.insert(args.end(), flags.begin(), flags.end());
+    auto p = TestProcess::Start({name, Runfile("services/zk-ensemble/dcos-zk"), args, zk.dir()});
+    REQUIRE(p.ok());
+    return std::move(*p);
+  };
+  // Its exit code and log, once it exited.
+  auto refused = [](TestProcess& p) -> std::pair<int, std::string> {
+    absl::StatusOr<int> code = p.WaitExit(absl::Seconds(20));
+    REQUIRE(code.ok());
+    return {*code, p.Log()};
+  };
+
   // A damaged file is refused at start, naming the field.
   std::string damaged = zk.dir() + "/damaged.backup";
   {
     std::ofstream f(damaged, std::ios::binary);
     f << "not a backup";
   }
-  std::string lone = absl::StrCat("127.0.0.1:", FreePort());
-  auto bad = TestProcess::Start(
-      {"zk-damaged", Runfile("services/zk-ensemble/dcos-zk"),
-       {"--raft.id=1", "--raft.peers=1=" + lone, "--grpc.listen=" + lone,
-        "--raft.dir=" + zk.dir() + "/damaged", "--metrics.listen=",
-        "--zk.restore_from=" + damaged},
-       zk.dir()});
-  REQUIRE(bad.ok());
-  absl::StatusOr<int> code = (*bad)->WaitExit(absl::Seconds(20));
-  REQUIRE(code.ok());
-  CHECK(*code != 0);
-  CHECK(absl::StrContains((*bad)->Log(), "zk.restore_from"));
+  auto [damaged_code, damaged_log] = refused(*start_lone("zk-damaged", damaged, {}));
+  CHECK(damaged_code != 0);
+  CHECK(absl::StrContains(damaged_log, "zk.restore_from"));
+
+  // So is a backup of the member's own ensemble (the same refusal as Ensemble.Restore's).
+  auto [same_code, same_log] =
+      refused(*start_lone("zk-same-cluster", file, {"--raft.cluster_id=1"}));
+  CHECK(same_code != 0);
+  CHECK(absl::StrContains(same_log, "zk.restore_from: " + file));
+  CHECK(absl::StrContains(same_log, "the backup comes from ensemble 1"));
+  CHECK(absl::StrContains(same_log, "raft.cluster_id"));
+  // Nothing was written: started again with another id, the same member restores the file.
+  auto again = start_lone("zk-same-cluster", file, {"--raft.cluster_id=3"});
+  REQUIRE(WaitServing(lone, grpc::InsecureChannelCredentials(), absl::Seconds(30)).ok());
+  REQUIRE(WaitFor(
+              [&] {
+                auto ctx2 = Context();
+                zk::v1::GetDataRequest req;
+                req.set_path("/backup-17");
+                req.mutable_read_options()->set_linearizable(true);
+                zk::v1::GetDataResponse resp;
+                return zk::v1::ZooKeeper::NewStub(Channel(lone))
+                    ->GetData(ctx2.get(), req, &resp)
+                    .ok();
+              },
+              absl::Seconds(10), "the restored tree on the lone member")
+              .ok());
 }
 
 }  // namespace

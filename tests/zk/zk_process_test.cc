@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -105,6 +106,12 @@ class Ensemble {
 
   TestProcess& proc(int id) { return *procs_[id]; }
 
+  // The password CreateSession got for `session` ("" for one it did not create).
+  std::string Password(int64_t session) const {
+    auto it = passwords_.find(session);
+    return it == passwords_.end() ? "" : it->second;
+  }
+
   // Creates a session on the leader (retrying through redirects).
   int64_t CreateSession(absl::Duration timeout) {
     int64_t id = 0;
@@ -121,6 +128,7 @@ class Ensemble {
                     zk::v1::CreateSessionResponse resp;
                     if (Stub(m)->CreateSession(&ctx, req, &resp).ok()) {
                       id = resp.session_id();
+                      passwords_[id] = resp.password();
                       return true;
                     }
                   }
@@ -160,6 +168,7 @@ class Ensemble {
   std::vector<std::string> addresses_;
   std::map<int, std::unique_ptr<TestProcess>> procs_;
   int starts_ = 0;
+  std::map<int64_t, std::string> passwords_;  // of the sessions CreateSession made
 };
 
 TEST_CASE("dcos-zk: writes go through the leader, followers redirect, everyone reads") {
@@ -279,12 +288,13 @@ TEST_CASE("dcos-zk: kill -9 of the leader loses no acknowledged write; a full re
 class Pinger {
  public:
   Pinger(Ensemble& e, int member, int64_t session) {
-    thread_ = std::thread([this, &e, member, session] {
+    thread_ = std::thread([this, &e, member, session, password = e.Password(session)] {
       auto stub = e.Stub(member);
       grpc::ClientContext ctx;
       auto stream = stub->Session(&ctx);
       zk::v1::SessionRequest attach;
       attach.mutable_attach()->set_session_id(session);
+      attach.mutable_attach()->set_password(password);
       zk::v1::SessionResponse resp;
       if (!stream->Write(attach) || !stream->Read(&resp) || !resp.has_attached()) {
         failed_ = true;
@@ -353,6 +363,7 @@ TEST_CASE("dcos-zk sessions: pings keep ephemerals, silence expires them, close 
   grpc::ClientContext ctx;
   zk::v1::CloseSessionRequest close;
   close.set_session_id(second);
+  close.set_password(e.Password(second));
   zk::v1::CloseSessionResponse closed;
   REQUIRE(e.Stub(leader)->CloseSession(&ctx, close, &closed).ok());
   REQUIRE(e.Get(leader, "/mine", true).status().code() == absl::StatusCode::kNotFound);
@@ -383,6 +394,7 @@ class EventStream {
     stream_ = stub_->Session(&ctx_);
     zk::v1::SessionRequest attach;
     attach.mutable_attach()->set_session_id(session);
+    attach.mutable_attach()->set_password(e.Password(session));
     REQUIRE(stream_->Write(attach));
     reader_ = std::thread([this] {
       zk::v1::SessionResponse resp;
@@ -519,15 +531,18 @@ TEST_CASE("dcos-zk watches: persistent recursive, removal, and moving with SetWa
     grpc::ClientContext ctx;
     zk::v1::AddWatchRequest req;
     req.set_session_id(sid);
+    req.set_password(e.Password(sid));
     req.set_path(path);
     req.set_mode(mode);
     zk::v1::AddWatchResponse resp;
     return e.Stub(first)->AddWatch(&ctx, req, &resp);
   };
-  auto remove = [&](const std::string& path, zk::v1::WatcherType type) {
+  auto remove = [&](const std::string& path, zk::v1::WatcherType type,
+                    const std::string& password) {
     grpc::ClientContext ctx;
     zk::v1::RemoveWatchesRequest req;
     req.set_session_id(session);
+    req.set_password(password);
     req.set_path(path);
     req.set_type(type);
     zk::v1::RemoveWatchesResponse resp;
@@ -573,8 +588,12 @@ TEST_CASE("dcos-zk watches: persistent recursive, removal, and moving with SetWa
     CHECK(events[3].type() == zk::v1::WatchEvent::TYPE_NODE_DATA_CHANGED);
     CHECK(events[3].path() == "/p/a");
 
-    REQUIRE(remove("/p", zk::v1::WATCHER_TYPE_PERSISTENT).ok());
-    CHECK(remove("/p", zk::v1::WATCHER_TYPE_PERSISTENT).error_code() ==
+    // Someone who knows the session id but not its password removes nothing.
+    grpc::Status refused = remove("/p", zk::v1::WATCHER_TYPE_PERSISTENT, "not the password");
+    CHECK(refused.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+    CHECK(absl::StrContains(refused.error_message(), "SESSION_EXPIRED"));
+    REQUIRE(remove("/p", zk::v1::WATCHER_TYPE_PERSISTENT, e.Password(session)).ok());
+    CHECK(remove("/p", zk::v1::WATCHER_TYPE_PERSISTENT, e.Password(session)).error_code() ==
           grpc::StatusCode::NOT_FOUND);  // NO_WATCHER
     REQUIRE(WaitFor([&] { return stream.events().size() >= 5; }, absl::Seconds(10),
                     "the removal event")
@@ -629,6 +648,7 @@ TEST_CASE("dcos-zk sessions: a member behind the client's zxid sends it elsewher
   auto stream = e.Stub(leader)->Session(&ctx);
   zk::v1::SessionRequest attach;
   attach.mutable_attach()->set_session_id(session);
+  attach.mutable_attach()->set_password(e.Password(session));
   attach.mutable_attach()->set_last_zxid_seen(int64_t{1} << 40);  // from the future
   REQUIRE(stream->Write(attach));
   zk::v1::SessionResponse resp;

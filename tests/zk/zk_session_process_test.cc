@@ -205,7 +205,8 @@ TEST_CASE("zk session: a frozen client's session expires; ephemerals go; SESSION
   CHECK(ra.Count(SessionState::kConnected) == 1);
   CHECK(rb.Count(SessionState::kExpired) == 0);
 
-  // The ensemble ends b's session behind its back: b hears it on its stream.
+  // The ensemble ends b's session behind its back (someone with its id and password): b
+  // hears it on its stream.
   REQUIRE(WaitFor(
               [&] {
                 for (const std::string& address : e.addresses()) {  // the leader accepts it
@@ -214,6 +215,7 @@ TEST_CASE("zk session: a frozen client's session expires; ephemerals go; SESSION
                   grpc::ClientContext ctx;
                   v1::CloseSessionRequest close;
                   close.set_session_id(b->session_id());
+                  close.set_password(b->session_password());
                   v1::CloseSessionResponse closed;
                   if (stub->CloseSession(&ctx, close, &closed).ok()) return true;
                 }

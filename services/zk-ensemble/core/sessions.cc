@@ -1,5 +1,7 @@
 #include "services/zk-ensemble/core/sessions.h"
 
+#include <openssl/crypto.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
@@ -18,6 +20,13 @@ bool IsWholeMillis(absl::Duration d) { return TruncMillis(d) == d; }
 
 bool IsFinite(absl::Time t) {
   return t != absl::InfiniteFuture() && t != absl::InfinitePast();
+}
+
+// A session created once and no longer live (or, to a wrong password, any created session).
+absl::Status Gone(int64_t session_id) {
+  return ZkStatus(ZkCode::kSessionExpired, "",
+                  absl::StrCat("session ", SessionIdString(session_id),
+                               " has expired or was closed"));
 }
 
 absl::Status BadId(int64_t session_id) {
@@ -66,8 +75,14 @@ absl::StatusOr<SessionTable> SessionTable::New(SessionConfig config) {
   return SessionTable(config);
 }
 
-absl::Status SessionTable::Create(int64_t session_id, absl::Duration timeout, absl::Time now) {
+absl::Status SessionTable::Create(int64_t session_id, absl::Duration timeout, absl::Time now,
+                                  absl::string_view password) {
   if (session_id <= 0) return BadId(session_id);
+  if (!password.empty() && password.size() != kSessionPasswordBytes) {
+    return ZkStatus(ZkCode::kBadArguments, "",
+                    absl::StrCat("session password of ", password.size(), " bytes (",
+                                 kSessionPasswordBytes, " or none)"));
+  }
   const absl::Duration stored = TruncMillis(timeout);
   if (stored < absl::Milliseconds(1) || stored > kMaxSessionTimeoutLimit) {
     return ZkStatus(ZkCode::kBadArguments, "",
@@ -90,18 +105,16 @@ absl::Status SessionTable::Create(int64_t session_id, absl::Duration timeout, ab
                                  ": ids are never reused"));
   }
   sessions_.Put(session_id, SessionLiveness{stored, TruncMillis(now)});
+  if (!password.empty()) passwords_[session_id] = std::string(password);
   max_created_id_ = session_id;
   return absl::OkStatus();
 }
 
 absl::Status SessionTable::NotLive(int64_t session_id) const {
   if (session_id <= 0) return BadId(session_id);
-  const std::string id = SessionIdString(session_id);
-  if (session_id <= max_created_id_ && !sessions_.Contains(session_id)) {
-    return ZkStatus(ZkCode::kSessionExpired, "",
-                    absl::StrCat("session ", id, " has expired or was closed"));
-  }
-  return ZkStatus(ZkCode::kSessionExpired, "", absl::StrCat("session ", id, " does not exist"));
+  if (session_id <= max_created_id_ && !sessions_.Contains(session_id)) return Gone(session_id);
+  return ZkStatus(ZkCode::kSessionExpired, "",
+                  absl::StrCat("session ", SessionIdString(session_id), " does not exist"));
 }
 
 absl::Status SessionTable::CheckLive(int64_t session_id) const {
@@ -109,10 +122,26 @@ absl::Status SessionTable::CheckLive(int64_t session_id) const {
   return NotLive(session_id);
 }
 
+absl::Status SessionTable::CheckPassword(int64_t session_id, absl::string_view password) const {
+  absl::Status live = CheckLive(session_id);
+  if (!live.ok()) return live;
+  auto it = passwords_.find(session_id);
+  if (it == passwords_.end()) return absl::OkStatus();  // none recorded: accepts any
+  // The length is no secret (always kSessionPasswordBytes); the bytes are compared in
+  // constant time, so the time taken tells nothing of how much of a guess was right.
+  if (password.size() == it->second.size() &&
+      CRYPTO_memcmp(password.data(), it->second.data(), password.size()) == 0) {
+    return absl::OkStatus();
+  }
+  // A wrong password answers as a session that is gone: a guesser learns nothing.
+  return Gone(session_id);
+}
+
 absl::Status SessionTable::RemoveLive(int64_t session_id) {
   absl::Status live = CheckLive(session_id);
   if (!live.ok()) return live;
   sessions_.Remove(session_id);
+  passwords_.erase(session_id);
   return absl::OkStatus();
 }
 

@@ -23,6 +23,12 @@
 // increase in log order, so the table refuses any id at or below the largest it has ever
 // created: a closed or expired session is never re-created, even by a buggy leader.
 //
+// Passwords: the member that creates a session draws its password (kSessionPasswordBytes
+// random bytes) and puts it into the Create entry, so every member records the same one and
+// CheckPassword answers the same everywhere. A session with no password recorded — created by
+// an entry of a leader from before passwords, or restored from a format-1 snapshot — accepts
+// any password (README.md "Sessions", "Passwords"). The table never hands a password out.
+//
 // Precision: timeouts and times are kept in whole milliseconds (truncated on input), so a
 // Snapshot() round trip is exact.
 //
@@ -33,6 +39,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -44,6 +51,9 @@
 #include "services/zk-ensemble/core/session_deadlines.h"
 
 namespace dcos::zk {
+
+// Bytes of a session password (CreateSessionResponse.password).
+inline constexpr size_t kSessionPasswordBytes = 16;
 
 // Largest timeout any session may have, whatever the config (keeps deadlines far from
 // overflow and snapshots checkable).
@@ -92,13 +102,16 @@ class SessionTable {
 
   // --- Writes, applied from committed entries. `now` is the entry's time. ---
 
-  // Adds a session with last_heard = now. The timeout is stored as given (truncated to ms),
-  // not checked against the config: members started with different bounds must still apply
-  // the same entry the same way (the leader negotiated it).
+  // Adds a session with last_heard = now and `password`: kSessionPasswordBytes bytes, or
+  // empty for an entry that carries none (written before passwords existed; the session then
+  // accepts any password). The timeout is stored as given (truncated to ms), not checked
+  // against the config: members started with different bounds must still apply the same
+  // entry the same way (the leader negotiated it).
   // Errors: BAD_ARGUMENTS (id <= 0; timeout < 1 ms, above kMaxSessionTimeoutLimit or
-  // infinite; now infinite); SYSTEM_ERROR (id live, or not above max_created_id(): a leader
-  // bug, the id may never be reused).
-  absl::Status Create(int64_t session_id, absl::Duration timeout, absl::Time now);
+  // infinite; now infinite; a password of another size); SYSTEM_ERROR (id live, or not above
+  // max_created_id(): a leader bug, the id may never be reused).
+  absl::Status Create(int64_t session_id, absl::Duration timeout, absl::Time now,
+                      absl::string_view password = {});
 
   // Removes a session at the client's request. Errors: BAD_ARGUMENTS (id <= 0),
   // SESSION_EXPIRED (not live: already closed, expired, or never created).
@@ -118,6 +131,13 @@ class SessionTable {
   absl::StatusOr<SessionInfo> Get(int64_t session_id) const;
   // OK if live; the errors of Get otherwise. The check every session request makes.
   absl::Status CheckLive(int64_t session_id) const;
+  // OK if the session is live and `password` is its password (compared in constant time), or
+  // it has none recorded. Otherwise exactly the error CheckLive gives a session that is not
+  // live (SESSION_EXPIRED, same message), so a caller cannot tell a wrong password from a
+  // closed or expired session.
+  absl::Status CheckPassword(int64_t session_id, absl::string_view password) const;
+  // Whether a live session has a password recorded (false for unknown ids).
+  bool HasPassword(int64_t session_id) const { return passwords_.count(session_id) != 0; }
 
   // Live sessions whose last_heard + timeout <= now (a session is overdue exactly at its
   // deadline), earliest deadline first, ties by ascending id.
@@ -132,14 +152,16 @@ class SessionTable {
 
   // --- Serialization (sessions_snapshot.cc). ---
 
-  // The table as bytes: equal tables give equal bytes. Versioned, CRC-32 trailer. The
-  // config is not stored.
+  // The table as bytes (format 2, with the passwords): equal tables give equal bytes.
+  // Versioned, CRC-32 trailer. The config is not stored.
   std::string Snapshot() const;
 
-  // The table of a Snapshot(). Errors: DATA_LOSS (no ZkError payload) for bytes that are
-  // truncated, corrupt, of an unknown format version or describe an impossible table (ids
-  // not positive and ascending, an id above max_created_id, a timeout outside
-  // [1 ms, kMaxSessionTimeoutLimit]); INVALID_ARGUMENT for a bad config. Never crashes.
+  // The table of a Snapshot(), format 2 or 1 (format 1 has no passwords: its sessions accept
+  // any). Errors: DATA_LOSS (no ZkError payload) for bytes that are truncated, corrupt, of an
+  // unknown format version or describe an impossible table (ids not positive and ascending,
+  // an id above max_created_id, a timeout outside [1 ms, kMaxSessionTimeoutLimit], a password
+  // length other than 0 or kSessionPasswordBytes, padding that is not zero);
+  // INVALID_ARGUMENT for a bad config. Never crashes.
   static absl::StatusOr<SessionTable> Restore(absl::string_view bytes,
                                               SessionConfig config = {});
 
@@ -149,6 +171,8 @@ class SessionTable {
 
   SessionConfig config_;
   SessionDeadlines sessions_;
+  // Live sessions' passwords; a live session absent here has none recorded.
+  std::map<int64_t, std::string> passwords_;
   int64_t max_created_id_ = 0;
 };
 

@@ -1,5 +1,6 @@
-// SessionTable::Snapshot / Restore: round trips, determinism, and corrupt or impossible
-// input (every bit flip, every truncation, garbage, crafted records with a valid checksum).
+// SessionTable::Snapshot / Restore: round trips (passwords included), format 1 still read,
+// determinism, and corrupt or impossible input (every bit flip, every truncation, garbage,
+// crafted records with a valid checksum).
 
 #include <catch2/catch.hpp>
 
@@ -20,12 +21,16 @@ using testing::T;
 
 int64_t Id(int64_t counter) { return *NextSessionId(1, counter); }
 
+// A password of kSessionPasswordBytes bytes, all `fill`.
+std::string Password(char fill) { return std::string(kSessionPasswordBytes, fill); }
+
+// Sessions with passwords and one without (from an entry written before passwords).
 SessionTable Sample() {
   SessionTable table;
-  REQUIRE(table.Create(Id(0), Seconds(4), T(0)).ok());
+  REQUIRE(table.Create(Id(0), Seconds(4), T(0), Password('a')).ok());
   REQUIRE(table.Create(Id(1), Seconds(40), T(10)).ok());
-  REQUIRE(table.Create(Id(2), absl::Milliseconds(12345), T(20)).ok());
-  REQUIRE(table.Create(*NextSessionId(2, 5), Seconds(6), T(30)).ok());
+  REQUIRE(table.Create(Id(2), absl::Milliseconds(12345), T(20), Password('b')).ok());
+  REQUIRE(table.Create(*NextSessionId(2, 5), Seconds(6), T(30), Password('\xff')).ok());
   REQUIRE(table.Touch(Id(1), T(5000)).ok());
   REQUIRE(table.Close(Id(2)).ok());
   return table;
@@ -33,7 +38,10 @@ SessionTable Sample() {
 
 void RequireSameTable(const SessionTable& a, const SessionTable& b) {
   REQUIRE(a.SessionIds() == b.SessionIds());
-  for (int64_t id : a.SessionIds()) CHECK(*a.Get(id) == *b.Get(id));
+  for (int64_t id : a.SessionIds()) {
+    CHECK(*a.Get(id) == *b.Get(id));
+    CHECK(a.HasPassword(id) == b.HasPassword(id));
+  }
   CHECK(a.max_created_id() == b.max_created_id());
   CHECK(a.ExpiredAt(T(1000000)) == b.ExpiredAt(T(1000000)));
   CHECK(a.Snapshot() == b.Snapshot());
@@ -47,8 +55,12 @@ std::string Sealed(std::string body) {
 
 struct Record {
   int64_t id, timeout_ms, last_heard_ms;
+  // Format 2 only: the password length byte and the 16 bytes after it.
+  uint8_t password_length = 0;
+  std::string password = std::string(kSessionPasswordBytes, '\0');
 };
 
+// A snapshot of format `version` (1: records without the password fields).
 std::string Craft(int64_t max_created, const std::vector<Record>& records,
                   uint32_t version = 1, int64_t count_delta = 0) {
   std::string out = "DCZKSESS";
@@ -59,6 +71,10 @@ std::string Craft(int64_t max_created, const std::vector<Record>& records,
     codec::Put<int64_t>(r.id, &out);
     codec::Put<int64_t>(r.timeout_ms, &out);
     codec::Put<int64_t>(r.last_heard_ms, &out);
+    if (version == 2) {
+      codec::Put<uint8_t>(r.password_length, &out);
+      out += r.password;
+    }
   }
   return Sealed(out);
 }
@@ -164,7 +180,26 @@ TEST_CASE("snapshot: impossible contents with a valid checksum are DATA_LOSS") {
   REQUIRE(ok.ok());
   CHECK(*ok->Get(b) == SessionInfo{Seconds(40), absl::FromUnixMillis(5)});
 
-  SECTION("unknown format version") { RequireDataLoss(Craft(b, {{a, 4000, 0}}, 2)); }
+  SECTION("unknown format version") {
+    RequireDataLoss(Craft(b, {{a, 4000, 0}}, 0));
+    RequireDataLoss(Craft(b, {{a, 4000, 0}}, 3));
+  }
+  SECTION("format 2 records in a format 1 snapshot, and the reverse") {
+    std::string v2 = Craft(b, {{a, 4000, 0}}, 2);
+    v2[8] = 1;  // the version's low byte
+    RequireDataLoss(Sealed(v2.substr(0, v2.size() - 4)));
+    std::string v1 = Craft(b, {{a, 4000, 0}}, 1);
+    v1[8] = 2;
+    RequireDataLoss(Sealed(v1.substr(0, v1.size() - 4)));
+  }
+  SECTION("format 2: a password length other than 0 or 16") {
+    RequireDataLoss(Craft(b, {{a, 4000, 0, 15}}, 2));
+    RequireDataLoss(Craft(b, {{a, 4000, 0, 17}}, 2));
+    RequireDataLoss(Craft(b, {{a, 4000, 0, 255}}, 2));
+  }
+  SECTION("format 2: no password but padding that is not zero") {
+    RequireDataLoss(Craft(b, {{a, 4000, 0, 0, Password('x')}}, 2));
+  }
   SECTION("bad magic") {
     std::string bytes = Craft(b, {});
     bytes[0] = 'X';
@@ -189,11 +224,56 @@ TEST_CASE("snapshot: impossible contents with a valid checksum are DATA_LOSS") {
   SECTION("huge count") { RequireDataLoss(Craft(b, {{a, 4000, 0}}, 1, INT64_MAX)); }
 }
 
+TEST_CASE("snapshot: passwords survive a round trip, and only the right one is accepted") {
+  SessionTable table = Sample();
+  const std::string bytes = table.Snapshot();
+  REQUIRE(bytes.substr(8, 4) == std::string("\x02\0\0\0", 4));  // format 2
+  auto restored = SessionTable::Restore(bytes);
+  REQUIRE(restored.ok());
+  RequireSameTable(table, *restored);
+  CHECK(restored->HasPassword(Id(0)));
+  CHECK_FALSE(restored->HasPassword(Id(1)));  // created with none: accepts any
+  ZK_REQUIRE_OK(restored->CheckPassword(Id(0), Password('a')));
+  ZK_REQUIRE_CODE(restored->CheckPassword(Id(0), Password('b')), ZkCode::kSessionExpired);
+  ZK_REQUIRE_OK(restored->CheckPassword(Id(1), "anything"));
+  ZK_REQUIRE_OK(restored->CheckPassword(*NextSessionId(2, 5), Password('\xff')));
+  ZK_REQUIRE_CODE(restored->CheckPassword(*NextSessionId(2, 5), Password('a')),
+                  ZkCode::kSessionExpired);
+  // Tables that differ only in a password differ in bytes.
+  SessionTable x, y;
+  ZK_REQUIRE_OK(x.Create(Id(0), Seconds(4), T(0), Password('a')));
+  ZK_REQUIRE_OK(y.Create(Id(0), Seconds(4), T(0), Password('c')));
+  CHECK(x.Snapshot() != y.Snapshot());
+}
+
+TEST_CASE("snapshot: format 1 is still read; its sessions accept any password") {
+  const int64_t a = Id(1), b = Id(2);
+  auto v1 = SessionTable::Restore(Craft(b, {{a, 4000, 0}, {b, 40000, 5}}, 1));
+  REQUIRE(v1.ok());
+  CHECK(v1->SessionIds() == std::vector<int64_t>{a, b});
+  CHECK(*v1->Get(b) == SessionInfo{Seconds(40), absl::FromUnixMillis(5)});
+  for (int64_t id : {a, b}) {
+    CHECK_FALSE(v1->HasPassword(id));
+    ZK_REQUIRE_OK(v1->CheckPassword(id, ""));
+    ZK_REQUIRE_OK(v1->CheckPassword(id, Password('z')));
+  }
+  // Written back as format 2 with no passwords, which reads back the same.
+  auto v2 = SessionTable::Restore(v1->Snapshot());
+  REQUIRE(v2.ok());
+  RequireSameTable(*v1, *v2);
+  CHECK(v1->Snapshot() == Craft(b, {{a, 4000, 0}, {b, 40000, 5}}, 2));
+  // New sessions get their passwords as usual next to the old ones.
+  ZK_REQUIRE_OK(v2->Create(Id(3), Seconds(4), T(10), Password('n')));
+  ZK_REQUIRE_CODE(v2->CheckPassword(Id(3), ""), ZkCode::kSessionExpired);
+  ZK_REQUIRE_OK(v2->CheckPassword(Id(3), Password('n')));
+}
+
 TEST_CASE("snapshot: extreme but possible values round trip") {
   const std::string bytes =
-      Craft(INT64_MAX, {{1, 1, INT64_MIN},
+      Craft(INT64_MAX, {{1, 1, INT64_MIN, kSessionPasswordBytes, Password('\xff')},
                         {INT64_MAX, absl::ToInt64Milliseconds(kMaxSessionTimeoutLimit),
-                         INT64_MAX}});
+                         INT64_MAX}},
+            2);
   auto restored = SessionTable::Restore(bytes);
   REQUIRE(restored.ok());
   CHECK(restored->Snapshot() == bytes);

@@ -3,6 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <string>
+
+#include "absl/strings/str_replace.h"
 #include "services/zk-ensemble/core/errors.h"
 #include "services/zk-ensemble/core/session_id.h"
 #include "services/zk-ensemble/core/sessions.h"
@@ -228,6 +231,55 @@ TEST_CASE("an id never created is SESSION_EXPIRED too, with its own message") {
     ZK_REQUIRE_CODE(table.Expire(id), ZkCode::kSessionExpired);
     CHECK(table.CheckLive(id).message() ==
           "SESSION_EXPIRED: session " + SessionIdString(id) + " does not exist");
+  }
+  CHECK(table.Snapshot() == before);
+}
+
+TEST_CASE("passwords: only the session's own is accepted; a wrong one looks like a gone session") {
+  const std::string password = "0123456789abcdef";
+  REQUIRE(password.size() == kSessionPasswordBytes);
+  SessionTable table;
+  ZK_REQUIRE_OK(table.Create(Id(0), Seconds(10), T(0), password));
+  ZK_REQUIRE_OK(table.Create(Id(1), Seconds(10), T(0), std::string(16, 'x')));
+  ZK_REQUIRE_OK(table.Create(Id(2), Seconds(10), T(0), std::string(16, 'y')));
+  ZK_REQUIRE_OK(table.Close(Id(1)));
+  CHECK(table.HasPassword(Id(0)));
+  ZK_REQUIRE_OK(table.CheckPassword(Id(0), password));
+  // What a closed session answers, to the letter.
+  const absl::Status gone = table.CheckLive(Id(1));
+  ZK_REQUIRE_CODE(gone, ZkCode::kSessionExpired);
+  std::string flipped = password;
+  flipped[15] = static_cast<char>(flipped[15] ^ 1);
+  for (const std::string& wrong :
+       {flipped, std::string(), password.substr(0, 15), password + "!",
+        std::string(16, 'x'), std::string(16, 'y'), std::string(16, '\0')}) {
+    INFO(wrong.size());
+    const absl::Status refused = table.CheckPassword(Id(0), wrong);
+    CHECK(refused.code() == gone.code());
+    CHECK(ZkCodeOf(refused) == ZkCodeOf(gone));
+    CHECK(std::string(refused.message()) ==
+          absl::StrReplaceAll(gone.message(), {{SessionIdString(Id(1)), SessionIdString(Id(0))}}));
+  }
+  // A closed session refuses its own password too; a never-created one answers as CheckLive.
+  CHECK(table.CheckPassword(Id(1), std::string(16, 'x')) == gone);
+  CHECK(table.CheckPassword(Id(9), password) == table.CheckLive(Id(9)));
+  CHECK(table.CheckPassword(0, password).code() == absl::StatusCode::kInvalidArgument);
+  CHECK_FALSE(table.HasPassword(Id(1)));  // gone with the session
+  // Nothing changed: the session still takes its password.
+  ZK_REQUIRE_OK(table.CheckPassword(Id(0), password));
+}
+
+TEST_CASE("passwords: none recorded accepts any; a password of another size is BAD_ARGUMENTS") {
+  SessionTable table;
+  ZK_REQUIRE_OK(table.Create(Id(0), Seconds(10), T(0)));  // an entry from before passwords
+  CHECK_FALSE(table.HasPassword(Id(0)));
+  ZK_REQUIRE_OK(table.CheckPassword(Id(0), ""));
+  ZK_REQUIRE_OK(table.CheckPassword(Id(0), std::string(16, 'q')));
+  const std::string before = table.Snapshot();
+  for (size_t size : {size_t{1}, size_t{15}, size_t{17}, size_t{64}}) {
+    INFO(size);
+    ZK_REQUIRE_CODE(table.Create(Id(1), Seconds(10), T(0), std::string(size, 'p')),
+                    ZkCode::kBadArguments);
   }
   CHECK(table.Snapshot() == before);
 }

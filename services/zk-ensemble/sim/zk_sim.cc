@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/zk-ensemble/core/session_id.h"
+#include "services/zk-ensemble/core/sessions.h"
 
 namespace dcos::zk::sim {
 
@@ -204,6 +205,10 @@ void ZkSim::ClientAction(Client& c) {
     cmd.mutable_create_session()->set_session_id(*sid);
     cmd.mutable_create_session()->set_timeout_ms(absl::ToInt64Milliseconds(
         NegotiateTimeout(limits_.sessions, options_.session_timeout)));
+    // A password as the service puts into the entry (derived from the id, not drawn from
+    // rng_, so that the seeds' schedules stay as they were); snapshots carry it.
+    cmd.mutable_create_session()->set_password(
+        absl::StrCat(absl::Hex(*sid, absl::kZeroPad16)).substr(0, kSessionPasswordBytes));
     auto proposed = Propose(writer, cmd);
     if (!proposed.has_value()) return;
     // The client counts as alive (and pings) from the moment it asks.
