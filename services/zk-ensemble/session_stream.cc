@@ -299,7 +299,7 @@ void ZkService::RemoveStream(const std::shared_ptr<StreamMailbox>& mailbox) {
   streams_.erase(mailbox);
 }
 
-void ZkService::EndSessionStreams() {
+void ZkService::EndStreams() {
   std::vector<std::shared_ptr<StreamMailbox>> streams;
   {
     absl::MutexLock lock(&streams_mu_);
@@ -308,7 +308,10 @@ void ZkService::EndSessionStreams() {
   }
   const grpc::Status status(grpc::StatusCode::UNAVAILABLE,
                             "this member is shutting down; try another member");
-  for (const auto& mailbox : streams) SessionStream::EndVia(mailbox, status);
+  for (const auto& mailbox : streams) {
+    SessionStream::EndVia(mailbox, status);  // each does nothing for the other kind
+    EndPipelineStream(mailbox, status);
+  }
 }
 
 grpc::ServerBidiReactor<v1::SessionRequest, v1::SessionResponse>* ZkService::Session(

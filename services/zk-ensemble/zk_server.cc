@@ -82,7 +82,7 @@ class ZkComponent final : public runtime::Component, public RestoreTarget {
 
   void BeginShutdown() override {
     // Clients move to another member now, not when the server's grace runs out.
-    service_.EndSessionStreams();
+    service_.EndStreams();
     Shutdown();
   }
 

@@ -189,162 +189,191 @@ absl::Status ZkService::ReadBarrier(bool linearizable) {
   return waiter->result;
 }
 
-template <typename Response, typename Fill, typename Take>
-grpc::ServerUnaryReactor* ZkService::RunWrite(grpc::CallbackServerContext* context, Fill fill,
-                                              Take take, Response* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  Command command;
-  fill(&command);
-  ProposeAndFinish(reactor, std::move(command), take, response);
-  return reactor;
+ZkService::Finisher ZkService::FinishReactor(grpc::ServerUnaryReactor* reactor) {
+  return [reactor](grpc::Status status) { reactor->Finish(std::move(status)); };
 }
 
 template <typename Response, typename Take>
-void ZkService::ProposeAndFinish(grpc::ServerUnaryReactor* reactor, Command command, Take take,
-                                 Response* response) {
-  absl::Status proposed = ProposeCommand(
-      std::move(command), [this, reactor, take, response](absl::StatusOr<WriteResult> r) {
-        if (!r.ok()) return reactor->Finish(Redirect(r.status()));
-        if (!r->status.ok()) return reactor->Finish(status::ToGrpc(r->status));
-        take(*r, response);
-        FillHeader(response->mutable_header());
-        reactor->Finish(grpc::Status::OK);
-      });
-  if (!proposed.ok()) reactor->Finish(Redirect(proposed));
+void ZkService::ProposeThen(Command command, Take take, Response* response, Finisher finish) {
+  auto done = [this, take, response, finish](absl::StatusOr<WriteResult> r) {
+    if (!r.ok()) return finish(Redirect(r.status()));
+    if (!r->status.ok()) return finish(status::ToGrpc(r->status));
+    take(*r, response);
+    FillHeader(response->mutable_header());
+    finish(grpc::Status::OK);
+  };
+  absl::Status proposed = ProposeCommand(std::move(command), std::move(done));
+  if (!proposed.ok()) finish(Redirect(proposed));
 }
 
 template <typename Serve>
-grpc::ServerUnaryReactor* ZkService::RunRead(grpc::CallbackServerContext* context,
-                                             bool linearizable, bool watch, int64_t session,
-                                             Serve serve) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status started = Started(); !started.ok()) {
-    reactor->Finish(Redirect(started));
-    return reactor;
-  }
+void ZkService::ReadThen(bool linearizable, bool watch, int64_t session, Serve serve,
+                         Finisher finish) {
+  if (absl::Status started = Started(); !started.ok()) return finish(Redirect(started));
   if (watch && session == 0) {
-    reactor->Finish(status::ToGrpc(
-        absl::InvalidArgumentError("a watch needs a session: set session_id")));
-    return reactor;
+    return finish(
+        status::ToGrpc(absl::InvalidArgumentError("a watch needs a session: set session_id")));
   }
-  auto finish = [this, reactor, watch, session, serve] {
-    if (watch && !sm_->SessionLive(session)) {
-      return reactor->Finish(status::ToGrpc(SessionNotLive(session)));
-    }
-    reactor->Finish(serve());
+  auto respond = [this, watch, session, serve, finish] {
+    if (watch && !sm_->SessionLive(session)) return finish(status::ToGrpc(SessionNotLive(session)));
+    finish(serve());
   };
   // A session created a moment ago may not have reached this member yet: catch up with the
   // leader before calling it expired.
   const bool catch_up = watch && !sm_->SessionLive(session);
-  if (!linearizable && !catch_up) {
-    finish();
-    return reactor;
-  }
-  AfterReadPoint([this, reactor, linearizable, finish](absl::Status reached) {
+  if (!linearizable && !catch_up) return respond();
+  AfterReadPoint([this, linearizable, respond, finish](absl::Status reached) {
     if (!reached.ok()) {
       // No read point here: a linearizable read is sent to the leader; a watch's session
       // is unknown, not expired (the client retries).
-      return reactor->Finish(linearizable ? Redirect(reached) : status::ToGrpc(reached));
+      return finish(linearizable ? Redirect(reached) : status::ToGrpc(reached));
     }
-    finish();
+    respond();
   });
-  return reactor;
 }
 
-// A finished reactor for a request refused before any work.
-static grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context, grpc::Status s) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(std::move(s));
-  return reactor;
+void ZkService::StartCreate(const v1::CreateRequest& request, v1::CreateResponse* response,
+                            Finisher finish) {
+  absl::Status valid = CheckWrite(request.path(), request.data().size(), limits_);
+  if (!valid.ok()) return finish(status::ToGrpc(valid));
+  Command command;
+  *command.mutable_create() = request;
+  ProposeThen(std::move(command),
+              [](WriteResult& r, v1::CreateResponse* out) { *out = std::move(r.create); },
+              response, std::move(finish));
 }
 
 grpc::ServerUnaryReactor* ZkService::Create(grpc::CallbackServerContext* context,
-                                            const v1::CreateRequest* request,
-                                            v1::CreateResponse* response) {
-  absl::Status valid = CheckWrite(request->path(), request->data().size(), limits_);
-  if (!valid.ok()) return Refuse(context, status::ToGrpc(valid));
-  return RunWrite(
-      context, [request](Command* c) { *c->mutable_create() = *request; },
-      [](WriteResult& r, v1::CreateResponse* out) { *out = std::move(r.create); }, response);
+    const v1::CreateRequest* request, v1::CreateResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  StartCreate(*request, response, FinishReactor(reactor));
+  return reactor;
+}
+
+void ZkService::StartDelete(const v1::DeleteRequest& request, v1::DeleteResponse* response,
+                            Finisher finish) {
+  absl::Status valid = CheckWrite(request.path(), 0, limits_);
+  if (!valid.ok()) return finish(status::ToGrpc(valid));
+  Command command;
+  *command.mutable_delete_node() = request;
+  ProposeThen(std::move(command), [](WriteResult&, v1::DeleteResponse*) {}, response,
+              std::move(finish));
 }
 
 grpc::ServerUnaryReactor* ZkService::Delete(grpc::CallbackServerContext* context,
-                                            const v1::DeleteRequest* request,
-                                            v1::DeleteResponse* response) {
-  absl::Status valid = CheckWrite(request->path(), 0, limits_);
-  if (!valid.ok()) return Refuse(context, status::ToGrpc(valid));
-  return RunWrite(
-      context, [request](Command* c) { *c->mutable_delete_node() = *request; },
-      [](WriteResult&, v1::DeleteResponse*) {}, response);
+    const v1::DeleteRequest* request, v1::DeleteResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  StartDelete(*request, response, FinishReactor(reactor));
+  return reactor;
+}
+
+void ZkService::StartSetData(const v1::SetDataRequest& request, v1::SetDataResponse* response,
+                             Finisher finish) {
+  absl::Status valid = CheckWrite(request.path(), request.data().size(), limits_);
+  if (!valid.ok()) return finish(status::ToGrpc(valid));
+  Command command;
+  *command.mutable_set_data() = request;
+  ProposeThen(std::move(command),
+              [](WriteResult& r, v1::SetDataResponse* out) { *out = std::move(r.set_data); },
+              response, std::move(finish));
 }
 
 grpc::ServerUnaryReactor* ZkService::SetData(grpc::CallbackServerContext* context,
-                                             const v1::SetDataRequest* request,
-                                             v1::SetDataResponse* response) {
-  absl::Status valid = CheckWrite(request->path(), request->data().size(), limits_);
-  if (!valid.ok()) return Refuse(context, status::ToGrpc(valid));
-  return RunWrite(
-      context, [request](Command* c) { *c->mutable_set_data() = *request; },
-      [](WriteResult& r, v1::SetDataResponse* out) { *out = std::move(r.set_data); }, response);
+    const v1::SetDataRequest* request, v1::SetDataResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  StartSetData(*request, response, FinishReactor(reactor));
+  return reactor;
+}
+
+void ZkService::StartMulti(const v1::MultiRequest& request, v1::MultiResponse* response,
+                           Finisher finish) {
+  Command command;
+  *command.mutable_multi() = request;
+  ProposeThen(std::move(command),
+              [](WriteResult& r, v1::MultiResponse* out) { *out = std::move(r.multi); }, response,
+              std::move(finish));
 }
 
 grpc::ServerUnaryReactor* ZkService::Multi(grpc::CallbackServerContext* context,
-                                           const v1::MultiRequest* request,
-                                           v1::MultiResponse* response) {
-  return RunWrite(
-      context, [request](Command* c) { *c->mutable_multi() = *request; },
-      [](WriteResult& r, v1::MultiResponse* out) { *out = std::move(r.multi); }, response);
+    const v1::MultiRequest* request, v1::MultiResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  StartMulti(*request, response, FinishReactor(reactor));
+  return reactor;
 }
 
-grpc::ServerUnaryReactor* ZkService::Exists(grpc::CallbackServerContext* context,
-                                            const v1::ExistsRequest* request,
-                                            v1::ExistsResponse* response) {
-  return RunRead(context, request->read_options().linearizable(), request->watch(),
-                 request->session_id(), [this, request, response]() -> grpc::Status {
+void ZkService::StartExists(const v1::ExistsRequest& request, v1::ExistsResponse* response,
+                            Finisher finish) {
+  ReadThen(
+      request.read_options().linearizable(), request.watch(), request.session_id(),
+      [this, &request, response]() -> grpc::Status {
     int64_t zxid = 0;
     uint64_t watch_sequence = 0;
     absl::StatusOr<std::optional<Stat>> stat =
-        sm_->Exists(request->path(), ReadContextFor(*request, &zxid, &watch_sequence));
+        sm_->Exists(request.path(), ReadContextFor(request, &zxid, &watch_sequence));
     if (!stat.ok()) return status::ToGrpc(stat.status());
     // A missing node is not an error for Exists: OK with no stat (operations.proto).
     if (stat->has_value()) ToProto(**stat, response->mutable_stat());
     FillReadHeader(zxid, watch_sequence, response->mutable_header());
     return grpc::Status::OK;
-  });
+      },
+      std::move(finish));
 }
 
-grpc::ServerUnaryReactor* ZkService::GetData(grpc::CallbackServerContext* context,
-                                             const v1::GetDataRequest* request,
-                                             v1::GetDataResponse* response) {
-  return RunRead(context, request->read_options().linearizable(), request->watch(),
-                 request->session_id(), [this, request, response]() -> grpc::Status {
+grpc::ServerUnaryReactor* ZkService::Exists(grpc::CallbackServerContext* context,
+    const v1::ExistsRequest* request, v1::ExistsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  StartExists(*request, response, FinishReactor(reactor));
+  return reactor;
+}
+
+void ZkService::StartGetData(const v1::GetDataRequest& request, v1::GetDataResponse* response,
+                             Finisher finish) {
+  ReadThen(
+      request.read_options().linearizable(), request.watch(), request.session_id(),
+      [this, &request, response]() -> grpc::Status {
     int64_t zxid = 0;
     uint64_t watch_sequence = 0;
     absl::StatusOr<NodeData> data =
-        sm_->GetData(request->path(), ReadContextFor(*request, &zxid, &watch_sequence));
+        sm_->GetData(request.path(), ReadContextFor(request, &zxid, &watch_sequence));
     if (!data.ok()) return status::ToGrpc(data.status());
     response->set_data(std::move(data->data));
     ToProto(data->stat, response->mutable_stat());
     FillReadHeader(zxid, watch_sequence, response->mutable_header());
     return grpc::Status::OK;
-  });
+      },
+      std::move(finish));
 }
 
-grpc::ServerUnaryReactor* ZkService::GetChildren(grpc::CallbackServerContext* context,
-                                                 const v1::GetChildrenRequest* request,
-                                                 v1::GetChildrenResponse* response) {
-  return RunRead(context, request->read_options().linearizable(), request->watch(),
-                 request->session_id(), [this, request, response]() -> grpc::Status {
+grpc::ServerUnaryReactor* ZkService::GetData(grpc::CallbackServerContext* context,
+    const v1::GetDataRequest* request, v1::GetDataResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  StartGetData(*request, response, FinishReactor(reactor));
+  return reactor;
+}
+
+void ZkService::StartGetChildren(const v1::GetChildrenRequest& request, v1::GetChildrenResponse* response,
+                                 Finisher finish) {
+  ReadThen(
+      request.read_options().linearizable(), request.watch(), request.session_id(),
+      [this, &request, response]() -> grpc::Status {
     int64_t zxid = 0;
     uint64_t watch_sequence = 0;
     absl::StatusOr<ChildrenList> children =
-        sm_->GetChildren(request->path(), ReadContextFor(*request, &zxid, &watch_sequence));
+        sm_->GetChildren(request.path(), ReadContextFor(request, &zxid, &watch_sequence));
     if (!children.ok()) return status::ToGrpc(children.status());
     for (std::string& c : children->children) response->add_children(std::move(c));
     ToProto(children->stat, response->mutable_stat());
     FillReadHeader(zxid, watch_sequence, response->mutable_header());
     return grpc::Status::OK;
-  });
+      },
+      std::move(finish));
+}
+
+grpc::ServerUnaryReactor* ZkService::GetChildren(grpc::CallbackServerContext* context,
+    const v1::GetChildrenRequest* request, v1::GetChildrenResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  StartGetChildren(*request, response, FinishReactor(reactor));
+  return reactor;
 }
 
 // MultiRead's ops: 1 to kMaxOps, each a known read of a valid path.
@@ -373,9 +402,13 @@ grpc::ServerUnaryReactor* ZkService::MultiRead(grpc::CallbackServerContext* cont
                                                const v1::MultiReadRequest* request,
                                                v1::MultiReadResponse* response) {
   absl::Status valid = CheckMultiRead(*request, limits_);
-  if (!valid.ok()) return Refuse(context, status::ToGrpc(valid));
-  return RunRead(context, request->read_options().linearizable(), /*watch=*/false,
-                 /*session=*/0, [this, request, response]() -> grpc::Status {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!valid.ok()) {
+    reactor->Finish(status::ToGrpc(valid));
+    return reactor;
+  }
+  ReadThen(request->read_options().linearizable(), /*watch=*/false, /*session=*/0,
+           [this, request, response]() -> grpc::Status {
     int64_t zxid = 0;
     sm_->ReadTree(
         [&](const ZnodeTree& tree) {
@@ -407,7 +440,8 @@ grpc::ServerUnaryReactor* ZkService::MultiRead(grpc::CallbackServerContext* cont
         &zxid);
     FillReadHeader(zxid, 0, response->mutable_header());
     return grpc::Status::OK;
-  });
+  }, FinishReactor(reactor));
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* ZkService::Sync(grpc::CallbackServerContext* context,
@@ -476,8 +510,8 @@ grpc::ServerUnaryReactor* ZkService::CloseSession(grpc::CallbackServerContext* c
     }
     Command command;
     command.mutable_close_session()->set_session_id(request->session_id());
-    ProposeAndFinish(reactor, std::move(command), [](WriteResult&, v1::CloseSessionResponse*) {},
-                     response);
+    ProposeThen(std::move(command), [](WriteResult&, v1::CloseSessionResponse*) {}, response,
+                FinishReactor(reactor));
   };
   if (sm_->SessionLive(request->session_id())) {
     close();

@@ -39,6 +39,7 @@
 // on Raft callbacks with the same bounded wait.
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -64,7 +65,8 @@ using ZooKeeperCallbackMethods = v1::ZooKeeper::WithCallbackMethod_Create<
                     v1::ZooKeeper::WithCallbackMethod_MultiRead<
                         v1::ZooKeeper::WithCallbackMethod_Sync<
                             v1::ZooKeeper::WithCallbackMethod_Session<
-                                v1::ZooKeeper::Service>>>>>>>>>>>;
+                                v1::ZooKeeper::WithCallbackMethod_Pipeline<
+                                    v1::ZooKeeper::Service>>>>>>>>>>>>;
 
 class ZkService final : public ZooKeeperCallbackMethods {
  public:
@@ -75,10 +77,11 @@ class ZkService final : public ZooKeeperCallbackMethods {
 
   // The node, once started; until then every call is UNAVAILABLE.
   void SetNode(raft::RaftNode* node) { node_.store(node); }
-  // Ends every Session stream with UNAVAILABLE "shutting down" so their clients move to
-  // another member at once (instead of when the server's shutdown grace runs out), and any
-  // opened from now on.
-  void EndSessionStreams();
+  // Ends every Session and Pipeline stream with UNAVAILABLE "shutting down" so their clients
+  // move to another member at once (instead of when the server's shutdown grace runs out),
+  // and any opened from now on. A Pipeline stream ends once its ops in flight are answered
+  // (Raft bounds them); their results are not sent.
+  void EndStreams();
   // Session streams attached to this member right now.
   uint64_t attached_sessions() const { return static_cast<uint64_t>(attached_.load()); }
 
@@ -107,6 +110,10 @@ class ZkService final : public ZooKeeperCallbackMethods {
   // The Session stream (session_stream.cc): a callback reactor, no thread per stream.
   grpc::ServerBidiReactor<v1::SessionRequest, v1::SessionResponse>* Session(
       grpc::CallbackServerContext*) override;
+  // The Pipeline stream (pipeline_stream.cc): a callback reactor running each op as its own
+  // RPC would, results in the order sent.
+  grpc::ServerBidiReactor<v1::PipelineRequest, v1::PipelineResponse>* Pipeline(
+      grpc::CallbackServerContext*) override;
   grpc::Status AddWatch(grpc::ServerContext*, const v1::AddWatchRequest* request,
                         v1::AddWatchResponse* response) override;
   grpc::Status RemoveWatches(grpc::ServerContext*, const v1::RemoveWatchesRequest* request,
@@ -123,21 +130,31 @@ class ZkService final : public ZooKeeperCallbackMethods {
   struct Pending;
   absl::StatusOr<std::shared_ptr<Pending>> Propose(internal::v1::Command command);
   absl::StatusOr<WriteResult> Wait(const std::shared_ptr<Pending>& pending);
-  // Proposes the command `fill` writes and answers from the Raft loop once it is applied:
-  // `take` moves the result into the response. Redirects on a follower.
-  template <typename Response, typename Fill, typename Take>
-  grpc::ServerUnaryReactor* RunWrite(grpc::CallbackServerContext* context, Fill fill, Take take,
-                                     Response* response);
-  // RunWrite's work on a reactor of the caller's: proposes `command`, finishes `reactor`.
+  // Where an operation's outcome goes: a unary call's reactor, or a Pipeline stream's slot.
+  // Called exactly once, after the response is filled (when OK).
+  using Finisher = std::function<void(grpc::Status)>;
+  static Finisher FinishReactor(grpc::ServerUnaryReactor* reactor);
+  // The operations, for their unary RPCs and for Pipeline: `request` and `response` stay
+  // alive until `finish` ran, on this thread or later on the Raft loop.
+  void StartCreate(const v1::CreateRequest& request, v1::CreateResponse* response, Finisher finish);
+  void StartDelete(const v1::DeleteRequest& request, v1::DeleteResponse* response, Finisher finish);
+  void StartSetData(const v1::SetDataRequest& request, v1::SetDataResponse* response,
+                    Finisher finish);
+  void StartMulti(const v1::MultiRequest& request, v1::MultiResponse* response, Finisher finish);
+  void StartExists(const v1::ExistsRequest& request, v1::ExistsResponse* response, Finisher finish);
+  void StartGetData(const v1::GetDataRequest& request, v1::GetDataResponse* response,
+                    Finisher finish);
+  void StartGetChildren(const v1::GetChildrenRequest& request, v1::GetChildrenResponse* response,
+                        Finisher finish);
+  // Proposes `command` and finishes once it is applied (on the Raft loop): `take` moves the
+  // result into the response. Redirects on a follower.
   template <typename Response, typename Take>
-  void ProposeAndFinish(grpc::ServerUnaryReactor* reactor, internal::v1::Command command,
-                        Take take, Response* response);
+  void ProposeThen(internal::v1::Command command, Take take, Response* response, Finisher finish);
   // Serves a read: `serve` fills the response and returns the status, at once or (for a
   // linearizable read, or a watch for a session not known here yet) once a read point is
   // reached. A watch needs a live session.
   template <typename Serve>
-  grpc::ServerUnaryReactor* RunRead(grpc::CallbackServerContext* context, bool linearizable,
-                                    bool watch, int64_t session, Serve serve);
+  void ReadThen(bool linearizable, bool watch, int64_t session, Serve serve, Finisher finish);
   // `then` runs once this member reflects every write committed before the call (on the Raft
   // loop), or with the error.
   void AfterReadPoint(std::function<void(absl::Status)> then);
@@ -167,13 +184,19 @@ class ZkService final : public ZooKeeperCallbackMethods {
 
   class SessionStream;
   friend class SessionStream;
-  // What outlives a Session stream for those who may reach it late (WatchHub's listener,
-  // EndSessionStreams): the stream, until it is done.
+  class PipelineStream;
+  friend class PipelineStream;
+  // What outlives a Session or Pipeline stream for those who may reach it late (WatchHub's
+  // listener, EndStreams): the stream, until it is done. One of the two is set.
   struct StreamMailbox {
     absl::Mutex mu;
     SessionStream* stream ABSL_GUARDED_BY(mu) = nullptr;
+    PipelineStream* pipeline ABSL_GUARDED_BY(mu) = nullptr;
   };
-  // False once EndSessionStreams ran: the new stream must end at once.
+  // PipelineStream::EndVia, for EndStreams (the class is pipeline_stream.cc's).
+  static void EndPipelineStream(const std::shared_ptr<StreamMailbox>& mailbox,
+                                const grpc::Status& status);
+  // False once EndStreams ran: the new stream must end at once.
   bool AddStream(const std::shared_ptr<StreamMailbox>& mailbox);
   void RemoveStream(const std::shared_ptr<StreamMailbox>& mailbox);
   absl::Mutex streams_mu_;

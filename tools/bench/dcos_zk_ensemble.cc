@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "protos/zk/v1/zookeeper.grpc.pb.h"
 #include "tools/bench/bench_process.h"
+#include "tools/bench/dcos_zk_client.h"
 
 namespace dcos::bench {
 namespace {
@@ -27,41 +28,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr int kMembers = 3;
 
-// "... leader is member N at HOST:PORT" -> N - 1; -1 when the message names no leader.
-int LeaderFromRedirect(const std::string& message) {
-  const std::string kMarker = "leader is member ";
-  size_t at = message.find(kMarker);
-  if (at == std::string::npos) return -1;
-  size_t start = at + kMarker.size();
-  size_t end = message.find(' ', start);
-  int id = 0;
-  if (!absl::SimpleAtoi(message.substr(start, end - start), &id) || id < 1 || id > kMembers) {
-    return -1;
-  }
-  return id - 1;
-}
-
-const char* OpName(ZkOp op) {
-  switch (op) {
-    case ZkOp::kSet:
-      return "set";
-    case ZkOp::kGet:
-      return "get";
-    case ZkOp::kCreate:
-      return "create";
-    case ZkOp::kDelete:
-      return "delete";
-  }
-  return "?";
-}
-
-std::shared_ptr<grpc::Channel> OwnChannel(const std::string& address) {
-  grpc::ChannelArguments args;
-  // Its own TCP connection, not one shared with every channel to the same address.
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
-}
 
 // The async client. Connection c reads from member c % 3 and writes to the leader over its
 // own channel to each member. Two threads drain one CompletionQueue and run the callbacks.
@@ -94,14 +60,7 @@ class DcosZkDriver final : public ZkDriver {
 
   void Issue(int conn, ZkOp op, const std::string& path, const std::string* data,
              Done done) override {
-    auto* call = new Call;
-    call->driver = this;
-    call->conn = conn;
-    call->op = op;
-    call->path = path;
-    call->data = data;
-    call->done = std::move(done);
-    Start(call);
+    Start(NewCall<Call>(conn, op, path, data, std::move(done)));
   }
 
  private:
@@ -111,15 +70,7 @@ class DcosZkDriver final : public ZkDriver {
   };
 
   // One request, across its attempts; the CompletionQueue tag. Deleted when `done` ran.
-  struct Call {
-    DcosZkDriver* driver = nullptr;
-    int conn = 0;
-    ZkOp op = ZkOp::kGet;
-    std::string path;
-    const std::string* data = nullptr;
-    Done done;
-    int attempts = 0;
-    int target = 0;
+  struct Call : OpCall {
     bool waiting_alarm = false;
     std::unique_ptr<grpc::ClientContext> ctx;
     grpc::Status status;
@@ -204,7 +155,7 @@ class DcosZkDriver final : public ZkDriver {
       if (call->op == ZkOp::kGet) {
         conns_[static_cast<size_t>(call->conn)]->home.store((call->target + 1) % kMembers);
       } else {
-        int leader = LeaderFromRedirect(s.error_message());
+        int leader = LeaderFromRedirect(s.error_message(), kMembers);
         if (leader >= 0) {
           leader_.store(leader);
           pause = false;
@@ -289,6 +240,7 @@ class DcosZkEnsemble final : public ZkEnsemble {
   }
 
   absl::StatusOr<std::unique_ptr<ZkDriver>> Connect(int connections) override {
+    if (options_.pipeline) return NewPipelineDriver(addresses_, connections);
     return std::unique_ptr<ZkDriver>(new DcosZkDriver(addresses_, connections));
   }
 
@@ -331,7 +283,7 @@ class DcosZkEnsemble final : public ZkEnsemble {
       zk::v1::CreateResponse resp;
       grpc::Status s = stubs_[static_cast<size_t>(m)]->Create(&ctx, req, &resp);
       if (s.ok() || s.error_code() == grpc::StatusCode::ALREADY_EXISTS) return m;
-      int leader = LeaderFromRedirect(s.error_message());
+      int leader = LeaderFromRedirect(s.error_message(), kMembers);
       if (leader >= 0 && leader != m) next = leader;
     }
     return absl::UnavailableError("no member accepted the write");

@@ -9,7 +9,7 @@
 //
 //   bazel build -c opt //tools/bench:zk_bench //services/zk-ensemble:dcos-zk
 //   bazel-bin/tools/bench/zk_bench [--dcos_zk=bazel-bin/services/zk-ensemble/dcos-zk]
-//       [--dcos_zk_arg=--raft.tick=20ms ...] [--connections=6] [--seconds=5] [--warmup=1]
+//       [--dcos_zk_arg=--raft.tick=20ms ...] [--dcos_zk_client=pipeline|unary] [--connections=6] [--seconds=5] [--warmup=1]
 //       [--levels=1,32,256] [--phases=set,get,create+delete,mix] [--znodes=100000] [--systems=dcos-zk,zookeeper]
 //       [--dir=/var/tmp] [--java=/usr/bin/java] [--zk_classpath=/usr/share/java/zookeeper.jar]
 //       [--zk_heap=1000m]
@@ -50,6 +50,7 @@ namespace {
 struct Flags {
   std::string dcos_zk = "bazel-bin/services/zk-ensemble/dcos-zk";
   std::vector<std::string> dcos_zk_args;
+  bool dcos_zk_pipeline = true;
   std::string dir = "/var/tmp";
   int connections = 6;
   double seconds = 5;
@@ -205,6 +206,8 @@ bool ParseFlags(int argc, char** argv, Flags& f) {
     }
     if (value("dcos_zk_arg", &v)) {
       f.dcos_zk_args.push_back(v);
+    } else if (value("dcos_zk_client", &v) && (v == "pipeline" || v == "unary")) {
+      f.dcos_zk_pipeline = v == "pipeline";
     } else if (value("connections", &v) && absl::SimpleAtoi(v, &f.connections) &&
                f.connections > 0) {
     } else if (value("seconds", &v) && absl::SimpleAtod(v, &f.seconds) && f.seconds > 0) {
@@ -407,7 +410,7 @@ int Main(int argc, char** argv) {
   if (flags.run_dcos && !g_stop_requested.load()) {
     std::printf("\n== dcos-zk (%s) ==\n", flags.dcos_zk.c_str());
     run(ours, [&] {
-      DcosZkOptions o{flags.dcos_zk, dir + "/dcos-zk", flags.dcos_zk_args};
+      DcosZkOptions o{flags.dcos_zk, dir + "/dcos-zk", flags.dcos_zk_args, flags.dcos_zk_pipeline};
       std::filesystem::create_directories(o.dir);
       return StartDcosZk(o);
     });
