@@ -1,5 +1,7 @@
 #include "libs/raft/member.h"
 
+#include <utility>
+
 #include <grpcpp/security/credentials.h>
 
 #include "absl/strings/numbers.h"
@@ -208,9 +210,12 @@ void RaftMember::OnConfiguration(const ConfState& conf) {
   // RemovePeer joins the peer's sender thread, which a cancel ends promptly.
   for (uint64_t peer : changes.removed) transport_->RemovePeer(peer);
   for (const auto& [peer, address] : changes.set) transport_->SetPeer(peer, address);
+  const bool was_member = std::exchange(was_member_, was_member_ || now.count(id()) > 0);
   if (changes.removed.empty() && changes.set.empty()) return;
   bool member = now.count(id()) > 0 || (conf.voters_size() == 0 && conf.learners_size() == 0);
-  auto line = member ? log::Info("raft membership") : log::Warn("raft membership: this member was removed");
+  auto line = member       ? log::Info("raft membership")
+              : was_member ? log::Warn("raft membership: this member was removed")
+                           : log::Info("raft membership: this member is not in it yet (joining)");
   line.Field("member", id())
       .Field("voters", static_cast<int64_t>(conf.voters_size()))
       .Field("learners", static_cast<int64_t>(conf.learners_size()))

@@ -118,6 +118,9 @@ class RaftMember {
   AddressBook addresses_;
   // What the transport was last given; OnConfiguration's calls never overlap (RaftNode).
   std::map<uint64_t, std::string> transport_peers_;
+  // Whether a configuration this member learned ever included it: a joiner's first ones (a
+  // snapshot from before its AddMember) do not, and it was not removed from them.
+  bool was_member_ = false;
   SinkProxy proxy_;
   std::unique_ptr<RaftTransportService> transport_service_;
   std::unique_ptr<FileLogStorage> storage_;
