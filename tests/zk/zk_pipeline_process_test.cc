@@ -5,6 +5,9 @@
 // client that closes its side gets every result and then OK, and SIGTERM ends an open stream
 // at once.
 
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
@@ -210,6 +213,67 @@ TEST_CASE("zk pipeline: order, read-your-writes, per-op errors, redirects, bad b
     CHECK(n == kBatches * kPerBatch);
     // The client closed its side: the server finishes OK once everything is answered.
     CHECK(p.stream->Finish().ok());
+  }
+
+  SECTION("kill -9 of the leader while ops are in flight: every acknowledged write survives") {
+    REQUIRE(OnLeader(e, {Create("/k", "")})[0].code() == 0);
+    Pipe p = Open(e.address(leader));
+    std::atomic<int> acked{0};
+    std::vector<int> acknowledged;
+    std::thread killer([&] {
+      (void)WaitFor([&] { return acked.load() >= 300; }, absl::Seconds(30), "300 creates");
+      CHECK(e.Kill(leader).ok());
+    });
+    constexpr int kBatch = 20;
+    for (int next = 0; next < 100000; next += kBatch) {
+      v1::PipelineRequest request;
+      for (int i = 0; i < kBatch; ++i) *request.add_ops() = Create(absl::StrCat("/k/", next + i), "v");
+      if (!p.stream->Write(request)) break;
+      int answered = 0;
+      v1::PipelineResponse response;
+      while (answered < kBatch && p.stream->Read(&response)) {
+        for (const v1::PipelineResult& r : response.results()) {
+          if (r.code() == 0) {
+            acknowledged.push_back(next + answered);
+            acked.fetch_add(1);
+          }
+          ++answered;
+        }
+      }
+      if (answered < kBatch) break;  // the stream broke with the leader
+    }
+    killer.join();
+    (void)p.stream->Finish();
+    std::printf("%zu creates acknowledged before the leader died\n", acknowledged.size());
+    REQUIRE(acknowledged.size() >= 300);
+    // Linearizable reads on the new leader: each acknowledged node is there.
+    for (size_t from = 0; from < acknowledged.size(); from += 500) {
+      std::vector<v1::PipelineOp> reads;
+      for (size_t i = from; i < std::min(acknowledged.size(), from + 500); ++i) {
+        v1::PipelineOp op = Exists(absl::StrCat("/k/", acknowledged[i]));
+        op.mutable_exists()->mutable_read_options()->set_linearizable(true);
+        reads.push_back(op);
+      }
+      std::vector<v1::PipelineResult> r;
+      REQUIRE(WaitFor(
+                  [&] {
+                    for (int m = 1; m <= 3; ++m) {
+                      if (m == leader) continue;
+                      Pipe q = Open(e.address(m));
+                      r = RoundTrip(q, reads);
+                      q.ctx->TryCancel();
+                      if (r.size() == reads.size() && r[0].code() == 0) return true;
+                    }
+                    return false;
+                  },
+                  absl::Seconds(30), "linearizable reads on the new leader")
+                  .ok());
+      for (size_t i = 0; i < r.size(); ++i) {
+        INFO("/k/" << acknowledged[from + i]);
+        REQUIRE(r[i].code() == 0);
+        REQUIRE(r[i].exists().has_stat());
+      }
+    }
   }
 
   SECTION("an empty batch ends the stream with INVALID_ARGUMENT") {
