@@ -93,6 +93,7 @@ absl::Status ServiceRuntime::Start() {
     }
     exposer_->RegisterCollectable(registry_);
     exposer_->RegisterCollectable(process_collector_);
+    for (const auto& c : collectables_) exposer_->RegisterCollectable(c);
     std::vector<int> ports = exposer_->GetListeningPorts();
     metrics_address_ =
         ports.empty() ? options_.metrics_listen : WithPort(options_.metrics_listen, ports[0]);

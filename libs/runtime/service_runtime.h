@@ -54,6 +54,11 @@ class ServiceRuntime {
 
   // The metrics registry services add their own metrics to.
   prometheus::Registry& metrics() { return *registry_; }
+  // Metrics computed on each scrape (e.g. counts read from the service's state), exposed next
+  // to the registry's. Before Start().
+  void AddCollectable(std::shared_ptr<prometheus::Collectable> collectable) {
+    collectables_.push_back(std::move(collectable));
+  }
 
   // The bound addresses ("127.0.0.1:41234"), valid after Start(); metrics empty if disabled.
   const std::string& grpc_address() const { return grpc_address_; }
@@ -72,6 +77,7 @@ class ServiceRuntime {
   std::shared_ptr<grpc::ServerCredentials> credentials_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<ProcessCollector> process_collector_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
   HealthService health_;
   std::vector<grpc::Service*> services_;
   std::unique_ptr<grpc::Server> server_;

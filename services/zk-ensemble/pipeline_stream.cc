@@ -6,6 +6,7 @@
 // proposed in the order sent. The stream never finishes while an op is in flight (the op's
 // callback points into it); Raft answers every op within its request timeout.
 
+#include <chrono>
 #include <deque>
 #include <optional>
 #include <vector>
@@ -45,6 +46,7 @@ class ZkService::PipelineStream final
 
   explicit PipelineStream(ZkService* service)
       : service_(service), mailbox_(std::make_shared<Mailbox>()) {
+    service_->pipelines_.fetch_add(1, std::memory_order_relaxed);
     {
       absl::MutexLock lock(&mailbox_->mu);
       mailbox_->pipeline = this;
@@ -99,12 +101,15 @@ class ZkService::PipelineStream final
       return Do(next);
     }
     std::vector<Slot*> start;
+    const auto now = std::chrono::steady_clock::now();
+    service_->outstanding_.fetch_add(in_.ops_size(), std::memory_order_relaxed);
     {
       absl::MutexLock lock(&mu_);
       reading_ = false;
       dispatching_ = true;  // results of this batch answered inline go out together
       for (v1::PipelineOp& op : *in_.mutable_ops()) {
         Slot& slot = slots_.emplace_back();
+        slot.read_at = now;
         slot.op = std::move(op);
         slot.write = IsWrite(slot.op);
         if (slot.write) {
@@ -148,6 +153,7 @@ class ZkService::PipelineStream final
       mailbox_->pipeline = nullptr;
     }
     service_->RemoveStream(mailbox_);
+    service_->pipelines_.fetch_sub(1, std::memory_order_relaxed);
     delete this;
   }
 
@@ -160,6 +166,7 @@ class ZkService::PipelineStream final
     bool write = false;
     bool deferred = false;  // a read waiting for earlier writes of the stream
     bool done = false;
+    std::chrono::steady_clock::time_point read_at;  // when its batch was read
   };
 
   // What to do once mu_ is released: gRPC is never called with mu_ held.
@@ -196,6 +203,12 @@ class ZkService::PipelineStream final
   }
 
   void Answered(Slot* slot, grpc::Status status) {
+    service_->outstanding_.fetch_sub(1, std::memory_order_relaxed);
+    if (prometheus::Histogram* h =
+            service_->pipeline_op_seconds_[static_cast<size_t>(slot->op.op_case())]) {
+      h->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - slot->read_at)
+                     .count());
+    }
     std::vector<Slot*> start;
     Next next;
     {
@@ -257,6 +270,7 @@ class ZkService::PipelineStream final
         if (s.deferred) {
           s.deferred = false;
           s.done = true;
+          service_->outstanding_.fetch_sub(1, std::memory_order_relaxed);
         }
       }
       while (!slots_.empty() && slots_.front().done) slots_.pop_front();

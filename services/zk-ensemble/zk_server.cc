@@ -13,6 +13,7 @@
 #include "services/zk-ensemble/ensemble_service.h"
 #include "services/zk-ensemble/ensemble_status.h"
 #include "services/zk-ensemble/session_keeper.h"
+#include "services/zk-ensemble/zk_metrics.h"
 #include "services/zk-ensemble/zk_service.h"
 #include "services/zk-ensemble/zk_state_machine.h"
 
@@ -61,6 +62,8 @@ class ZkComponent final : public runtime::Component, public RestoreTarget {
   ~ZkComponent() override { Shutdown(); }
 
   ZkService& service() { return service_; }
+  const ZkStateMachine& state_machine() const { return sm_; }
+  const WatchHub& hub() const { return hub_; }
   ZkInternalService& internal() { return internal_; }
   EnsembleService& ensemble() { return ensemble_; }
 
@@ -319,6 +322,9 @@ absl::StatusOr<std::unique_ptr<runtime::Component>> BuildZk(const ZkConfig& conf
   }
   auto component = std::make_unique<ZkComponent>(*std::move(member), config, limits,
                                                  awaiting_restore, runtime);
+  component->service().SetMetrics(runtime.metrics());
+  runtime.AddCollectable(std::make_shared<ZkMetrics>(&component->state_machine(),
+                                                     &component->hub(), &component->service()));
   runtime.AddService(&component->service(), "dcos.zk.v1.ZooKeeper");
   runtime.AddService(&component->internal(), "dcos.zk.internal.v1.ZkInternal");
   runtime.AddService(&component->ensemble(), "dcos.zk.v1.Ensemble");

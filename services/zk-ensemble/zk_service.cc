@@ -190,7 +190,28 @@ absl::Status ZkService::ReadBarrier(bool linearizable) {
 }
 
 ZkService::Finisher ZkService::FinishReactor(grpc::ServerUnaryReactor* reactor) {
-  return [reactor](grpc::Status status) { reactor->Finish(std::move(status)); };
+  outstanding_.fetch_add(1, std::memory_order_relaxed);
+  return [this, reactor](grpc::Status status) {
+    outstanding_.fetch_sub(1, std::memory_order_relaxed);
+    reactor->Finish(std::move(status));
+  };
+}
+
+void ZkService::SetMetrics(prometheus::Registry& registry) {
+  auto& family = prometheus::BuildHistogram()
+                     .Name("dcos_zk_pipeline_op_seconds")
+                     .Help("Pipelined ops, from read to answered, by op")
+                     .Register(registry);
+  const prometheus::Histogram::BucketBoundaries buckets = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+  const std::pair<v1::PipelineOp::OpCase, const char*> ops[] = {
+      {v1::PipelineOp::kCreate, "create"},       {v1::PipelineOp::kDelete, "delete"},
+      {v1::PipelineOp::kSetData, "set_data"},    {v1::PipelineOp::kMulti, "multi"},
+      {v1::PipelineOp::kExists, "exists"},       {v1::PipelineOp::kGetData, "get_data"},
+      {v1::PipelineOp::kGetChildren, "get_children"}, {v1::PipelineOp::OP_NOT_SET, "none"}};
+  for (const auto& [op, name] : ops) {
+    pipeline_op_seconds_[static_cast<size_t>(op)] = &family.Add({{"op", name}}, buckets);
+  }
 }
 
 template <typename Response, typename Take>

@@ -38,12 +38,16 @@
 // thread while attached. CreateSession and the watch calls are synchronous handlers that wait
 // on Raft callbacks with the same bounded wait.
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
+
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
 
 #include "absl/time/time.h"
 #include "libs/raft/raft_node.h"
@@ -84,6 +88,12 @@ class ZkService final : public ZooKeeperCallbackMethods {
   void EndStreams();
   // Session streams attached to this member right now.
   uint64_t attached_sessions() const { return static_cast<uint64_t>(attached_.load()); }
+  // Ops received and not yet answered (unary calls and pipelined ops); open Pipeline streams.
+  int64_t outstanding_requests() const { return outstanding_.load(); }
+  int64_t pipeline_streams() const { return pipelines_.load(); }
+  // Registers dcos_zk_pipeline_op_seconds{op} (zk_metrics.h). Before the server starts;
+  // without it pipelined ops are not timed.
+  void SetMetrics(prometheus::Registry& registry);
 
   grpc::ServerUnaryReactor* Create(grpc::CallbackServerContext*, const v1::CreateRequest*,
       v1::CreateResponse*) override;
@@ -133,7 +143,8 @@ class ZkService final : public ZooKeeperCallbackMethods {
   // Where an operation's outcome goes: a unary call's reactor, or a Pipeline stream's slot.
   // Called exactly once, after the response is filled (when OK).
   using Finisher = std::function<void(grpc::Status)>;
-  static Finisher FinishReactor(grpc::ServerUnaryReactor* reactor);
+  // Counts the call as outstanding until it finishes.
+  Finisher FinishReactor(grpc::ServerUnaryReactor* reactor);
   // The operations, for their unary RPCs and for Pipeline: `request` and `response` stay
   // alive until `finish` ran, on this thread or later on the Raft loop.
   void StartCreate(const v1::CreateRequest& request, v1::CreateResponse* response, Finisher finish);
@@ -214,6 +225,10 @@ class ZkService final : public ZooKeeperCallbackMethods {
   const std::string not_started_;
   std::atomic<raft::RaftNode*> node_{nullptr};
   std::atomic<int64_t> attached_{0};
+  std::atomic<int64_t> outstanding_{0};
+  std::atomic<int64_t> pipelines_{0};
+  // dcos_zk_pipeline_op_seconds by PipelineOp::op_case(); null without SetMetrics.
+  std::array<prometheus::Histogram*, 8> pipeline_op_seconds_{};
 };
 
 }  // namespace dcos::zk

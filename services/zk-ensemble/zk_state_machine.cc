@@ -385,4 +385,9 @@ size_t ZkStateMachine::znode_count() const {
   return tree_.NodeCount();
 }
 
+size_t ZkStateMachine::session_count() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return sessions_.size();
+}
+
 }  // namespace dcos::zk

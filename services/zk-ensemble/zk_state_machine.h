@@ -113,6 +113,8 @@ class ZkStateMachine final : public raft::StateMachine {
   // The zxid of the last applied write (Raft index of the last applied entry).
   int64_t last_zxid() const;
   size_t znode_count() const;
+  // Live sessions in the replicated table.
+  size_t session_count() const;
 
  private:
   WriteResult ApplyCommand(const dcos::zk::internal::v1::Command& command, int64_t zxid)

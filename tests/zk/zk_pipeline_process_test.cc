@@ -15,11 +15,15 @@
 
 #include <catch2/catch.hpp>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "libs/testing/harness.h"
 #include "libs/zk/errors.h"
 #include "protos/zk/v1/zookeeper.grpc.pb.h"
 #include "tests/zk/zk_ensemble.h"
+#include "tests/zk/zk_test_client.h"
 
 namespace dcos::testing {
 namespace {
@@ -305,6 +309,63 @@ TEST_CASE("zk pipeline: order, read-your-writes, per-op errors, redirects, bad b
     CHECK(*took < absl::Seconds(8));
     CHECK(ended.error_code() == grpc::StatusCode::UNAVAILABLE);
   }
+}
+
+// The value of the first sample of `name` (with any labels) on a /metrics page; -1 if none.
+double MetricValue(const std::string& page, const std::string& name) {
+  for (absl::string_view line : absl::StrSplit(page, '\n')) {
+    if (!absl::StartsWith(line, name)) continue;
+    absl::string_view rest = line.substr(name.size());
+    if (rest.empty() || (rest[0] != ' ' && rest[0] != '{')) continue;
+    double v = 0;
+    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &v)) return v;
+  }
+  return -1;
+}
+
+TEST_CASE("zk metrics: znodes, sessions, watches, outstanding ops and pipelines on /metrics") {
+  ZkTestEnsemble e;
+  const std::string metrics = absl::StrCat("127.0.0.1:", FreePort());
+  e.SetMemberFlags(1, {"--metrics.listen=" + metrics});
+  REQUIRE(e.StartAll().ok());
+  auto value = [&](const std::string& name) {
+    absl::StatusOr<std::string> page = HttpGet(metrics, "/metrics");
+    return page.ok() ? MetricValue(*page, name) : -2;
+  };
+  // Member 1 has the tree every member has: "/" and "/zookeeper" at least.
+  const double base = value("dcos_zk_znodes");
+  REQUIRE(base >= 1);
+  REQUIRE(OnLeader(e, {Create("/m1", ""), Create("/m2", "")})[0].code() == 0);
+  CHECK(WaitFor([&] { return value("dcos_zk_znodes") == base + 3; },  // with /probe
+                absl::Seconds(10), "member 1 to count the new znodes")
+            .ok());
+  CHECK(value("dcos_zk_sessions") == 0);
+  CHECK(value("dcos_zk_attached_sessions") == 0);
+  CHECK(value("dcos_zk_watches") == 0);
+  CHECK(value("dcos_zk_outstanding_requests") == 0);
+  {
+    Pipe p = Open(e.address(1));
+    REQUIRE(RoundTrip(p, {Get("/m1"), Exists("/m2")}).size() == 2);
+    CHECK(value("dcos_zk_pipeline_streams") == 1);
+    CHECK(value("dcos_zk_outstanding_requests") == 0);
+    absl::StatusOr<std::string> page = HttpGet(metrics, "/metrics");
+    REQUIRE(page.ok());
+    CHECK(page->find("dcos_zk_pipeline_op_seconds_count{op=\"get_data\"} 1") != std::string::npos);
+    CHECK(page->find("dcos_zk_pipeline_op_seconds_count{op=\"exists\"} 1") != std::string::npos);
+    p.ctx->TryCancel();
+  }
+  CHECK(WaitFor([&] { return value("dcos_zk_pipeline_streams") == 0; }, absl::Seconds(10),
+                "the stream gone from the gauge")
+            .ok());
+  // A session (replicated: every member counts it), then closed.
+  auto client = ConnectTestClient(e, absl::Seconds(30));
+  CHECK(WaitFor([&] { return value("dcos_zk_sessions") == 1; }, absl::Seconds(10),
+                "member 1 to count the session")
+            .ok());
+  REQUIRE(client->Close().ok());
+  CHECK(WaitFor([&] { return value("dcos_zk_sessions") == 0; }, absl::Seconds(10),
+                "member 1 to drop the closed session")
+            .ok());
 }
 
 }  // namespace
