@@ -1,6 +1,9 @@
 #include "services/master/zk_registry.h"
 
 #include <algorithm>
+#include <atomic>
+#include <iterator>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -16,6 +19,9 @@ constexpr size_t kOpsPerMulti = 400;
 // Registry entries read per MultiRead while loading (one znode per agent, a few hundred bytes
 // each: a reply of well under the 4 MiB message limit; 10,000 agents are 10 calls).
 constexpr size_t kReadsPerCall = 1000;
+// MultiReads in flight at once while loading: the member serves each on its own, and the
+// takeover waits for the last.
+constexpr size_t kCallsInFlight = 4;
 
 const char* DirOf(RegistryOp::Kind kind) {
   switch (kind) {
@@ -41,13 +47,30 @@ std::string ZkRegistry::PathOf(const std::string& dir, const std::string& id) co
 
 absl::StatusOr<std::vector<std::string>> ZkRegistry::ReadAll(
     const std::vector<std::string>& paths) const {
+  const size_t calls = (paths.size() + kReadsPerCall - 1) / kReadsPerCall;
+  std::vector<absl::StatusOr<std::vector<zk::v1::ReadResult>>> results(
+      calls, absl::UnknownError("not read"));
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t call = next++; call < calls; call = next++) {
+      const size_t first = call * kReadsPerCall;
+      const size_t last = std::min(paths.size(), first + kReadsPerCall);
+      std::vector<zk::v1::ReadOp> ops(last - first);
+      for (size_t i = first; i < last; ++i) ops[i - first].mutable_get_data()->set_path(paths[i]);
+      results[call] = zk_->MultiRead(ops);
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < std::min(calls, kCallsInFlight); ++t) helpers.emplace_back(work);
+  work();
+  for (std::thread& t : helpers) t.join();
+
   std::vector<std::string> data;
   data.reserve(paths.size());
-  for (size_t first = 0; first < paths.size(); first += kReadsPerCall) {
+  for (size_t call = 0; call < calls; ++call) {
+    const size_t first = call * kReadsPerCall;
     const size_t last = std::min(paths.size(), first + kReadsPerCall);
-    std::vector<zk::v1::ReadOp> ops(last - first);
-    for (size_t i = first; i < last; ++i) ops[i - first].mutable_get_data()->set_path(paths[i]);
-    absl::StatusOr<std::vector<zk::v1::ReadResult>> read = zk_->MultiRead(ops);
+    absl::StatusOr<std::vector<zk::v1::ReadResult>>& read = results[call];
     if (!read.ok()) {
       return absl::Status(read.status().code(),
                           absl::StrCat("registry read of ", paths[first], " and the ",
@@ -66,42 +89,56 @@ absl::StatusOr<std::vector<std::string>> ZkRegistry::ReadAll(
   return data;
 }
 
+absl::StatusOr<ZkRegistry::Entries> ZkRegistry::ReadDir(const std::string& dir) const {
+  std::string path = absl::StrCat(root_, "/", dir);
+  absl::Status made = zk::recipes::EnsurePath(*zk_, path);
+  if (!made.ok()) return made;
+  // Linearizable: everything written before this master was elected (the old leader's last
+  // fenced writes included) is in the answer. The entries' reads below are local reads of a
+  // member at least that recent (the client never reads back in time), and nobody else
+  // writes the registry: the old leader's election node is gone, so its Multis fail.
+  absl::StatusOr<std::vector<std::string>> ids = zk_->GetChildren(path, /*linearizable=*/true);
+  if (!ids.ok()) return ids.status();
+  std::vector<std::string> paths;
+  paths.reserve(ids->size());
+  for (const std::string& id : *ids) paths.push_back(PathOf(dir, id));
+  const absl::Time started = absl::Now();
+  absl::StatusOr<std::vector<std::string>> data = ReadAll(paths);
+  if (!data.ok()) return data.status();
+  log::Info("registry directory read")
+      .Field("dir", dir)
+      .Field("entries", static_cast<int64_t>(paths.size()))
+      .Field("read_ms", absl::ToInt64Milliseconds(absl::Now() - started));
+  return Entries{*std::move(ids), *std::move(data)};
+}
+
 absl::StatusOr<RegistryContents> ZkRegistry::Load() {
+  std::vector<absl::StatusOr<Entries>> read(std::size(kDirs), absl::UnknownError("not read"));
+  {
+    std::vector<std::thread> readers;
+    for (size_t d = 0; d < std::size(kDirs); ++d) {
+      readers.emplace_back([this, d, &read] { read[d] = ReadDir(kDirs[d]); });
+    }
+    for (std::thread& t : readers) t.join();
+  }
   RegistryContents contents;
   mirror_.clear();
-  for (const char* dir : kDirs) {
-    std::string path = absl::StrCat(root_, "/", dir);
-    absl::Status made = zk::recipes::EnsurePath(*zk_, path);
-    if (!made.ok()) return made;
-    // Linearizable: everything written before this master was elected (the old leader's last
-    // fenced writes included) is in the answer. The entries' reads below are local reads of a
-    // member at least that recent (the client never reads back in time), and nobody else
-    // writes the registry: the old leader's election node is gone, so its Multis fail.
-    absl::StatusOr<std::vector<std::string>> ids = zk_->GetChildren(path, /*linearizable=*/true);
-    if (!ids.ok()) return ids.status();
-    std::vector<std::string> paths;
-    paths.reserve(ids->size());
-    for (const std::string& id : *ids) paths.push_back(PathOf(dir, id));
-    const absl::Time started = absl::Now();
-    absl::StatusOr<std::vector<std::string>> data = ReadAll(paths);
-    if (!data.ok()) return data.status();
-    log::Info("registry directory read")
-        .Field("dir", dir)
-        .Field("entries", static_cast<int64_t>(paths.size()))
-        .Field("read_ms", absl::ToInt64Milliseconds(absl::Now() - started));
-    std::vector<common::v1::AgentInfo>& list = std::string(dir) == "admitted" ? contents.admitted
-                                               : std::string(dir) == "unreachable"
-                                                   ? contents.unreachable
-                                                   : contents.gone;
-    list.reserve(ids->size());
-    for (size_t i = 0; i < ids->size(); ++i) {
+  for (size_t d = 0; d < std::size(kDirs); ++d) {
+    if (!read[d].ok()) return read[d].status();
+    const std::string dir = kDirs[d];
+    Entries& entries = *read[d];
+    std::vector<common::v1::AgentInfo>& list = dir == "admitted"      ? contents.admitted
+                                               : dir == "unreachable" ? contents.unreachable
+                                                                      : contents.gone;
+    list.reserve(entries.ids.size());
+    for (size_t i = 0; i < entries.ids.size(); ++i) {
       common::v1::AgentInfo info;
-      if (!info.ParseFromString((*data)[i])) {
-        return absl::DataLossError(absl::StrCat("registry entry ", paths[i],
+      if (!info.ParseFromString(entries.data[i])) {
+        return absl::DataLossError(absl::StrCat("registry entry ", PathOf(dir, entries.ids[i]),
                                                 " is not an AgentInfo"));
       }
       list.push_back(std::move(info));
-      mirror_[(*ids)[i]] = {dir, std::move((*data)[i])};
+      mirror_[entries.ids[i]] = {dir, std::move(entries.data[i])};
     }
   }
   return contents;
