@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "libs/log/log.h"
+#include "libs/zk/errors.h"
 #include "libs/zk/recipes/paths.h"
 
 namespace dcos::master {
@@ -45,71 +46,79 @@ std::string ZkRegistry::PathOf(const std::string& dir, const std::string& id) co
   return absl::StrCat(root_, "/", dir, "/", id);
 }
 
-absl::StatusOr<std::vector<std::string>> ZkRegistry::ReadAll(
+absl::StatusOr<std::vector<ZkRegistry::Entry>> ZkRegistry::ReadAll(
     const std::vector<std::string>& paths) const {
   const size_t calls = (paths.size() + kReadsPerCall - 1) / kReadsPerCall;
-  std::vector<absl::StatusOr<std::vector<zk::v1::ReadResult>>> results(
-      calls, absl::UnknownError("not read"));
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t call = next++; call < calls; call = next++) {
-      const size_t first = call * kReadsPerCall;
-      const size_t last = std::min(paths.size(), first + kReadsPerCall);
-      std::vector<zk::v1::ReadOp> ops(last - first);
-      for (size_t i = first; i < last; ++i) ops[i - first].mutable_get_data()->set_path(paths[i]);
-      results[call] = zk_->MultiRead(ops);
-    }
-  };
-  std::vector<std::thread> helpers;
-  for (size_t t = 1; t < std::min(calls, kCallsInFlight); ++t) helpers.emplace_back(work);
-  work();
-  for (std::thread& t : helpers) t.join();
-
-  std::vector<std::string> data;
-  data.reserve(paths.size());
-  for (size_t call = 0; call < calls; ++call) {
+  std::vector<Entry> entries(paths.size());
+  std::vector<absl::Status> errors(calls);
+  // Each call reads and parses its own slice of `entries`.
+  auto read = [&](size_t call) -> absl::Status {
     const size_t first = call * kReadsPerCall;
     const size_t last = std::min(paths.size(), first + kReadsPerCall);
-    absl::StatusOr<std::vector<zk::v1::ReadResult>>& read = results[call];
-    if (!read.ok()) {
-      return absl::Status(read.status().code(),
+    std::vector<zk::v1::ReadOp> ops(last - first);
+    for (size_t i = first; i < last; ++i) ops[i - first].mutable_get_data()->set_path(paths[i]);
+    absl::StatusOr<std::vector<zk::v1::ReadResult>> results = zk_->MultiRead(ops);
+    if (!results.ok()) {
+      return absl::Status(results.status().code(),
                           absl::StrCat("registry read of ", paths[first], " and the ",
-                                       last - first - 1, " after it: ", read.status().message()));
+                                       last - first - 1, " after it: ",
+                                       results.status().message()));
     }
     for (size_t i = first; i < last; ++i) {
-      zk::v1::ReadResult& r = (*read)[i - first];
+      zk::v1::ReadResult& r = (*results)[i - first];
       if (!r.has_data()) {
         // The directory was listed a moment ago and only this (fenced) leader writes it.
         return absl::DataLossError(absl::StrCat("registry read ", paths[i], ": error code ",
                                                 r.error().code(), " for a listed entry"));
       }
-      data.push_back(std::move(*r.mutable_data()->mutable_data()));
+      entries[i].data = std::move(*r.mutable_data()->mutable_data());
+      if (!entries[i].info.ParseFromString(entries[i].data)) {
+        return absl::DataLossError(absl::StrCat("registry entry ", paths[i],
+                                                " is not an AgentInfo"));
+      }
     }
+    return absl::OkStatus();
+  };
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t call = next++; call < calls; call = next++) errors[call] = read(call);
+  };
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < std::min(calls, kCallsInFlight); ++t) helpers.emplace_back(work);
+  work();
+  for (std::thread& t : helpers) t.join();
+  for (const absl::Status& error : errors) {
+    if (!error.ok()) return error;
   }
-  return data;
+  return entries;
 }
 
 absl::StatusOr<ZkRegistry::Entries> ZkRegistry::ReadDir(const std::string& dir) const {
   std::string path = absl::StrCat(root_, "/", dir);
-  absl::Status made = zk::recipes::EnsurePath(*zk_, path);
-  if (!made.ok()) return made;
   // Linearizable: everything written before this master was elected (the old leader's last
   // fenced writes included) is in the answer. The entries' reads below are local reads of a
   // member at least that recent (the client never reads back in time), and nobody else
-  // writes the registry: the old leader's election node is gone, so its Multis fail.
+  // writes the registry: the old leader's election node is gone, so its Multis fail. The
+  // directory is created only when missing (a first leader): creating each level through
+  // the log cost every takeover several round trips.
   absl::StatusOr<std::vector<std::string>> ids = zk_->GetChildren(path, /*linearizable=*/true);
+  if (!ids.ok() && zk::client::ErrorCodeOf(ids.status()) == zk::v1::ERROR_CODE_NO_NODE) {
+    absl::Status made = zk::recipes::EnsurePath(*zk_, path);
+    if (!made.ok()) return made;
+    ids = zk_->GetChildren(path, /*linearizable=*/true);
+  }
   if (!ids.ok()) return ids.status();
   std::vector<std::string> paths;
   paths.reserve(ids->size());
   for (const std::string& id : *ids) paths.push_back(PathOf(dir, id));
   const absl::Time started = absl::Now();
-  absl::StatusOr<std::vector<std::string>> data = ReadAll(paths);
-  if (!data.ok()) return data.status();
+  absl::StatusOr<std::vector<Entry>> entries = ReadAll(paths);
+  if (!entries.ok()) return entries.status();
   log::Info("registry directory read")
       .Field("dir", dir)
       .Field("entries", static_cast<int64_t>(paths.size()))
       .Field("read_ms", absl::ToInt64Milliseconds(absl::Now() - started));
-  return Entries{*std::move(ids), *std::move(data)};
+  return Entries{*std::move(ids), *std::move(entries)};
 }
 
 absl::StatusOr<RegistryContents> ZkRegistry::Load() {
@@ -132,13 +141,8 @@ absl::StatusOr<RegistryContents> ZkRegistry::Load() {
                                                                       : contents.gone;
     list.reserve(entries.ids.size());
     for (size_t i = 0; i < entries.ids.size(); ++i) {
-      common::v1::AgentInfo info;
-      if (!info.ParseFromString(entries.data[i])) {
-        return absl::DataLossError(absl::StrCat("registry entry ", PathOf(dir, entries.ids[i]),
-                                                " is not an AgentInfo"));
-      }
-      list.push_back(std::move(info));
-      mirror_[entries.ids[i]] = {dir, std::move(entries.data[i])};
+      list.push_back(std::move(entries.entries[i].info));
+      mirror_[std::move(entries.ids[i])] = {dir, std::move(entries.entries[i].data)};
     }
   }
   return contents;

@@ -33,17 +33,22 @@ class ZkRegistry final : public Registry {
   absl::StatusOr<RegistryContents> Load() override;
 
  private:
-  // One directory's entries: ids and data, in the listing's order.
+  // One registry node: its data and the AgentInfo parsed from it.
+  struct Entry {
+    std::string data;
+    common::v1::AgentInfo info;
+  };
+  // One directory: its children's ids and their entries, in the listing's order.
   struct Entries {
     std::vector<std::string> ids;
-    std::vector<std::string> data;
+    std::vector<Entry> entries;
   };
   std::string PathOf(const std::string& dir, const std::string& id) const;
-  // Thread-safe (reads only): EnsurePath, the listing, then ReadAll.
+  // Thread-safe (reads only): the listing (the directory created if missing), then ReadAll.
   absl::StatusOr<Entries> ReadDir(const std::string& dir) const;
-  // The data of every node, kReadsPerCall per MultiRead, up to kCallsInFlight at once; the
-  // first error naming its path.
-  absl::StatusOr<std::vector<std::string>> ReadAll(const std::vector<std::string>& paths) const;
+  // Every node, read kReadsPerCall per MultiRead, up to kCallsInFlight at once, and parsed
+  // by the thread that read it; the first error naming its path.
+  absl::StatusOr<std::vector<Entry>> ReadAll(const std::vector<std::string>& paths) const;
 
   zk::client::ZkClient* const zk_;
   const std::string root_;
