@@ -143,8 +143,13 @@ absl::StatusOr<Master> StartMaster(const Flags& flags, const std::string& name,
   absl::StatusOr<std::unique_ptr<ChildProcess>> p = ChildProcess::Start(o);
   if (!p.ok()) return p.status();
   m.process = *std::move(p);
+  // The master listens only after its heap reserve (seconds on a loaded machine): reconnect
+  // often, or gRPC's growing backoff (up to 2 min) outlasts the wait for it to come up.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
   m.stub = master::v1::Operator::NewStub(
-      grpc::CreateChannel(m.address, grpc::InsecureChannelCredentials()));
+      grpc::CreateCustomChannel(m.address, grpc::InsecureChannelCredentials(), args));
   return m;
 }
 
