@@ -131,12 +131,16 @@ void ServiceRuntime::Shutdown() {
     // Server::Shutdown blocks until every call is done and every connection closed (or the
     // grace ends): this thread closes the connections once no call is left in flight (see
     // the header). Closing them cancels what is still open: bidi streams the component has
-    // already ended. Checked every 20 ms, also right after Shutdown began refusing calls.
+    // already ended. Checked every 20 ms; a call counts as gone once it has been gone at two
+    // checks in a row, so that the transport has written the last answer before its
+    // connection is closed.
     absl::Notification done;
     std::thread closer([this, &done] {
       constexpr absl::Duration kCheck = absl::Milliseconds(20);
+      int idle_checks = 0;
       while (!done.WaitForNotificationWithTimeout(kCheck)) {
-        if (calls_in_flight() == 0) grpc_server_cancel_all_calls(server_->c_server());
+        idle_checks = calls_in_flight() == 0 ? idle_checks + 1 : 0;
+        if (idle_checks >= 2) grpc_server_cancel_all_calls(server_->c_server());
       }
     });
     server_->Shutdown(deadline);
