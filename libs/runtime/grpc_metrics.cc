@@ -42,11 +42,13 @@ class GrpcMetricsInterceptor final : public grpc::experimental::Interceptor {
                          GrpcMetricsInterceptorFactory::MethodMetrics* metrics)
       : factory_(factory), metrics_(metrics), start_(std::chrono::steady_clock::now()) {
     metrics_->started->Increment();
+    factory_.CallStarted();
   }
 
   ~GrpcMetricsInterceptor() override {
     // A call that ended without a status (cancelled by the client or the deadline).
     if (!recorded_) Record(grpc::StatusCode::CANCELLED);
+    factory_.CallDone();
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {

@@ -10,9 +10,14 @@
 // intercepted: an interceptor runs on every message of a stream, and on such hot paths it
 // costs more than the figures are worth (a stream's "latency" is its lifetime anyway).
 //
+// It also counts the intercepted calls in flight (calls_in_flight), which ServiceRuntime's
+// shutdown uses to tell when only connections are left to close.
+//
 // Thread-safe: the per-method metric objects are cached under a mutex; one interceptor object
 // per call.
 
+#include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -48,12 +53,20 @@ class GrpcMetricsInterceptorFactory final
   MethodMetrics* ForMethod(const char* full_method, const char* type);
   prometheus::Counter* Handled(MethodMetrics* m, grpc::StatusCode code);
 
+  // Unary and server-streaming calls started and not yet done (client-streaming and bidi
+  // calls are not counted: they are not intercepted).
+  int64_t calls_in_flight() const { return in_flight_.load(); }
+  // For the interceptors: a call starts, a call is done.
+  void CallStarted() { in_flight_.fetch_add(1); }
+  void CallDone() { in_flight_.fetch_sub(1); }
+
  private:
   absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<MethodMetrics>> methods_ ABSL_GUARDED_BY(mu_);
   prometheus::Family<prometheus::Counter>& started_;
   prometheus::Family<prometheus::Counter>& handled_;
   prometheus::Family<prometheus::Histogram>& handling_seconds_;
+  std::atomic<int64_t> in_flight_{0};
 };
 
 // The textual name of a gRPC status code as Prometheus labels show it ("OK", "NOT_FOUND", ...).

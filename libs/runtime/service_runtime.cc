@@ -1,11 +1,15 @@
 #include "libs/runtime/service_runtime.h"
 
 #include <chrono>
+#include <thread>
+
+#include <grpc/grpc.h>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/server_builder.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "libs/log/log.h"
 #include "libs/runtime/grpc_metrics.h"
 #include "libs/runtime/tls.h"
@@ -70,7 +74,9 @@ absl::Status ServiceRuntime::Start() {
   for (grpc::Service* service : services_) builder.RegisterService(service);
 
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
-  creators.push_back(std::make_unique<GrpcMetricsInterceptorFactory>(*registry_));
+  auto interceptors = std::make_unique<GrpcMetricsInterceptorFactory>(*registry_);
+  interceptors_ = interceptors.get();
+  creators.push_back(std::move(interceptors));
   builder.experimental().SetInterceptorCreators(std::move(creators));
 
   server_ = builder.BuildAndStart();
@@ -113,15 +119,37 @@ void ServiceRuntime::SetReady(bool ready) {
   health_.SetServing(ready);
 }
 
+int64_t ServiceRuntime::calls_in_flight() const {
+  return interceptors_ == nullptr ? 0 : interceptors_->calls_in_flight();
+}
+
 void ServiceRuntime::Shutdown() {
   if (shut_down_.exchange(true)) return;
   health_.Shutdown();
   if (server_ != nullptr) {
     auto deadline = std::chrono::system_clock::now() +
                     std::chrono::milliseconds(absl::ToInt64Milliseconds(options_.shutdown_grace));
+    // Server::Shutdown blocks until every call is done and every connection closed (or the
+    // grace ends): this thread closes the connections once no call is left in flight (see
+    // the header). Closing them cancels what is still open: bidi streams the component has
+    // already ended. Checked every 20 ms; a call counts as gone once it has been gone at two
+    // checks in a row, so that the transport has written the last answer before its
+    // connection is closed.
+    absl::Notification done;
+    std::thread closer([this, &done] {
+      constexpr absl::Duration kCheck = absl::Milliseconds(20);
+      int idle_checks = 0;
+      while (!done.WaitForNotificationWithTimeout(kCheck)) {
+        idle_checks = calls_in_flight() == 0 ? idle_checks + 1 : 0;
+        if (idle_checks >= 2) grpc_server_cancel_all_calls(server_->c_server());
+      }
+    });
     server_->Shutdown(deadline);
+    done.Notify();
+    closer.join();
     server_->Wait();
     server_.reset();
+    interceptors_ = nullptr;
   }
   exposer_.reset();
 }

@@ -25,6 +25,8 @@
 
 namespace dcos::runtime {
 
+class GrpcMetricsInterceptorFactory;
+
 class ServiceRuntime {
  public:
   // Validates the options (TLS files are read now, so a bad path fails before anything listens).
@@ -48,8 +50,16 @@ class ServiceRuntime {
   // recovering its state) and may turn it off again (e.g. while it has lost its leader).
   void SetReady(bool ready);
 
+  // Unary and server-streaming calls in flight now (0 before Start).
+  int64_t calls_in_flight() const;
+
   // Graceful shutdown: health NOT_SERVING, no new calls, in-flight calls may finish for
   // `shutdown.grace`, the rest are cancelled; then the metrics endpoint stops. Idempotent.
+  // Once no unary or server-streaming call is in flight (long-lived streams must have been
+  // ended by the component's BeginShutdown; bidi streams are not counted) the connections
+  // are closed at once: gRPC's graceful GOAWAY would otherwise wait for each client to answer
+  // a ping, which an idle client channel does only every 5 s (its backup poller), and one
+  // that is gone only after 20 s.
   void Shutdown();
 
   // The metrics registry services add their own metrics to.
@@ -81,6 +91,7 @@ class ServiceRuntime {
   HealthService health_;
   std::vector<grpc::Service*> services_;
   std::unique_ptr<grpc::Server> server_;
+  GrpcMetricsInterceptorFactory* interceptors_ = nullptr;  // owned by server_
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::string grpc_address_;
   std::string metrics_address_;

@@ -61,7 +61,7 @@ grpc::Status Leadership::Check() const {
   return status::ToGrpc(s);
 }
 
-grpc::Status Leadership::CheckAgent() const {
+grpc::Status Leadership::CheckStream() const {
   if (recovering()) return grpc::Status::OK;
   return Check();
 }

@@ -5,10 +5,10 @@
 // dcos.common.v1.LeaderInfo detail (clients redirect), or known=false during an election.
 //
 // Between winning the election and leading (the registry loads) a master is `recovering`:
-// it still answers UNAVAILABLE to frameworks and operators, but takes agents' streams
-// (CheckAgent), whose re-registrations wait in the driver's queue until it leads. Refusing
-// them would send every agent of the cluster into its backoff just as the new leader is about
-// to be ready for them.
+// it takes agents' streams and frameworks' subscriptions (CheckStream), whose first
+// messages wait in the driver's queue until it leads — refusing them would send every agent
+// and framework of the cluster into its backoff just as the new leader is about to be ready
+// for them — and still answers UNAVAILABLE to every other call (Check).
 //
 // Thread-safe.
 
@@ -39,8 +39,9 @@ class Leadership {
 
   // OK when this master leads; the redirect otherwise.
   grpc::Status Check() const;
-  // OK when this master leads or is recovering (agents' streams); the redirect otherwise.
-  grpc::Status CheckAgent() const;
+  // OK when this master leads or is recovering (agents' streams, frameworks'
+  // subscriptions); the redirect otherwise.
+  grpc::Status CheckStream() const;
   common::v1::LeaderInfo Info() const;
 
  private:

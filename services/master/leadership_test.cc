@@ -19,26 +19,26 @@ TEST_CASE("Leadership: a standby redirects everyone to the leader") {
   Leadership l(Master("self", 1));
   l.SetLeader(Master("other", 2), absl::UnixEpoch());
   CHECK(l.Check().error_code() == grpc::StatusCode::UNAVAILABLE);
-  CHECK(l.CheckAgent().error_code() == grpc::StatusCode::UNAVAILABLE);
-  CHECK(l.CheckAgent().error_message().find("127.0.0.1:2") != std::string::npos);
+  CHECK(l.CheckStream().error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK(l.CheckStream().error_message().find("127.0.0.1:2") != std::string::npos);
   CHECK_FALSE(l.elected());
 }
 
-TEST_CASE("Leadership: while recovering only agents are taken") {
+TEST_CASE("Leadership: while recovering only agents' streams and subscriptions are taken") {
   Leadership l(Master("self", 1));
   l.SetLeader(std::nullopt, absl::UnixEpoch());  // our own node first in line
   l.SetRecovering(true);
   CHECK(l.recovering());
-  CHECK(l.CheckAgent().ok());
+  CHECK(l.CheckStream().ok());
   CHECK(l.Check().error_code() == grpc::StatusCode::UNAVAILABLE);
   CHECK_FALSE(l.elected());
 
-  // Leading: everyone, and the agents never see a gap.
+  // Leading: everyone, and the agents and frameworks never see a gap.
   l.SetLeader(Master("self", 1), absl::UnixEpoch() + absl::Seconds(3));
-  CHECK(l.CheckAgent().ok());
+  CHECK(l.CheckStream().ok());
   l.SetRecovering(false);
   CHECK(l.Check().ok());
-  CHECK(l.CheckAgent().ok());
+  CHECK(l.CheckStream().ok());
   CHECK(l.elected());
   CHECK(l.elected_time() == absl::UnixEpoch() + absl::Seconds(3));
 }

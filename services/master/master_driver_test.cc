@@ -1,10 +1,12 @@
-// MasterDriver: calls queued while the registry loads are answered once it has loaded, in
-// order; a driver that never started refuses what was queued.
+// MasterDriver: calls queued while the registry loads (agents' streams, frameworks'
+// subscriptions) are answered once it has loaded, in order; a driver that never started
+// refuses what was queued.
 
 #include "services/master/master_driver.h"
 
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <thread>
 
 #include "absl/synchronization/notification.h"
@@ -122,6 +124,33 @@ TEST_CASE("MasterDriver: agents that connect while the registry loads are answer
   REQUIRE(stats.ok());
   CHECK(stats->agents_active == 2);
   CHECK(stats->agents_recovered == 0);
+}
+
+TEST_CASE("MasterDriver: a framework that subscribes while the registry loads is answered after it") {
+  RegistryContents contents;
+  contents.admitted = {Agent("a1")};
+  Takeover t(contents);
+  common::v1::FrameworkInfo info;
+  info.set_user("root");
+  info.set_name("marathon");
+  auto queue = std::make_shared<EventQueue>();
+  absl::Mutex mu;
+  std::optional<absl::StatusOr<MasterCore::Subscription>> got;
+  t.driver.SubscribeFramework(info, queue, [&](absl::StatusOr<MasterCore::Subscription> s) {
+    absl::MutexLock lock(&mu);
+    got = std::move(s);
+  });
+  {
+    absl::MutexLock lock(&mu);
+    CHECK_FALSE(got.has_value());  // nothing is answered before the registry is known
+  }
+  REQUIRE(t.Release().ok());
+  absl::MutexLock lock(&mu);
+  auto answered = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return got.has_value(); };
+  REQUIRE(mu.AwaitWithTimeout(absl::Condition(&answered), absl::Seconds(10)));
+  REQUIRE(got->ok());
+  CHECK_FALSE((*got)->framework_id.empty());
+  CHECK(queue->size() == 1);  // SUBSCRIBED, waiting for the stream to attach
 }
 
 TEST_CASE("MasterDriver: a driver whose registry does not load refuses what was queued") {

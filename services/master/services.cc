@@ -168,7 +168,7 @@ grpc::ServerBidiReactor<v1::AgentMessage, v1::MasterMessage>* AgentChannelServic
     grpc::CallbackServerContext* context) {
   // A master that is recovering its registry takes the stream too: the first message waits
   // in the driver's queue until it leads.
-  grpc::Status leader = leadership_->CheckAgent();
+  grpc::Status leader = leadership_->CheckStream();
   if (!leader.ok()) return new Refusal<grpc::ServerBidiReactor<v1::AgentMessage, v1::MasterMessage>>(leader);
   return new AgentStreamReactor(context, driver());
 }
@@ -177,7 +177,8 @@ grpc::ServerBidiReactor<v1::AgentMessage, v1::MasterMessage>* AgentChannelServic
 
 grpc::ServerWriteReactor<v1::Event>* SchedulerService::Subscribe(
     grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
-  grpc::Status leader = leadership_->Check();
+  // Taken while recovering too, as agents' streams: SUBSCRIBED comes once the master leads.
+  grpc::Status leader = leadership_->CheckStream();
   if (!leader.ok()) return new Refusal<grpc::ServerWriteReactor<v1::Event>>(leader);
   if (!request->has_framework_info()) {
     return new Refusal<grpc::ServerWriteReactor<v1::Event>>(

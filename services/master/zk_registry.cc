@@ -1,10 +1,14 @@
 #include "services/master/zk_registry.h"
 
 #include <algorithm>
+#include <atomic>
+#include <iterator>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "libs/log/log.h"
+#include "libs/zk/errors.h"
 #include "libs/zk/recipes/paths.h"
 
 namespace dcos::master {
@@ -16,6 +20,9 @@ constexpr size_t kOpsPerMulti = 400;
 // Registry entries read per MultiRead while loading (one znode per agent, a few hundred bytes
 // each: a reply of well under the 4 MiB message limit; 10,000 agents are 10 calls).
 constexpr size_t kReadsPerCall = 1000;
+// MultiReads in flight at once while loading: the member serves each on its own, and the
+// takeover waits for the last.
+constexpr size_t kCallsInFlight = 4;
 
 const char* DirOf(RegistryOp::Kind kind) {
   switch (kind) {
@@ -39,69 +46,103 @@ std::string ZkRegistry::PathOf(const std::string& dir, const std::string& id) co
   return absl::StrCat(root_, "/", dir, "/", id);
 }
 
-absl::StatusOr<std::vector<std::string>> ZkRegistry::ReadAll(
+absl::StatusOr<std::vector<ZkRegistry::Entry>> ZkRegistry::ReadAll(
     const std::vector<std::string>& paths) const {
-  std::vector<std::string> data;
-  data.reserve(paths.size());
-  for (size_t first = 0; first < paths.size(); first += kReadsPerCall) {
+  const size_t calls = (paths.size() + kReadsPerCall - 1) / kReadsPerCall;
+  std::vector<Entry> entries(paths.size());
+  std::vector<absl::Status> errors(calls);
+  // Each call reads and parses its own slice of `entries`.
+  auto read = [&](size_t call) -> absl::Status {
+    const size_t first = call * kReadsPerCall;
     const size_t last = std::min(paths.size(), first + kReadsPerCall);
     std::vector<zk::v1::ReadOp> ops(last - first);
     for (size_t i = first; i < last; ++i) ops[i - first].mutable_get_data()->set_path(paths[i]);
-    absl::StatusOr<std::vector<zk::v1::ReadResult>> read = zk_->MultiRead(ops);
-    if (!read.ok()) {
-      return absl::Status(read.status().code(),
+    absl::StatusOr<std::vector<zk::v1::ReadResult>> results = zk_->MultiRead(ops);
+    if (!results.ok()) {
+      return absl::Status(results.status().code(),
                           absl::StrCat("registry read of ", paths[first], " and the ",
-                                       last - first - 1, " after it: ", read.status().message()));
+                                       last - first - 1, " after it: ",
+                                       results.status().message()));
     }
     for (size_t i = first; i < last; ++i) {
-      zk::v1::ReadResult& r = (*read)[i - first];
+      zk::v1::ReadResult& r = (*results)[i - first];
       if (!r.has_data()) {
         // The directory was listed a moment ago and only this (fenced) leader writes it.
         return absl::DataLossError(absl::StrCat("registry read ", paths[i], ": error code ",
                                                 r.error().code(), " for a listed entry"));
       }
-      data.push_back(std::move(*r.mutable_data()->mutable_data()));
-    }
-  }
-  return data;
-}
-
-absl::StatusOr<RegistryContents> ZkRegistry::Load() {
-  RegistryContents contents;
-  mirror_.clear();
-  for (const char* dir : kDirs) {
-    std::string path = absl::StrCat(root_, "/", dir);
-    absl::Status made = zk::recipes::EnsurePath(*zk_, path);
-    if (!made.ok()) return made;
-    // Linearizable: everything written before this master was elected (the old leader's last
-    // fenced writes included) is in the answer. The entries' reads below are local reads of a
-    // member at least that recent (the client never reads back in time), and nobody else
-    // writes the registry: the old leader's election node is gone, so its Multis fail.
-    absl::StatusOr<std::vector<std::string>> ids = zk_->GetChildren(path, /*linearizable=*/true);
-    if (!ids.ok()) return ids.status();
-    std::vector<std::string> paths;
-    paths.reserve(ids->size());
-    for (const std::string& id : *ids) paths.push_back(PathOf(dir, id));
-    const absl::Time started = absl::Now();
-    absl::StatusOr<std::vector<std::string>> data = ReadAll(paths);
-    if (!data.ok()) return data.status();
-    log::Info("registry directory read")
-        .Field("dir", dir)
-        .Field("entries", static_cast<int64_t>(paths.size()))
-        .Field("read_ms", absl::ToInt64Milliseconds(absl::Now() - started));
-    std::vector<common::v1::AgentInfo>& list = std::string(dir) == "admitted" ? contents.admitted
-                                               : std::string(dir) == "unreachable"
-                                                   ? contents.unreachable
-                                                   : contents.gone;
-    list.reserve(ids->size());
-    for (size_t i = 0; i < ids->size(); ++i) {
-      common::v1::AgentInfo info;
-      if (!info.ParseFromString((*data)[i])) {
+      entries[i].data = std::move(*r.mutable_data()->mutable_data());
+      if (!entries[i].info.ParseFromString(entries[i].data)) {
         return absl::DataLossError(absl::StrCat("registry entry ", paths[i],
                                                 " is not an AgentInfo"));
       }
-      list.push_back(std::move(info));
-      mirror_[(*ids)[i]] = {dir, std::move((*data)[i])};
+    }
+    return absl::OkStatus();
+  };
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t call = next++; call < calls; call = next++) errors[call] = read(call);
+  };
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < std::min(calls, kCallsInFlight); ++t) helpers.emplace_back(work);
+  work();
+  for (std::thread& t : helpers) t.join();
+  for (const absl::Status& error : errors) {
+    if (!error.ok()) return error;
+  }
+  return entries;
+}
+
+absl::StatusOr<ZkRegistry::Entries> ZkRegistry::ReadDir(const std::string& dir) const {
+  std::string path = absl::StrCat(root_, "/", dir);
+  // Linearizable: everything written before this master was elected (the old leader's last
+  // fenced writes included) is in the answer. The entries' reads below are local reads of a
+  // member at least that recent (the client never reads back in time), and nobody else
+  // writes the registry: the old leader's election node is gone, so its Multis fail. The
+  // directory is created only when missing (a first leader): creating each level through
+  // the log cost every takeover several round trips.
+  absl::StatusOr<std::vector<std::string>> ids = zk_->GetChildren(path, /*linearizable=*/true);
+  if (!ids.ok() && zk::client::ErrorCodeOf(ids.status()) == zk::v1::ERROR_CODE_NO_NODE) {
+    absl::Status made = zk::recipes::EnsurePath(*zk_, path);
+    if (!made.ok()) return made;
+    ids = zk_->GetChildren(path, /*linearizable=*/true);
+  }
+  if (!ids.ok()) return ids.status();
+  std::vector<std::string> paths;
+  paths.reserve(ids->size());
+  for (const std::string& id : *ids) paths.push_back(PathOf(dir, id));
+  const absl::Time started = absl::Now();
+  absl::StatusOr<std::vector<Entry>> entries = ReadAll(paths);
+  if (!entries.ok()) return entries.status();
+  log::Info("registry directory read")
+      .Field("dir", dir)
+      .Field("entries", static_cast<int64_t>(paths.size()))
+      .Field("read_ms", absl::ToInt64Milliseconds(absl::Now() - started));
+  return Entries{*std::move(ids), *std::move(entries)};
+}
+
+absl::StatusOr<RegistryContents> ZkRegistry::Load() {
+  std::vector<absl::StatusOr<Entries>> read(std::size(kDirs), absl::UnknownError("not read"));
+  {
+    std::vector<std::thread> readers;
+    for (size_t d = 0; d < std::size(kDirs); ++d) {
+      readers.emplace_back([this, d, &read] { read[d] = ReadDir(kDirs[d]); });
+    }
+    for (std::thread& t : readers) t.join();
+  }
+  RegistryContents contents;
+  mirror_.clear();
+  for (size_t d = 0; d < std::size(kDirs); ++d) {
+    if (!read[d].ok()) return read[d].status();
+    const std::string dir = kDirs[d];
+    Entries& entries = *read[d];
+    std::vector<common::v1::AgentInfo>& list = dir == "admitted"      ? contents.admitted
+                                               : dir == "unreachable" ? contents.unreachable
+                                                                      : contents.gone;
+    list.reserve(entries.ids.size());
+    for (size_t i = 0; i < entries.ids.size(); ++i) {
+      list.push_back(std::move(entries.entries[i].info));
+      mirror_[std::move(entries.ids[i])] = {dir, std::move(entries.entries[i].data)};
     }
   }
   return contents;

@@ -11,7 +11,7 @@
 // a check that `fence` exists — the leader's own election node — so a master whose session
 // ended (and so lost its leadership) cannot write: its Multi fails and it stops.
 //
-// Thread-compatible: the driver's loop calls it.
+// Thread-compatible: the driver's loop calls it (Load's own threads only read dcos-zk).
 
 #include <map>
 #include <string>
@@ -27,13 +27,28 @@ class ZkRegistry final : public Registry {
   ZkRegistry(zk::client::ZkClient* zk, std::string root, std::string fence);
 
   absl::Status Apply(const std::vector<RegistryOp>& ops) override;
-  // Creates the directories if missing, then reads them (the entries many at a time).
+  // Creates the directories if missing, then reads them: the three side by side, each one
+  // linearizable listing, then its entries many per MultiRead with several MultiReads in
+  // flight (a new leader takes over only once this returns).
   absl::StatusOr<RegistryContents> Load() override;
 
  private:
+  // One registry node: its data and the AgentInfo parsed from it.
+  struct Entry {
+    std::string data;
+    common::v1::AgentInfo info;
+  };
+  // One directory: its children's ids and their entries, in the listing's order.
+  struct Entries {
+    std::vector<std::string> ids;
+    std::vector<Entry> entries;
+  };
   std::string PathOf(const std::string& dir, const std::string& id) const;
-  // The data of every node, kReadsPerCall per MultiRead; the first error naming its path.
-  absl::StatusOr<std::vector<std::string>> ReadAll(const std::vector<std::string>& paths) const;
+  // Thread-safe (reads only): the listing (the directory created if missing), then ReadAll.
+  absl::StatusOr<Entries> ReadDir(const std::string& dir) const;
+  // Every node, read kReadsPerCall per MultiRead, up to kCallsInFlight at once, and parsed
+  // by the thread that read it; the first error naming its path.
+  absl::StatusOr<std::vector<Entry>> ReadAll(const std::vector<std::string>& paths) const;
 
   zk::client::ZkClient* const zk_;
   const std::string root_;

@@ -49,6 +49,8 @@ class SimAgent {
         absl::MutexLock lock(&mu_);
         received_.push_back(m);
       }
+      status_ = stream_->Finish();
+      ended_.store(true);
     });
   }
   ~SimAgent() { Close(); }
@@ -63,6 +65,8 @@ class SimAgent {
     stream_->Write(m);
   }
   void SetHealthy(bool healthy) { healthy_.store(healthy); }
+  // The stream ended (the master closed it, or Close).
+  bool ended() const { return ended_.load(); }
   std::vector<mv1::MasterMessage> received() {
     absl::MutexLock lock(&mu_);
     return received_;
@@ -83,6 +87,8 @@ class SimAgent {
   std::vector<mv1::MasterMessage> received_;
   std::atomic<bool> healthy_{true};
   std::atomic<bool> closed_{false};
+  std::atomic<bool> ended_{false};
+  grpc::Status status_;  // set before ended_
   std::thread reader_;
 };
 
@@ -100,6 +106,8 @@ class SimFramework {
         absl::MutexLock lock(&mu_);
         events_.push_back(e);
       }
+      status_ = stream_->Finish();
+      ended_.store(true);
     });
   }
   ~SimFramework() {
@@ -118,6 +126,8 @@ class SimFramework {
     return std::nullopt;
   }
   mv1::Scheduler::Stub& stub() { return *stub_; }
+  // The stream ended (the master closed it).
+  bool ended() const { return ended_.load(); }
 
  private:
   std::unique_ptr<mv1::Scheduler::Stub> stub_;
@@ -125,6 +135,8 @@ class SimFramework {
   std::unique_ptr<grpc::ClientReader<mv1::Event>> stream_;
   absl::Mutex mu_;
   std::vector<mv1::Event> events_;
+  std::atomic<bool> ended_{false};
+  grpc::Status status_;  // set before ended_
   std::thread reader_;
 };
 

@@ -85,6 +85,7 @@ class AgentFleet::Impl {
   void Ended(int a, AgentStream* stream, const grpc::Status& status);
 
   int registered() const { return registered_.load(); }
+  int64_t answers() const { return answers_.load(); }
   int64_t failed_attempts() const { return failed_.load(); }
   std::map<std::string, int64_t> failures() const {
     absl::MutexLock lock(&mu_);
@@ -128,6 +129,7 @@ class AgentFleet::Impl {
   int live_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<int> registered_{0};
+  std::atomic<int64_t> answers_{0};
   std::atomic<int64_t> failed_{0};
   std::thread timer_;
 };
@@ -242,6 +244,7 @@ AgentStream* AgentFleet::Impl::Connect(int a) {
 }
 
 void AgentFleet::Impl::Registered(int a) {
+  answers_.fetch_add(1);
   absl::MutexLock lock(&mu_);
   Agent& agent = agents_[a];
   if (agent.registered) return;
@@ -329,6 +332,7 @@ AgentFleet::AgentFleet(AgentFleetOptions options) : impl_(std::make_unique<Impl>
 AgentFleet::~AgentFleet() { impl_->Stop(); }
 void AgentFleet::SetTarget(const std::string& address) { impl_->SetTarget(address); }
 int AgentFleet::registered() const { return impl_->registered(); }
+int64_t AgentFleet::answers() const { return impl_->answers(); }
 std::vector<absl::Time> AgentFleet::registered_at() const { return impl_->registered_at(); }
 int64_t AgentFleet::failed_attempts() const { return impl_->failed_attempts(); }
 std::map<std::string, int64_t> AgentFleet::failures() const { return impl_->failures(); }

@@ -49,6 +49,9 @@ class AgentFleet {
 
   // Agents whose current stream has been answered Reregistered.
   int registered() const;
+  // Answers (Registered or Reregistered) received so far, over all streams: cheap to poll
+  // (registered_at copies every agent's time).
+  int64_t answers() const;
   // When each agent's current stream was answered (absl::InfinitePast(): not yet).
   std::vector<absl::Time> registered_at() const;
   // Connection attempts refused or broken so far.

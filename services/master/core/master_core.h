@@ -159,7 +159,7 @@ class MasterCore {
     uint64_t pong_sequence = 0;
     int missed_pings = 0;
     absl::Time next_ping;
-    std::set<std::pair<std::string, std::string>> tasks;  // (framework, task)
+    std::set<std::pair<std::string, std::string>> tasks;  // (framework, task): keys of tasks_
     std::set<std::string> offers;
   };
   struct FrameworkRecord {
@@ -174,9 +174,16 @@ class MasterCore {
     absl::Time next_heartbeat;
     std::set<std::string> suppressed_roles;
     std::set<std::string> offers;
-    std::set<std::string> tasks;  // task ids
+    // Its tasks are the range of tasks_ whose key starts with its id (FrameworkTasks).
   };
   using TaskKey = std::pair<std::string, std::string>;  // (framework, task)
+  // The one record of a task: what the state API reports, and the role its resources were
+  // allocated to.
+  struct TaskRecord {
+    common::v1::Task task;
+    std::string role;
+  };
+  using TaskMap = std::map<TaskKey, TaskRecord>;
   struct OfferRecord {
     common::v1::Offer offer;
     absl::Time created;
@@ -205,7 +212,13 @@ class MasterCore {
   v1::Framework FrameworkState(const std::string& id, const FrameworkRecord& f) const;
 
   // master_core_tasks.cc
-  void AddTask(common::v1::Task task, const std::string& role, absl::Time now);
+  // Records a new task (`key` not in tasks_; `hint` where it goes, as for map::emplace_hint).
+  // The caller adds the key to its agent's record.
+  void AddTask(TaskMap::const_iterator hint, TaskKey key, common::v1::Task task,
+               std::string role);
+  // The framework's tasks: a range of tasks_ (ordered by framework id first).
+  std::pair<TaskMap::const_iterator, TaskMap::const_iterator> FrameworkTasks(
+      const std::string& framework_id) const;
   // The role a framework's resources are accounted to when nothing says otherwise.
   std::string DefaultRole(const std::string& framework_id) const;
   // A status the master decides itself (no uuid: nothing to acknowledge).
@@ -239,8 +252,7 @@ class MasterCore {
   std::map<std::string, FrameworkRecord> frameworks_;
   std::map<std::string, common::v1::FrameworkInfo> removed_frameworks_;
   std::vector<std::string> removed_order_;
-  std::map<TaskKey, common::v1::Task> tasks_;
-  std::map<TaskKey, std::string> task_roles_;  // the role its resources were allocated to
+  TaskMap tasks_;
   std::vector<common::v1::Task> completed_tasks_;
   std::map<std::string, OfferRecord> offers_;
 

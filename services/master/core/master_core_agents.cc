@@ -73,14 +73,13 @@ void MasterCore::AdmitAgent(AgentRecord record, absl::Time now, bool write_regis
   std::vector<RoleResources> used;  // one per framework and role (a handful)
   for (const TaskKey& key : agent.tasks) {
     auto task = tasks_.find(key);
-    if (task == tasks_.end() || IsTerminal(task->second.state())) continue;
-    auto role_it = task_roles_.find(key);
-    std::string role = role_it == task_roles_.end() ? DefaultRole(key.first) : role_it->second;
+    if (task == tasks_.end() || IsTerminal(task->second.task.state())) continue;
+    const std::string& role = task->second.role;
     auto group = std::find_if(used.begin(), used.end(), [&](const RoleResources& u) {
       return u.framework_id == key.first && u.role == role;
     });
-    if (group == used.end()) group = used.insert(used.end(), {key.first, std::move(role), {}});
-    group->tasks.push_back(&task->second.resources());
+    if (group == used.end()) group = used.insert(used.end(), {key.first, role, {}});
+    group->tasks.push_back(&task->second.task.resources());
   }
   allocator_->AddAgent(id, agent.info, used);
   if (agent.draining || agent.deactivated) allocator_->SetAgentActive(id, false);
@@ -134,8 +133,9 @@ absl::Status MasterCore::ReregisterAgent(v1::Reregister request, absl::Time now)
       existing->second.info.SerializeAsString() == request.agent_info().SerializeAsString();
 
   // Tasks: take the agent's report as the truth about what runs there. Tasks new to the
-  // master are moved out of the request into its records (no copy).
-  std::set<TaskKey> reported;
+  // master are moved out of the request into their one record (tasks_; no copy).
+  std::vector<TaskKey> reported;
+  reported.reserve(static_cast<size_t>(request.tasks_size()));
   for (common::v1::Task& t : *request.mutable_tasks()) {
     TaskKey key{t.framework_id().value(), t.task_id().value()};
     if (removed_frameworks_.count(key.first) > 0) {
@@ -144,30 +144,33 @@ absl::Status MasterCore::ReregisterAgent(v1::Reregister request, absl::Time now)
       outbox_.to_agents.emplace_back(id, std::move(m));
       continue;
     }
-    auto task = tasks_.find(key);
-    if (task == tasks_.end()) {
+    auto task = tasks_.lower_bound(key);
+    if (task == tasks_.end() || task->first != key) {
       t.mutable_agent_id()->set_value(id);
-      AddTask(std::move(t), DefaultRole(key.first), now);
-    } else if (task->second.state() == common::v1::TASK_UNREACHABLE) {
-      task->second.set_state(t.state());
+      AddTask(task, key, std::move(t), DefaultRole(key.first));
+    } else if (task->second.task.state() == common::v1::TASK_UNREACHABLE) {
+      task->second.task.set_state(t.state());
       if (PartitionAware(key.first)) {
-        SendUpdate(key.first, MasterStatus(task->second, t.state(), TaskStatus::REASON_AGENT_REREGISTERED,
+        SendUpdate(key.first, MasterStatus(task->second.task, t.state(),
+                                           TaskStatus::REASON_AGENT_REREGISTERED,
                                            "the agent re-registered", now));
       }
     }
-    reported.insert(reported.end(), std::move(key));
+    reported.push_back(std::move(key));
   }
+  std::sort(reported.begin(), reported.end());
   if (known) {
     // Tasks the master knew there but the agent does not report are gone.
     std::vector<TaskKey> missing;
     for (const TaskKey& key : existing->second.tasks) {
-      if (reported.count(key) == 0) missing.push_back(key);
+      if (!std::binary_search(reported.begin(), reported.end(), key)) missing.push_back(key);
     }
     for (const TaskKey& key : missing) {
       auto task = tasks_.find(key);
-      if (task == tasks_.end() || IsTerminal(task->second.state())) continue;
+      if (task == tasks_.end() || IsTerminal(task->second.task.state())) continue;
       TaskState state = PartitionAware(key.first) ? common::v1::TASK_GONE : common::v1::TASK_LOST;
-      TaskStatus status = MasterStatus(task->second, state, TaskStatus::REASON_AGENT_REREGISTERED,
+      TaskStatus status = MasterStatus(task->second.task, state,
+                                       TaskStatus::REASON_AGENT_REREGISTERED,
                                        "the agent re-registered without this task", now);
       TransitionTask(key, status, state, now);
       SendUpdate(key.first, status);
@@ -181,7 +184,7 @@ absl::Status MasterCore::ReregisterAgent(v1::Reregister request, absl::Time now)
   record.reregistered = now;
   record.missed_pings = 0;
   record.pong_sequence = record.ping_sequence;
-  record.tasks.merge(reported);  // moves the nodes
+  for (TaskKey& key : reported) record.tasks.insert(record.tasks.end(), std::move(key));
   if (in_allocator) {
     // Already admitted and offered: only the connection changed.
     record.connected = true;
@@ -307,16 +310,16 @@ void MasterCore::MarkUnreachable(const std::string& agent_id, absl::Time now) {
   std::vector<TaskKey> keys(a.tasks.begin(), a.tasks.end());
   for (const TaskKey& key : keys) {
     auto task = tasks_.find(key);
-    if (task == tasks_.end() || IsTerminal(task->second.state())) continue;
+    if (task == tasks_.end() || IsTerminal(task->second.task.state())) continue;
     const bool aware = PartitionAware(key.first);
     TaskState state = aware ? common::v1::TASK_UNREACHABLE : common::v1::TASK_LOST;
-    TaskStatus status = MasterStatus(task->second, state, TaskStatus::REASON_AGENT_REMOVED,
+    TaskStatus status = MasterStatus(task->second.task, state, TaskStatus::REASON_AGENT_REMOVED,
                                      "the agent is unreachable", now);
     if (aware) ToProto(now, status.mutable_unreachable_time());
     // Resources went with the agent (RemoveAgent above): do not recover them.
-    task->second.set_state(state);
-    task->second.set_status_update_state(state);
-    *task->second.add_statuses() = status;
+    task->second.task.set_state(state);
+    task->second.task.set_status_update_state(state);
+    *task->second.task.add_statuses() = status;
     SendUpdate(key.first, status);
     if (!aware) CompleteTask(key);
   }
@@ -352,15 +355,15 @@ absl::Status MasterCore::MarkAgentGone(const std::string& agent_id, absl::Time n
   for (const TaskKey& key : a.tasks) {
     auto task = tasks_.find(key);
     if (task == tasks_.end()) continue;
-    if (!IsTerminal(task->second.state())) {
+    if (!IsTerminal(task->second.task.state())) {
       TaskState state =
           PartitionAware(key.first) ? common::v1::TASK_GONE_BY_OPERATOR : common::v1::TASK_LOST;
-      TaskStatus status = MasterStatus(task->second, state,
+      TaskStatus status = MasterStatus(task->second.task, state,
                                        TaskStatus::REASON_AGENT_REMOVED_BY_OPERATOR,
                                        "the agent was marked gone", now);
-      task->second.set_state(state);
-      task->second.set_status_update_state(state);
-      *task->second.add_statuses() = status;
+      task->second.task.set_state(state);
+      task->second.task.set_status_update_state(state);
+      *task->second.task.add_statuses() = status;
       SendUpdate(key.first, status);
     }
     CompleteTask(key);
@@ -394,7 +397,7 @@ absl::Status MasterCore::DrainAgent(const std::string& agent_id,
   for (const std::string& offer : offers) RescindOffer(offer, /*recover=*/true, now);
   for (const TaskKey& key : a.tasks) {
     auto task = tasks_.find(key);
-    if (task == tasks_.end() || IsTerminal(task->second.state()) || !a.connected) continue;
+    if (task == tasks_.end() || IsTerminal(task->second.task.state()) || !a.connected) continue;
     v1::MasterMessage m;
     v1::KillTask* k = m.mutable_kill_task();
     k->mutable_framework_id()->set_value(key.first);
@@ -411,7 +414,7 @@ void MasterCore::MaybeFinishDrain(const std::string& agent_id, absl::Time now) {
   if (it == agents_.end() || !it->second.draining) return;
   for (const TaskKey& key : it->second.tasks) {
     auto task = tasks_.find(key);
-    if (task != tasks_.end() && !IsTerminal(task->second.state())) return;
+    if (task != tasks_.end() && !IsTerminal(task->second.task.state())) return;
   }
   if (it->second.mark_gone_when_drained) (void)MarkAgentGone(agent_id, now);
 }

@@ -211,15 +211,15 @@ void MasterCore::RemoveFramework(const std::string& framework_id, const std::str
   for (const std::string& offer : offers) RescindOffer(offer, /*recover=*/true, now);
   // The agents kill its tasks; the master forgets them now (nobody is left to acknowledge).
   std::set<std::string> agents;
-  std::vector<std::string> task_ids(f.tasks.begin(), f.tasks.end());
-  for (const std::string& task_id : task_ids) {
-    TaskKey key{framework_id, task_id};
+  std::vector<TaskKey> keys;
+  for (auto [t, end] = FrameworkTasks(framework_id); t != end; ++t) keys.push_back(t->first);
+  for (const TaskKey& key : keys) {
     auto task = tasks_.find(key);
     if (task == tasks_.end()) continue;
-    agents.insert(task->second.agent_id().value());
-    if (!IsTerminal(task->second.state())) {
+    agents.insert(task->second.task.agent_id().value());
+    if (!IsTerminal(task->second.task.state())) {
       common::v1::TaskStatus status =
-          MasterStatus(task->second, common::v1::TASK_KILLED,
+          MasterStatus(task->second.task, common::v1::TASK_KILLED,
                        common::v1::TaskStatus::REASON_FRAMEWORK_REMOVED, why, now);
       TransitionTask(key, status, common::v1::TASK_KILLED, now);
     }
@@ -264,10 +264,9 @@ v1::Framework MasterCore::FrameworkState(const std::string& id, const FrameworkR
       *out.add_offered_resources() = r;
     }
   }
-  for (const std::string& task_id : f.tasks) {
-    auto t = tasks_.find({id, task_id});
-    if (t == tasks_.end() || IsTerminal(t->second.state())) continue;
-    for (const common::v1::Resource& r : t->second.resources()) {
+  for (auto [t, end] = FrameworkTasks(id); t != end; ++t) {
+    if (IsTerminal(t->second.task.state())) continue;
+    for (const common::v1::Resource& r : t->second.task.resources()) {
       *out.add_allocated_resources() = r;
     }
   }

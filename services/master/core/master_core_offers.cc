@@ -278,7 +278,9 @@ absl::Status MasterCore::Accept(const v1::AcceptRequest& request, absl::Time now
       *task.mutable_health_check() = t.health_check();
       *task.mutable_kill_policy() = t.kill_policy();
       task.set_user(framework.info.user());
-      AddTask(task, role, now);
+      TaskKey key{fid, t.task_id().value()};
+      agent->second.tasks.insert(key);
+      AddTask(tasks_.lower_bound(key), std::move(key), std::move(task), role);
       v1::MasterMessage m;
       *m.mutable_run_task()->mutable_framework_info() = framework.info;
       TaskInfo* info = m.mutable_run_task()->mutable_task();

@@ -18,7 +18,7 @@ v1::ClusterState MasterCore::State() const {
       bool drained = true;
       for (const TaskKey& key : a.tasks) {
         auto t = tasks_.find(key);
-        if (t != tasks_.end() && !IsTerminal(t->second.state())) drained = false;
+        if (t != tasks_.end() && !IsTerminal(t->second.task.state())) drained = false;
       }
       agent->set_drain_state(drained ? v1::Agent::DRAIN_STATE_DRAINED
                                      : v1::Agent::DRAIN_STATE_DRAINING);
@@ -34,8 +34,8 @@ v1::ClusterState MasterCore::State() const {
     *agent->mutable_total_resources() = a.info.resources();
     for (const TaskKey& key : a.tasks) {
       auto t = tasks_.find(key);
-      if (t == tasks_.end() || IsTerminal(t->second.state())) continue;
-      for (const common::v1::Resource& r : t->second.resources()) {
+      if (t == tasks_.end() || IsTerminal(t->second.task.state())) continue;
+      for (const common::v1::Resource& r : t->second.task.resources()) {
         *agent->add_allocated_resources() = r;
       }
     }
@@ -53,7 +53,7 @@ v1::ClusterState MasterCore::State() const {
     if (it == removed_frameworks_.end()) continue;
     *out.add_completed_frameworks()->mutable_framework_info() = it->second;
   }
-  for (const auto& [key, task] : tasks_) *out.add_tasks() = task;
+  for (const auto& [key, t] : tasks_) *out.add_tasks() = t.task;
   for (const common::v1::Task& task : completed_tasks_) *out.add_completed_tasks() = task;
   for (v1::Role& role : allocator_->Roles()) *out.add_roles() = std::move(role);
   return out;
@@ -94,7 +94,8 @@ MasterCore::Stats MasterCore::GetStats() const {
   }
   for (const auto& [id, f] : frameworks_) (f.connected ? s.frameworks_connected : s.frameworks_disconnected)++;
   s.frameworks_completed = removed_frameworks_.size();
-  for (const auto& [key, t] : tasks_) {
+  for (const auto& [key, record] : tasks_) {
+    const common::v1::Task& t = record.task;
     ++s.tasks[t.state()];
     if (!IsTerminal(t.state()) && t.state() != common::v1::TASK_UNREACHABLE) {
       AddScalars(t.resources(), &s.cpus_used, &s.mem_used, &s.disk_used);

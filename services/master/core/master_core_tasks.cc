@@ -37,19 +37,21 @@ std::string MasterCore::DefaultRole(const std::string& framework_id) const {
   return it->second.info.roles(0);
 }
 
-void MasterCore::AddTask(Task task, const std::string& role, absl::Time) {
-  TaskKey key{task.framework_id().value(), task.task_id().value()};
-  task_roles_[key] = role;
-  auto agent = agents_.find(task.agent_id().value());
-  if (agent != agents_.end()) agent->second.tasks.insert(key);
-  auto f = frameworks_.find(key.first);
-  if (f != frameworks_.end()) f->second.tasks.insert(key.second);
+void MasterCore::AddTask(TaskMap::const_iterator hint, TaskKey key, Task task, std::string role) {
   if (operator_events_) {
     v1::OperatorEvent e;
     *e.mutable_task_added()->mutable_task() = task;
     EmitOperatorEvent(std::move(e));
   }
-  tasks_[key] = std::move(task);
+  tasks_.emplace_hint(hint, std::move(key), TaskRecord{std::move(task), std::move(role)});
+}
+
+std::pair<MasterCore::TaskMap::const_iterator, MasterCore::TaskMap::const_iterator>
+MasterCore::FrameworkTasks(const std::string& framework_id) const {
+  auto first = tasks_.lower_bound({framework_id, std::string()});
+  auto last = first;
+  while (last != tasks_.end() && last->first.first == framework_id) ++last;
+  return {first, last};
 }
 
 TaskStatus MasterCore::MasterStatus(const Task& task, TaskState state, TaskStatus::Reason reason,
@@ -76,7 +78,7 @@ void MasterCore::TransitionTask(const TaskKey& key, const TaskStatus& status, Ta
                                 absl::Time now) {
   auto it = tasks_.find(key);
   if (it == tasks_.end()) return;
-  Task& task = it->second;
+  Task& task = it->second.task;
   const bool was_terminal = IsTerminal(task.state());
   if (latest == common::v1::TASK_STATE_UNSPECIFIED) latest = status.state();
   task.set_state(latest);
@@ -99,9 +101,7 @@ void MasterCore::TransitionTask(const TaskKey& key, const TaskStatus& status, Ta
     // latest state, before the terminal update is acknowledged).
     auto agent = agents_.find(task.agent_id().value());
     if (agent != agents_.end() && agent->second.state == v1::Agent::STATE_ACTIVE) {
-      auto role = task_roles_.find(key);
-      allocator_->Recover(key.first, task.agent_id().value(),
-                          role == task_roles_.end() ? DefaultRole(key.first) : role->second,
+      allocator_->Recover(key.first, task.agent_id().value(), it->second.role,
                           ResourceList(task.resources().begin(), task.resources().end()),
                           std::nullopt, now);
       allocation_wanted_ = true;
@@ -112,13 +112,9 @@ void MasterCore::TransitionTask(const TaskKey& key, const TaskStatus& status, Ta
 void MasterCore::CompleteTask(const TaskKey& key) {
   auto it = tasks_.find(key);
   if (it == tasks_.end()) return;
-  const std::string agent_id = it->second.agent_id().value();
-  auto agent = agents_.find(agent_id);
+  auto agent = agents_.find(it->second.task.agent_id().value());
   if (agent != agents_.end()) agent->second.tasks.erase(key);
-  auto f = frameworks_.find(key.first);
-  if (f != frameworks_.end()) f->second.tasks.erase(key.second);
-  task_roles_.erase(key);
-  completed_tasks_.push_back(std::move(it->second));
+  completed_tasks_.push_back(std::move(it->second.task));
   if (completed_tasks_.size() > config_.max_completed_tasks) {
     completed_tasks_.erase(completed_tasks_.begin());
   }
@@ -136,8 +132,8 @@ void MasterCore::StatusUpdate(const std::string& agent_id, const v1::StatusUpdat
   // it and the agent stops resending).
   SendUpdate(fid, status);
   auto task = tasks_.find(key);
-  if (task != tasks_.end() && IsTerminal(task->second.state())) {
-    MaybeFinishDrain(task->second.agent_id().value(), now);
+  if (task != tasks_.end() && IsTerminal(task->second.task.state())) {
+    MaybeFinishDrain(task->second.task.agent_id().value(), now);
   }
 }
 
@@ -160,8 +156,8 @@ absl::Status MasterCore::Acknowledge(const v1::AcknowledgeRequest& request, absl
     outbox_.to_agents.emplace_back(agent_id, std::move(m));
   }
   auto task = tasks_.find(key);
-  if (task != tasks_.end() && task->second.status_update_uuid() == request.uuid() &&
-      IsTerminal(task->second.status_update_state())) {
+  if (task != tasks_.end() && task->second.task.status_update_uuid() == request.uuid() &&
+      IsTerminal(task->second.task.status_update_state())) {
     CompleteTask(key);
     MaybeFinishDrain(agent_id, now);
   }
@@ -184,7 +180,7 @@ absl::Status MasterCore::Kill(const v1::KillRequest& request, absl::Time now) {
                                  "the master does not know this task", now));
     return absl::OkStatus();
   }
-  auto agent = agents_.find(task->second.agent_id().value());
+  auto agent = agents_.find(task->second.task.agent_id().value());
   if (agent == agents_.end() || !agent->second.connected) return absl::OkStatus();
   v1::MasterMessage m;
   v1::KillTask* k = m.mutable_kill_task();
@@ -210,15 +206,14 @@ absl::Status MasterCore::Reconcile(const v1::ReconcileRequest& request, absl::Ti
     SendUpdate(fid, s);
   };
   if (request.tasks().empty()) {
-    for (const auto& [key, task] : tasks_) {
-      if (key.first == fid) answer(task);
-    }
+    auto [first, last] = FrameworkTasks(fid);
+    for (auto it = first; it != last; ++it) answer(it->second.task);
     return absl::OkStatus();
   }
   for (const v1::ReconcileRequest::Task& t : request.tasks()) {
     auto task = tasks_.find({fid, t.task_id().value()});
     if (task != tasks_.end()) {
-      answer(task->second);
+      answer(task->second.task);
       continue;
     }
     Task unknown;
