@@ -304,9 +304,11 @@ TEST_CASE("zk pipeline: order, read-your-writes, per-op errors, redirects, bad b
     absl::StatusOr<absl::Duration> took = e.Terminate(follower);
     reader.join();
     REQUIRE(took.ok());
-    // Far below the 20 s grace: the stream did not hold the shutdown. (gRPC's own close of a
-    // connection a client keeps open takes about 5 s, as in zk_session_process_test.)
-    CHECK(*took < absl::Seconds(8));
+    // Far below the 20 s grace: neither the stream nor the client's open connection held the
+    // shutdown (libs/runtime closes connections once no call is in flight).
+    std::printf("SIGTERM with a Pipeline stream open -> exit: %s\n",
+                absl::FormatDuration(*took).c_str());
+    CHECK(*took < absl::Seconds(3));
     CHECK(ended.error_code() == grpc::StatusCode::UNAVAILABLE);
   }
 }
