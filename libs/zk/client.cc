@@ -133,9 +133,20 @@ absl::Status ZkClient::Connected() {
   }
 }
 
+void ZkClient::LimitWaits(absl::Duration within) {
+  waits_end_ns_.store(absl::ToUnixNanos(absl::Now() + within));
+}
+
+std::chrono::system_clock::time_point ZkClient::Bounded(
+    std::chrono::system_clock::time_point deadline) const {
+  const int64_t end = waits_end_ns_.load();
+  if (end == INT64_MAX) return deadline;
+  return std::min(deadline, absl::ToChronoTime(absl::FromUnixNanos(end)));
+}
+
 bool ZkClient::WaitReady(Member* member) const {
-  auto deadline = std::chrono::system_clock::now() +
-                  absl::ToChronoMilliseconds(options_.connect_timeout);
+  auto deadline = Bounded(std::chrono::system_clock::now() +
+                          absl::ToChronoMilliseconds(options_.connect_timeout));
   grpc_connectivity_state state = member->channel->GetState(/*try_to_connect=*/true);
   while (state != GRPC_CHANNEL_READY) {
     // A failed connection stays failed until gRPC's reconnect backoff runs out: go elsewhere.
@@ -176,8 +187,8 @@ absl::Status ZkClient::Invoke(CallKind kind, const char* op, const Rpc& rpc, Mem
       verdict = Verdict::kTryAnother;
     } else {
       grpc::ClientContext context;
-      context.set_deadline(std::chrono::system_clock::now() +
-                           absl::ToChronoMilliseconds(options_.call_timeout));
+      context.set_deadline(Bounded(std::chrono::system_clock::now() +
+                                   absl::ToChronoMilliseconds(options_.call_timeout)));
       grpc::Status status = rpc(member->stub.get(), &context);
       if (status.ok()) {
         if (kind != CallKind::kRead) {
@@ -223,6 +234,9 @@ absl::Status ZkClient::Invoke(CallKind kind, const char* op, const Rpc& rpc, Mem
     }
     followed = 0;
     absl::Duration left = give_up - clock_->Now();
+    if (waits_end_ns_.load() != INT64_MAX) {
+      left = std::min(left, absl::FromUnixNanos(waits_end_ns_.load()) - absl::Now());
+    }
     if (left <= absl::ZeroDuration()) {
       return absl::Status(
           absl::StatusCode::kUnavailable,

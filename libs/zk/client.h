@@ -58,6 +58,7 @@
 // each other (a mutex guards only the routing state, never held across an RPC).
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -221,6 +222,12 @@ class ZkClient {
   // after every earlier event; pending watches are dropped. Later calls answer
   // SESSION_EXPIRED. Idempotent. Must not be called from a callback.
   absl::Status Close();
+
+  // From now on every wait of this client — retries, each call, connecting, the session's
+  // close — ends within `within` (of real time) from now. For a process that is stopping:
+  // its last calls (resigning a leadership, closing the session) are best effort, and an
+  // ensemble that is gone must not hold the exit for the whole retry budget. Thread-safe.
+  void LimitWaits(absl::Duration within);
   // Runs `task` on the event thread, after every callback queued before it (recipes do all
   // their work there, so it never races their watch callbacks). Dropped once the session is
   // closed.
@@ -305,6 +312,11 @@ class ZkClient {
   const Options options_;
   clock::Clock* const clock_;
   std::atomic<int64_t> last_zxid_seen_{0};
+  // LimitWaits' end (unix nanoseconds, real time); INT64_MAX when unset.
+  std::atomic<int64_t> waits_end_ns_{INT64_MAX};
+  // `deadline` (real time) cut to LimitWaits' end.
+  std::chrono::system_clock::time_point Bounded(
+      std::chrono::system_clock::time_point deadline) const;
 
   mutable absl::Mutex mu_;
   MemberRouter router_ ABSL_GUARDED_BY(mu_);

@@ -74,8 +74,8 @@ absl::Status ZkClient::CloseSessionOnce(const v1::CloseSessionRequest& request,
   for (Member* member : order) {
     if (!WaitReady(member)) continue;
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         absl::ToChronoMilliseconds(options_.call_timeout));
+    context.set_deadline(Bounded(std::chrono::system_clock::now() +
+                                 absl::ToChronoMilliseconds(options_.call_timeout)));
     last = FromGrpcStatus(member->stub->CloseSession(&context, request, response));
     if (last.ok()) return last;
   }

@@ -196,6 +196,9 @@ class MasterComponent final : public runtime::Component {
       if (starter_.joinable()) starter_.join();
     }
     if (driver_) driver_->Stop();
+    // Best effort from here: an ensemble stopped with us must not hold the exit for the zk
+    // client's whole retry budget (about 20 s for the resign and the session's close).
+    if (zk_) zk_->LimitWaits(absl::Seconds(2));
     // Resigning hands leadership over at once instead of after the session timeout.
     if (election_) (void)election_->Resign();
     election_.reset();
