@@ -253,6 +253,33 @@ void ZkService::ReadThen(bool linearizable, bool watch, int64_t session, Serve s
   });
 }
 
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* ZkService::Unary(
+    grpc::CallbackServerContext* context,
+    void (ZkService::*start)(const Request&, Response*, Finisher), const Request* request,
+    Response* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  (this->*start)(*request, response, FinishReactor(reactor));
+  return reactor;
+}
+
+template <typename Request, typename Response, typename Read, typename Fill>
+void ZkService::StartNodeRead(const Request& request, Response* response, Finisher finish,
+                              Read read, Fill fill) {
+  ReadThen(
+      request.read_options().linearizable(), request.watch(), request.session_id(),
+      [this, &request, response, read, fill]() -> grpc::Status {
+        int64_t zxid = 0;
+        uint64_t watch_sequence = 0;
+        auto answer = read(request.path(), ReadContextFor(request, &zxid, &watch_sequence));
+        if (!answer.ok()) return status::ToGrpc(answer.status());
+        fill(*answer, response);
+        FillReadHeader(zxid, watch_sequence, response->mutable_header());
+        return grpc::Status::OK;
+      },
+      std::move(finish));
+}
+
 void ZkService::StartCreate(const v1::CreateRequest& request, v1::CreateResponse* response,
                             Finisher finish) {
   absl::Status valid = CheckWrite(request.path(), request.data().size(), limits_);
@@ -266,9 +293,7 @@ void ZkService::StartCreate(const v1::CreateRequest& request, v1::CreateResponse
 
 grpc::ServerUnaryReactor* ZkService::Create(grpc::CallbackServerContext* context,
     const v1::CreateRequest* request, v1::CreateResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  StartCreate(*request, response, FinishReactor(reactor));
-  return reactor;
+  return Unary(context, &ZkService::StartCreate, request, response);
 }
 
 void ZkService::StartDelete(const v1::DeleteRequest& request, v1::DeleteResponse* response,
@@ -283,9 +308,7 @@ void ZkService::StartDelete(const v1::DeleteRequest& request, v1::DeleteResponse
 
 grpc::ServerUnaryReactor* ZkService::Delete(grpc::CallbackServerContext* context,
     const v1::DeleteRequest* request, v1::DeleteResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  StartDelete(*request, response, FinishReactor(reactor));
-  return reactor;
+  return Unary(context, &ZkService::StartDelete, request, response);
 }
 
 void ZkService::StartSetData(const v1::SetDataRequest& request, v1::SetDataResponse* response,
@@ -301,9 +324,7 @@ void ZkService::StartSetData(const v1::SetDataRequest& request, v1::SetDataRespo
 
 grpc::ServerUnaryReactor* ZkService::SetData(grpc::CallbackServerContext* context,
     const v1::SetDataRequest* request, v1::SetDataResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  StartSetData(*request, response, FinishReactor(reactor));
-  return reactor;
+  return Unary(context, &ZkService::StartSetData, request, response);
 }
 
 void ZkService::StartMulti(const v1::MultiRequest& request, v1::MultiResponse* response,
@@ -317,84 +338,57 @@ void ZkService::StartMulti(const v1::MultiRequest& request, v1::MultiResponse* r
 
 grpc::ServerUnaryReactor* ZkService::Multi(grpc::CallbackServerContext* context,
     const v1::MultiRequest* request, v1::MultiResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  StartMulti(*request, response, FinishReactor(reactor));
-  return reactor;
+  return Unary(context, &ZkService::StartMulti, request, response);
 }
 
 void ZkService::StartExists(const v1::ExistsRequest& request, v1::ExistsResponse* response,
                             Finisher finish) {
-  ReadThen(
-      request.read_options().linearizable(), request.watch(), request.session_id(),
-      [this, &request, response]() -> grpc::Status {
-    int64_t zxid = 0;
-    uint64_t watch_sequence = 0;
-    absl::StatusOr<std::optional<Stat>> stat =
-        sm_->Exists(request.path(), ReadContextFor(request, &zxid, &watch_sequence));
-    if (!stat.ok()) return status::ToGrpc(stat.status());
-    // A missing node is not an error for Exists: OK with no stat (operations.proto).
-    if (stat->has_value()) ToProto(**stat, response->mutable_stat());
-    FillReadHeader(zxid, watch_sequence, response->mutable_header());
-    return grpc::Status::OK;
-      },
-      std::move(finish));
+  StartNodeRead(
+      request, response, std::move(finish),
+      [this](const std::string& path, const ReadContext& read) { return sm_->Exists(path, read); },
+      [](std::optional<Stat>& stat, v1::ExistsResponse* out) {
+        // A missing node is not an error for Exists: OK with no stat (operations.proto).
+        if (stat.has_value()) ToProto(*stat, out->mutable_stat());
+      });
 }
 
 grpc::ServerUnaryReactor* ZkService::Exists(grpc::CallbackServerContext* context,
     const v1::ExistsRequest* request, v1::ExistsResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  StartExists(*request, response, FinishReactor(reactor));
-  return reactor;
+  return Unary(context, &ZkService::StartExists, request, response);
 }
 
 void ZkService::StartGetData(const v1::GetDataRequest& request, v1::GetDataResponse* response,
                              Finisher finish) {
-  ReadThen(
-      request.read_options().linearizable(), request.watch(), request.session_id(),
-      [this, &request, response]() -> grpc::Status {
-    int64_t zxid = 0;
-    uint64_t watch_sequence = 0;
-    absl::StatusOr<NodeData> data =
-        sm_->GetData(request.path(), ReadContextFor(request, &zxid, &watch_sequence));
-    if (!data.ok()) return status::ToGrpc(data.status());
-    response->set_data(std::move(data->data));
-    ToProto(data->stat, response->mutable_stat());
-    FillReadHeader(zxid, watch_sequence, response->mutable_header());
-    return grpc::Status::OK;
-      },
-      std::move(finish));
+  StartNodeRead(
+      request, response, std::move(finish),
+      [this](const std::string& path, const ReadContext& read) { return sm_->GetData(path, read); },
+      [](NodeData& data, v1::GetDataResponse* out) {
+        out->set_data(std::move(data.data));
+        ToProto(data.stat, out->mutable_stat());
+      });
 }
 
 grpc::ServerUnaryReactor* ZkService::GetData(grpc::CallbackServerContext* context,
     const v1::GetDataRequest* request, v1::GetDataResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  StartGetData(*request, response, FinishReactor(reactor));
-  return reactor;
+  return Unary(context, &ZkService::StartGetData, request, response);
 }
 
-void ZkService::StartGetChildren(const v1::GetChildrenRequest& request, v1::GetChildrenResponse* response,
-                                 Finisher finish) {
-  ReadThen(
-      request.read_options().linearizable(), request.watch(), request.session_id(),
-      [this, &request, response]() -> grpc::Status {
-    int64_t zxid = 0;
-    uint64_t watch_sequence = 0;
-    absl::StatusOr<ChildrenList> children =
-        sm_->GetChildren(request.path(), ReadContextFor(request, &zxid, &watch_sequence));
-    if (!children.ok()) return status::ToGrpc(children.status());
-    for (std::string& c : children->children) response->add_children(std::move(c));
-    ToProto(children->stat, response->mutable_stat());
-    FillReadHeader(zxid, watch_sequence, response->mutable_header());
-    return grpc::Status::OK;
+void ZkService::StartGetChildren(const v1::GetChildrenRequest& request,
+                                 v1::GetChildrenResponse* response, Finisher finish) {
+  StartNodeRead(
+      request, response, std::move(finish),
+      [this](const std::string& path, const ReadContext& read) {
+        return sm_->GetChildren(path, read);
       },
-      std::move(finish));
+      [](ChildrenList& children, v1::GetChildrenResponse* out) {
+        for (std::string& c : children.children) out->add_children(std::move(c));
+        ToProto(children.stat, out->mutable_stat());
+      });
 }
 
 grpc::ServerUnaryReactor* ZkService::GetChildren(grpc::CallbackServerContext* context,
     const v1::GetChildrenRequest* request, v1::GetChildrenResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  StartGetChildren(*request, response, FinishReactor(reactor));
-  return reactor;
+  return Unary(context, &ZkService::StartGetChildren, request, response);
 }
 
 // MultiRead's ops: 1 to kMaxOps, each a known read of a valid path.

@@ -157,6 +157,16 @@ class ZkService final : public ZooKeeperCallbackMethods {
                     Finisher finish);
   void StartGetChildren(const v1::GetChildrenRequest& request, v1::GetChildrenResponse* response,
                         Finisher finish);
+  // A unary call served by `start` (one of the Start* functions above), finishing its reactor.
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context,
+                                  void (ZkService::*start)(const Request&, Response*, Finisher),
+                                  const Request* request, Response* response);
+  // Exists / GetData / GetChildren: `read(path, context)` asks the state machine, `fill` moves
+  // its answer into the response; the header carries the read's zxid and watch sequence.
+  template <typename Request, typename Response, typename Read, typename Fill>
+  void StartNodeRead(const Request& request, Response* response, Finisher finish, Read read,
+                     Fill fill);
   // Proposes `command` and finishes once it is applied (on the Raft loop): `take` moves the
   // result into the response. Redirects on a follower.
   template <typename Response, typename Take>
