@@ -23,7 +23,7 @@
 //   bazel-bin/tools/bench/master_cluster_failover_bench [--agents=10000]
 //       [--tasks_per_agent=10] [--frameworks=10] [--channels=0 (agents/500)]
 //       [--session_timeout=2s] [--heap_reserve_mib=-1 (sized for the cluster; 0: none)]
-//       [--dir=/var/tmp] [--perf_out=FILE (perf record the new leader)]
+//       [--dir=/var/tmp] [--perf_out=FILE (perf record the new leader and the fleet)]
 
 #include <signal.h>
 #include <unistd.h>
@@ -379,7 +379,7 @@ int Run(const Flags& flags) {
     po.binary = "/usr/bin/perf";
     po.log_dir = (*dir)->path();
     po.args = {"record", "-F", "999", "-g", "-o", flags.perf_out, "-p",
-               absl::StrCat(standby.process->pid())};
+               absl::StrCat(standby.process->pid(), ",", getpid())};
     absl::StatusOr<std::unique_ptr<ChildProcess>> p = ChildProcess::Start(po);
     if (p.ok()) perf = *std::move(p);
     absl::SleepFor(absl::Milliseconds(500));  // perf attaches
