@@ -55,7 +55,10 @@ absl::StatusOr<Resource> FromOne(const common::v1::Resource& p, const std::strin
   Resource r;
   switch (p.type()) {
     case Value::TYPE_SCALAR: {
-      DCOS_RETURN_IF_ERROR(ValidateScalar(p.scalar().value(), f + ".scalar.value"));
+      // The field's name is built only for an error (a failover converts 200,000 of these).
+      if (!ScalarInBounds(p.scalar().value())) {
+        return ValidateScalar(p.scalar().value(), f + ".scalar.value");
+      }
       r = Resource::Scalar(p.name(), ScalarToMilli(p.scalar().value()));
       break;
     }
@@ -110,12 +113,11 @@ Value::Type ProtoType(ValueType t) {
 
 }  // namespace
 
-absl::StatusOr<Resources> Resources::FromProto(
-    const google::protobuf::RepeatedPtrField<common::v1::Resource>& protos,
-    absl::string_view field) {
-  Resources out;
-  if (protos.empty()) return out;
-  out.Mutable().reserve(static_cast<size_t>(protos.size()));
+namespace {
+
+// Validates `protos` and adds them to `out` (partly, on an error).
+absl::Status AddProtos(const google::protobuf::RepeatedPtrField<common::v1::Resource>& protos,
+                       absl::string_view field, Resources& out) {
   // The type of each name seen so far: a list, as a resource list holds a handful of names (a
   // master converts 100,000 of these lists in a failover).
   absl::InlinedVector<std::pair<absl::string_view, ValueType>, 8> types;
@@ -133,6 +135,27 @@ absl::StatusOr<Resources> Resources::FromProto(
     }
     out.Add(std::move(r));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Resources> Resources::FromProto(
+    const google::protobuf::RepeatedPtrField<common::v1::Resource>& protos,
+    absl::string_view field) {
+  Resources out;
+  if (protos.empty()) return out;
+  out.Mutable().reserve(static_cast<size_t>(protos.size()));
+  DCOS_RETURN_IF_ERROR(AddProtos(protos, field, out));
+  if (out.empty()) out.clear();
+  return out;
+}
+
+absl::StatusOr<Resources> Resources::SumOfProtos(
+    absl::Span<const google::protobuf::RepeatedPtrField<common::v1::Resource>* const> lists,
+    absl::string_view field) {
+  Resources out;
+  for (const auto* protos : lists) DCOS_RETURN_IF_ERROR(AddProtos(*protos, field, out));
   if (out.empty()) out.clear();
   return out;
 }

@@ -120,5 +120,21 @@ TEST_CASE("validation errors name the field", "[proto]") {
         "set do not mix)");
 }
 
+TEST_CASE("SumOfProtos fails with the field of the first bad entry", "[proto]") {
+  google::protobuf::RepeatedPtrField<common::v1::Resource> good, bad;
+  Resources::CpusMem(1, 128).ToProto(&good);
+  Resources::CpusMem(2, 256).ToProto(&bad);
+  bad.Mutable(1)->mutable_scalar()->set_value(-1);
+  absl::StatusOr<Resources> sum = Resources::SumOfProtos({&good, &bad}, "task.resources");
+  REQUIRE_FALSE(sum.ok());
+  CHECK(sum.status().message() == "task.resources[1].scalar.value: must be >= 0, got -1");
+  sum = Resources::SumOfProtos({&good, &good});
+  REQUIRE(sum.ok());
+  CHECK(*sum == Resources::CpusMem(2, 256));
+  sum = Resources::SumOfProtos({});
+  REQUIRE(sum.ok());
+  CHECK(sum->empty());
+}
+
 }  // namespace
 }  // namespace dcos::resources

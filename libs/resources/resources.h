@@ -31,6 +31,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "libs/resources/resource.h"
 #include "libs/resources/values.h"
 #include "protos/common/v1/resources.pb.h"
@@ -55,6 +56,11 @@ class Resources {
   // "agent.resources[2].scalar.value: must be >= 0, got -1".
   static absl::StatusOr<Resources> FromProto(
       const google::protobuf::RepeatedPtrField<common::v1::Resource>& protos,
+      absl::string_view field = "resources");
+  // FromProto of each list, added up (as +=), without a value per list: e.g. the resources of
+  // an agent's tasks. Fails if any list does.
+  static absl::StatusOr<Resources> SumOfProtos(
+      absl::Span<const google::protobuf::RepeatedPtrField<common::v1::Resource>* const> lists,
       absl::string_view field = "resources");
   // Unreserved `cpus` and `mem` (MiB): what a task asks for.
   static Resources CpusMem(double cpus, double mem_mib);

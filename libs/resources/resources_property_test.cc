@@ -142,6 +142,27 @@ TEST_CASE("text and proto forms round trip", "[property]") {
   }
 }
 
+TEST_CASE("SumOfProtos equals FromProto of each list added up", "[property]") {
+  Gen g(TestSeed() + 5);
+  for (int i = 0; i < kIterations; ++i) {
+    std::vector<google::protobuf::RepeatedPtrField<common::v1::Resource>> lists(i % 5);
+    Resources expected;
+    std::string shown;
+    for (auto& list : lists) {
+      Resources r = g.RandomResources();
+      shown += r.ToString() + " | ";
+      r.ToProto(&list);
+      expected += r;
+    }
+    INFO("seed=" << TestSeed() << " iteration " << i << " lists=" << shown);
+    std::vector<const google::protobuf::RepeatedPtrField<common::v1::Resource>*> ptrs;
+    for (const auto& list : lists) ptrs.push_back(&list);
+    absl::StatusOr<Resources> sum = Resources::SumOfProtos(ptrs);
+    REQUIRE(sum.ok());
+    REQUIRE(*sum == expected);
+  }
+}
+
 TEST_CASE("Ranges agree with a bitmap model in any input order", "[property]") {
   Gen g(TestSeed() + 4);
   auto bits = [](const Ranges& r) {

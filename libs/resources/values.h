@@ -28,6 +28,8 @@ inline constexpr double kMaxScalar = 1e12;
 int64_t ScalarToMilli(double value);
 double MilliToScalar(int64_t milli);
 
+// Whether `value` is finite, >= 0 and <= kMaxScalar.
+inline bool ScalarInBounds(double value) { return value >= 0 && value <= kMaxScalar; }
 // Checks that `value` is finite, >= 0 and <= kMaxScalar. The error names `field`.
 absl::Status ValidateScalar(double value, absl::string_view field);
 

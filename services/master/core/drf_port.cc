@@ -36,9 +36,13 @@ void DrfPort::AddAgent(const std::string& agent_id, const common::v1::AgentInfo&
   std::vector<allocator::Allocation> allocations;
   allocations.reserve(used.size());
   for (const RoleResources& u : used) {
-    resources::Resources sum;
-    for (const auto* task : u.tasks) sum += FromProtos(*task, &error);
-    allocations.push_back({u.framework_id, u.role, std::move(sum)});
+    absl::StatusOr<resources::Resources> sum = resources::Resources::SumOfProtos(u.tasks);
+    if (!sum.ok()) {
+      // Count what is valid: each task on its own, the bad ones noted and left out.
+      sum.emplace();
+      for (const auto* task : u.tasks) *sum += FromProtos(*task, &error);
+    }
+    allocations.push_back({u.framework_id, u.role, *std::move(sum)});
   }
   Note(error);
   Note(drf_.AddAgent(agent_id, total, allocations));

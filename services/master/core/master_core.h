@@ -136,7 +136,11 @@ class MasterCore {
     double disk_total = 0, disk_used = 0, disk_offered = 0;
     size_t outstanding_offers = 0;
   };
+  // Cheap: the task figures are kept as tasks change (a walk of 100,000 tasks took the loop
+  // ~50 ms); agents, frameworks and offers are counted now.
   Stats GetStats() const;
+  // The same figures from a walk of every task: what GetStats must equal (tests).
+  Stats CountStats() const;
 
   // For tests and metrics.
   size_t outstanding_offers() const { return offers_.size(); }
@@ -230,6 +234,8 @@ class MasterCore {
   void TransitionTask(const TaskKey& key, const common::v1::TaskStatus& status,
                       common::v1::TaskState latest, absl::Time now);
   void CompleteTask(const TaskKey& key);
+  // Every state change of a task in tasks_ goes through here (the tally follows it).
+  void SetTaskState(common::v1::Task& task, common::v1::TaskState state);
   bool PartitionAware(const std::string& framework_id) const;
 
   // master_core_offers.cc
@@ -253,6 +259,15 @@ class MasterCore {
   std::map<std::string, common::v1::FrameworkInfo> removed_frameworks_;
   std::vector<std::string> removed_order_;
   TaskMap tasks_;
+  // Tasks of tasks_ by state, and the scalars of those that hold resources (not terminal, not
+  // unreachable), in milli units; kept by AddTask, SetTaskState and CompleteTask.
+  struct TaskTally {
+    std::map<common::v1::TaskState, size_t> by_state;
+    int64_t cpus_milli = 0, mem_milli = 0, disk_milli = 0;
+    void Count(const common::v1::Task& task, int sign);
+    void Fill(Stats& s) const;
+  };
+  TaskTally task_tally_;
   std::vector<common::v1::Task> completed_tasks_;
   std::map<std::string, OfferRecord> offers_;
 

@@ -149,7 +149,7 @@ absl::Status MasterCore::ReregisterAgent(v1::Reregister request, absl::Time now)
       t.mutable_agent_id()->set_value(id);
       AddTask(task, key, std::move(t), DefaultRole(key.first));
     } else if (task->second.task.state() == common::v1::TASK_UNREACHABLE) {
-      task->second.task.set_state(t.state());
+      SetTaskState(task->second.task, t.state());
       if (PartitionAware(key.first)) {
         SendUpdate(key.first, MasterStatus(task->second.task, t.state(),
                                            TaskStatus::REASON_AGENT_REREGISTERED,
@@ -317,7 +317,7 @@ void MasterCore::MarkUnreachable(const std::string& agent_id, absl::Time now) {
                                      "the agent is unreachable", now);
     if (aware) ToProto(now, status.mutable_unreachable_time());
     // Resources went with the agent (RemoveAgent above): do not recover them.
-    task->second.task.set_state(state);
+    SetTaskState(task->second.task, state);
     task->second.task.set_status_update_state(state);
     *task->second.task.add_statuses() = status;
     SendUpdate(key.first, status);
@@ -361,7 +361,7 @@ absl::Status MasterCore::MarkAgentGone(const std::string& agent_id, absl::Time n
       TaskStatus status = MasterStatus(task->second.task, state,
                                        TaskStatus::REASON_AGENT_REMOVED_BY_OPERATOR,
                                        "the agent was marked gone", now);
-      task->second.task.set_state(state);
+      SetTaskState(task->second.task, state);
       task->second.task.set_status_update_state(state);
       *task->second.task.add_statuses() = status;
       SendUpdate(key.first, status);

@@ -1,6 +1,7 @@
 // MasterCore: the cluster state as the operator API reports it.
 
 #include "services/master/core/master_core.h"
+#include "libs/resources/values.h"
 #include "services/master/core/proto_time.h"
 
 namespace dcos::master {
@@ -71,7 +72,37 @@ void AddScalars(const google::protobuf::RepeatedPtrField<common::v1::Resource>& 
   }
 }
 
+// Whether a task's resources count as used.
+bool HoldsResources(const common::v1::Task& t) {
+  return !IsTerminal(t.state()) && t.state() != common::v1::TASK_UNREACHABLE;
+}
+
 }  // namespace
+
+void MasterCore::TaskTally::Count(const common::v1::Task& task, int sign) {
+  size_t& n = by_state[task.state()];
+  if (sign > 0) {
+    ++n;
+  } else {
+    --n;
+  }
+  if (n == 0) by_state.erase(task.state());
+  if (!HoldsResources(task)) return;
+  for (const common::v1::Resource& r : task.resources()) {
+    if (r.type() != common::v1::Value::TYPE_SCALAR) continue;
+    const int64_t milli = sign * resources::ScalarToMilli(r.scalar().value());
+    if (r.name() == "cpus") cpus_milli += milli;
+    if (r.name() == "mem") mem_milli += milli;
+    if (r.name() == "disk") disk_milli += milli;
+  }
+}
+
+void MasterCore::TaskTally::Fill(Stats& s) const {
+  s.tasks = by_state;
+  s.cpus_used = resources::MilliToScalar(cpus_milli);
+  s.mem_used = resources::MilliToScalar(mem_milli);
+  s.disk_used = resources::MilliToScalar(disk_milli);
+}
 
 MasterCore::Stats MasterCore::GetStats() const {
   Stats s;
@@ -94,18 +125,20 @@ MasterCore::Stats MasterCore::GetStats() const {
   }
   for (const auto& [id, f] : frameworks_) (f.connected ? s.frameworks_connected : s.frameworks_disconnected)++;
   s.frameworks_completed = removed_frameworks_.size();
-  for (const auto& [key, record] : tasks_) {
-    const common::v1::Task& t = record.task;
-    ++s.tasks[t.state()];
-    if (!IsTerminal(t.state()) && t.state() != common::v1::TASK_UNREACHABLE) {
-      AddScalars(t.resources(), &s.cpus_used, &s.mem_used, &s.disk_used);
-    }
-  }
+  task_tally_.Fill(s);
   s.tasks_completed = completed_tasks_.size();
   for (const auto& [id, o] : offers_) {
     AddScalars(o.offer.resources(), &s.cpus_offered, &s.mem_offered, &s.disk_offered);
   }
   s.outstanding_offers = offers_.size();
+  return s;
+}
+
+MasterCore::Stats MasterCore::CountStats() const {
+  Stats s = GetStats();
+  TaskTally walk;
+  for (const auto& [key, record] : tasks_) walk.Count(record.task, +1);
+  walk.Fill(s);
   return s;
 }
 

@@ -43,7 +43,14 @@ void MasterCore::AddTask(TaskMap::const_iterator hint, TaskKey key, Task task, s
     *e.mutable_task_added()->mutable_task() = task;
     EmitOperatorEvent(std::move(e));
   }
+  task_tally_.Count(task, +1);
   tasks_.emplace_hint(hint, std::move(key), TaskRecord{std::move(task), std::move(role)});
+}
+
+void MasterCore::SetTaskState(Task& task, TaskState state) {
+  task_tally_.Count(task, -1);
+  task.set_state(state);
+  task_tally_.Count(task, +1);
 }
 
 std::pair<MasterCore::TaskMap::const_iterator, MasterCore::TaskMap::const_iterator>
@@ -81,7 +88,7 @@ void MasterCore::TransitionTask(const TaskKey& key, const TaskStatus& status, Ta
   Task& task = it->second.task;
   const bool was_terminal = IsTerminal(task.state());
   if (latest == common::v1::TASK_STATE_UNSPECIFIED) latest = status.state();
-  task.set_state(latest);
+  SetTaskState(task, latest);
   task.set_status_update_state(status.state());
   task.set_status_update_uuid(status.uuid());
   *task.add_statuses() = status;
@@ -114,6 +121,7 @@ void MasterCore::CompleteTask(const TaskKey& key) {
   if (it == tasks_.end()) return;
   auto agent = agents_.find(it->second.task.agent_id().value());
   if (agent != agents_.end()) agent->second.tasks.erase(key);
+  task_tally_.Count(it->second.task, -1);
   completed_tasks_.push_back(std::move(it->second.task));
   if (completed_tasks_.size() > config_.max_completed_tasks) {
     completed_tasks_.erase(completed_tasks_.begin());

@@ -55,6 +55,13 @@ struct Cluster {
     for (auto& e : o.to_operators) operator_events.push_back(e);
     for (auto& c : o.close_frameworks) closed_frameworks.push_back(c);
     for (auto& c : o.close_agents) closed_agents.push_back(c);
+    // The task figures the core keeps as it goes equal a walk of every task.
+    MasterCore::Stats kept = core.GetStats();
+    MasterCore::Stats walked = core.CountStats();
+    REQUIRE(kept.tasks == walked.tasks);
+    REQUIRE(kept.cpus_used == walked.cpus_used);
+    REQUIRE(kept.mem_used == walked.mem_used);
+    REQUIRE(kept.disk_used == walked.disk_used);
   }
 
   // Healthy agents answer every ping (unless a test turns that off).
@@ -656,6 +663,44 @@ TEST_CASE("master core: a new leader waits for registry agents, then marks the s
   CHECK(s->framework_id == "old-F1");
   CHECK(c.S().tasks_size() == 1);
   CHECK(c.port.errors() == 0);
+}
+
+TEST_CASE("master core: a re-registered task with bad resources is left out of the allocation") {
+  Cluster c;
+  common::v1::AgentInfo a;
+  a.mutable_id()->set_value("old-S1");
+  a.mutable_address()->set_hostname("a");
+  a.mutable_address()->set_port(5051);
+  *a.add_resources() = Scalar("cpus", 8);
+  *a.add_resources() = Scalar("mem", 4096);
+  c.core.RecoverRegistry({a}, {}, {}, c.now);
+  v1::Reregister rr;
+  *rr.mutable_agent_info() = a;
+  common::v1::FrameworkInfo* fw = rr.add_frameworks();
+  fw->set_user("root");
+  fw->set_name("fw");
+  fw->mutable_id()->set_value("F1");
+  for (const char* id : {"good-1", "bad", "good-2"}) {
+    common::v1::Task* t = rr.add_tasks();
+    t->mutable_task_id()->set_value(id);
+    t->mutable_framework_id()->set_value("F1");
+    t->set_state(common::v1::TASK_RUNNING);
+    *t->add_resources() = Scalar("cpus", std::string(id) == "bad" ? -1 : 1.5);
+    *t->add_resources() = Scalar("mem", 100);
+  }
+  REQUIRE(c.core.ReregisterAgent(rr, c.now).ok());
+  c.Drain();
+  CHECK(c.port.errors() == 1);
+  CHECK(c.port.last_error().message() == "resources[0].scalar.value: must be >= 0, got -1");
+  double cpus = 0, mem = 0;
+  for (const v1::Role& role : c.S().roles()) {
+    for (const common::v1::Resource& r : role.allocated()) {
+      if (r.name() == "cpus") cpus += r.scalar().value();
+      if (r.name() == "mem") mem += r.scalar().value();
+    }
+  }
+  CHECK(cpus == 3);
+  CHECK(mem == 200);
 }
 
 }  // namespace
