@@ -21,7 +21,9 @@
 
 #include <cstdint>
 #include <map>
+#include <functional>
 #include <optional>
+#include <queue>
 #include <random>
 #include <set>
 #include <string>
@@ -204,6 +206,7 @@ class MasterCore {
                              common::v1::TaskState task_state, common::v1::TaskStatus::Reason,
                              absl::Time now);
   void CheckAgents(absl::Time now);
+  void ScheduleAgentCheck(const std::string& agent_id, absl::Time at);
   bool TakeRemovalToken(absl::Time now);
   void MaybeFinishDrain(const std::string& agent_id, absl::Time now);
 
@@ -254,6 +257,11 @@ class MasterCore {
   Outbox outbox_;
 
   std::map<std::string, AgentRecord> agents_;
+  // (deadline, agent): when an agent's next_ping or recovered_deadline comes due; an entry
+  // is pushed whenever one is set (ScheduleAgentCheck), and stale ones are skipped.
+  std::priority_queue<std::pair<absl::Time, std::string>,
+                      std::vector<std::pair<absl::Time, std::string>>, std::greater<>>
+      agent_checks_;
   std::set<std::string> gone_agents_;
   std::map<std::string, FrameworkRecord> frameworks_;
   std::map<std::string, common::v1::FrameworkInfo> removed_frameworks_;

@@ -69,6 +69,7 @@ void MasterCore::AdmitAgent(AgentRecord record, absl::Time now, bool write_regis
   record.state = v1::Agent::STATE_ACTIVE;
   record.connected = true;
   record.next_ping = now + config_.agent_ping_timeout;
+  ScheduleAgentCheck(id, record.next_ping);
   AgentRecord& agent = agents_[id] = std::move(record);
   std::vector<RoleResources> used;  // one per framework and role (a handful)
   for (const TaskKey& key : agent.tasks) {
@@ -189,6 +190,7 @@ absl::Status MasterCore::ReregisterAgent(v1::Reregister request, absl::Time now)
     // Already admitted and offered: only the connection changed.
     record.connected = true;
     record.next_ping = now + config_.agent_ping_timeout;
+    ScheduleAgentCheck(id, record.next_ping);
     agents_[id] = std::move(record);
     allocator_->SetAgentActive(id, !agents_[id].draining && !agents_[id].deactivated);
   } else {
@@ -245,6 +247,7 @@ void MasterCore::RecoverRegistry(std::vector<common::v1::AgentInfo> admitted,
     a.info = std::move(info);
     a.state = v1::Agent::STATE_RECOVERED;
     a.recovered_deadline = now + config_.agent_reregister_timeout;
+    ScheduleAgentCheck(a.info.id().value(), a.recovered_deadline);
   }
   for (common::v1::AgentInfo& info : unreachable) {
     AgentRecord& a = agents_[info.id().value()];
@@ -265,9 +268,26 @@ bool MasterCore::TakeRemovalToken(absl::Time now) {
   return true;
 }
 
+void MasterCore::ScheduleAgentCheck(const std::string& agent_id, absl::Time at) {
+  agent_checks_.emplace(at, agent_id);
+}
+
 void MasterCore::CheckAgents(absl::Time now) {
+  // Only the agents with a deadline due: a tick must not walk 10,000 agents.
+  std::vector<std::string> due;
+  while (!agent_checks_.empty() && agent_checks_.top().first <= now) {
+    due.push_back(agent_checks_.top().second);
+    agent_checks_.pop();
+  }
+  std::sort(due.begin(), due.end());
+  due.erase(std::unique(due.begin(), due.end()), due.end());
   std::vector<std::string> overdue;
-  for (auto& [id, a] : agents_) {
+  for (const std::string& id : due) {
+    auto it = agents_.find(id);
+    if (it == agents_.end()) continue;
+    AgentRecord& a = it->second;
+    // An entry whose deadline has moved on (or no longer applies) is stale: the newer
+    // deadline has an entry of its own.
     if (a.state == v1::Agent::STATE_RECOVERED) {
       if (now >= a.recovered_deadline) overdue.push_back(id);
       continue;
@@ -280,16 +300,21 @@ void MasterCore::CheckAgents(absl::Time now) {
     }
     ++a.ping_sequence;
     a.next_ping = now + config_.agent_ping_timeout;
+    ScheduleAgentCheck(id, a.next_ping);
     if (a.connected) {
       v1::MasterMessage m;
       m.mutable_ping()->set_sequence(a.ping_sequence);
       outbox_.to_agents.emplace_back(id, std::move(m));
     }
   }
-  // Rate-limited: a correlated failure cannot mark the whole cluster unreachable at once.
-  for (const std::string& id : overdue) {
-    if (!TakeRemovalToken(now)) break;
-    MarkUnreachable(id, now);
+  // Rate-limited: a correlated failure cannot mark the whole cluster unreachable at once. The
+  // ones left wait for the next tick.
+  for (size_t i = 0; i < overdue.size(); ++i) {
+    if (!TakeRemovalToken(now)) {
+      for (; i < overdue.size(); ++i) ScheduleAgentCheck(overdue[i], now);
+      break;
+    }
+    MarkUnreachable(overdue[i], now);
   }
 }
 
