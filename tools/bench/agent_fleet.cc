@@ -5,6 +5,7 @@
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/client_callback.h>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <map>
@@ -125,6 +126,9 @@ class AgentFleet::Impl {
     bool waiting = false;  // in the timer queue
   };
 
+  static constexpr size_t kStarters = 4;
+  // Starts the streams (mu_ not held), on kStarters threads at once.
+  void StartAll(const std::vector<AgentStream*>& streams);
   // A new stream for agent `a` to the target, to be Started once mu_ is released.
   AgentStream* Connect(int a) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void TimerLoop();
@@ -245,7 +249,21 @@ void AgentFleet::Impl::SetTarget(const std::string& address) {
     }
   }
   lock.Release();
-  for (AgentStream* stream : start) stream->Start();
+  StartAll(start);
+}
+
+void AgentFleet::Impl::StartAll(const std::vector<AgentStream*>& streams) {
+  // Real agents each start their own stream on their own host; one thread starting 10,000
+  // (~50 us each) would pace the wave by itself. A few threads share them.
+  const size_t per = (streams.size() + kStarters - 1) / kStarters;
+  std::vector<std::thread> starters;
+  for (size_t first = 0; first < streams.size(); first += per) {
+    starters.emplace_back([&streams, first, per] {
+      const size_t last = std::min(streams.size(), first + per);
+      for (size_t i = first; i < last; ++i) streams[i]->Start();
+    });
+  }
+  for (std::thread& t : starters) t.join();
 }
 
 AgentStream* AgentFleet::Impl::Connect(int a) {

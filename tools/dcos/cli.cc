@@ -22,7 +22,7 @@ constexpr CommandGroup kGroups[] = {
     {"node", "the cluster's agents (list)", &RunNode},
     {"framework", "the frameworks the master knows (list)", &RunFramework},
     {"master", "the leading master's whole state (state)", &RunMaster},
-    {"task", "run tasks on the cluster (dcos task run -- <command>)", &RunTaskGroup},
+    {"task", "tasks: run -- <command>, list, log, ls", &RunTaskGroup},
 };
 
 void PrintHelp(std::ostream& os) {
