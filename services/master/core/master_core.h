@@ -233,11 +233,17 @@ class MasterCore {
                                       common::v1::TaskStatus::Reason reason,
                                       const std::string& message, absl::Time now) const;
   void SendUpdate(const std::string& framework_id, const common::v1::TaskStatus& status);
-  // Records a state change of a known task (releasing resources when it becomes terminal).
+  // Records a status of a task in tasks_: its state becomes `latest` (the tally follows), the
+  // status is kept with it, and operators get TASK_UPDATED (when they are listening). Every
+  // state change of a known task goes through here; resources are the caller's business.
+  void RecordStatus(TaskMap::iterator task, const common::v1::TaskStatus& status,
+                    common::v1::TaskState latest);
+  // RecordStatus, and the resources go back to the allocator when the task becomes terminal
+  // on an agent the allocator holds. `latest` unset: the status's state.
   void TransitionTask(const TaskKey& key, const common::v1::TaskStatus& status,
                       common::v1::TaskState latest, absl::Time now);
   void CompleteTask(const TaskKey& key);
-  // Every state change of a task in tasks_ goes through here (the tally follows it).
+  // Sets a task's state and keeps the tally (RecordStatus's part; nothing else calls it).
   void SetTaskState(common::v1::Task& task, common::v1::TaskState state);
   bool PartitionAware(const std::string& framework_id) const;
 

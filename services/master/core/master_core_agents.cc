@@ -118,8 +118,13 @@ absl::Status MasterCore::ReregisterAgent(v1::Reregister request, absl::Time now)
     f.recovered = true;
     f.registered = now;
     f.disconnected = now;
-    frameworks_[fid] = std::move(f);
+    FrameworkRecord& added = frameworks_[fid] = std::move(f);
     allocator_->AddFramework(fid, info, /*active=*/false);
+    if (operator_events_) {
+      v1::OperatorEvent e;
+      *e.mutable_framework_added()->mutable_framework() = FrameworkState(fid, added);
+      EmitOperatorEvent(std::move(e));
+    }
   }
 
   auto existing = agents_.find(id);
@@ -150,12 +155,12 @@ absl::Status MasterCore::ReregisterAgent(v1::Reregister request, absl::Time now)
       t.mutable_agent_id()->set_value(id);
       AddTask(task, key, std::move(t), DefaultRole(key.first));
     } else if (task->second.task.state() == common::v1::TASK_UNREACHABLE) {
-      SetTaskState(task->second.task, t.state());
-      if (PartitionAware(key.first)) {
-        SendUpdate(key.first, MasterStatus(task->second.task, t.state(),
-                                           TaskStatus::REASON_AGENT_REREGISTERED,
-                                           "the agent re-registered", now));
-      }
+      // Back from a partition (rare: a failover's tasks are all new to the master).
+      TaskStatus status = MasterStatus(task->second.task, t.state(),
+                                       TaskStatus::REASON_AGENT_REREGISTERED,
+                                       "the agent re-registered", now);
+      RecordStatus(task, status, t.state());
+      if (PartitionAware(key.first)) SendUpdate(key.first, status);
     }
     reported.push_back(std::move(key));
   }
@@ -342,9 +347,7 @@ void MasterCore::MarkUnreachable(const std::string& agent_id, absl::Time now) {
                                      "the agent is unreachable", now);
     if (aware) ToProto(now, status.mutable_unreachable_time());
     // Resources went with the agent (RemoveAgent above): do not recover them.
-    SetTaskState(task->second.task, state);
-    task->second.task.set_status_update_state(state);
-    *task->second.task.add_statuses() = status;
+    RecordStatus(task, status, state);
     SendUpdate(key.first, status);
     if (!aware) CompleteTask(key);
   }
@@ -386,9 +389,7 @@ absl::Status MasterCore::MarkAgentGone(const std::string& agent_id, absl::Time n
       TaskStatus status = MasterStatus(task->second.task, state,
                                        TaskStatus::REASON_AGENT_REMOVED_BY_OPERATOR,
                                        "the agent was marked gone", now);
-      SetTaskState(task->second.task, state);
-      task->second.task.set_status_update_state(state);
-      *task->second.task.add_statuses() = status;
+      RecordStatus(task, status, state);  // resources went with the agent (RemoveAgent)
       SendUpdate(key.first, status);
     }
     CompleteTask(key);

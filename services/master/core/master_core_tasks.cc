@@ -81,13 +81,8 @@ void MasterCore::SendUpdate(const std::string& framework_id, const TaskStatus& s
   SendToFramework(framework_id, std::move(e));
 }
 
-void MasterCore::TransitionTask(const TaskKey& key, const TaskStatus& status, TaskState latest,
-                                absl::Time now) {
-  auto it = tasks_.find(key);
-  if (it == tasks_.end()) return;
+void MasterCore::RecordStatus(TaskMap::iterator it, const TaskStatus& status, TaskState latest) {
   Task& task = it->second.task;
-  const bool was_terminal = IsTerminal(task.state());
-  if (latest == common::v1::TASK_STATE_UNSPECIFIED) latest = status.state();
   SetTaskState(task, latest);
   task.set_status_update_state(status.state());
   task.set_status_update_uuid(status.uuid());
@@ -98,11 +93,21 @@ void MasterCore::TransitionTask(const TaskKey& key, const TaskStatus& status, Ta
   if (operator_events_) {
     v1::OperatorEvent e;
     v1::OperatorEvent::TaskUpdated* u = e.mutable_task_updated();
-    u->mutable_framework_id()->set_value(key.first);
+    u->mutable_framework_id()->set_value(it->first.first);
     *u->mutable_status() = status;
     u->set_state(latest);
     EmitOperatorEvent(std::move(e));
   }
+}
+
+void MasterCore::TransitionTask(const TaskKey& key, const TaskStatus& status, TaskState latest,
+                                absl::Time now) {
+  auto it = tasks_.find(key);
+  if (it == tasks_.end()) return;
+  const Task& task = it->second.task;
+  const bool was_terminal = IsTerminal(task.state());
+  if (latest == common::v1::TASK_STATE_UNSPECIFIED) latest = status.state();
+  RecordStatus(it, status, latest);
   if (!was_terminal && IsTerminal(latest)) {
     // Resources come back as soon as the task is known to be over (Mesos releases them on the
     // latest state, before the terminal update is acknowledged).

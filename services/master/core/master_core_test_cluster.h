@@ -5,6 +5,8 @@
 // tests of the core drive it; Drain() also checks the kept task figures against a walk.
 
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,8 @@ namespace dcos::master::testing {
 using common::v1::TaskState;
 using common::v1::TaskStatus;
 
+inline std::string Uuid(char c) { return std::string(16, c); }
+
 inline common::v1::Resource Scalar(const std::string& name, double value) {
   common::v1::Resource r;
   r.set_name(name);
@@ -34,10 +38,53 @@ inline allocator::AllocatorOptions Options() {
   return o;
 }
 
+// The DRF port with a fault to inject: it can miss the core's agent deactivations, as an
+// allocator that lags behind the core would (it then offers an agent the core cannot reach).
+class FaultPort final : public AllocatorPort {
+ public:
+  explicit FaultPort(DrfPort* drf) : drf_(drf) {}
+  bool miss_deactivations = false;
+
+  void AddAgent(const std::string& agent_id, const common::v1::AgentInfo& info,
+                const std::vector<RoleResources>& used) override {
+    drf_->AddAgent(agent_id, info, used);
+  }
+  void RemoveAgent(const std::string& agent_id) override { drf_->RemoveAgent(agent_id); }
+  void SetAgentActive(const std::string& agent_id, bool active) override {
+    if (active || !miss_deactivations) drf_->SetAgentActive(agent_id, active);
+  }
+  void AddFramework(const std::string& framework_id, const common::v1::FrameworkInfo& info,
+                    bool active) override {
+    drf_->AddFramework(framework_id, info, active);
+  }
+  void RemoveFramework(const std::string& framework_id) override {
+    drf_->RemoveFramework(framework_id);
+  }
+  void SetFrameworkActive(const std::string& framework_id, bool active) override {
+    drf_->SetFrameworkActive(framework_id, active);
+  }
+  void Suppress(const std::string& framework_id, const std::vector<std::string>& roles) override {
+    drf_->Suppress(framework_id, roles);
+  }
+  void Revive(const std::string& framework_id, const std::vector<std::string>& roles) override {
+    drf_->Revive(framework_id, roles);
+  }
+  void Recover(const std::string& framework_id, const std::string& agent_id,
+               const std::string& role, const ResourceList& resources,
+               std::optional<absl::Duration> refuse, absl::Time now) override {
+    drf_->Recover(framework_id, agent_id, role, resources, refuse, now);
+  }
+  std::vector<Allocation> Allocate(absl::Time now) override { return drf_->Allocate(now); }
+  std::vector<v1::Role> Roles() const override { return drf_->Roles(); }
+
+ private:
+  DrfPort* const drf_;
+};
+
 // A master core plus everything it sent, split by destination.
 struct Cluster {
   explicit Cluster(MasterCoreConfig config = Defaults())
-      : port(Options()), core(config, &port, now) {}
+      : port(Options()), faults(&port), core(config, &faults, now) {}
 
   static MasterCoreConfig Defaults() {
     MasterCoreConfig c;
@@ -67,10 +114,12 @@ struct Cluster {
     REQUIRE(kept.disk_used == walked.disk_used);
   }
 
-  // Healthy agents answer every ping (unless a test turns that off).
+  // Healthy agents answer every ping (unless a test turns that off, or silences one).
   void Advance(absl::Duration d) {
     if (auto_pong) {
-      for (const auto& [id, msgs] : agent_msgs) Pong(id);
+      for (const auto& [id, msgs] : agent_msgs) {
+        if (silent.count(id) == 0) Pong(id);
+      }
     }
     now += d;
     core.Tick(now);
@@ -162,6 +211,74 @@ struct Cluster {
     Update(agent, s.framework_id, task, common::v1::TASK_RUNNING, std::string(16, 'r'));
   }
 
+  // Offers the framework holds now (received and not yet used, declined or rescinded).
+  std::vector<common::v1::Offer> Outstanding(const std::string& fid) {
+    for (const v1::Framework& f : S().frameworks()) {
+      if (f.framework_info().id().value() == fid) return {f.offers().begin(), f.offers().end()};
+    }
+    return {};
+  }
+
+  // Waits (up to 10 s) for an offer to the framework, launches `task` (1 cpu, 128 MiB) on it
+  // and reports it RUNNING from the offer's agent, which it returns.
+  std::string Start(const MasterCore::Subscription& s, const std::string& task) {
+    for (int i = 0; i < 10 && Outstanding(s.framework_id).empty(); ++i) {
+      Advance(absl::Seconds(1));
+    }
+    std::vector<common::v1::Offer> offers = Outstanding(s.framework_id);
+    REQUIRE(!offers.empty());
+    REQUIRE(core.Accept(Launch(s, offers[0], task, 1, 128), now).ok());
+    Drain();
+    const std::string agent = offers[0].agent_id().value();
+    Update(agent, s.framework_id, task, common::v1::TASK_RUNNING, Uuid('r'));
+    return agent;
+  }
+
+  // The agent's re-registration, reporting each (framework, task) of `tasks` in `state` with
+  // 1 cpu and 128 MiB.
+  v1::Reregister Report(const std::string& agent,
+                        const std::vector<std::pair<std::string, std::string>>& tasks,
+                        TaskState state = common::v1::TASK_RUNNING) {
+    v1::Reregister r;
+    *r.mutable_agent_info() = infos[agent];
+    for (const auto& [fid, tid] : tasks) {
+      common::v1::Task* t = r.add_tasks();
+      t->mutable_task_id()->set_value(tid);
+      t->mutable_framework_id()->set_value(fid);
+      t->mutable_agent_id()->set_value(agent);
+      t->set_state(state);
+      *t->add_resources() = Scalar("cpus", 1);
+      *t->add_resources() = Scalar("mem", 128);
+    }
+    return r;
+  }
+
+  // Stops the agent's pongs and advances until the master marks it unreachable (REQUIREd).
+  void Partition(const std::string& agent) {
+    silent.insert(agent);
+    for (int i = 0; i < 30 && AgentState(agent) != v1::Agent::STATE_UNREACHABLE; ++i) {
+      Advance(absl::Seconds(1));
+    }
+    REQUIRE(AgentState(agent) == v1::Agent::STATE_UNREACHABLE);
+    silent.erase(agent);
+  }
+
+  v1::Agent::State AgentState(const std::string& agent) {
+    for (const v1::Agent& a : S().agents()) {
+      if (a.agent_info().id().value() == agent) return a.state();
+    }
+    return v1::Agent::STATE_UNSPECIFIED;
+  }
+
+  // The statuses the framework received for one task, in order.
+  std::vector<TaskStatus> Updates(const std::string& fid, const std::string& task) {
+    std::vector<TaskStatus> out;
+    for (const TaskStatus& s : Updates(fid)) {
+      if (s.task_id().value() == task) out.push_back(s);
+    }
+    return out;
+  }
+
   void Pong(const std::string& agent) {
     for (const v1::MasterMessage& m : agent_msgs[agent]) {
       if (m.has_ping()) core.AgentPong(agent, m.ping().sequence(), now);
@@ -176,8 +293,10 @@ struct Cluster {
 
   absl::Time now = absl::FromUnixSeconds(1000000);
   bool auto_pong = true;
+  std::set<std::string> silent;  // agents that do not answer pings
   v1::ClusterState state;
   DrfPort port;
+  FaultPort faults;
   MasterCore core;
   std::map<std::string, common::v1::AgentInfo> infos;
   std::vector<RegistryOp> registry;
@@ -186,7 +305,5 @@ struct Cluster {
   std::vector<v1::OperatorEvent> operator_events;
   std::vector<std::string> closed_frameworks, closed_agents;
 };
-
-inline std::string Uuid(char c) { return std::string(16, c); }
 
 }  // namespace dcos::master::testing
