@@ -180,6 +180,7 @@ absl::Status MasterCore::ReregisterAgent(v1::Reregister request, absl::Time now)
                                        "the agent re-registered without this task", now);
       TransitionTask(key, status, state, now);
       SendUpdate(key.first, status);
+      CompleteTask(key);  // a master-generated terminal state: nothing will acknowledge it
     }
   }
 

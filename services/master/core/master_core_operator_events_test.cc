@@ -84,10 +84,7 @@ size_t Count(const std::vector<v1::OperatorEvent>& events,
 TEST_CASE("operator events: unreachable, return and gone reach subscribers once per change") {
   Cluster c;
   std::string agent = c.AddAgent("a1");
-  MasterCore::Subscription plain = c.Subscribe("plain");
-  REQUIRE(c.Start(plain, "p1") == agent);
-  MasterCore::Subscription aware = c.Subscribe("aware", /*partition_aware=*/true);
-  REQUIRE(c.Start(aware, "w1") == agent);
+  auto [plain, aware] = c.StartPlainAndAware(agent);
   CheckFollower(c);
   REQUIRE(UpdatesOf(c, "p1").size() == 1);  // RUNNING
   REQUIRE(UpdatesOf(c, "w1").size() == 1);

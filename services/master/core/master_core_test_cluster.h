@@ -234,6 +234,20 @@ struct Cluster {
     return agent;
   }
 
+  // Two frameworks with a task each on `agent`: "plain" runs p1, "aware" (partition-aware)
+  // runs w1. The agent is the only one, so both tasks land there (REQUIREd).
+  struct PlainAndAware {
+    MasterCore::Subscription plain, aware;
+  };
+  PlainAndAware StartPlainAndAware(const std::string& agent) {
+    PlainAndAware out;
+    out.plain = Subscribe("plain");
+    REQUIRE(Start(out.plain, "p1") == agent);
+    out.aware = Subscribe("aware", /*partition_aware=*/true);
+    REQUIRE(Start(out.aware, "w1") == agent);
+    return out;
+  }
+
   // The agent's re-registration, reporting each (framework, task) of `tasks` in `state` with
   // 1 cpu and 128 MiB.
   v1::Reregister Report(const std::string& agent,
