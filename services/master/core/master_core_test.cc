@@ -168,15 +168,17 @@ TEST_CASE("master core: every rejection path of accept") {
   CHECK(late[0].state() == common::v1::TASK_LOST);
   CHECK(late[0].reason() == TaskStatus::REASON_INVALID_OFFERS);
 
-  // Another framework's offer.
-  std::vector<common::v1::Offer> theirs = c.Offers(s2.framework_id);
-  if (!theirs.empty()) {
-    c.events.clear();
-    REQUIRE(c.core.Accept(c.Launch(s, theirs[0], "stolen", 0.1, 32), c.now).ok());
-    c.Drain();
-    REQUIRE(c.Updates(s.framework_id).size() == 1);
-    CHECK(c.Updates(s.framework_id)[0].reason() == TaskStatus::REASON_INVALID_OFFERS);
-  }
+  // Another framework's offer (DRF gave each framework one of the two agents). From the
+  // state: c.events was cleared above, so Offers() would find none and check nothing.
+  std::vector<common::v1::Offer> theirs = c.Outstanding(s2.framework_id);
+  REQUIRE(!theirs.empty());
+  c.events.clear();
+  REQUIRE(c.core.Accept(c.Launch(s, theirs[0], "stolen", 0.1, 32), c.now).ok());
+  c.Drain();
+  REQUIRE(c.Updates(s.framework_id).size() == 1);
+  CHECK(c.Updates(s.framework_id)[0].state() == common::v1::TASK_LOST);
+  CHECK(c.Updates(s.framework_id)[0].reason() == TaskStatus::REASON_INVALID_OFFERS);
+  CHECK(c.Outstanding(s2.framework_id).size() == theirs.size());  // still theirs
   (void)agent;
   (void)other_agent;
   CHECK(c.port.errors() == 0);
