@@ -15,7 +15,6 @@ namespace {
 using common::v1::TaskState;
 using common::v1::TaskStatus;
 using testing::Cluster;
-using testing::Scalar;
 
 using TaskKey = std::pair<std::string, std::string>;  // (framework, task)
 
@@ -163,23 +162,8 @@ TEST_CASE("operator events: a subscriber applying them follows the master's task
 
 TEST_CASE("operator events: frameworks recovered from an agent's report are added once") {
   Cluster c;
-  common::v1::AgentInfo a, b;
-  for (auto* info : {&a, &b}) {
-    info->mutable_address()->set_hostname(info == &a ? "a" : "b");
-    info->mutable_address()->set_port(5051);
-    *info->add_resources() = Scalar("cpus", 2);
-    *info->add_resources() = Scalar("mem", 512);
-  }
-  a.mutable_id()->set_value("old-S1");
-  b.mutable_id()->set_value("old-S2");
-  c.core.RecoverRegistry({a, b}, {}, {}, c.now);
-  c.infos["old-S1"] = a;
-  c.infos["old-S2"] = b;
-  common::v1::FrameworkInfo fw;
-  fw.set_user("root");
-  fw.set_name("fw");
-  fw.mutable_id()->set_value("old-F1");
-  ToProto(absl::Minutes(5), fw.mutable_failover_timeout());
+  c.RecoverAgents({"old-S1", "old-S2"});
+  common::v1::FrameworkInfo fw = Cluster::KnownFramework("old-F1");
   // Both agents run tasks of the framework and report it.
   for (const char* agent : {"old-S1", "old-S2"}) {
     v1::Reregister r = c.Report(agent, {{"old-F1", std::string("t-") + agent}});

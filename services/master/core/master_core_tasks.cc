@@ -140,7 +140,15 @@ void MasterCore::StatusUpdate(const std::string& agent_id, const v1::StatusUpdat
   TaskKey key{fid, update.status().task_id().value()};
   TaskStatus status = update.status();
   status.mutable_agent_id()->set_value(agent_id);
-  if (tasks_.count(key) > 0) TransitionTask(key, status, update.latest_state(), now);
+  const TaskState latest = update.latest_state() != common::v1::TASK_STATE_UNSPECIFIED
+                               ? update.latest_state()
+                               : status.state();
+  if (IsTerminal(latest)) {
+    // Over on the agent: a kill kept for it is done.
+    auto agent = agents_.find(agent_id);
+    if (agent != agents_.end()) agent->second.kills.erase(key);
+  }
+  if (tasks_.count(key) > 0) TransitionTask(key, status, latest, now);
   // Relayed even for a task the master does not track (so the framework can acknowledge
   // it and the agent stops resending).
   SendUpdate(fid, status);
@@ -183,8 +191,19 @@ absl::Status MasterCore::Kill(const v1::KillRequest& request, absl::Time now) {
   if (request.task_id().value().empty()) return absl::InvalidArgumentError("task_id: required");
   const std::string& fid = request.framework_id().value();
   TaskKey key{fid, request.task_id().value()};
+  v1::KillTask kill;
+  *kill.mutable_framework_id() = request.framework_id();
+  *kill.mutable_task_id() = request.task_id();
+  if (request.has_kill_policy()) *kill.mutable_kill_policy() = request.kill_policy();
   auto task = tasks_.find(key);
   if (task == tasks_.end()) {
+    // The named agent has not re-registered since this master took over and may run the task:
+    // the kill waits for it, unanswered (as Mesos's reconciliation answers nothing then).
+    auto agent = agents_.find(request.agent_id().value());
+    if (agent != agents_.end() && agent->second.state == v1::Agent::STATE_RECOVERED) {
+      agent->second.kills[key] = std::move(kill);
+      return absl::OkStatus();
+    }
     Task unknown;
     *unknown.mutable_task_id() = request.task_id();
     *unknown.mutable_agent_id() = request.agent_id();
@@ -194,13 +213,21 @@ absl::Status MasterCore::Kill(const v1::KillRequest& request, absl::Time now) {
     return absl::OkStatus();
   }
   auto agent = agents_.find(task->second.task.agent_id().value());
-  if (agent == agents_.end() || !agent->second.connected) return absl::OkStatus();
-  v1::MasterMessage m;
-  v1::KillTask* k = m.mutable_kill_task();
-  *k->mutable_framework_id() = request.framework_id();
-  *k->mutable_task_id() = request.task_id();
-  if (request.has_kill_policy()) *k->mutable_kill_policy() = request.kill_policy();
-  outbox_.to_agents.emplace_back(agent->first, std::move(m));
+  if (agent == agents_.end()) return absl::OkStatus();  // a task's agent is always known
+  // Sent now if the agent is connected; kept either way and sent again when it re-registers
+  // (a disconnected agent's kill is not lost, and the framework hears nothing until the agent
+  // answers it, as in Mesos).
+  KillOnAgent(agent->second, key, std::move(kill));
+  if (agent->second.state == v1::Agent::STATE_UNREACHABLE) {
+    // Mesos answers a kill of an unreachable task with its state; the kill still waits for
+    // the agent's return here (Mesos forgets it).
+    TaskStatus status =
+        MasterStatus(task->second.task, task->second.task.state(),
+                     TaskStatus::REASON_RECONCILIATION,
+                     "the agent is unreachable: the kill is sent if it re-registers", now);
+    ToProto(agent->second.unreachable_since, status.mutable_unreachable_time());
+    SendUpdate(fid, status);
+  }
   return absl::OkStatus();
 }
 

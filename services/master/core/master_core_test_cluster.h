@@ -234,6 +234,33 @@ struct Cluster {
     return agent;
   }
 
+  // A new leader's registry: admitted agents `ids` (host = id, 4 cpus, 1024 MiB), expected to
+  // re-register (Report builds their re-registration).
+  void RecoverAgents(const std::vector<std::string>& ids) {
+    std::vector<common::v1::AgentInfo> admitted;
+    for (const std::string& id : ids) {
+      common::v1::AgentInfo& a = infos[id];
+      a.mutable_id()->set_value(id);
+      a.mutable_address()->set_hostname(id);
+      a.mutable_address()->set_port(5051);
+      *a.add_resources() = Scalar("cpus", 4);
+      *a.add_resources() = Scalar("mem", 1024);
+      admitted.push_back(a);
+    }
+    core.RecoverRegistry(std::move(admitted), {}, {}, now);
+    Drain();
+  }
+
+  // A framework from before a failover: its id set, a 5 minute failover_timeout.
+  static common::v1::FrameworkInfo KnownFramework(const std::string& id) {
+    common::v1::FrameworkInfo fw;
+    fw.set_user("root");
+    fw.set_name("fw");
+    fw.mutable_id()->set_value(id);
+    ToProto(absl::Minutes(5), fw.mutable_failover_timeout());
+    return fw;
+  }
+
   // Two frameworks with a task each on `agent`: "plain" runs p1, "aware" (partition-aware)
   // runs w1. The agent is the only one, so both tasks land there (REQUIREd).
   struct PlainAndAware {
