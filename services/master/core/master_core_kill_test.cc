@@ -1,6 +1,7 @@
 // Kill in the master core when the agent cannot be told now: disconnected, unreachable, or
 // not yet re-registered after a failover. The kill is kept and sent when the agent
-// re-registers, for the tasks it still runs (Mesos's killedTasks); drain's kills too.
+// re-registers, for the tasks it still runs (Mesos's killedTasks); drain's kills too, and
+// its KILLING / KILLED updates carry REASON_AGENT_DRAINING.
 
 #include <string>
 #include <vector>
@@ -195,6 +196,97 @@ TEST_CASE("kill: an unknown task of a partition-aware framework is TASK_UNKNOWN"
   CHECK(answers[0].state() == common::v1::TASK_UNKNOWN);
   CHECK(answers[0].reason() == TaskStatus::REASON_TASK_UNKNOWN);
   CHECK(answers[0].source() == TaskStatus::SOURCE_MASTER);
+}
+
+// A task status from the agent, as the Cluster's Update sends it but with a reason.
+void UpdateWithReason(Cluster& c, const std::string& agent, const std::string& fid,
+                      const std::string& task, common::v1::TaskState state,
+                      TaskStatus::Reason reason, char uuid) {
+  v1::StatusUpdate u;
+  u.mutable_framework_id()->set_value(fid);
+  u.mutable_status()->mutable_task_id()->set_value(task);
+  u.mutable_status()->set_state(state);
+  u.mutable_status()->set_reason(reason);
+  u.mutable_status()->set_uuid(Uuid(uuid));
+  u.mutable_status()->set_source(TaskStatus::SOURCE_EXECUTOR);
+  u.set_latest_state(state);
+  c.core.StatusUpdate(agent, u, c.now);
+  c.Drain();
+}
+
+TEST_CASE("drain: KILLING and KILLED updates carry REASON_AGENT_DRAINING, others keep theirs") {
+  Cluster c;
+  std::string agent = c.AddAgent("a1");
+  MasterCore::Subscription s = c.Subscribe("fw");
+  REQUIRE(c.Start(s, "t1") == agent);
+  REQUIRE(c.Start(s, "t2") == agent);
+  REQUIRE(c.core.DrainAgent(agent, absl::Seconds(2), /*mark_gone=*/false, c.now).ok());
+  c.Drain();
+  REQUIRE(Kills(c, agent).size() == 2);
+
+  c.operator_events.clear();
+  UpdateWithReason(c, agent, s.framework_id, "t1", common::v1::TASK_KILLING,
+                   TaskStatus::REASON_UNSPECIFIED, 'a');
+  UpdateWithReason(c, agent, s.framework_id, "t1", common::v1::TASK_KILLED,
+                   TaskStatus::REASON_UNSPECIFIED, 'b');
+  UpdateWithReason(c, agent, s.framework_id, "t2", common::v1::TASK_FAILED,
+                   TaskStatus::REASON_COMMAND_EXECUTOR_FAILED, 'c');
+  std::vector<TaskStatus> t1 = c.Updates(s.framework_id, "t1");
+  REQUIRE(t1.size() == 3);  // RUNNING, KILLING, KILLED
+  CHECK(t1[1].state() == common::v1::TASK_KILLING);
+  CHECK(t1[1].reason() == TaskStatus::REASON_AGENT_DRAINING);
+  CHECK(t1[2].state() == common::v1::TASK_KILLED);
+  CHECK(t1[2].reason() == TaskStatus::REASON_AGENT_DRAINING);
+  CHECK(t1[2].uuid() == Uuid('b'));  // still the agent's update, to acknowledge
+  std::vector<TaskStatus> t2 = c.Updates(s.framework_id, "t2");
+  REQUIRE(t2.size() == 2);
+  CHECK(t2[1].reason() == TaskStatus::REASON_COMMAND_EXECUTOR_FAILED);
+  // Operators see what the framework sees.
+  REQUIRE(c.operator_events.size() == 3);
+  CHECK(c.operator_events[1].task_updated().status().reason() ==
+        TaskStatus::REASON_AGENT_DRAINING);
+
+  // Not draining any more: a kill's update keeps its own reason.
+  REQUIRE(c.core.ReactivateAgent(agent, c.now).ok());
+  REQUIRE(c.Start(s, "t3") == agent);
+  UpdateWithReason(c, agent, s.framework_id, "t3", common::v1::TASK_KILLED,
+                   TaskStatus::REASON_UNSPECIFIED, 'd');
+  CHECK(c.Updates(s.framework_id, "t3").back().reason() == TaskStatus::REASON_UNSPECIFIED);
+  CHECK(c.port.errors() == 0);
+}
+
+TEST_CASE("drain: marking the agent gone, partition-aware tasks end TASK_GONE_BY_OPERATOR") {
+  Cluster c;
+  std::string agent = c.AddAgent("a1");
+  auto [plain, aware] = c.StartPlainAndAware(agent);
+  REQUIRE(c.core.DrainAgent(agent, absl::Seconds(2), /*mark_gone=*/true, c.now).ok());
+  c.Drain();
+
+  UpdateWithReason(c, agent, aware.framework_id, "w1", common::v1::TASK_KILLED,
+                   TaskStatus::REASON_UNSPECIFIED, 'w');
+  std::vector<TaskStatus> w1 = c.Updates(aware.framework_id, "w1");
+  REQUIRE(w1.size() == 2);
+  CHECK(w1[1].state() == common::v1::TASK_GONE_BY_OPERATOR);
+  CHECK(w1[1].reason() == TaskStatus::REASON_AGENT_DRAINING);
+  CHECK(c.AgentState(agent) == v1::Agent::STATE_ACTIVE);  // p1 still runs
+
+  UpdateWithReason(c, agent, plain.framework_id, "p1", common::v1::TASK_KILLED,
+                   TaskStatus::REASON_UNSPECIFIED, 'p');
+  std::vector<TaskStatus> p1 = c.Updates(plain.framework_id, "p1");
+  REQUIRE(p1.size() == 2);
+  CHECK(p1[1].state() == common::v1::TASK_KILLED);
+  CHECK(p1[1].reason() == TaskStatus::REASON_AGENT_DRAINING);
+  // Drained: gone, both tasks completed in their final states.
+  CHECK(c.AgentState(agent) == v1::Agent::STATE_UNSPECIFIED);
+  CHECK(c.registry.back().kind == RegistryOp::Kind::kMarkGone);
+  const v1::ClusterState& state = c.S();
+  REQUIRE(state.completed_tasks_size() == 2);
+  for (const common::v1::Task& t : state.completed_tasks()) {
+    INFO(t.task_id().value());
+    CHECK(t.state() == (t.task_id().value() == "w1" ? common::v1::TASK_GONE_BY_OPERATOR
+                                                    : common::v1::TASK_KILLED));
+  }
+  CHECK(c.port.errors() == 0);
 }
 
 TEST_CASE("drain: a disconnected agent is drained when it re-registers, unknown tasks too") {

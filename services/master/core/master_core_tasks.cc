@@ -20,6 +20,25 @@ constexpr int kStatusesKept = 8;
 
 constexpr size_t kUuidBytes = 16;
 
+// Mesos 1.9+: while an agent drains, its tasks' KILLING and KILLED updates carry
+// REASON_AGENT_DRAINING, and when the drain marks the agent gone a partition-aware framework's
+// killed task is TASK_GONE_BY_OPERATOR. Mesos's agent rewrites its updates; this agent does not
+// know it drains, so the master rewrites them as it relays them. (Mesos also turns KILLING into
+// GONE_BY_OPERATOR, a terminal state while the task may still run its grace period: here only
+// KILLED becomes GONE_BY_OPERATOR.)
+void DrainingStatus(bool gone_by_operator, TaskStatus& status, TaskState& latest) {
+  const TaskState state = status.state();
+  if (state == common::v1::TASK_KILLING || state == common::v1::TASK_KILLED) {
+    status.set_reason(TaskStatus::REASON_AGENT_DRAINING);
+  }
+  if (gone_by_operator && state == common::v1::TASK_KILLED) {
+    status.set_state(common::v1::TASK_GONE_BY_OPERATOR);
+  }
+  if (gone_by_operator && latest == common::v1::TASK_KILLED) {
+    latest = common::v1::TASK_GONE_BY_OPERATOR;
+  }
+}
+
 }  // namespace
 
 bool MasterCore::PartitionAware(const std::string& framework_id) const {
@@ -140,13 +159,15 @@ void MasterCore::StatusUpdate(const std::string& agent_id, const v1::StatusUpdat
   TaskKey key{fid, update.status().task_id().value()};
   TaskStatus status = update.status();
   status.mutable_agent_id()->set_value(agent_id);
-  const TaskState latest = update.latest_state() != common::v1::TASK_STATE_UNSPECIFIED
-                               ? update.latest_state()
-                               : status.state();
-  if (IsTerminal(latest)) {
-    // Over on the agent: a kill kept for it is done.
-    auto agent = agents_.find(agent_id);
-    if (agent != agents_.end()) agent->second.kills.erase(key);
+  TaskState latest = update.latest_state() != common::v1::TASK_STATE_UNSPECIFIED
+                         ? update.latest_state()
+                         : status.state();
+  auto agent = agents_.find(agent_id);
+  if (agent != agents_.end() && agent->second.draining) {
+    DrainingStatus(agent->second.mark_gone_when_drained && PartitionAware(fid), status, latest);
+  }
+  if (IsTerminal(latest) && agent != agents_.end()) {
+    agent->second.kills.erase(key);  // over on the agent: a kill kept for it is done
   }
   if (tasks_.count(key) > 0) TransitionTask(key, status, latest, now);
   // Relayed even for a task the master does not track (so the framework can acknowledge
