@@ -102,6 +102,8 @@ class MasterCore {
   absl::Status Decline(const v1::DeclineRequest& request, absl::Time now);
   absl::Status Revive(const v1::ReviveRequest& request, absl::Time now);
   absl::Status Suppress(const v1::SuppressRequest& request, absl::Time now);
+  // A known task's kill is sent to its agent now if connected, and kept and sent again when
+  // the agent re-registers still running the task (see README: Kill).
   absl::Status Kill(const v1::KillRequest& request, absl::Time now);
   absl::Status Acknowledge(const v1::AcknowledgeRequest& request, absl::Time now);
   absl::Status Reconcile(const v1::ReconcileRequest& request, absl::Time now);
@@ -167,6 +169,10 @@ class MasterCore {
     absl::Time next_ping;
     std::set<std::pair<std::string, std::string>> tasks;  // (framework, task): keys of tasks_
     std::set<std::string> offers;
+    // Kills of tasks here (framework, task) that the agent may not have received: sent again
+    // when it re-registers, for the tasks it still runs (Mesos's killedTasks). Dropped when
+    // the agent reports the task terminal or re-registers without it. Usually empty.
+    std::map<std::pair<std::string, std::string>, v1::KillTask> kills;
   };
   struct FrameworkRecord {
     common::v1::FrameworkInfo info;
@@ -209,6 +215,11 @@ class MasterCore {
   void ScheduleAgentCheck(const std::string& agent_id, absl::Time at);
   bool TakeRemovalToken(absl::Time now);
   void MaybeFinishDrain(const std::string& agent_id, absl::Time now);
+  // Records a kill in the agent's `kills` and sends it now if the agent is connected.
+  void KillOnAgent(AgentRecord& agent, const TaskKey& key, v1::KillTask kill);
+  // After a re-registration: the recorded kills again, for the tasks the agent still runs (and
+  // every task of a draining agent).
+  void ResendKills(const std::string& agent_id);
 
   // master_core_frameworks.cc
   absl::Status CheckSubscribed(const common::v1::FrameworkID& id, const std::string& stream_id)
@@ -233,11 +244,17 @@ class MasterCore {
                                       common::v1::TaskStatus::Reason reason,
                                       const std::string& message, absl::Time now) const;
   void SendUpdate(const std::string& framework_id, const common::v1::TaskStatus& status);
-  // Records a state change of a known task (releasing resources when it becomes terminal).
+  // Records a status of a task in tasks_: its state becomes `latest` (the tally follows), the
+  // status is kept with it, and operators get TASK_UPDATED (when they are listening). Every
+  // state change of a known task goes through here; resources are the caller's business.
+  void RecordStatus(TaskMap::iterator task, const common::v1::TaskStatus& status,
+                    common::v1::TaskState latest);
+  // RecordStatus, and the resources go back to the allocator when the task becomes terminal
+  // on an agent the allocator holds. `latest` unset: the status's state.
   void TransitionTask(const TaskKey& key, const common::v1::TaskStatus& status,
                       common::v1::TaskState latest, absl::Time now);
   void CompleteTask(const TaskKey& key);
-  // Every state change of a task in tasks_ goes through here (the tally follows it).
+  // Sets a task's state and keeps the tally (RecordStatus's part; nothing else calls it).
   void SetTaskState(common::v1::Task& task, common::v1::TaskState state);
   bool PartitionAware(const std::string& framework_id) const;
 

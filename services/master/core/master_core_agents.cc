@@ -13,6 +13,16 @@ namespace {
 using common::v1::TaskState;
 using common::v1::TaskStatus;
 
+// The kill a drain sends for each task: the drain's grace period overrides the task's.
+v1::KillTask DrainKill(const std::pair<std::string, std::string>& key,
+                       std::optional<absl::Duration> grace) {
+  v1::KillTask k;
+  k.mutable_framework_id()->set_value(key.first);
+  k.mutable_task_id()->set_value(key.second);
+  if (grace.has_value()) ToProto(*grace, k.mutable_kill_policy()->mutable_grace_period());
+  return k;
+}
+
 // An agent must say where it is and bring cpus and mem.
 absl::Status ValidateAgentInfo(const common::v1::AgentInfo& info) {
   if (info.address().hostname().empty() && info.address().ip().empty()) {
@@ -118,8 +128,13 @@ absl::Status MasterCore::ReregisterAgent(v1::Reregister request, absl::Time now)
     f.recovered = true;
     f.registered = now;
     f.disconnected = now;
-    frameworks_[fid] = std::move(f);
+    FrameworkRecord& added = frameworks_[fid] = std::move(f);
     allocator_->AddFramework(fid, info, /*active=*/false);
+    if (operator_events_) {
+      v1::OperatorEvent e;
+      *e.mutable_framework_added()->mutable_framework() = FrameworkState(fid, added);
+      EmitOperatorEvent(std::move(e));
+    }
   }
 
   auto existing = agents_.find(id);
@@ -150,12 +165,12 @@ absl::Status MasterCore::ReregisterAgent(v1::Reregister request, absl::Time now)
       t.mutable_agent_id()->set_value(id);
       AddTask(task, key, std::move(t), DefaultRole(key.first));
     } else if (task->second.task.state() == common::v1::TASK_UNREACHABLE) {
-      SetTaskState(task->second.task, t.state());
-      if (PartitionAware(key.first)) {
-        SendUpdate(key.first, MasterStatus(task->second.task, t.state(),
-                                           TaskStatus::REASON_AGENT_REREGISTERED,
-                                           "the agent re-registered", now));
-      }
+      // Back from a partition (rare: a failover's tasks are all new to the master).
+      TaskStatus status = MasterStatus(task->second.task, t.state(),
+                                       TaskStatus::REASON_AGENT_REREGISTERED,
+                                       "the agent re-registered", now);
+      RecordStatus(task, status, t.state());
+      if (PartitionAware(key.first)) SendUpdate(key.first, status);
     }
     reported.push_back(std::move(key));
   }
@@ -175,6 +190,7 @@ absl::Status MasterCore::ReregisterAgent(v1::Reregister request, absl::Time now)
                                        "the agent re-registered without this task", now);
       TransitionTask(key, status, state, now);
       SendUpdate(key.first, status);
+      CompleteTask(key);  // a master-generated terminal state: nothing will acknowledge it
     }
   }
 
@@ -186,6 +202,7 @@ absl::Status MasterCore::ReregisterAgent(v1::Reregister request, absl::Time now)
   record.missed_pings = 0;
   record.pong_sequence = record.ping_sequence;
   for (TaskKey& key : reported) record.tasks.insert(record.tasks.end(), std::move(key));
+  const bool kills_due = !record.kills.empty() || record.draining;
   if (in_allocator) {
     // Already admitted and offered: only the connection changed.
     record.connected = true;
@@ -206,6 +223,10 @@ absl::Status MasterCore::ReregisterAgent(v1::Reregister request, absl::Time now)
   ToProto(config_.agent_ping_timeout, r->mutable_ping_timeout());
   r->set_max_ping_timeouts(static_cast<uint32_t>(config_.max_agent_ping_timeouts));
   outbox_.to_agents.emplace_back(id, std::move(m));
+  if (kills_due) {
+    ResendKills(id);  // after Reregistered: the agent takes them as the new master's
+    MaybeFinishDrain(id, now);
+  }
   return absl::OkStatus();
 }
 
@@ -342,9 +363,7 @@ void MasterCore::MarkUnreachable(const std::string& agent_id, absl::Time now) {
                                      "the agent is unreachable", now);
     if (aware) ToProto(now, status.mutable_unreachable_time());
     // Resources went with the agent (RemoveAgent above): do not recover them.
-    SetTaskState(task->second.task, state);
-    task->second.task.set_status_update_state(state);
-    *task->second.task.add_statuses() = status;
+    RecordStatus(task, status, state);
     SendUpdate(key.first, status);
     if (!aware) CompleteTask(key);
   }
@@ -386,9 +405,7 @@ absl::Status MasterCore::MarkAgentGone(const std::string& agent_id, absl::Time n
       TaskStatus status = MasterStatus(task->second.task, state,
                                        TaskStatus::REASON_AGENT_REMOVED_BY_OPERATOR,
                                        "the agent was marked gone", now);
-      SetTaskState(task->second.task, state);
-      task->second.task.set_status_update_state(state);
-      *task->second.task.add_statuses() = status;
+      RecordStatus(task, status, state);  // resources went with the agent (RemoveAgent)
       SendUpdate(key.first, status);
     }
     CompleteTask(key);
@@ -420,18 +437,46 @@ absl::Status MasterCore::DrainAgent(const std::string& agent_id,
   if (a.state == v1::Agent::STATE_ACTIVE) allocator_->SetAgentActive(agent_id, false);
   std::vector<std::string> offers(a.offers.begin(), a.offers.end());
   for (const std::string& offer : offers) RescindOffer(offer, /*recover=*/true, now);
+  // Every task is killed; a disconnected agent's kills wait for it to re-register.
   for (const TaskKey& key : a.tasks) {
     auto task = tasks_.find(key);
-    if (task == tasks_.end() || IsTerminal(task->second.task.state()) || !a.connected) continue;
-    v1::MasterMessage m;
-    v1::KillTask* k = m.mutable_kill_task();
-    k->mutable_framework_id()->set_value(key.first);
-    k->mutable_task_id()->set_value(key.second);
-    if (grace.has_value()) ToProto(*grace, k->mutable_kill_policy()->mutable_grace_period());
-    outbox_.to_agents.emplace_back(agent_id, std::move(m));
+    if (task == tasks_.end() || IsTerminal(task->second.task.state())) continue;
+    KillOnAgent(a, key, DrainKill(key, grace));
   }
   MaybeFinishDrain(agent_id, now);
   return absl::OkStatus();
+}
+
+void MasterCore::KillOnAgent(AgentRecord& agent, const TaskKey& key, v1::KillTask kill) {
+  if (agent.connected) {
+    v1::MasterMessage m;
+    *m.mutable_kill_task() = kill;
+    outbox_.to_agents.emplace_back(agent.info.id().value(), std::move(m));
+  }
+  agent.kills[key] = std::move(kill);
+}
+
+void MasterCore::ResendKills(const std::string& agent_id) {
+  AgentRecord& a = agents_.at(agent_id);
+  if (a.draining) {
+    // Tasks it reported that the master had not known are killed too (Mesos sends the agent
+    // its drain again).
+    for (const TaskKey& key : a.tasks) {
+      if (a.kills.count(key) == 0) a.kills.emplace(key, DrainKill(key, a.drain_grace));
+    }
+  }
+  for (auto kill = a.kills.begin(); kill != a.kills.end();) {
+    auto task = tasks_.find(kill->first);
+    if (a.tasks.count(kill->first) == 0 || task == tasks_.end() ||
+        IsTerminal(task->second.task.state())) {
+      kill = a.kills.erase(kill);  // not here, or already over
+      continue;
+    }
+    v1::MasterMessage m;
+    *m.mutable_kill_task() = kill->second;
+    outbox_.to_agents.emplace_back(agent_id, std::move(m));
+    ++kill;
+  }
 }
 
 void MasterCore::MaybeFinishDrain(const std::string& agent_id, absl::Time now) {

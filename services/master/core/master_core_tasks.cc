@@ -20,6 +20,25 @@ constexpr int kStatusesKept = 8;
 
 constexpr size_t kUuidBytes = 16;
 
+// Mesos 1.9+: while an agent drains, its tasks' KILLING and KILLED updates carry
+// REASON_AGENT_DRAINING, and when the drain marks the agent gone a partition-aware framework's
+// killed task is TASK_GONE_BY_OPERATOR. Mesos's agent rewrites its updates; this agent does not
+// know it drains, so the master rewrites them as it relays them. (Mesos also turns KILLING into
+// GONE_BY_OPERATOR, a terminal state while the task may still run its grace period: here only
+// KILLED becomes GONE_BY_OPERATOR.)
+void DrainingStatus(bool gone_by_operator, TaskStatus& status, TaskState& latest) {
+  const TaskState state = status.state();
+  if (state == common::v1::TASK_KILLING || state == common::v1::TASK_KILLED) {
+    status.set_reason(TaskStatus::REASON_AGENT_DRAINING);
+  }
+  if (gone_by_operator && state == common::v1::TASK_KILLED) {
+    status.set_state(common::v1::TASK_GONE_BY_OPERATOR);
+  }
+  if (gone_by_operator && latest == common::v1::TASK_KILLED) {
+    latest = common::v1::TASK_GONE_BY_OPERATOR;
+  }
+}
+
 }  // namespace
 
 bool MasterCore::PartitionAware(const std::string& framework_id) const {
@@ -81,13 +100,8 @@ void MasterCore::SendUpdate(const std::string& framework_id, const TaskStatus& s
   SendToFramework(framework_id, std::move(e));
 }
 
-void MasterCore::TransitionTask(const TaskKey& key, const TaskStatus& status, TaskState latest,
-                                absl::Time now) {
-  auto it = tasks_.find(key);
-  if (it == tasks_.end()) return;
+void MasterCore::RecordStatus(TaskMap::iterator it, const TaskStatus& status, TaskState latest) {
   Task& task = it->second.task;
-  const bool was_terminal = IsTerminal(task.state());
-  if (latest == common::v1::TASK_STATE_UNSPECIFIED) latest = status.state();
   SetTaskState(task, latest);
   task.set_status_update_state(status.state());
   task.set_status_update_uuid(status.uuid());
@@ -98,11 +112,21 @@ void MasterCore::TransitionTask(const TaskKey& key, const TaskStatus& status, Ta
   if (operator_events_) {
     v1::OperatorEvent e;
     v1::OperatorEvent::TaskUpdated* u = e.mutable_task_updated();
-    u->mutable_framework_id()->set_value(key.first);
+    u->mutable_framework_id()->set_value(it->first.first);
     *u->mutable_status() = status;
     u->set_state(latest);
     EmitOperatorEvent(std::move(e));
   }
+}
+
+void MasterCore::TransitionTask(const TaskKey& key, const TaskStatus& status, TaskState latest,
+                                absl::Time now) {
+  auto it = tasks_.find(key);
+  if (it == tasks_.end()) return;
+  const Task& task = it->second.task;
+  const bool was_terminal = IsTerminal(task.state());
+  if (latest == common::v1::TASK_STATE_UNSPECIFIED) latest = status.state();
+  RecordStatus(it, status, latest);
   if (!was_terminal && IsTerminal(latest)) {
     // Resources come back as soon as the task is known to be over (Mesos releases them on the
     // latest state, before the terminal update is acknowledged).
@@ -135,7 +159,17 @@ void MasterCore::StatusUpdate(const std::string& agent_id, const v1::StatusUpdat
   TaskKey key{fid, update.status().task_id().value()};
   TaskStatus status = update.status();
   status.mutable_agent_id()->set_value(agent_id);
-  if (tasks_.count(key) > 0) TransitionTask(key, status, update.latest_state(), now);
+  TaskState latest = update.latest_state() != common::v1::TASK_STATE_UNSPECIFIED
+                         ? update.latest_state()
+                         : status.state();
+  auto agent = agents_.find(agent_id);
+  if (agent != agents_.end() && agent->second.draining) {
+    DrainingStatus(agent->second.mark_gone_when_drained && PartitionAware(fid), status, latest);
+  }
+  if (IsTerminal(latest) && agent != agents_.end()) {
+    agent->second.kills.erase(key);  // over on the agent: a kill kept for it is done
+  }
+  if (tasks_.count(key) > 0) TransitionTask(key, status, latest, now);
   // Relayed even for a task the master does not track (so the framework can acknowledge
   // it and the agent stops resending).
   SendUpdate(fid, status);
@@ -178,8 +212,19 @@ absl::Status MasterCore::Kill(const v1::KillRequest& request, absl::Time now) {
   if (request.task_id().value().empty()) return absl::InvalidArgumentError("task_id: required");
   const std::string& fid = request.framework_id().value();
   TaskKey key{fid, request.task_id().value()};
+  v1::KillTask kill;
+  *kill.mutable_framework_id() = request.framework_id();
+  *kill.mutable_task_id() = request.task_id();
+  if (request.has_kill_policy()) *kill.mutable_kill_policy() = request.kill_policy();
   auto task = tasks_.find(key);
   if (task == tasks_.end()) {
+    // The named agent has not re-registered since this master took over and may run the task:
+    // the kill waits for it, unanswered (as Mesos's reconciliation answers nothing then).
+    auto agent = agents_.find(request.agent_id().value());
+    if (agent != agents_.end() && agent->second.state == v1::Agent::STATE_RECOVERED) {
+      agent->second.kills[key] = std::move(kill);
+      return absl::OkStatus();
+    }
     Task unknown;
     *unknown.mutable_task_id() = request.task_id();
     *unknown.mutable_agent_id() = request.agent_id();
@@ -189,13 +234,21 @@ absl::Status MasterCore::Kill(const v1::KillRequest& request, absl::Time now) {
     return absl::OkStatus();
   }
   auto agent = agents_.find(task->second.task.agent_id().value());
-  if (agent == agents_.end() || !agent->second.connected) return absl::OkStatus();
-  v1::MasterMessage m;
-  v1::KillTask* k = m.mutable_kill_task();
-  *k->mutable_framework_id() = request.framework_id();
-  *k->mutable_task_id() = request.task_id();
-  if (request.has_kill_policy()) *k->mutable_kill_policy() = request.kill_policy();
-  outbox_.to_agents.emplace_back(agent->first, std::move(m));
+  if (agent == agents_.end()) return absl::OkStatus();  // a task's agent is always known
+  // Sent now if the agent is connected; kept either way and sent again when it re-registers
+  // (a disconnected agent's kill is not lost, and the framework hears nothing until the agent
+  // answers it, as in Mesos).
+  KillOnAgent(agent->second, key, std::move(kill));
+  if (agent->second.state == v1::Agent::STATE_UNREACHABLE) {
+    // Mesos answers a kill of an unreachable task with its state; the kill still waits for
+    // the agent's return here (Mesos forgets it).
+    TaskStatus status =
+        MasterStatus(task->second.task, task->second.task.state(),
+                     TaskStatus::REASON_RECONCILIATION,
+                     "the agent is unreachable: the kill is sent if it re-registers", now);
+    ToProto(agent->second.unreachable_since, status.mutable_unreachable_time());
+    SendUpdate(fid, status);
+  }
   return absl::OkStatus();
 }
 
