@@ -257,6 +257,9 @@ class MasterCore {
   // Sets a task's state and keeps the tally (RecordStatus's part; nothing else calls it).
   void SetTaskState(common::v1::Task& task, common::v1::TaskState state);
   bool PartitionAware(const std::string& framework_id) const;
+  // Whether an agent of the registry has yet to re-register since this master took over
+  // (a walk of the agents: only for unknown tasks named without their agent).
+  bool AnyAgentRecovering() const;
 
   // master_core_offers.cc
   void Allocate(absl::Time now);

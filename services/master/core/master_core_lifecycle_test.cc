@@ -203,5 +203,57 @@ TEST_CASE("lifecycle: an agent marked gone: GONE_BY_OPERATOR (LOST), FAILURE, sh
   CHECK(c.port.errors() == 0);
 }
 
+TEST_CASE("lifecycle: unknown tasks named without an agent get no answer while agents may come back") {
+  MasterCoreConfig config = Cluster::Defaults();
+  config.agent_reregister_timeout = absl::Seconds(5);
+  Cluster c(config);
+  common::v1::AgentInfo a;
+  a.mutable_id()->set_value("old-S1");
+  a.mutable_address()->set_hostname("a");
+  a.mutable_address()->set_port(5051);
+  c.core.RecoverRegistry({a}, {}, {}, c.now);
+  MasterCore::Subscription s = c.Subscribe("fw");
+  auto reconcile = [&](const std::string& agent) {
+    v1::ReconcileRequest r;
+    r.mutable_framework_id()->set_value(s.framework_id);
+    r.set_stream_id(s.stream_id);
+    v1::ReconcileRequest::Task* t = r.add_tasks();
+    t->mutable_task_id()->set_value("ghost");
+    if (!agent.empty()) t->mutable_agent_id()->set_value(agent);
+    REQUIRE(c.core.Reconcile(r, c.now).ok());
+    c.Drain();
+  };
+  auto kill = [&] {
+    v1::KillRequest k;
+    k.mutable_framework_id()->set_value(s.framework_id);
+    k.set_stream_id(s.stream_id);
+    k.mutable_task_id()->set_value("ghost");
+    REQUIRE(c.core.Kill(k, c.now).ok());
+    c.Drain();
+  };
+  // old-S1 may still bring "ghost" back: neither an answer of LOST (a scheduler would start a
+  // second copy) nor UNKNOWN.
+  reconcile("");
+  kill();
+  reconcile("old-S1");
+  CHECK(c.Updates(s.framework_id).empty());
+  // An agent the master has never heard of cannot: answered at once.
+  reconcile("other");
+  REQUIRE(c.Updates(s.framework_id).size() == 1);
+  CHECK(c.Updates(s.framework_id)[0].state() == common::v1::TASK_LOST);
+  // Once the window has passed (old-S1 unreachable), the master knows all it will know.
+  c.events.clear();
+  c.Advance(absl::Seconds(6));
+  reconcile("");
+  kill();
+  std::vector<TaskStatus> updates = c.Updates(s.framework_id);
+  REQUIRE(updates.size() == 2);
+  CHECK(updates[0].state() == common::v1::TASK_LOST);
+  CHECK(updates[0].reason() == TaskStatus::REASON_RECONCILIATION);
+  CHECK(updates[1].state() == common::v1::TASK_LOST);
+  CHECK(updates[1].reason() == TaskStatus::REASON_TASK_UNKNOWN);
+  CHECK(c.port.errors() == 0);
+}
+
 }  // namespace
 }  // namespace dcos::master

@@ -225,6 +225,9 @@ absl::Status MasterCore::Kill(const v1::KillRequest& request, absl::Time now) {
       agent->second.kills[key] = std::move(kill);
       return absl::OkStatus();
     }
+    // No agent named, and some agent may still bring the task back: no answer (Mesos); the
+    // framework kills again later.
+    if (request.agent_id().value().empty() && AnyAgentRecovering()) return absl::OkStatus();
     Task unknown;
     *unknown.mutable_task_id() = request.task_id();
     *unknown.mutable_agent_id() = request.agent_id();
@@ -252,6 +255,12 @@ absl::Status MasterCore::Kill(const v1::KillRequest& request, absl::Time now) {
   return absl::OkStatus();
 }
 
+bool MasterCore::AnyAgentRecovering() const {
+  return std::any_of(agents_.begin(), agents_.end(), [](const auto& a) {
+    return a.second.state == v1::Agent::STATE_RECOVERED;
+  });
+}
+
 absl::Status MasterCore::Reconcile(const v1::ReconcileRequest& request, absl::Time now) {
   absl::Status ok = CheckSubscribed(request.framework_id(), request.stream_id());
   if (!ok.ok()) return ok;
@@ -271,6 +280,7 @@ absl::Status MasterCore::Reconcile(const v1::ReconcileRequest& request, absl::Ti
     for (auto it = first; it != last; ++it) answer(it->second.task);
     return absl::OkStatus();
   }
+  std::optional<bool> recovering;  // AnyAgentRecovering, once asked
   for (const v1::ReconcileRequest::Task& t : request.tasks()) {
     auto task = tasks_.find({fid, t.task_id().value()});
     if (task != tasks_.end()) {
@@ -284,6 +294,12 @@ absl::Status MasterCore::Reconcile(const v1::ReconcileRequest& request, absl::Ti
     // A task on an agent that is still expected to re-register is not known to be lost.
     auto agent = agents_.find(t.agent_id().value());
     if (agent != agents_.end() && agent->second.state == v1::Agent::STATE_RECOVERED) continue;
+    // Without an agent, any agent still expected back may run it (Mesos answers nothing then;
+    // an answer of LOST would have a scheduler such as Marathon start a second copy).
+    if (t.agent_id().value().empty()) {
+      if (!recovering.has_value()) recovering = AnyAgentRecovering();
+      if (*recovering) continue;
+    }
     if (agent != agents_.end() && agent->second.state == v1::Agent::STATE_UNREACHABLE) {
       state = PartitionAware(fid) ? common::v1::TASK_UNREACHABLE : common::v1::TASK_LOST;
     }
