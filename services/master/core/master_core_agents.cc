@@ -14,11 +14,17 @@ using common::v1::TaskState;
 using common::v1::TaskStatus;
 
 // The kill a drain sends for each task: the drain's grace period overrides the task's.
+// The drain's grace period is a bound (Mesos's max_grace_period): a task whose own kill policy
+// is shorter keeps it.
 v1::KillTask DrainKill(const std::pair<std::string, std::string>& key,
-                       std::optional<absl::Duration> grace) {
+                       std::optional<absl::Duration> grace, const common::v1::Task* task) {
   v1::KillTask k;
   k.mutable_framework_id()->set_value(key.first);
   k.mutable_task_id()->set_value(key.second);
+  if (task != nullptr && task->kill_policy().has_grace_period()) {
+    const absl::Duration own = FromProto(task->kill_policy().grace_period());
+    if (!grace.has_value() || own < *grace) grace = own;
+  }
   if (grace.has_value()) ToProto(*grace, k.mutable_kill_policy()->mutable_grace_period());
   return k;
 }
@@ -441,7 +447,7 @@ absl::Status MasterCore::DrainAgent(const std::string& agent_id,
   for (const TaskKey& key : a.tasks) {
     auto task = tasks_.find(key);
     if (task == tasks_.end() || IsTerminal(task->second.task.state())) continue;
-    KillOnAgent(a, key, DrainKill(key, grace));
+    KillOnAgent(a, key, DrainKill(key, grace, &task->second.task));
   }
   MaybeFinishDrain(agent_id, now);
   return absl::OkStatus();
@@ -462,7 +468,10 @@ void MasterCore::ResendKills(const std::string& agent_id) {
     // Tasks it reported that the master had not known are killed too (Mesos sends the agent
     // its drain again).
     for (const TaskKey& key : a.tasks) {
-      if (a.kills.count(key) == 0) a.kills.emplace(key, DrainKill(key, a.drain_grace));
+      if (a.kills.count(key) > 0) continue;
+      auto task = tasks_.find(key);
+      a.kills.emplace(key, DrainKill(key, a.drain_grace,
+                                     task == tasks_.end() ? nullptr : &task->second.task));
     }
   }
   for (auto kill = a.kills.begin(); kill != a.kills.end();) {

@@ -325,5 +325,38 @@ TEST_CASE("drain: an agent that re-registers after its tasks ended away is drain
   CHECK(c.port.errors() == 0);
 }
 
+TEST_CASE("drain: its grace period bounds each task's own, a shorter one is kept") {
+  Cluster c;
+  std::string agent = c.AddAgent("a1", 8, 4096);
+  MasterCore::Subscription s = c.Subscribe("fw");
+  c.Advance(absl::Seconds(1));
+  std::vector<common::v1::Offer> offers = c.Outstanding(s.framework_id);
+  REQUIRE(offers.size() == 1);
+  v1::AcceptRequest a = c.Launch(s, offers[0], "short", 1, 128);
+  // Three tasks on the one offer: 1 s of their own, 60 s of their own, none.
+  for (const char* id : {"long", "none"}) {
+    common::v1::TaskInfo* t = a.mutable_operations(0)->mutable_launch()->add_task_infos();
+    *t = a.operations(0).launch().task_infos(0);
+    t->set_name(id);
+    t->mutable_task_id()->set_value(id);
+  }
+  ToProto(absl::Seconds(1), a.mutable_operations(0)->mutable_launch()->mutable_task_infos(0)
+                                ->mutable_kill_policy()->mutable_grace_period());
+  ToProto(absl::Seconds(60), a.mutable_operations(0)->mutable_launch()->mutable_task_infos(1)
+                                 ->mutable_kill_policy()->mutable_grace_period());
+  REQUIRE(c.core.Accept(a, c.now).ok());
+  c.Drain();
+  const size_t before = c.agent_msgs[agent].size();
+  REQUIRE(c.core.DrainAgent(agent, absl::Seconds(10), /*mark_gone=*/false, c.now).ok());
+  c.Drain();
+  std::vector<v1::KillTask> kills = Kills(c, agent, before);
+  REQUIRE(kills.size() == 3);
+  for (const v1::KillTask& k : kills) {
+    INFO(k.task_id().value());
+    const int64_t want = k.task_id().value() == "short" ? 1 : 10;
+    CHECK(k.kill_policy().grace_period().seconds() == want);
+  }
+}
+
 }  // namespace
 }  // namespace dcos::master
