@@ -22,7 +22,7 @@ namespace {
 // One relayed connection: bytes read from one side wait in `pending` until the other side
 // takes them (no reads from a side while its bytes wait: backpressure).
 struct Link {
-  int fd[2];               // client, upstream
+  int fd[2];               // client, upstream (-1: accepted while blackholed, not yet relayed)
   std::string pending[2];  // bytes read from fd[i], not yet written to fd[1 - i]
   bool open = true;
 };
@@ -37,7 +37,7 @@ void Reset(int fd) {
 void CloseLink(Link& link) {
   if (!link.open) return;
   Reset(link.fd[0]);
-  Reset(link.fd[1]);
+  if (link.fd[1] >= 0) Reset(link.fd[1]);
   link.open = false;
 }
 
@@ -116,8 +116,14 @@ void TcpProxy::Cut() {
   Wake();
 }
 
+void TcpProxy::Blackhole() {
+  blackhole_.store(true);
+  Wake();
+}
+
 void TcpProxy::Restore() {
   cut_.store(false);
+  blackhole_.store(false);
   Wake();
 }
 
@@ -127,13 +133,23 @@ void TcpProxy::Run() {
   std::vector<std::pair<size_t, int>> owners;  // fds[k] (k >= 2) -> (link, side)
   char buf[64 << 10];
   while (!stop_.load()) {
+    const bool blackhole = blackhole_.load();
     if (cut_.load()) {
       for (Link& l : links) CloseLink(l);
+    } else if (!blackhole) {
+      // Connections accepted while blackholed are relayed from now on.
+      for (Link& l : links) {
+        if (l.open && l.fd[1] < 0) {
+          l.fd[1] = ConnectTo(target_host_, target_port_);
+          if (l.fd[1] < 0) CloseLink(l);
+        }
+      }
     }
     std::erase_if(links, [](const Link& l) { return !l.open; });
     fds.assign({{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}});
     owners.clear();
-    for (size_t i = 0; i < links.size(); ++i) {
+    // Blackholed: no link is read or written (their bytes wait in the kernel's buffers).
+    for (size_t i = 0; i < links.size() && !blackhole; ++i) {
       for (int side = 0; side < 2; ++side) {
         short events = 0;
         if (links[i].pending[side].empty()) events |= POLLIN;       // read more from it
@@ -154,9 +170,10 @@ void TcpProxy::Run() {
       for (;;) {
         int client = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (client < 0) break;
-        int upstream = cut_.load() ? -1 : ConnectTo(target_host_, target_port_);
-        if (upstream < 0) {
-          Reset(client);  // cut, or the target is down: the connection fails at once
+        // Cut, or the target is down: the connection fails at once. Blackholed: held.
+        int upstream = -1;
+        if (cut_.load() || (!blackhole && (upstream = ConnectTo(target_host_, target_port_)) < 0)) {
+          Reset(client);
           continue;
         }
         int one = 1;

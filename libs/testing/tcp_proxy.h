@@ -3,10 +3,14 @@
 // TcpProxy: a TCP relay between a local port and a target, for partition tests of real
 // processes on loopback. Point one process at the proxy's address instead of the other's; Cut()
 // makes the link fail like a partition that both sides notice (open connections are reset, new
-// ones are accepted and closed at once) and Restore() brings it back (peers reconnect). One
-// thread, poll(2), no fixed sleeps; the destructor closes everything and joins.
+// ones are accepted and closed at once) and Restore() brings it back (peers reconnect).
+// Blackhole() makes it fail like a partition that drops packets: nothing is reset, open
+// connections stay open but carry nothing either way, new ones are accepted but never relayed,
+// so a peer notices only by its own timeouts; Restore() then relays again, what was sent
+// meanwhile included (as TCP would retransmit it). One thread, poll(2), no fixed sleeps; the
+// destructor closes everything and joins.
 //
-// Thread-safe: Cut/Restore from any thread.
+// Thread-safe: Cut/Blackhole/Restore from any thread.
 
 #include <atomic>
 #include <memory>
@@ -28,8 +32,11 @@ class TcpProxy {
   const std::string& address() const { return address_; }
 
   void Cut();
+  void Blackhole();
+  // Ends a Cut or a Blackhole.
   void Restore();
   bool cut() const { return cut_.load(); }
+  bool blackholed() const { return blackhole_.load(); }
 
  private:
   TcpProxy(int listen_fd, int wake_fd, std::string address, std::string target_host,
@@ -43,6 +50,7 @@ class TcpProxy {
   const std::string target_host_;
   const int target_port_;
   std::atomic<bool> cut_{false};
+  std::atomic<bool> blackhole_{false};
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -2,9 +2,11 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <string>
 #include <thread>
@@ -104,6 +106,49 @@ TEST_CASE("tcp proxy: relays both ways, cuts open and new connections, restores"
   int d = Connect((*proxy)->address());
   CHECK(RoundTrip(d, "again") == "again");
   close(d);
+}
+
+// Reads `n` bytes; fewer if the connection ends (or 5 s pass: Connect's receive timeout).
+std::string ReadN(int fd, size_t n) {
+  std::string got;
+  char buf[256];
+  while (got.size() < n) {
+    ssize_t r = read(fd, buf, std::min(sizeof(buf), n - got.size()));
+    if (r <= 0) break;
+    got.append(buf, static_cast<size_t>(r));
+  }
+  return got;
+}
+
+// Nothing arrives on `fd` (neither data nor a reset) within `within`: proving an absence
+// takes a bound.
+bool Silent(int fd, int within_ms) {
+  pollfd p{fd, POLLIN, 0};
+  return poll(&p, 1, within_ms) == 0;
+}
+
+TEST_CASE("tcp proxy: a blackhole drops everything silently; Restore delivers what waited") {
+  EchoServer echo;
+  auto proxy = TcpProxy::Start(echo.address());
+  REQUIRE(proxy.ok());
+  int a = Connect((*proxy)->address());
+  CHECK(RoundTrip(a, "hello") == "hello");
+
+  (*proxy)->Blackhole();
+  CHECK((*proxy)->blackholed());
+  REQUIRE(send(a, "ping", 4, MSG_NOSIGNAL) == 4);
+  CHECK(Silent(a, 300));  // no echo, and no reset either
+  int b = Connect((*proxy)->address());  // accepted, but never relayed
+  REQUIRE(send(b, "held", 4, MSG_NOSIGNAL) == 4);
+  CHECK(Silent(b, 300));
+
+  (*proxy)->Restore();
+  CHECK_FALSE((*proxy)->blackholed());
+  CHECK(ReadN(a, 4) == "ping");
+  CHECK(ReadN(b, 4) == "held");
+  CHECK(RoundTrip(b, "after") == "after");
+  close(a);
+  close(b);
 }
 
 TEST_CASE("tcp proxy: a bad target is an error; a target that is down fails each connection") {
