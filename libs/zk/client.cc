@@ -144,9 +144,9 @@ std::chrono::system_clock::time_point ZkClient::Bounded(
   return std::min(deadline, absl::ToChronoTime(absl::FromUnixNanos(end)));
 }
 
-bool ZkClient::WaitReady(Member* member) const {
+bool ZkClient::WaitReady(Member* member, absl::Duration at_most) const {
   auto deadline = Bounded(std::chrono::system_clock::now() +
-                          absl::ToChronoMilliseconds(options_.connect_timeout));
+                          absl::ToChronoMilliseconds(std::min(options_.connect_timeout, at_most)));
   grpc_connectivity_state state = member->channel->GetState(/*try_to_connect=*/true);
   while (state != GRPC_CHANNEL_READY) {
     // A failed connection stays failed until gRPC's reconnect backoff runs out: go elsewhere.

@@ -269,8 +269,9 @@ class ZkClient {
   // the member whose answer is returned (success or a definite error), else nullptr. `op`
   // names the call in error messages.
   absl::Status Invoke(CallKind kind, const char* op, const Rpc& rpc, Member** answered);
-  // Waits up to connect_timeout for `member`'s channel to be ready; false if it is not.
-  bool WaitReady(Member* member) const;
+  // Waits up to connect_timeout (and at most `at_most`) for `member`'s channel to be ready;
+  // false if it is not.
+  bool WaitReady(Member* member, absl::Duration at_most = absl::InfiniteDuration()) const;
   // Records a reply's zxid from `member`.
   void See(Member* member, const v1::ResponseHeader& header);
   // Runs a read under the monotonic-read rule: `rpc` sends the request with the given

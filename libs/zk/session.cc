@@ -174,6 +174,15 @@ void ZkSession::Disconnected() {
   if (!over_.load() && !stopping_) SetState(SessionState::kDisconnected);
 }
 
+absl::Duration ZkSession::LeftToLiveLocked() const {
+  return std::max(timer_.alive_until() - Now(), absl::ZeroDuration());
+}
+
+absl::Duration ZkSession::LeftToLive() const {
+  absl::MutexLock lock(&mu_);
+  return LeftToLiveLocked();
+}
+
 bool ZkSession::Pause(absl::Duration d) {
   absl::MutexLock lock(&mu_);
   auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
@@ -222,7 +231,7 @@ void ZkSession::Keep() {
       }
       client_->MemberFailed(target);
       if (++failures % client_->members().size() == 0) {  // every member tried: back off
-        Pause(backoff);
+        Pause(std::min(backoff, LeftToLive()));
         backoff = std::min(backoff * 2, options.max_backoff);
       }
       continue;
@@ -290,7 +299,7 @@ void ZkSession::Keep() {
 ZkSession::AttachResult ZkSession::TryAttach(size_t member, absl::Status* error) {
   ZkClient::Member* m = client_->MemberAt(member);
   for (int attempt = 0; attempt < 2; ++attempt) {
-    if (!client_->WaitReady(m)) return AttachResult::kFailed;
+    if (!client_->WaitReady(m, LeftToLive())) return AttachResult::kFailed;
     auto stream = std::make_unique<Stream>();
     stream->member = member;
     stream->rw = m->stub->Session(&stream->context);
@@ -313,7 +322,8 @@ ZkSession::AttachResult ZkSession::TryAttach(size_t member, absl::Status* error)
       auto settled = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return s->attached || s->ended || stopping_;
       };
-      mu_.AwaitWithTimeout(absl::Condition(&settled), client_->options_.call_timeout);
+      mu_.AwaitWithTimeout(absl::Condition(&settled),
+                           std::min(client_->options_.call_timeout, LeftToLiveLocked()));
       if (s->attached && !s->ended) return AttachResult::kAttached;
       failed = std::move(stream_);
       if (s->attached) Disconnected();
@@ -328,7 +338,7 @@ ZkSession::AttachResult ZkSession::TryAttach(size_t member, absl::Status* error)
     // The member may lag behind the session's creation (dcos-zk does not yet wait for
     // last_zxid_seen on Attach): bring it up to date with a Sync, then ask once more.
     grpc::ClientContext context;
-    context.set_deadline(DeadlineIn(client_->options_.call_timeout));
+    context.set_deadline(DeadlineIn(std::min(client_->options_.call_timeout, LeftToLive())));
     v1::SyncRequest sync;
     v1::SyncResponse synced;
     if (!m->stub->Sync(&context, sync, &synced).ok()) return AttachResult::kFailed;

@@ -120,6 +120,11 @@ class ZkSession {
   bool RecheckWatches();
   // Waits up to `d` (less if stopping); false when stopping.
   bool Pause(absl::Duration d);
+  // How long the session is still surely alive (zero once it may have expired). Every wait
+  // of the keeper is cut to it, so that it declares the session lost on time (at
+  // alive_until) even while an attach to a member that swallows packets hangs.
+  absl::Duration LeftToLive() const;
+  absl::Duration LeftToLiveLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CloseOnEnsemble();
   absl::Time Now() const;
 

@@ -209,11 +209,12 @@ struct States {
 };
 
 std::unique_ptr<ZkClient> Connect(std::vector<std::string> ensemble, absl::Duration timeout,
-                                  States* states) {
+                                  States* states,
+                                  absl::Duration call_timeout = absl::Seconds(1)) {
   ZkClient::Options o;
   o.ensemble = std::move(ensemble);
   o.seed = 0;  // the first member first
-  o.call_timeout = absl::Seconds(1);
+  o.call_timeout = call_timeout;
   o.retry_budget = absl::Seconds(2);
   o.session = ZkClient::Options::Session{timeout, states->Listener()};
   auto client = ZkClient::Connect(o);
@@ -314,6 +315,36 @@ TEST_CASE("session: no member answering for the whole timeout ends the session")
   CHECK(ErrorCodeOf(zk->Sync()) == v1::ERROR_CODE_SESSION_EXPIRED);
   // It told the ensemble, so the session's ephemeral nodes go now.
   REQUIRE(WaitFor([&] { return a.closes() + b.closes() == 1; }, absl::Seconds(5), "close").ok());
+}
+
+TEST_CASE("session: lost at alive_until even while an attach to a silent member hangs") {
+  // Members that swallow packets (a partition that drops them): the re-attach to b is never
+  // answered. The client must still report the session lost when it may have expired on the
+  // ensemble (alive_until), not when the attach's call_timeout (5 s) gives up: a leader
+  // steps down on that report, and its successor may be elected from then on.
+  FakeSessionMember a, b;
+  States states;
+  absl::Mutex mu;
+  absl::Time expired_at = absl::InfiniteFuture();
+  auto zk = Connect({a.address(), b.address()}, absl::Milliseconds(600), &states,
+                    /*call_timeout=*/absl::Seconds(5));
+  zk->AddSessionListener([&](SessionState s) {
+    absl::MutexLock l(&mu);
+    if (s == SessionState::kExpired) expired_at = absl::Now();
+  });
+  a.Silence();
+  b.Silence();
+  absl::Time alive_until = zk->session_alive_until();
+  REQUIRE(WaitFor([&] {
+            absl::Time u = zk->session_alive_until();
+            if (u != absl::InfinitePast()) alive_until = u;  // pongs already in flight
+            return states.Has(SessionState::kExpired);
+          }, absl::Seconds(10), "local expiry").ok());
+  absl::MutexLock l(&mu);
+  INFO("expired " << absl::FormatDuration(expired_at - alive_until) << " after alive_until");
+  CHECK(expired_at >= alive_until);
+  CHECK(expired_at - alive_until < absl::Milliseconds(500));
+  CHECK(b.attaches() == 0);  // b swallowed the attach (it counts only those it answers)
 }
 
 TEST_CASE("watch fence: a reply waits until the events before it were delivered") {

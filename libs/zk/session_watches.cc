@@ -1,6 +1,7 @@
 // ZkSession: watches -- delivering fired watches on the event thread, the reply fence, adding
 // watches, and re-checking them after the session moved to another stream.
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 
@@ -136,8 +137,9 @@ bool ZkSession::RecheckWatches() {
   for (const WatchRegistry::Stale& s : stale) {
     std::optional<v1::Stat> stat;
     v1::ResponseHeader header;
-    absl::Status read = RecheckRead(m->stub.get(), id_, s.kind, s.path, s.zxid,
-                                    client_->options_.call_timeout, &stat, &header);
+    absl::Status read =
+        RecheckRead(m->stub.get(), id_, s.kind, s.path, s.zxid,
+                    std::min(client_->options_.call_timeout, LeftToLive()), &stat, &header);
     if (!read.ok()) {
       if (ErrorCodeOf(read) == v1::ERROR_CODE_SESSION_EXPIRED) ExpiredByAnswer(read);
       return false;
