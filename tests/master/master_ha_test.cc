@@ -14,68 +14,12 @@
 #include "libs/testing/process.h"
 #include "protos/common/v1/errors.pb.h"
 #include "protos/master/v1/operator.grpc.pb.h"
+#include "tests/master/master_cluster.h"
 #include "tests/master/sim_clients.h"
 #include "tests/zk/zk_ensemble.h"
 
 namespace dcos::testing {
 namespace {
-
-struct Master {
-  std::string address;
-  std::unique_ptr<TestProcess> process;
-};
-
-Master StartMaster(const std::string& name, const ZkTestEnsemble& zk, const std::string& dir) {
-  Master m;
-  m.address = absl::StrCat("127.0.0.1:", FreePort());
-  auto p = TestProcess::Start(
-      {name, Runfile("services/master/dcos-master"),
-       {"--grpc.listen=" + m.address, "--metrics.listen=", "--shutdown.grace=1s",
-        "--master.zk=" + zk.Joined(), "--master.zk_session_timeout=1s",
-        "--master.agent_ping_timeout=300ms", "--master.max_agent_ping_timeouts=5",
-        "--master.allocation_interval=100ms", "--master.agent_reregister_timeout=3s",
-        "--master.agent_removal_interval=100ms"},
-       dir});
-  REQUIRE(p.ok());
-  m.process = *std::move(p);
-  REQUIRE(WaitServing(m.address, grpc::InsecureChannelCredentials(), absl::Seconds(30)).ok());
-  return m;
-}
-
-bool Elected(const std::string& address) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
-  mv1::GetLeaderResponse resp;
-  auto stub = mv1::Operator::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-  return stub->GetLeader(&ctx, {}, &resp).ok() && resp.elected();
-}
-
-std::vector<mv1::Agent> Agents(const std::string& address) {
-  grpc::ClientContext ctx;
-  mv1::GetAgentsResponse resp;
-  auto stub = mv1::Operator::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-  if (!stub->GetAgents(&ctx, {}, &resp).ok()) return {};
-  return {resp.agents().begin(), resp.agents().end()};
-}
-
-mv1::AgentMessage Reregister(const std::string& host, const std::string& id,
-                             const std::string& framework, const std::string& task) {
-  mv1::AgentMessage m;
-  *m.mutable_reregister_agent()->mutable_agent_info() =
-      RegisterMessage(host).register_agent().agent_info();
-  m.mutable_reregister_agent()->mutable_agent_info()->mutable_id()->set_value(id);
-  if (!task.empty()) {
-    cv1::Task* t = m.mutable_reregister_agent()->add_tasks();
-    t->mutable_task_id()->set_value(task);
-    t->mutable_framework_id()->set_value(framework);
-    t->set_state(cv1::TASK_RUNNING);
-    *t->add_resources() = Scalar("cpus", 1);
-    *t->add_resources() = Scalar("mem", 128);
-  }
-  return m;
-}
 
 TEST_CASE("dcos-master HA: the standby redirects, takes over from a killed leader, forgets no task") {
   ZkTestEnsemble zk({"--zk.min_session_timeout=500ms"});
