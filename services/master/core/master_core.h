@@ -282,7 +282,9 @@ class MasterCore {
   std::priority_queue<std::pair<absl::Time, std::string>,
                       std::vector<std::pair<absl::Time, std::string>>, std::greater<>>
       agent_checks_;
-  std::set<std::string> gone_agents_;
+  // Agents marked gone (by an operator, or found gone in the registry), with their last
+  // AgentInfo: refused forever, and listed in the state as STATE_GONE.
+  std::map<std::string, common::v1::AgentInfo> gone_agents_;
   std::map<std::string, FrameworkRecord> frameworks_;
   std::map<std::string, common::v1::FrameworkInfo> removed_frameworks_;
   std::vector<std::string> removed_order_;

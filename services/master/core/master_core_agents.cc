@@ -268,7 +268,7 @@ void MasterCore::ExecutorExited(const std::string& agent_id, const v1::ExecutorE
 void MasterCore::RecoverRegistry(std::vector<common::v1::AgentInfo> admitted,
                                  std::vector<common::v1::AgentInfo> unreachable,
                                  const std::vector<common::v1::AgentInfo>& gone, absl::Time now) {
-  for (const common::v1::AgentInfo& info : gone) gone_agents_.insert(info.id().value());
+  for (const common::v1::AgentInfo& info : gone) gone_agents_.emplace(info.id().value(), info);
   for (common::v1::AgentInfo& info : admitted) {
     AgentRecord& a = agents_[info.id().value()];
     a.info = std::move(info);
@@ -422,8 +422,8 @@ absl::Status MasterCore::MarkAgentGone(const std::string& agent_id, absl::Time n
     e.mutable_failure()->mutable_agent_id()->set_value(agent_id);
     SendToFramework(fid, std::move(e));
   }
+  gone_agents_.emplace(agent_id, std::move(a.info));
   agents_.erase(agent_id);
-  gone_agents_.insert(agent_id);
   v1::OperatorEvent e;
   e.mutable_agent_removed()->mutable_agent_id()->set_value(agent_id);
   EmitOperatorEvent(std::move(e));
@@ -434,8 +434,16 @@ absl::Status MasterCore::DrainAgent(const std::string& agent_id,
                                     std::optional<absl::Duration> grace, bool mark_gone,
                                     absl::Time now) {
   auto it = agents_.find(agent_id);
-  if (it == agents_.end()) return absl::NotFoundError(absl::StrCat("agent ", agent_id, " is not known"));
+  if (it == agents_.end()) {
+    if (gone_agents_.count(agent_id) > 0) {
+      return absl::FailedPreconditionError(absl::StrCat("agent ", agent_id, " was marked gone"));
+    }
+    return absl::NotFoundError(absl::StrCat("agent ", agent_id, " is not known"));
+  }
   AgentRecord& a = it->second;
+  if (a.state == v1::Agent::STATE_UNREACHABLE) {
+    return absl::FailedPreconditionError(absl::StrCat("agent ", agent_id, " is unreachable"));
+  }
   a.draining = true;
   a.deactivated = true;
   a.mark_gone_when_drained = mark_gone;

@@ -276,8 +276,8 @@ TEST_CASE("drain: marking the agent gone, partition-aware tasks end TASK_GONE_BY
   REQUIRE(p1.size() == 2);
   CHECK(p1[1].state() == common::v1::TASK_KILLED);
   CHECK(p1[1].reason() == TaskStatus::REASON_AGENT_DRAINING);
-  // Drained: gone, both tasks completed in their final states.
-  CHECK(c.AgentState(agent) == v1::Agent::STATE_UNSPECIFIED);
+  // Drained: gone (listed as STATE_GONE), both tasks completed in their final states.
+  CHECK(c.AgentState(agent) == v1::Agent::STATE_GONE);
   CHECK(c.registry.back().kind == RegistryOp::Kind::kMarkGone);
   const v1::ClusterState& state = c.S();
   REQUIRE(state.completed_tasks_size() == 2);
@@ -320,7 +320,7 @@ TEST_CASE("drain: an agent that re-registers after its tasks ended away is drain
   c.Drain();
   REQUIRE(c.core.ReregisterAgent(c.Report(agent, {}), c.now).ok());
   c.Drain();
-  CHECK(c.AgentState(agent) == v1::Agent::STATE_UNSPECIFIED);
+  CHECK(c.AgentState(agent) == v1::Agent::STATE_GONE);
   CHECK(c.registry.back().kind == RegistryOp::Kind::kMarkGone);
   CHECK(c.port.errors() == 0);
 }

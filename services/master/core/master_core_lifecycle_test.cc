@@ -194,7 +194,9 @@ TEST_CASE("lifecycle: an agent marked gone: GONE_BY_OPERATOR (LOST), FAILURE, sh
   REQUIRE(!c.closed_agents.empty());
   CHECK(c.closed_agents.back() == agent);
   const v1::ClusterState& state = c.S();
-  CHECK(state.agents_size() == 0);
+  REQUIRE(state.agents_size() == 1);  // listed as gone, with its info
+  CHECK(state.agents(0).state() == v1::Agent::STATE_GONE);
+  CHECK(state.agents(0).agent_info().id().value() == agent);
   CHECK(state.tasks_size() == 0);
   CHECK(state.completed_tasks_size() == 2);
   // Again: nothing more to do, still OK.

@@ -48,6 +48,11 @@ v1::ClusterState MasterCore::State() const {
       }
     }
   }
+  for (const auto& [id, info] : gone_agents_) {
+    v1::Agent* agent = out.add_agents();
+    *agent->mutable_agent_info() = info;
+    agent->set_state(v1::Agent::STATE_GONE);
+  }
   for (const auto& [id, f] : frameworks_) *out.add_frameworks() = FrameworkState(id, f);
   for (const std::string& id : removed_order_) {
     auto it = removed_frameworks_.find(id);

@@ -213,6 +213,9 @@ TEST_CASE("master core: agents missing pings become unreachable, rate-limited, a
   CHECK(unreachable() == 1);
   c.Advance(absl::Seconds(10));
   CHECK(unreachable() == 2);
+  // An unreachable agent cannot be drained (the operator API's FAILED_PRECONDITION).
+  CHECK(c.core.DrainAgent(c.S().agents(0).agent_info().id().value(), std::nullopt, false, c.now)
+            .code() == absl::StatusCode::kFailedPrecondition);
   int marks = 0;
   for (const RegistryOp& op : c.registry) marks += op.kind == RegistryOp::Kind::kMarkUnreachable;
   CHECK(marks == 2);
@@ -420,7 +423,10 @@ TEST_CASE("master core: drain kills with the grace period, then marks the agent 
   CHECK(c.S().agents(0).drain_state() == v1::Agent::DRAIN_STATE_DRAINING);
 
   c.Update(agent, s.framework_id, "t1", common::v1::TASK_KILLED, Uuid('k'));
-  CHECK(c.S().agents_size() == 0);  // drained and gone
+  REQUIRE(c.S().agents_size() == 1);  // drained and gone: listed as gone, with its info
+  CHECK(c.S().agents(0).state() == v1::Agent::STATE_GONE);
+  CHECK(c.S().agents(0).agent_info().id().value() == agent);
+  CHECK(c.S().agents(0).agent_info().address().hostname() == "a1");
   CHECK(c.registry.back().kind == RegistryOp::Kind::kMarkGone);
   CHECK(c.agent_msgs[agent].back().has_shutdown());
   // A gone agent that comes back is told to shut down.
@@ -428,6 +434,11 @@ TEST_CASE("master core: drain kills with the grace period, then marks the agent 
   *rr.mutable_agent_info() = c.infos[agent];
   CHECK(c.core.ReregisterAgent(rr, c.now).code() == absl::StatusCode::kFailedPrecondition);
   CHECK(c.core.MarkAgentGone("unknown", c.now).code() == absl::StatusCode::kNotFound);
+  // Draining it again is refused as the operator API says (gone: FAILED_PRECONDITION).
+  CHECK(c.core.DrainAgent(agent, std::nullopt, false, c.now).code() ==
+        absl::StatusCode::kFailedPrecondition);
+  CHECK(c.core.DrainAgent("unknown", std::nullopt, false, c.now).code() ==
+        absl::StatusCode::kNotFound);
   CHECK(c.port.errors() == 0);
 }
 
