@@ -23,13 +23,14 @@ absl::Status MasterDriver::Start() {
   const int64_t admitted = static_cast<int64_t>(contents->admitted.size());
   const int64_t unreachable = static_cast<int64_t>(contents->unreachable.size());
   core_.RecoverRegistry(std::move(contents->admitted), std::move(contents->unreachable),
-                        contents->gone, clock_->Now());
+                        contents->gone, contents->states, clock_->Now());
   log::Info("master registry recovered")
       .Field("load_ms", absl::ToInt64Milliseconds(loaded - start))
       .Field("recover_ms", absl::ToInt64Milliseconds(clock_->Now() - loaded))
       .Field("admitted", admitted)
       .Field("unreachable", unreachable)
-      .Field("gone", static_cast<int64_t>(contents->gone.size()));
+      .Field("gone", static_cast<int64_t>(contents->gone.size()))
+      .Field("draining_or_deactivated", static_cast<int64_t>(contents->states.size()));
   core_.SetOperatorEvents(false);  // until an operator subscribes
   next_tick_ = clock_->Now();
   next_heartbeat_ = next_tick_ + options_.operator_heartbeat;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "services/master/registry_entry.h"
+
 namespace dcos::master {
 namespace {
 
@@ -29,6 +31,11 @@ void ApplyRegistryOps(const std::vector<RegistryOp>& ops, RegistryContents* cont
       case RegistryOp::Kind::kMarkGone:
         contents->gone.push_back(op.agent);
         break;
+    }
+    if (op.kind == RegistryOp::Kind::kMarkGone || !HasRegistryState(op.state)) {
+      contents->states.erase(id);
+    } else {
+      contents->states[id] = op.state;
     }
   }
 }

@@ -5,6 +5,8 @@
 // single master, `master.registry=in_memory`, like Mesos's flag of that name) and the dcos-zk
 // one under /mesos/registry.
 
+#include <map>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -18,6 +20,9 @@ struct RegistryContents {
   std::vector<common::v1::AgentInfo> admitted;
   std::vector<common::v1::AgentInfo> unreachable;
   std::vector<common::v1::AgentInfo> gone;  // may never register again
+  // By agent id: the drains and deactivations of admitted and unreachable agents, for those
+  // that have one (a few: most agents have none).
+  std::map<std::string, v1::AgentRegistryState> states;
 };
 
 class Registry {
@@ -28,7 +33,8 @@ class Registry {
   virtual absl::StatusOr<RegistryContents> Load() = 0;
 };
 
-// Applies ops to `contents` (pure; shared by the implementations).
+// Applies ops to `contents` (pure; shared by the implementations): each op replaces the
+// agent's entry, its state included.
 void ApplyRegistryOps(const std::vector<RegistryOp>& ops, RegistryContents* contents);
 
 class InMemoryRegistry final : public Registry {

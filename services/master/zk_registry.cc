@@ -10,6 +10,7 @@
 #include "libs/log/log.h"
 #include "libs/zk/errors.h"
 #include "libs/zk/recipes/paths.h"
+#include "services/master/registry_entry.h"
 
 namespace dcos::master {
 namespace {
@@ -71,10 +72,18 @@ absl::StatusOr<std::vector<ZkRegistry::Entry>> ZkRegistry::ReadAll(
         return absl::DataLossError(absl::StrCat("registry read ", paths[i], ": error code ",
                                                 r.error().code(), " for a listed entry"));
       }
-      entries[i].data = std::move(*r.mutable_data()->mutable_data());
-      if (!entries[i].info.ParseFromString(entries[i].data)) {
-        return absl::DataLossError(absl::StrCat("registry entry ", paths[i],
-                                                " is not an AgentInfo"));
+      Entry& entry = entries[i];
+      entry.data = std::move(*r.mutable_data()->mutable_data());
+      absl::Status decoded = DecodeRegistryEntry(entry.data, &entry.info, &entry.state);
+      if (!decoded.ok()) {
+        return absl::DataLossError(
+            absl::StrCat("registry entry ", paths[i], ": ", decoded.message()));
+      }
+      // The node is named after the agent it holds.
+      const absl::string_view name = absl::string_view(paths[i]).substr(paths[i].rfind('/') + 1);
+      if (entry.info.id().value() != name) {
+        return absl::DataLossError(absl::StrCat("registry entry ", paths[i], " holds agent \"",
+                                                entry.info.id().value(), "\""));
       }
     }
     return absl::OkStatus();
@@ -141,6 +150,9 @@ absl::StatusOr<RegistryContents> ZkRegistry::Load() {
                                                                       : contents.gone;
     list.reserve(entries.ids.size());
     for (size_t i = 0; i < entries.ids.size(); ++i) {
+      if (dir != "gone" && HasRegistryState(entries.entries[i].state)) {
+        contents.states[entries.ids[i]] = std::move(entries.entries[i].state);
+      }
       list.push_back(std::move(entries.entries[i].info));
       mirror_[std::move(entries.ids[i])] = {dir, std::move(entries.entries[i].data)};
     }
@@ -154,7 +166,7 @@ absl::Status ZkRegistry::Apply(const std::vector<RegistryOp>& ops) {
   for (const RegistryOp& op : ops) {
     const std::string& id = op.agent.id().value();
     std::string dir = DirOf(op.kind);
-    std::string data = op.agent.SerializeAsString();
+    std::string data = EncodeRegistryEntry(op.agent, op.state);
     auto it = next.find(id);
     if (it != next.end() && it->second.first == dir && it->second.second == data) continue;
     if (it != next.end()) {

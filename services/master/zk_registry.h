@@ -2,9 +2,12 @@
 
 // ZkRegistry: the registry in dcos-zk, under `root` (default /mesos/registry):
 //
-//   <root>/admitted/<agent id>      data: the AgentInfo (binary proto)
-//   <root>/unreachable/<agent id>
+//   <root>/admitted/<agent id>      data: the AgentInfo (binary proto), then its drain and
+//   <root>/unreachable/<agent id>         deactivation if any (registry_entry.h)
 //   <root>/gone/<agent id>
+//
+// Load fails (DATA_LOSS, naming the node and what is wrong) on an entry that does not parse or
+// names another agent: a new leader must not guess which agents exist (nor miss a gone one).
 //
 // Apply writes one Multi per batch (all or nothing), skipping ops that change nothing (a
 // recovered agent re-registering with the same info costs no write). Every Multi starts with
@@ -33,10 +36,11 @@ class ZkRegistry final : public Registry {
   absl::StatusOr<RegistryContents> Load() override;
 
  private:
-  // One registry node: its data and the AgentInfo parsed from it.
+  // One registry node: its data and what was parsed from it.
   struct Entry {
     std::string data;
     common::v1::AgentInfo info;
+    v1::AgentRegistryState state;
   };
   // One directory: its children's ids and their entries, in the listing's order.
   struct Entries {

@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
   master::MasterCore core(config, &port, now);
   core.SetOperatorEvents(false);  // as the driver runs it with no operator subscriber
   absl::Time t0 = absl::Now();
-  core.RecoverRegistry(std::move(registry), {}, {}, now);  // as the driver does
+  core.RecoverRegistry(std::move(registry), {}, {}, {}, now);  // as the driver does
   absl::Time t1 = absl::Now();
   const double cpu1 = ThreadCpuMs();
   size_t failed = 0, outbox_items = 0;

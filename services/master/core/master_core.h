@@ -82,11 +82,16 @@ class MasterCore {
   void ExecutorExited(const std::string& agent_id, const v1::ExecutorExited& exited,
                       absl::Time now);
   // A new leader: the agents of the registry, which must re-register within
-  // agent_reregister_timeout.
+  // agent_reregister_timeout. `states`: by agent id, the drains and deactivations of admitted
+  // and unreachable agents (only those that have one): a draining agent gets no offers, its
+  // tasks are killed when it re-registers and, if the drain says so, it is marked gone once
+  // none runs.
   // Taken by value: the entries are moved into the master's records.
   void RecoverRegistry(std::vector<common::v1::AgentInfo> admitted,
                        std::vector<common::v1::AgentInfo> unreachable,
-                       const std::vector<common::v1::AgentInfo>& gone, absl::Time now);
+                       const std::vector<common::v1::AgentInfo>& gone,
+                       const std::map<std::string, v1::AgentRegistryState>& states,
+                       absl::Time now);
 
   // --- Frameworks ---
   struct Subscription {
@@ -110,6 +115,8 @@ class MasterCore {
   absl::Status Teardown(const v1::TeardownRequest& request, absl::Time now);
 
   // --- Operators ---
+  // Each writes the agent's registry entry (in the outbox, durable before the driver answers):
+  // gone; draining (grace, mark_gone) and deactivated; neither again.
   absl::Status MarkAgentGone(const std::string& agent_id, absl::Time now);
   absl::Status DrainAgent(const std::string& agent_id, std::optional<absl::Duration> grace,
                           bool mark_gone, absl::Time now);
@@ -202,6 +209,9 @@ class MasterCore {
   };
 
   // master_core_agents.cc
+  // The agent's whole registry entry, into the list `kind` names (its drain and deactivation
+  // with it: they survive a failover).
+  void WriteRegistry(RegistryOp::Kind kind, const AgentRecord& agent);
   // Admits an agent; the tasks in record.tasks count as in use. `write_registry`: false only
   // when the registry already holds exactly this AgentInfo.
   void AdmitAgent(AgentRecord record, absl::Time now, bool write_registry = true);
@@ -214,6 +224,9 @@ class MasterCore {
   void CheckAgents(absl::Time now);
   void ScheduleAgentCheck(const std::string& agent_id, absl::Time at);
   bool TakeRemovalToken(absl::Time now);
+  // A draining agent with mark_gone is marked gone once none of its tasks runs. Only an
+  // agent that has reported its tasks to this master (STATE_ACTIVE) is judged: a recovered
+  // or unreachable one may still run tasks the master does not know of.
   void MaybeFinishDrain(const std::string& agent_id, absl::Time now);
   // Records a kill in the agent's `kills` and sends it now if the agent is connected.
   void KillOnAgent(AgentRecord& agent, const TaskKey& key, v1::KillTask kill);

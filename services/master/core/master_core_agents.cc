@@ -29,6 +29,13 @@ v1::KillTask DrainKill(const std::pair<std::string, std::string>& key,
   return k;
 }
 
+// The registry list an agent of this state is in: a drain or a reactivation rewrites its entry
+// there.
+RegistryOp::Kind ListOf(v1::Agent::State state) {
+  return state == v1::Agent::STATE_UNREACHABLE ? RegistryOp::Kind::kMarkUnreachable
+                                               : RegistryOp::Kind::kAdmit;
+}
+
 // An agent must say where it is and bring cpus and mem.
 absl::Status ValidateAgentInfo(const common::v1::AgentInfo& info) {
   if (info.address().hostname().empty() && info.address().ip().empty()) {
@@ -79,9 +86,24 @@ absl::StatusOr<std::string> MasterCore::RegisterAgent(const v1::Register& reques
   return id;
 }
 
+void MasterCore::WriteRegistry(RegistryOp::Kind kind, const AgentRecord& agent) {
+  RegistryOp op{kind, agent.info, {}};
+  if (kind != RegistryOp::Kind::kMarkGone) {
+    if (agent.draining) {
+      v1::AgentDrainConfig* drain = op.state.mutable_drain();
+      if (agent.drain_grace.has_value()) {
+        ToProto(*agent.drain_grace, drain->mutable_max_grace_period());
+      }
+      drain->set_mark_gone(agent.mark_gone_when_drained);
+    }
+    op.state.set_deactivated(agent.deactivated);
+  }
+  outbox_.registry.push_back(std::move(op));
+}
+
 void MasterCore::AdmitAgent(AgentRecord record, absl::Time now, bool write_registry) {
   const std::string id = record.info.id().value();
-  if (write_registry) outbox_.registry.push_back({RegistryOp::Kind::kAdmit, record.info});
+  if (write_registry) WriteRegistry(RegistryOp::Kind::kAdmit, record);
   record.state = v1::Agent::STATE_ACTIVE;
   record.connected = true;
   record.next_ping = now + config_.agent_ping_timeout;
@@ -218,7 +240,7 @@ absl::Status MasterCore::ReregisterAgent(v1::Reregister request, absl::Time now)
     allocator_->SetAgentActive(id, !agents_[id].draining && !agents_[id].deactivated);
   } else {
     if (was_unreachable) {
-      outbox_.registry.push_back({RegistryOp::Kind::kMarkReachable, record.info});
+      WriteRegistry(RegistryOp::Kind::kMarkReachable, record);
     }
     AdmitAgent(std::move(record), now, /*write_registry=*/!registered_as_is);
   }
@@ -267,7 +289,9 @@ void MasterCore::ExecutorExited(const std::string& agent_id, const v1::ExecutorE
 
 void MasterCore::RecoverRegistry(std::vector<common::v1::AgentInfo> admitted,
                                  std::vector<common::v1::AgentInfo> unreachable,
-                                 const std::vector<common::v1::AgentInfo>& gone, absl::Time now) {
+                                 const std::vector<common::v1::AgentInfo>& gone,
+                                 const std::map<std::string, v1::AgentRegistryState>& states,
+                                 absl::Time now) {
   for (const common::v1::AgentInfo& info : gone) gone_agents_.emplace(info.id().value(), info);
   for (common::v1::AgentInfo& info : admitted) {
     AgentRecord& a = agents_[info.id().value()];
@@ -281,6 +305,21 @@ void MasterCore::RecoverRegistry(std::vector<common::v1::AgentInfo> admitted,
     a.info = std::move(info);
     a.state = v1::Agent::STATE_UNREACHABLE;
     a.unreachable_since = now;
+  }
+  // The drains go on where the old leader left them: the agent is offered to no one when it
+  // is admitted again (AdmitAgent), and its tasks are killed when it re-registers
+  // (ReregisterAgent -> ResendKills: every task of a draining agent).
+  for (const auto& [id, state] : states) {
+    auto it = agents_.find(id);
+    if (it == agents_.end() || gone_agents_.count(id) > 0) continue;
+    AgentRecord& a = it->second;
+    a.draining = state.has_drain();
+    a.deactivated = state.deactivated();
+    a.mark_gone_when_drained = state.drain().mark_gone();
+    a.drain_grace.reset();
+    if (state.drain().has_max_grace_period()) {
+      a.drain_grace = FromProto(state.drain().max_grace_period());
+    }
   }
 }
 
@@ -350,7 +389,7 @@ void MasterCore::MarkUnreachable(const std::string& agent_id, absl::Time now) {
   if (it == agents_.end()) return;
   AgentRecord& a = it->second;
   const bool was_offered = a.state == v1::Agent::STATE_ACTIVE;
-  outbox_.registry.push_back({RegistryOp::Kind::kMarkUnreachable, a.info});
+  WriteRegistry(RegistryOp::Kind::kMarkUnreachable, a);
   std::vector<std::string> offers(a.offers.begin(), a.offers.end());
   for (const std::string& offer : offers) RescindOffer(offer, /*recover=*/false, now);
   if (was_offered) allocator_->RemoveAgent(agent_id);
@@ -392,7 +431,7 @@ absl::Status MasterCore::MarkAgentGone(const std::string& agent_id, absl::Time n
   }
   const bool was_offered = it->second.state == v1::Agent::STATE_ACTIVE;
   AgentRecord a = std::move(it->second);
-  outbox_.registry.push_back({RegistryOp::Kind::kMarkGone, a.info});
+  WriteRegistry(RegistryOp::Kind::kMarkGone, a);
   std::vector<std::string> offers(a.offers.begin(), a.offers.end());
   for (const std::string& offer : offers) RescindOffer(offer, /*recover=*/false, now);
   if (was_offered) allocator_->RemoveAgent(agent_id);
@@ -448,6 +487,9 @@ absl::Status MasterCore::DrainAgent(const std::string& agent_id,
   a.deactivated = true;
   a.mark_gone_when_drained = mark_gone;
   a.drain_grace = grace;
+  // Durable before the operator is answered (the driver applies registry ops first): a new
+  // leader goes on draining it.
+  WriteRegistry(ListOf(a.state), a);
   if (a.state == v1::Agent::STATE_ACTIVE) allocator_->SetAgentActive(agent_id, false);
   std::vector<std::string> offers(a.offers.begin(), a.offers.end());
   for (const std::string& offer : offers) RescindOffer(offer, /*recover=*/true, now);
@@ -499,6 +541,9 @@ void MasterCore::ResendKills(const std::string& agent_id) {
 void MasterCore::MaybeFinishDrain(const std::string& agent_id, absl::Time now) {
   auto it = agents_.find(agent_id);
   if (it == agents_.end() || !it->second.draining) return;
+  // A recovered or unreachable agent's tasks are not known (yet, or any more): it is judged
+  // when it re-registers.
+  if (it->second.state != v1::Agent::STATE_ACTIVE) return;
   for (const TaskKey& key : it->second.tasks) {
     auto task = tasks_.find(key);
     if (task != tasks_.end() && !IsTerminal(task->second.task.state())) return;
@@ -509,9 +554,12 @@ void MasterCore::MaybeFinishDrain(const std::string& agent_id, absl::Time now) {
 absl::Status MasterCore::ReactivateAgent(const std::string& agent_id, absl::Time) {
   auto it = agents_.find(agent_id);
   if (it == agents_.end()) return absl::NotFoundError(absl::StrCat("agent ", agent_id, " is not known"));
+  const bool was_inactive = it->second.draining || it->second.deactivated;
   it->second.draining = false;
   it->second.deactivated = false;
   it->second.mark_gone_when_drained = false;
+  it->second.drain_grace.reset();
+  if (was_inactive) WriteRegistry(ListOf(it->second.state), it->second);
   if (it->second.state == v1::Agent::STATE_ACTIVE && it->second.connected) {
     allocator_->SetAgentActive(agent_id, true);
     allocation_wanted_ = true;

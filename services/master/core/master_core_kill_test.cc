@@ -25,53 +25,20 @@ v1::KillRequest KillOf(const MasterCore::Subscription& s, const std::string& tas
   return k;
 }
 
-// The kills the agent was sent, by task, from message `from` on.
-std::vector<v1::KillTask> Kills(Cluster& c, const std::string& agent, size_t from = 0) {
-  std::vector<v1::KillTask> out;
-  const std::vector<v1::MasterMessage>& msgs = c.agent_msgs[agent];
-  for (size_t i = from; i < msgs.size(); ++i) {
-    if (msgs[i].has_kill_task()) out.push_back(msgs[i].kill_task());
-  }
-  return out;
-}
-
-// One agent running task `task` of framework "fw".
-struct OneTask {
-  std::string agent;
-  MasterCore::Subscription fw;
-};
-OneTask StartOne(Cluster& c, const std::string& task) {
-  OneTask out{c.AddAgent("a1"), c.Subscribe("fw")};
-  REQUIRE(c.Start(out.fw, task) == out.agent);
-  return out;
-}
-
-// Re-registers the agent with `report` and REQUIREs that Reregistered went first: the kills
-// after it are the new master's. Returns the index of the first message after Reregistered.
-size_t Reregister(Cluster& c, v1::Reregister report) {
-  const std::string agent = report.agent_info().id().value();
-  const size_t before = c.agent_msgs[agent].size();
-  REQUIRE(c.core.ReregisterAgent(std::move(report), c.now).ok());
-  c.Drain();
-  REQUIRE(c.agent_msgs[agent].size() > before);
-  REQUIRE(c.agent_msgs[agent][before].has_reregistered());
-  return before + 1;
-}
-
 TEST_CASE("kill: a disconnected agent's kill is kept and sent when it re-registers") {
   Cluster c;
-  auto [agent, s] = StartOne(c, "t1");
+  auto [agent, s] = c.StartOne("t1");
   c.core.AgentDisconnected(agent, c.now);
   c.Drain();
 
   REQUIRE(c.core.Kill(KillOf(s, "t1", absl::Seconds(7)), c.now).ok());
   c.Drain();
-  CHECK(Kills(c, agent).empty());             // nothing reaches a disconnected agent
+  CHECK(c.Kills(agent).empty());             // nothing reaches a disconnected agent
   CHECK(c.Updates(s.framework_id, "t1").size() == 1);  // and the framework hears nothing yet
 
   // It re-registers still running t1: the kill goes out, with its grace period.
-  size_t after = Reregister(c, c.Report(agent, {{s.framework_id, "t1"}}));
-  std::vector<v1::KillTask> kills = Kills(c, agent, after);
+  size_t after = c.Reregister(c.Report(agent, {{s.framework_id, "t1"}}));
+  std::vector<v1::KillTask> kills = c.Kills(agent, after);
   REQUIRE(kills.size() == 1);
   CHECK(kills[0].task_id().value() == "t1");
   CHECK(kills[0].framework_id().value() == s.framework_id);
@@ -79,37 +46,37 @@ TEST_CASE("kill: a disconnected agent's kill is kept and sent when it re-registe
 
   // Kept until the task ends: another re-registration while it runs sends it again.
   c.core.AgentDisconnected(agent, c.now);
-  after = Reregister(c, c.Report(agent, {{s.framework_id, "t1"}}));
-  CHECK(Kills(c, agent, after).size() == 1);
+  after = c.Reregister(c.Report(agent, {{s.framework_id, "t1"}}));
+  CHECK(c.Kills(agent, after).size() == 1);
 
   // Killed: the framework gets KILLED; a later re-registration sends no kill.
   c.Update(agent, s.framework_id, "t1", common::v1::TASK_KILLED, Uuid('k'));
   REQUIRE(c.Updates(s.framework_id, "t1").back().state() == common::v1::TASK_KILLED);
   c.core.AgentDisconnected(agent, c.now);
-  after = Reregister(c, c.Report(agent, {{s.framework_id, "t1"}}, common::v1::TASK_KILLED));
-  CHECK(Kills(c, agent, after).empty());
+  after = c.Reregister(c.Report(agent, {{s.framework_id, "t1"}}, common::v1::TASK_KILLED));
+  CHECK(c.Kills(agent, after).empty());
   CHECK(c.port.errors() == 0);
 }
 
 TEST_CASE("kill: a kill the agent may have missed is sent again when it re-registers") {
   // As in Mesos: the stream may have broken before the master noticed.
   Cluster c;
-  auto [agent, s] = StartOne(c, "t1");
+  auto [agent, s] = c.StartOne("t1");
   REQUIRE(c.Start(s, "t2") == agent);
   REQUIRE(c.core.Kill(KillOf(s, "t1", absl::Seconds(3)), c.now).ok());
   c.Drain();
-  REQUIRE(Kills(c, agent).size() == 1);
+  REQUIRE(c.Kills(agent).size() == 1);
 
   // It comes back on a new stream, t1 still running, t2 gone meanwhile.
-  size_t after = Reregister(c, c.Report(agent, {{s.framework_id, "t1"}}));
-  std::vector<v1::KillTask> kills = Kills(c, agent, after);
+  size_t after = c.Reregister(c.Report(agent, {{s.framework_id, "t1"}}));
+  std::vector<v1::KillTask> kills = c.Kills(agent, after);
   REQUIRE(kills.size() == 1);
   CHECK(kills[0].task_id().value() == "t1");
   CHECK(kills[0].kill_policy().grace_period().seconds() == 3);
   // A kill of t2 now answers for an unknown task; none goes to the agent.
   REQUIRE(c.core.Kill(KillOf(s, "t2", absl::Seconds(3)), c.now).ok());
   c.Drain();
-  CHECK(Kills(c, agent, after).size() == 1);
+  CHECK(c.Kills(agent, after).size() == 1);
   CHECK(c.port.errors() == 0);
 }
 
@@ -131,11 +98,11 @@ TEST_CASE("kill: an unreachable task is answered with its state and killed when 
   CHECK(updates[2].has_unreachable_time());
 
   // Back with w1 running: it is reported RUNNING again and killed.
-  size_t after = Reregister(c, c.Report(agent, {{s.framework_id, "w1"}}));
+  size_t after = c.Reregister(c.Report(agent, {{s.framework_id, "w1"}}));
   updates = c.Updates(s.framework_id, "w1");
   REQUIRE(updates.size() == 4);
   CHECK(updates[3].state() == common::v1::TASK_RUNNING);
-  std::vector<v1::KillTask> kills = Kills(c, agent, after);
+  std::vector<v1::KillTask> kills = c.Kills(agent, after);
   REQUIRE(kills.size() == 1);
   CHECK(kills[0].task_id().value() == "w1");
   CHECK(c.port.errors() == 0);
@@ -162,14 +129,14 @@ TEST_CASE("kill: after a failover, a kill naming an agent not yet back waits for
   // The agent returns with t1 only: t1 is killed; the kill of t2 is dropped.
   v1::Reregister report = c.Report("old-S1", {{"old-F1", "t1"}});
   *report.add_frameworks() = fw;
-  size_t after = Reregister(c, report);
-  std::vector<v1::KillTask> kills = Kills(c, "old-S1", after);
+  size_t after = c.Reregister(report);
+  std::vector<v1::KillTask> kills = c.Kills("old-S1", after);
   REQUIRE(kills.size() == 1);
   CHECK(kills[0].task_id().value() == "t1");
   CHECK(kills[0].kill_policy().grace_period().seconds() == 4);
   c.core.AgentDisconnected("old-S1", c.now);
-  after = Reregister(c, c.Report("old-S1", {{"old-F1", "t1"}, {"old-F1", "t2"}}));
-  kills = Kills(c, "old-S1", after);
+  after = c.Reregister(c.Report("old-S1", {{"old-F1", "t1"}, {"old-F1", "t2"}}));
+  kills = c.Kills("old-S1", after);
   REQUIRE(kills.size() == 1);
   CHECK(kills[0].task_id().value() == "t1");
 
@@ -222,7 +189,7 @@ TEST_CASE("drain: KILLING and KILLED updates carry REASON_AGENT_DRAINING, others
   REQUIRE(c.Start(s, "t2") == agent);
   REQUIRE(c.core.DrainAgent(agent, absl::Seconds(2), /*mark_gone=*/false, c.now).ok());
   c.Drain();
-  REQUIRE(Kills(c, agent).size() == 2);
+  REQUIRE(c.Kills(agent).size() == 2);
 
   c.operator_events.clear();
   UpdateWithReason(c, agent, s.framework_id, "t1", common::v1::TASK_KILLING,
@@ -291,15 +258,15 @@ TEST_CASE("drain: marking the agent gone, partition-aware tasks end TASK_GONE_BY
 
 TEST_CASE("drain: a disconnected agent is drained when it re-registers, unknown tasks too") {
   Cluster c;
-  auto [agent, s] = StartOne(c, "t1");
+  auto [agent, s] = c.StartOne("t1");
   c.core.AgentDisconnected(agent, c.now);
   REQUIRE(c.core.DrainAgent(agent, absl::Seconds(5), /*mark_gone=*/true, c.now).ok());
   c.Drain();
-  CHECK(Kills(c, agent).empty());
+  CHECK(c.Kills(agent).empty());
 
   // Back with t1 and t9 (launched before a failover the master does not remember).
-  size_t after = Reregister(c, c.Report(agent, {{s.framework_id, "t1"}, {s.framework_id, "t9"}}));
-  std::vector<v1::KillTask> kills = Kills(c, agent, after);
+  size_t after = c.Reregister(c.Report(agent, {{s.framework_id, "t1"}, {s.framework_id, "t9"}}));
+  std::vector<v1::KillTask> kills = c.Kills(agent, after);
   REQUIRE(kills.size() == 2);
   for (const v1::KillTask& k : kills) {
     INFO(k.task_id().value());
@@ -314,7 +281,7 @@ TEST_CASE("drain: a disconnected agent is drained when it re-registers, unknown 
 
 TEST_CASE("drain: an agent that re-registers after its tasks ended away is drained at once") {
   Cluster c;
-  auto [agent, s] = StartOne(c, "u1");
+  auto [agent, s] = c.StartOne("u1");
   c.core.AgentDisconnected(agent, c.now);
   REQUIRE(c.core.DrainAgent(agent, absl::Seconds(5), /*mark_gone=*/true, c.now).ok());
   c.Drain();
@@ -349,7 +316,7 @@ TEST_CASE("drain: its grace period bounds each task's own, a shorter one is kept
   const size_t before = c.agent_msgs[agent].size();
   REQUIRE(c.core.DrainAgent(agent, absl::Seconds(10), /*mark_gone=*/false, c.now).ok());
   c.Drain();
-  std::vector<v1::KillTask> kills = Kills(c, agent, before);
+  std::vector<v1::KillTask> kills = c.Kills(agent, before);
   REQUIRE(kills.size() == 3);
   for (const v1::KillTask& k : kills) {
     INFO(k.task_id().value());

@@ -213,7 +213,7 @@ TEST_CASE("lifecycle: unknown tasks named without an agent get no answer while a
   a.mutable_id()->set_value("old-S1");
   a.mutable_address()->set_hostname("a");
   a.mutable_address()->set_port(5051);
-  c.core.RecoverRegistry({a}, {}, {}, c.now);
+  c.core.RecoverRegistry({a}, {}, {}, {}, c.now);
   MasterCore::Subscription s = c.Subscribe("fw");
   auto reconcile = [&](const std::string& agent) {
     v1::ReconcileRequest r;

@@ -16,7 +16,8 @@ v1::ClusterState MasterCore::State() const {
                          ? v1::Agent::STATE_DISCONNECTED
                          : a.state);
     if (a.draining) {
-      bool drained = true;
+      // A recovered agent has not reported its tasks yet: it drains until it has.
+      bool drained = a.state != v1::Agent::STATE_RECOVERED;
       for (const TaskKey& key : a.tasks) {
         auto t = tasks_.find(key);
         if (t != tasks_.end() && !IsTerminal(t->second.task.state())) drained = false;

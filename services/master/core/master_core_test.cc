@@ -457,7 +457,7 @@ TEST_CASE("master core: a new leader waits for registry agents, then marks the s
   a.mutable_id()->set_value("old-S1");
   b.mutable_id()->set_value("old-S2");
   d.mutable_id()->set_value("old-S3");
-  c.core.RecoverRegistry({a, b, d}, {}, {}, c.now);
+  c.core.RecoverRegistry({a, b, d}, {}, {}, {}, c.now);
   v1::Reregister rr;
   *rr.mutable_agent_info() = a;
   common::v1::FrameworkInfo fw;
@@ -513,7 +513,7 @@ TEST_CASE("master core: a re-registered task with bad resources is left out of t
   a.mutable_address()->set_port(5051);
   *a.add_resources() = Scalar("cpus", 8);
   *a.add_resources() = Scalar("mem", 4096);
-  c.core.RecoverRegistry({a}, {}, {}, c.now);
+  c.core.RecoverRegistry({a}, {}, {}, {}, c.now);
   v1::Reregister rr;
   *rr.mutable_agent_info() = a;
   common::v1::FrameworkInfo* fw = rr.add_frameworks();

@@ -211,6 +211,17 @@ struct Cluster {
     Update(agent, s.framework_id, task, common::v1::TASK_RUNNING, std::string(16, 'r'));
   }
 
+  // One agent ("a1") running `task` of framework "fw" (partition-aware if asked).
+  struct OneTask {
+    std::string agent;
+    MasterCore::Subscription fw;
+  };
+  OneTask StartOne(const std::string& task, bool partition_aware = false) {
+    OneTask out{AddAgent("a1"), Subscribe("fw", partition_aware)};
+    REQUIRE(Start(out.fw, task) == out.agent);
+    return out;
+  }
+
   // Offers the framework holds now (received and not yet used, declined or rescinded).
   std::vector<common::v1::Offer> Outstanding(const std::string& fid) {
     for (const v1::Framework& f : S().frameworks()) {
@@ -247,7 +258,7 @@ struct Cluster {
       *a.add_resources() = Scalar("mem", 1024);
       admitted.push_back(a);
     }
-    core.RecoverRegistry(std::move(admitted), {}, {}, now);
+    core.RecoverRegistry(std::move(admitted), {}, {}, {}, now);
     Drain();
   }
 
@@ -318,6 +329,28 @@ struct Cluster {
       if (s.task_id().value() == task) out.push_back(s);
     }
     return out;
+  }
+
+  // The kills the agent was sent, from its message `from` on.
+  std::vector<v1::KillTask> Kills(const std::string& agent, size_t from = 0) {
+    std::vector<v1::KillTask> out;
+    const std::vector<v1::MasterMessage>& msgs = agent_msgs[agent];
+    for (size_t i = from; i < msgs.size(); ++i) {
+      if (msgs[i].has_kill_task()) out.push_back(msgs[i].kill_task());
+    }
+    return out;
+  }
+
+  // Re-registers the agent with `report` and REQUIREs that Reregistered went first: the kills
+  // after it are this master's. Returns the index of the agent's first message after it.
+  size_t Reregister(v1::Reregister report) {
+    const std::string agent = report.agent_info().id().value();
+    const size_t before = agent_msgs[agent].size();
+    REQUIRE(core.ReregisterAgent(std::move(report), now).ok());
+    Drain();
+    REQUIRE(agent_msgs[agent].size() > before);
+    REQUIRE(agent_msgs[agent][before].has_reregistered());
+    return before + 1;
   }
 
   void Pong(const std::string& agent) {

@@ -11,15 +11,21 @@
 #include "protos/common/v1/agent_info.pb.h"
 #include "protos/master/v1/agent_channel.pb.h"
 #include "protos/master/v1/operator_events.pb.h"
+#include "protos/master/v1/registry.pb.h"
 #include "protos/master/v1/scheduler_events.pb.h"
 
 namespace dcos::master {
 
-// A change to the registry of admitted agents in dcos-zk (/mesos/registry).
+// A change to the registry of admitted agents in dcos-zk (/mesos/registry). Each op writes the
+// agent's whole entry (its AgentInfo and state) under the list its kind names: admitted
+// (kAdmit, kMarkReachable), unreachable or gone. An op of the list the agent is in already
+// rewrites its entry there (a drain, a reactivation).
 struct RegistryOp {
   enum class Kind { kAdmit, kMarkUnreachable, kMarkReachable, kMarkGone };
   Kind kind;
   common::v1::AgentInfo agent;  // id always set
+  // Its drain and deactivation; empty when it has neither (always for kMarkGone).
+  v1::AgentRegistryState state;
 };
 
 struct Outbox {
