@@ -38,6 +38,26 @@ const char* DirOf(RegistryOp::Kind kind) {
   return "admitted";
 }
 
+// Why a Multi did not apply: its failing op (the others answer RUNTIME_INCONSISTENCY).
+absl::Status NotApplied(const std::vector<zk::v1::Op>& batch, const zk::v1::MultiResponse& r) {
+  for (int i = 0; i < r.results_size() && i < static_cast<int>(batch.size()); ++i) {
+    if (!r.results(i).has_error()) continue;
+    const zk::v1::ErrorCode code = r.results(i).error().code();
+    if (code == zk::v1::ERROR_CODE_RUNTIME_INCONSISTENCY) continue;
+    const zk::v1::Op& op = batch[static_cast<size_t>(i)];
+    if (i == 0) {  // the fence
+      return absl::FailedPreconditionError(
+          absl::StrCat("registry write refused: the fence ", op.check().path(), ": ",
+                       zk::client::ErrorCodeName(code), " (this master no longer leads)"));
+    }
+    const std::string& path = op.has_create() ? op.create().path() : op.delete_node().path();
+    return absl::AbortedError(absl::StrCat("registry write not applied: ",
+                                           op.has_create() ? "create " : "delete ", path, ": ",
+                                           zk::client::ErrorCodeName(code)));
+  }
+  return absl::AbortedError("registry write not applied (no op named why)");
+}
+
 }  // namespace
 
 ZkRegistry::ZkRegistry(zk::client::ZkClient* zk, std::string root, std::string fence)
@@ -198,6 +218,8 @@ absl::Status ZkRegistry::Apply(const std::vector<RegistryOp>& ops) {
                           absl::StrCat("registry write (fenced by ", fence_, "): ",
                                        r.status().message()));
     }
+    // A Multi that could not apply is an OK call with committed=false: nothing was written.
+    if (!r->committed()) return NotApplied(batch, *r);
     begin = end;
   }
   mirror_ = std::move(next);

@@ -1,8 +1,8 @@
 // ZkRegistry against three real dcos-zk processes: entries of the AgentInfo alone (what
 // masters wrote before drains were recorded) still load; a drain and a deactivation
 // round-trip and a reactivation writes the bare AgentInfo again; a corrupt entry stops the
-// load with DATA_LOSS naming it; 10,000 entries, some draining, load in one pass (its time is
-// printed).
+// load with DATA_LOSS naming it; a write whose fence is gone is refused; 10,000 entries, some
+// draining, load in one pass (its time is printed).
 
 #include <cstdio>
 
@@ -169,6 +169,18 @@ TEST_CASE("zk registry: a corrupt entry stops the load with DATA_LOSS naming it"
 
   zk.Put("/misnamed/gone/S6", Agent("S7").SerializeAsString());
   CHECK(load_error("/misnamed") == "registry entry /misnamed/gone/S6 holds agent \"S7\"");
+}
+
+TEST_CASE("zk registry: a write whose fence is gone is refused and changes nothing") {
+  Zk zk;
+  ZkRegistry deposed(zk.client.get(), "/reg", "/no-longer-leading");
+  REQUIRE(deposed.Load().ok());
+  absl::Status s = deposed.Apply({Op(RegistryOp::Kind::kAdmit, "S1", Drain(5, false))});
+  CHECK(s.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(s.message() ==
+        "registry write refused: the fence /no-longer-leading: NO_NODE (this "
+        "master no longer leads)");
+  CHECK(LoadFresh(zk, "/reg").admitted.empty());
 }
 
 TEST_CASE("zk registry: 10,000 entries, one in a hundred draining, load in one pass") {
