@@ -22,20 +22,9 @@ namespace dcos::testing {
 namespace {
 
 TEST_CASE("dcos-master HA: the standby redirects, takes over from a killed leader, forgets no task") {
-  ZkTestEnsemble zk({"--zk.min_session_timeout=500ms"});
-  REQUIRE(zk.StartAll().ok());
-  std::string dir = MakeTempDir("masters");
-  Master a = StartMaster("master-a", zk, dir);
-  Master b = StartMaster("master-b", zk, dir);
-  Master* leader = nullptr;
-  Master* standby = nullptr;
-  REQUIRE(WaitFor([&] {
-            bool ea = Elected(a.address), eb = Elected(b.address);
-            if (ea == eb) return false;
-            leader = ea ? &a : &b;
-            standby = ea ? &b : &a;
-            return true;
-          }, absl::Seconds(20), "exactly one elected master").ok());
+  TwoMasters masters;
+  Master* leader = masters.leader;
+  Master* standby = masters.standby;
 
   // The standby refuses and names the leader, in the message and as LeaderInfo.
   auto standby_op = mv1::Operator::NewStub(
@@ -61,60 +50,15 @@ TEST_CASE("dcos-master HA: the standby redirects, takes over from a killed leade
   }
 
   // Two agents and a framework with a running task on the first.
-  auto channel = grpc::CreateChannel(leader->address, grpc::InsecureChannelCredentials());
-  auto agent1 = std::make_unique<SimAgent>(channel, RegisterMessage("agent-1"));
-  auto agent2 = std::make_unique<SimAgent>(channel, RegisterMessage("agent-2"));
-  std::string id1, id2;
-  REQUIRE(WaitFor([&] {
-            auto r1 = agent1->Find([](const auto& m) { return m.has_registered(); });
-            auto r2 = agent2->Find([](const auto& m) { return m.has_registered(); });
-            if (r1) id1 = r1->registered().agent_id().value();
-            if (r2) id2 = r2->registered().agent_id().value();
-            return r1.has_value() && r2.has_value();
-          }, absl::Seconds(10), "both agents registered").ok());
-  auto fw = std::make_unique<SimFramework>(channel, Framework("ha"));
-  std::string fid, stream_id;
-  cv1::Offer offer;
-  REQUIRE(WaitFor([&] {
-            for (const auto& e : fw->events()) {
-              if (e.has_subscribed()) {
-                fid = e.subscribed().framework_id().value();
-                stream_id = e.subscribed().stream_id();
-              }
-              if (e.has_offers()) {
-                for (const auto& o : e.offers().offers()) {
-                  if (o.agent_id().value() == id1) offer = o;
-                }
-              }
-            }
-            return !offer.id().value().empty();
-          }, absl::Seconds(10), "an offer of agent 1").ok());
-  {
-    grpc::ClientContext ctx;
-    mv1::AcceptRequest req;
-    req.mutable_framework_id()->set_value(fid);
-    req.set_stream_id(stream_id);
-    *req.add_offer_ids() = offer.id();
-    cv1::TaskInfo* t = req.add_operations()->mutable_launch()->add_task_infos();
-    t->set_name("web");
-    t->mutable_task_id()->set_value("web-1");
-    t->mutable_command()->set_value("serve");
-    *t->add_resources() = Scalar("cpus", 1);
-    *t->add_resources() = Scalar("mem", 128);
-    mv1::AcceptResponse resp;
-    REQUIRE(fw->stub().Accept(&ctx, req, &resp).ok());
-  }
-  REQUIRE(WaitFor([&] {
-            return agent1->Find([](const auto& m) { return m.has_run_task(); }).has_value();
-          }, absl::Seconds(10), "RunTask").ok());
+  TwoAgentsOneTask cluster = StartTwoAgentsOneTask(leader->address, "ha");
+  const std::string id1 = cluster.id1, id2 = cluster.id2;
+  const std::string fid = cluster.framework.id().value();
 
   // kill -9 of the leader.
   absl::Time killed = absl::Now();
   leader->process->Signal(SIGKILL);
   REQUIRE(leader->process->WaitExit(absl::Seconds(10)).ok());
-  agent1.reset();
-  agent2.reset();
-  fw.reset();
+  cluster = {};  // the streams to the dead leader end
   REQUIRE(WaitFor([&] { return Elected(standby->address); }, absl::Seconds(20),
                   "the standby to lead").ok());
   INFO("took over after " << absl::FormatDuration(absl::Now() - killed));
@@ -149,19 +93,11 @@ TEST_CASE("dcos-master HA: the standby redirects, takes over from a killed leade
   }
   // Agent 2 stays away: after the re-registration window it is unreachable.
   REQUIRE(WaitFor([&] {
-            for (const auto& agent : Agents(standby->address)) {
-              if (agent.agent_info().id().value() == id2 &&
-                  agent.state() == mv1::Agent::STATE_UNREACHABLE) {
-                return true;
-              }
-            }
-            return false;
+            std::optional<mv1::Agent> agent2 = AgentNamed(standby->address, id2);
+            return agent2.has_value() && agent2->state() == mv1::Agent::STATE_UNREACHABLE;
           }, absl::Seconds(15), "agent 2 unreachable").ok());
 
-  standby->process->Signal(SIGTERM);
-  absl::StatusOr<int> code = standby->process->WaitExit(absl::Seconds(10));
-  REQUIRE(code.ok());
-  CHECK(*code == 0);
+  Terminate(*standby);
 }
 
 }  // namespace
