@@ -228,6 +228,9 @@ class MasterCore {
   // agent that has reported its tasks to this master (STATE_ACTIVE) is judged: a recovered
   // or unreachable one may still run tasks the master does not know of.
   void MaybeFinishDrain(const std::string& agent_id, absl::Time now);
+  // A draining agent is drained once it has reported its tasks to this master (not
+  // STATE_RECOVERED) and none of them runs any more.
+  bool Drained(const AgentRecord& a) const;
   // Records a kill in the agent's `kills` and sends it now if the agent is connected.
   void KillOnAgent(AgentRecord& agent, const TaskKey& key, v1::KillTask kill);
   // After a re-registration: the recorded kills again, for the tasks the agent still runs (and

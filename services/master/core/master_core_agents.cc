@@ -543,17 +543,22 @@ void MasterCore::MaybeFinishDrain(const std::string& agent_id, absl::Time now) {
   if (it == agents_.end() || !it->second.draining) return;
   // A recovered or unreachable agent's tasks are not known (yet, or any more): it is judged
   // when it re-registers.
-  if (it->second.state != v1::Agent::STATE_ACTIVE) return;
-  for (const TaskKey& key : it->second.tasks) {
-    auto task = tasks_.find(key);
-    if (task != tasks_.end() && !IsTerminal(task->second.task.state())) return;
-  }
+  if (it->second.state != v1::Agent::STATE_ACTIVE || !Drained(it->second)) return;
   if (it->second.mark_gone_when_drained) (void)MarkAgentGone(agent_id, now);
 }
 
 absl::Status MasterCore::ReactivateAgent(const std::string& agent_id, absl::Time) {
   auto it = agents_.find(agent_id);
-  if (it == agents_.end()) return absl::NotFoundError(absl::StrCat("agent ", agent_id, " is not known"));
+  if (it == agents_.end()) {
+    if (gone_agents_.count(agent_id) > 0) {
+      return absl::FailedPreconditionError(absl::StrCat("agent ", agent_id, " is gone"));
+    }
+    return absl::NotFoundError(absl::StrCat("agent ", agent_id, " is not known"));
+  }
+  if (it->second.draining && !Drained(it->second)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("agent ", agent_id, " is still draining: reactivate it once it is DRAINED"));
+  }
   const bool was_inactive = it->second.draining || it->second.deactivated;
   it->second.draining = false;
   it->second.deactivated = false;

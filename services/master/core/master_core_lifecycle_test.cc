@@ -138,6 +138,32 @@ TEST_CASE("lifecycle: a reactivated agent is offered again; a drained one stays 
   CHECK(c.port.errors() == 0);
 }
 
+TEST_CASE("lifecycle: reactivate refuses an agent still draining, and a gone one") {
+  Cluster c;
+  std::string agent = c.AddAgent("a1", 2, 1024);
+  MasterCore::Subscription s = c.Subscribe("fw");
+  REQUIRE(c.Start(s, "t1") == agent);
+  REQUIRE(c.core.DrainAgent(agent, absl::Seconds(5), /*mark_gone=*/false, c.now).ok());
+  c.Drain();
+  absl::Status early = c.core.ReactivateAgent(agent, c.now);
+  CHECK(early.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(early.message() == "agent " + agent + " is still draining: reactivate it once it is DRAINED");
+  REQUIRE(c.S().agents_size() == 1);
+  CHECK(c.state.agents(0).drain_state() == v1::Agent::DRAIN_STATE_DRAINING);  // unchanged
+  CHECK(c.state.agents(0).deactivated());
+  c.Update(agent, s.framework_id, "t1", common::v1::TASK_KILLED, Uuid('k'));
+  REQUIRE(c.S().agents_size() == 1);
+  CHECK(c.state.agents(0).drain_state() == v1::Agent::DRAIN_STATE_DRAINED);
+  CHECK(c.core.ReactivateAgent(agent, c.now).ok());
+
+  REQUIRE(c.core.MarkAgentGone(agent, c.now).ok());
+  c.Drain();
+  absl::Status gone = c.core.ReactivateAgent(agent, c.now);
+  CHECK(gone.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(gone.message() == "agent " + agent + " is gone");
+  CHECK(c.port.errors() == 0);
+}
+
 TEST_CASE("lifecycle: tasks an agent re-registers without are GONE (LOST) and completed") {
   Cluster c;
   std::string agent = c.AddAgent("a1", 4, 1024);

@@ -6,6 +6,16 @@
 
 namespace dcos::master {
 
+bool MasterCore::Drained(const AgentRecord& a) const {
+  // A recovered agent has not reported its tasks yet: it drains until it has.
+  if (a.state == v1::Agent::STATE_RECOVERED) return false;
+  for (const TaskKey& key : a.tasks) {
+    auto t = tasks_.find(key);
+    if (t != tasks_.end() && !IsTerminal(t->second.task.state())) return false;
+  }
+  return true;
+}
+
 v1::ClusterState MasterCore::State() const {
   v1::ClusterState out;
   *out.mutable_leader() = config_.master_info;
@@ -16,14 +26,8 @@ v1::ClusterState MasterCore::State() const {
                          ? v1::Agent::STATE_DISCONNECTED
                          : a.state);
     if (a.draining) {
-      // A recovered agent has not reported its tasks yet: it drains until it has.
-      bool drained = a.state != v1::Agent::STATE_RECOVERED;
-      for (const TaskKey& key : a.tasks) {
-        auto t = tasks_.find(key);
-        if (t != tasks_.end() && !IsTerminal(t->second.task.state())) drained = false;
-      }
-      agent->set_drain_state(drained ? v1::Agent::DRAIN_STATE_DRAINED
-                                     : v1::Agent::DRAIN_STATE_DRAINING);
+      agent->set_drain_state(Drained(a) ? v1::Agent::DRAIN_STATE_DRAINED
+                                        : v1::Agent::DRAIN_STATE_DRAINING);
     }
     agent->set_deactivated(a.deactivated);
     if (a.drain_grace.has_value()) ToProto(*a.drain_grace, agent->mutable_drain_max_grace_period());
