@@ -126,8 +126,7 @@ class AgentFleet::Impl {
     bool waiting = false;  // in the timer queue
   };
 
-  static constexpr size_t kStarters = 4;
-  // Starts the streams (mu_ not held), on kStarters threads at once.
+  // Starts the streams (mu_ not held), on options_.starters threads at once.
   void StartAll(const std::vector<AgentStream*>& streams);
   // A new stream for agent `a` to the target, to be Started once mu_ is released.
   AgentStream* Connect(int a) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -255,7 +254,8 @@ void AgentFleet::Impl::SetTarget(const std::string& address) {
 void AgentFleet::Impl::StartAll(const std::vector<AgentStream*>& streams) {
   // Real agents each start their own stream on their own host; one thread starting 10,000
   // (~50 us each) would pace the wave by itself. A few threads share them.
-  const size_t per = (streams.size() + kStarters - 1) / kStarters;
+  const size_t threads = static_cast<size_t>(std::max(1, options_.starters));
+  const size_t per = (streams.size() + threads - 1) / threads;
   std::vector<std::thread> starters;
   for (size_t first = 0; first < streams.size(); first += per) {
     starters.emplace_back([&streams, first, per] {

@@ -29,6 +29,7 @@ struct AgentFleetOptions {
   int tasks_per_agent = 10;
   int frameworks = 10;
   int channels = 20;  // per master address
+  int starters = 4;   // threads that start a wave's streams at once (real agents: one each)
   absl::Duration initial_backoff = absl::Seconds(1);  // agent.registration_backoff_factor
   absl::Duration max_backoff = absl::Minutes(1);
   uint64_t seed = 1;

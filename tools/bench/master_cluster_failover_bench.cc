@@ -22,6 +22,7 @@
 //       //services/master:dcos-master //services/zk-ensemble:dcos-zk   (one command)
 //   bazel-bin/tools/bench/master_cluster_failover_bench [--agents=10000]
 //       [--tasks_per_agent=10] [--frameworks=10] [--channels=0 (agents/500)]
+//       [--starters=4 (threads the fleet starts a wave's streams on)]
 //       [--session_timeout=2s] [--heap_reserve_mib=-1 (sized for the cluster; 0: none)]
 //       [--dir=/var/tmp] [--perf_out=FILE (perf record the new leader and the fleet)]
 
@@ -61,6 +62,7 @@ struct Flags {
   int tasks_per_agent = 10;
   int frameworks = 10;
   int channels = 0;
+  int starters = 4;
   absl::Duration session_timeout = absl::Seconds(2);
   // --master.heap_reserve_mib of both masters; -1: sized for the cluster (what the leader's
   // RSS comes to, a little over).
@@ -90,6 +92,8 @@ bool ParseFlags(int argc, char** argv, Flags& f) {
       ok = absl::SimpleAtoi(v, &f.frameworks) && f.frameworks > 0;
     } else if (value("channels", &v)) {
       ok = absl::SimpleAtoi(v, &f.channels) && f.channels >= 0;
+    } else if (value("starters", &v)) {
+      ok = absl::SimpleAtoi(v, &f.starters) && f.starters > 0;
     } else if (value("heap_reserve_mib", &v)) {
       ok = absl::SimpleAtoi(v, &f.heap_reserve_mib) && f.heap_reserve_mib >= -1;
     } else if (value("session_timeout", &v)) {
@@ -323,6 +327,7 @@ int Run(const Flags& flags) {
   fo.tasks_per_agent = flags.tasks_per_agent;
   fo.frameworks = flags.frameworks;
   fo.channels = flags.channels;
+  fo.starters = flags.starters;
   AgentFleet fleet(fo);
   absl::Time setup_start = absl::Now();
   fleet.SetTarget(leader.address);
