@@ -121,6 +121,13 @@ class MasterComponent final : public runtime::Component {
         zk::recipes::LeaderElection::Join(zk_.get(), eo);
     if (!election.ok()) return election.status();
     election_ = *std::move(election);
+    auto registry = std::make_unique<ZkRegistry>(zk_.get(), config_.zk_path + "/registry",
+                                                 election_->node());
+    zk_registry_ = registry.get();
+    registry_ = std::move(registry);
+    if (config_.registry_prefetch_interval > absl::ZeroDuration()) {
+      prefetcher_ = std::thread([this] { Prefetch(); });
+    }
     log::Info("dcos-master contending").Field("id", leadership_.self().id())
         .Field("node", election_->node());
     runtime.SetReady(true);  // a standby serves redirects
@@ -140,12 +147,30 @@ class MasterComponent final : public runtime::Component {
     absl::MutexLock lock(&start_mu_);
     if (starter_.joinable() || stopping_.load()) return;
     log::Info("dcos-master elected; recovering the registry").Field("node", election_->node());
+    StopPrefetching();  // the load takes what the standby has read
     starter_ = std::thread([this] {
-      registry_ = std::make_unique<ZkRegistry>(zk_.get(), config_.zk_path + "/registry",
-                                               election_->node());
       absl::Status led = StartLeading();
       if (!led.ok()) Exit("could not take over as leader", led);
     });
+  }
+
+  // Standby: keeps the registry's warm copy current (ZkRegistry::Prefetch).
+  void Prefetch() {
+    absl::MutexLock lock(&prefetch_mu_);
+    while (!prefetch_stop_) {
+      prefetch_mu_.Unlock();
+      absl::Status fetched = zk_registry_->Prefetch();
+      if (!fetched.ok()) log::Warn("registry prefetch failed").Field("error", fetched);
+      prefetch_mu_.Lock();
+      prefetch_mu_.AwaitWithTimeout(absl::Condition(&prefetch_stop_),
+                                    config_.registry_prefetch_interval);
+    }
+  }
+
+  // Ends the prefetcher without waiting for it (it may be reading; Load does not need it).
+  void StopPrefetching() {
+    absl::MutexLock lock(&prefetch_mu_);
+    prefetch_stop_ = true;
   }
 
   void OnLeader(const std::optional<zk::recipes::LeaderInfo>& leader) {
@@ -195,6 +220,8 @@ class MasterComponent final : public runtime::Component {
       absl::MutexLock lock(&start_mu_);
       if (starter_.joinable()) starter_.join();
     }
+    StopPrefetching();
+    if (prefetcher_.joinable()) prefetcher_.join();
     if (driver_) driver_->Stop();
     // Best effort from here: an ensemble stopped with us must not hold the exit for the zk
     // client's whole retry budget (about 20 s for the resign and the session's close).
@@ -248,6 +275,10 @@ class MasterComponent final : public runtime::Component {
   std::unique_ptr<zk::recipes::LeaderObserver> observer_;
   std::unique_ptr<zk::recipes::LeaderElection> election_;
   std::unique_ptr<Registry> registry_;
+  ZkRegistry* zk_registry_ = nullptr;  // registry_, with master.zk
+  absl::Mutex prefetch_mu_;
+  bool prefetch_stop_ ABSL_GUARDED_BY(prefetch_mu_) = false;
+  std::thread prefetcher_;
   std::unique_ptr<MasterDriver> driver_;
   DriverSlot slot_;
   std::atomic<bool> leading_{false};
@@ -274,6 +305,10 @@ void RegisterMasterConfig(config::Schema& schema, MasterConfig* c) {
                   "dcos-zk session timeout: how long a leader cut off from dcos-zk keeps "
                   "leading")
       .DurationRange(absl::Milliseconds(100), absl::Minutes(10));
+  schema.Duration("master.registry_prefetch_interval", &c->registry_prefetch_interval,
+                  "how often a standby refreshes its copy of the registry, which a new leader "
+                  "takes instead of reading what did not change (0: never)")
+      .DurationRange(absl::ZeroDuration(), absl::Hours(1));
   schema.Duration("master.agent_ping_timeout", &c->agent_ping_timeout,
                   "interval of pings to agents, and how long each may go unanswered")
       .DurationRange(absl::Milliseconds(10), absl::Hours(1));

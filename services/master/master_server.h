@@ -27,6 +27,9 @@ struct MasterConfig {
   std::vector<std::string> zk;                           // master.zk: dcos-zk members
   std::string zk_path = "/mesos";                        // master.zk_path
   absl::Duration zk_session_timeout = absl::Seconds(10);  // master.zk_session_timeout
+  // master.registry_prefetch_interval: how often a standby refreshes its warm copy of the
+  // registry (0: never; a new leader then reads it all)
+  absl::Duration registry_prefetch_interval = absl::Seconds(1);
   absl::Duration agent_ping_timeout = absl::Seconds(15);              // master.agent_ping_timeout
   int64_t max_agent_ping_timeouts = 5;                    // master.max_agent_ping_timeouts
   absl::Duration agent_removal_interval = absl::Seconds(6);  // master.agent_removal_interval

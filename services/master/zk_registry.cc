@@ -122,24 +122,64 @@ absl::StatusOr<std::vector<ZkRegistry::Entry>> ZkRegistry::ReadAll(
   return entries;
 }
 
+absl::StatusOr<ZkRegistry::Entries> ZkRegistry::ListDir(const std::string& dir,
+                                                        bool linearizable, bool create) const {
+  const std::string path = absl::StrCat(root_, "/", dir);
+  std::vector<zk::v1::ReadOp> ops(1);
+  ops[0].mutable_get_children()->set_path(path);
+  absl::StatusOr<std::vector<zk::v1::ReadResult>> r = zk_->MultiRead(ops, linearizable);
+  auto missing = [&r] {
+    return r.ok() && r->size() == 1 && (*r)[0].has_error() &&
+           (*r)[0].error().code() == zk::v1::ERROR_CODE_NO_NODE;
+  };
+  if (create && missing()) {
+    absl::Status made = zk::recipes::EnsurePath(*zk_, path);
+    if (!made.ok()) return made;
+    r = zk_->MultiRead(ops, linearizable);
+  }
+  if (!r.ok()) return r.status();
+  if (r->size() != 1 || !(*r)[0].has_children()) {
+    return missing() ? absl::NotFoundError(absl::StrCat("registry directory ", path, " is missing"))
+                     : absl::InternalError(absl::StrCat("registry listing of ", path,
+                                                        ": no children in the answer"));
+  }
+  zk::v1::ReadResult::ChildrenResult& children = *(*r)[0].mutable_children();
+  Entries out;
+  out.ids.assign(std::make_move_iterator(children.mutable_children()->begin()),
+                 std::make_move_iterator(children.mutable_children()->end()));
+  out.pzxid = children.stat().pzxid();
+  return out;
+}
+
 absl::StatusOr<ZkRegistry::Entries> ZkRegistry::ReadDir(const std::string& dir) const {
-  std::string path = absl::StrCat(root_, "/", dir);
   // Linearizable: everything written before this master was elected (the old leader's last
   // fenced writes included) is in the answer. The entries' reads below are local reads of a
   // member at least that recent (the client never reads back in time), and nobody else
   // writes the registry: the old leader's election node is gone, so its Multis fail. The
   // directory is created only when missing (a first leader): creating each level through
   // the log cost every takeover several round trips.
-  absl::StatusOr<std::vector<std::string>> ids = zk_->GetChildren(path, /*linearizable=*/true);
-  if (!ids.ok() && zk::client::ErrorCodeOf(ids.status()) == zk::v1::ERROR_CODE_NO_NODE) {
-    absl::Status made = zk::recipes::EnsurePath(*zk_, path);
-    if (!made.ok()) return made;
-    ids = zk_->GetChildren(path, /*linearizable=*/true);
+  absl::StatusOr<Entries> listed = ListDir(dir, /*linearizable=*/true, /*create=*/true);
+  if (!listed.ok()) return listed.status();
+  std::unique_ptr<Entries> warm;  // taken: a leader loads once
+  {
+    absl::MutexLock lock(&warm_mu_);
+    auto it = warm_.find(dir);
+    if (it != warm_.end()) {
+      warm = std::move(it->second);
+      warm_.erase(it);
+    }
   }
-  if (!ids.ok()) return ids.status();
+  if (warm != nullptr && warm->pzxid == listed->pzxid && warm->ids == listed->ids) {
+    log::Info("registry directory read")
+        .Field("dir", dir)
+        .Field("entries", static_cast<int64_t>(warm->ids.size()))
+        .Field("warm", true);
+    warm_dirs_used_.fetch_add(1);
+    return std::move(*warm);
+  }
   std::vector<std::string> paths;
-  paths.reserve(ids->size());
-  for (const std::string& id : *ids) paths.push_back(PathOf(dir, id));
+  paths.reserve(listed->ids.size());
+  for (const std::string& id : listed->ids) paths.push_back(PathOf(dir, id));
   const absl::Time started = absl::Now();
   absl::StatusOr<std::vector<Entry>> entries = ReadAll(paths);
   if (!entries.ok()) return entries.status();
@@ -147,7 +187,42 @@ absl::StatusOr<ZkRegistry::Entries> ZkRegistry::ReadDir(const std::string& dir) 
       .Field("dir", dir)
       .Field("entries", static_cast<int64_t>(paths.size()))
       .Field("read_ms", absl::ToInt64Milliseconds(absl::Now() - started));
-  return Entries{*std::move(ids), *std::move(entries)};
+  listed->entries = *std::move(entries);
+  return *std::move(listed);
+}
+
+absl::Status ZkRegistry::Prefetch() {
+  for (const char* dir : kDirs) {
+    // A local read: whatever it sees is checked against a linearizable listing at takeover.
+    absl::StatusOr<Entries> listed = ListDir(dir, /*linearizable=*/false, /*create=*/false);
+    if (absl::IsNotFound(listed.status())) continue;  // no leader has made it yet
+    if (!listed.ok()) return listed.status();
+    {
+      absl::MutexLock lock(&warm_mu_);
+      auto warm = warm_.find(dir);
+      if (warm != warm_.end() && warm->second->pzxid == listed->pzxid) continue;
+      // Read once the leader has stopped writing it for a while: not on every write of a burst.
+      const bool settled = seen_pzxid_[dir] == listed->pzxid;
+      seen_pzxid_[dir] = listed->pzxid;
+      if (!settled) continue;
+    }
+    std::vector<std::string> paths;
+    paths.reserve(listed->ids.size());
+    for (const std::string& id : listed->ids) paths.push_back(PathOf(dir, id));
+    // Entries read after the listing are at least as recent (the client never reads back in
+    // time); if one changed meanwhile, so did the pzxid, and Load will not take this copy.
+    absl::StatusOr<std::vector<Entry>> entries = ReadAll(paths);
+    if (!entries.ok()) return entries.status();
+    listed->entries = *std::move(entries);
+    log::Info("registry prefetched")
+        .Field("dir", dir)
+        .Field("entries", static_cast<int64_t>(listed->ids.size()))
+        .Field("pzxid", listed->pzxid);
+    auto copy = std::make_unique<Entries>(*std::move(listed));
+    absl::MutexLock lock(&warm_mu_);
+    warm_[dir] = std::move(copy);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<RegistryContents> ZkRegistry::Load() {

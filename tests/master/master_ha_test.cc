@@ -5,6 +5,9 @@
 
 #include <signal.h>
 
+#include <fstream>
+#include <iterator>
+
 #include <catch2/catch.hpp>
 #include <grpcpp/create_channel.h>
 
@@ -54,6 +57,16 @@ TEST_CASE("dcos-master HA: the standby redirects, takes over from a killed leade
   const std::string id1 = cluster.id1, id2 = cluster.id2;
   const std::string fid = cluster.framework.id().value();
 
+  // The standby has a warm copy of the registry with both agents (it looks every second).
+  auto log_of = [](Master* m) {
+    std::ifstream in(m->process->log_path());
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  REQUIRE(WaitFor([&] {
+            return log_of(standby).find("registry prefetched dir=admitted entries=2 ") !=
+                   std::string::npos;
+          }, absl::Seconds(20), "the standby to prefetch the registry").ok());
+
   // kill -9 of the leader.
   absl::Time killed = absl::Now();
   leader->process->Signal(SIGKILL);
@@ -63,7 +76,10 @@ TEST_CASE("dcos-master HA: the standby redirects, takes over from a killed leade
                   "the standby to lead").ok());
   INFO("took over after " << absl::FormatDuration(absl::Now() - killed));
 
-  // It recovered both agents from the registry and waits for them.
+  // It recovered both agents from the registry (the warm copy: nothing changed since) and
+  // waits for them.
+  CHECK(log_of(standby).find("registry directory read dir=admitted entries=2 warm=true") !=
+        std::string::npos);
   std::vector<mv1::Agent> recovered = Agents(standby->address);
   REQUIRE(recovered.size() == 2);
   for (const auto& agent : recovered) CHECK(agent.state() == mv1::Agent::STATE_RECOVERED);

@@ -207,5 +207,49 @@ TEST_CASE("zk registry: 10,000 entries, one in a hundred draining, load in one p
   CHECK(!contents.states["S100100"].drain().mark_gone());
 }
 
+TEST_CASE("zk registry: a standby's warm copy is taken only for directories unchanged since") {
+  Zk zk;
+  ZkRegistry leader(zk.client.get(), "/warm", kFence);
+  REQUIRE(leader.Load().ok());  // creates the directories
+  REQUIRE(leader.Apply({Op(RegistryOp::Kind::kAdmit, "S1"), Op(RegistryOp::Kind::kAdmit, "S2"),
+                        Op(RegistryOp::Kind::kMarkUnreachable, "S3", Drain(5, false)),
+                        Op(RegistryOp::Kind::kMarkGone, "S4")})
+              .ok());
+  ZkRegistry standby(zk.client.get(), "/warm", kFence);
+  // The first look only notes each directory's pzxid (the leader may be amid a burst); the
+  // second, with nothing changed, reads.
+  REQUIRE(standby.Prefetch().ok());
+  REQUIRE(standby.Prefetch().ok());
+  // Unchanged: all three taken warm, and the same as a cold read.
+  {
+    ZkRegistry warm(zk.client.get(), "/warm", kFence);
+    REQUIRE(warm.Prefetch().ok());
+    REQUIRE(warm.Prefetch().ok());
+    absl::StatusOr<RegistryContents> got = warm.Load();
+    REQUIRE(got.ok());
+    CHECK(warm.warm_dirs_used() == 3);
+    RegistryContents cold = LoadFresh(zk, "/warm");
+    CHECK(Ids(got->admitted) == Ids(cold.admitted));
+    CHECK(Ids(got->unreachable) == std::vector<std::string>{"S3"});
+    CHECK(Ids(got->gone) == std::vector<std::string>{"S4"});
+    REQUIRE(got->states.size() == 1);
+    CHECK(got->states["S3"].drain().max_grace_period().seconds() == 5);
+    // It writes as a leader would: its mirror came from the warm copy.
+    REQUIRE(warm.Apply({Op(RegistryOp::Kind::kAdmit, "S1")}).ok());  // unchanged: no write
+    CHECK(zk.Get("/warm/admitted/S1") == Agent("S1").SerializeAsString());
+  }
+  // The leader writes after the standby's copy: S2 drains (delete + create), S5 is admitted.
+  REQUIRE(leader.Apply({Op(RegistryOp::Kind::kAdmit, "S2", Drain(7, true)),
+                        Op(RegistryOp::Kind::kAdmit, "S5")})
+              .ok());
+  absl::StatusOr<RegistryContents> got = standby.Load();
+  REQUIRE(got.ok());
+  CHECK(standby.warm_dirs_used() == 2);  // unreachable and gone; admitted read again
+  CHECK(Ids(got->admitted) == std::vector<std::string>{"S1", "S2", "S5"});
+  REQUIRE(got->states.count("S2") == 1);
+  CHECK(got->states["S2"].drain().max_grace_period().seconds() == 7);
+  CHECK(got->states["S2"].drain().mark_gone());
+}
+
 }  // namespace
 }  // namespace dcos::testing
