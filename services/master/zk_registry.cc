@@ -192,20 +192,32 @@ absl::StatusOr<ZkRegistry::Entries> ZkRegistry::ReadDir(const std::string& dir) 
 }
 
 absl::Status ZkRegistry::Prefetch() {
-  for (const char* dir : kDirs) {
-    // A local read: whatever it sees is checked against a linearizable listing at takeover.
-    absl::StatusOr<Entries> listed = ListDir(dir, /*linearizable=*/false, /*create=*/false);
-    if (absl::IsNotFound(listed.status())) continue;  // no leader has made it yet
-    if (!listed.ok()) return listed.status();
+  // One look at the three directories' stats (local reads: whatever they see is checked
+  // against a linearizable listing at takeover); a listing only for one that changed.
+  std::vector<zk::v1::ReadOp> ops(std::size(kDirs));
+  for (size_t d = 0; d < std::size(kDirs); ++d) {
+    ops[d].mutable_get_data()->set_path(absl::StrCat(root_, "/", kDirs[d]));
+  }
+  absl::StatusOr<std::vector<zk::v1::ReadResult>> stats = zk_->MultiRead(ops);
+  if (!stats.ok()) return stats.status();
+  if (stats->size() != ops.size()) return absl::InternalError("registry prefetch: short answer");
+  for (size_t d = 0; d < std::size(kDirs); ++d) {
+    const std::string dir = kDirs[d];
+    if (!(*stats)[d].has_data()) continue;  // no leader has made it yet
+    const int64_t pzxid = (*stats)[d].data().stat().pzxid();
     {
       absl::MutexLock lock(&warm_mu_);
       auto warm = warm_.find(dir);
-      if (warm != warm_.end() && warm->second->pzxid == listed->pzxid) continue;
+      if (warm != warm_.end() && warm->second->pzxid == pzxid) continue;
       // Read once the leader has stopped writing it for a while: not on every write of a burst.
-      const bool settled = seen_pzxid_[dir] == listed->pzxid;
-      seen_pzxid_[dir] = listed->pzxid;
+      const bool settled = seen_pzxid_[dir] == pzxid;
+      seen_pzxid_[dir] = pzxid;
       if (!settled) continue;
     }
+    absl::StatusOr<Entries> listed = ListDir(dir, /*linearizable=*/false, /*create=*/false);
+    if (absl::IsNotFound(listed.status())) continue;
+    if (!listed.ok()) return listed.status();
+    if (listed->pzxid != pzxid) continue;  // written again meanwhile: next time
     std::vector<std::string> paths;
     paths.reserve(listed->ids.size());
     for (const std::string& id : listed->ids) paths.push_back(PathOf(dir, id));
