@@ -68,7 +68,10 @@ std::string ZkRegistry::PathOf(const std::string& dir, const std::string& id) co
 }
 
 absl::StatusOr<std::vector<ZkRegistry::Entry>> ZkRegistry::ReadAll(
-    const std::vector<std::string>& paths) const {
+    const std::string& dir, const std::vector<std::string>& ids) const {
+  std::vector<std::string> paths;
+  paths.reserve(ids.size());
+  for (const std::string& id : ids) paths.push_back(PathOf(dir, id));
   const size_t calls = (paths.size() + kReadsPerCall - 1) / kReadsPerCall;
   std::vector<Entry> entries(paths.size());
   std::vector<absl::Status> errors(calls);
@@ -177,15 +180,12 @@ absl::StatusOr<ZkRegistry::Entries> ZkRegistry::ReadDir(const std::string& dir) 
     warm_dirs_used_.fetch_add(1);
     return std::move(*warm);
   }
-  std::vector<std::string> paths;
-  paths.reserve(listed->ids.size());
-  for (const std::string& id : listed->ids) paths.push_back(PathOf(dir, id));
   const absl::Time started = absl::Now();
-  absl::StatusOr<std::vector<Entry>> entries = ReadAll(paths);
+  absl::StatusOr<std::vector<Entry>> entries = ReadAll(dir, listed->ids);
   if (!entries.ok()) return entries.status();
   log::Info("registry directory read")
       .Field("dir", dir)
-      .Field("entries", static_cast<int64_t>(paths.size()))
+      .Field("entries", static_cast<int64_t>(listed->ids.size()))
       .Field("read_ms", absl::ToInt64Milliseconds(absl::Now() - started));
   listed->entries = *std::move(entries);
   return *std::move(listed);
@@ -218,12 +218,9 @@ absl::Status ZkRegistry::Prefetch() {
     if (absl::IsNotFound(listed.status())) continue;
     if (!listed.ok()) return listed.status();
     if (listed->pzxid != pzxid) continue;  // written again meanwhile: next time
-    std::vector<std::string> paths;
-    paths.reserve(listed->ids.size());
-    for (const std::string& id : listed->ids) paths.push_back(PathOf(dir, id));
     // Entries read after the listing are at least as recent (the client never reads back in
     // time); if one changed meanwhile, so did the pzxid, and Load will not take this copy.
-    absl::StatusOr<std::vector<Entry>> entries = ReadAll(paths);
+    absl::StatusOr<std::vector<Entry>> entries = ReadAll(dir, listed->ids);
     if (!entries.ok()) return entries.status();
     listed->entries = *std::move(entries);
     log::Info("registry prefetched")

@@ -73,9 +73,11 @@ class ZkRegistry final : public Registry {
   std::string PathOf(const std::string& dir, const std::string& id) const;
   // Thread-safe (reads only): the listing (the directory created if missing), then ReadAll.
   absl::StatusOr<Entries> ReadDir(const std::string& dir) const;
-  // Every node, read kReadsPerCall per MultiRead, up to kCallsInFlight at once, and parsed
-  // by the thread that read it; the first error naming its path.
-  absl::StatusOr<std::vector<Entry>> ReadAll(const std::vector<std::string>& paths) const;
+  // Every node of `dir` named in `ids`, read kReadsPerCall per MultiRead, up to
+  // kCallsInFlight at once, and parsed by the thread that read it; the first error naming its
+  // path.
+  absl::StatusOr<std::vector<Entry>> ReadAll(const std::string& dir,
+                                             const std::vector<std::string>& ids) const;
 
   zk::client::ZkClient* const zk_;
   const std::string root_;

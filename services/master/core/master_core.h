@@ -228,6 +228,8 @@ class MasterCore {
   // agent that has reported its tasks to this master (STATE_ACTIVE) is judged: a recovered
   // or unreachable one may still run tasks the master does not know of.
   void MaybeFinishDrain(const std::string& agent_id, absl::Time now);
+  // The agent an operator call names: NOT_FOUND if unknown, FAILED_PRECONDITION if gone.
+  absl::StatusOr<AgentRecord*> OperatedAgent(const std::string& agent_id);
   // A draining agent is drained once it has reported its tasks to this master (not
   // STATE_RECOVERED) and none of them runs any more.
   bool Drained(const AgentRecord& a) const;

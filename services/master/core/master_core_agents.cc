@@ -13,8 +13,7 @@ namespace {
 using common::v1::TaskState;
 using common::v1::TaskStatus;
 
-// The kill a drain sends for each task: the drain's grace period overrides the task's.
-// The drain's grace period is a bound (Mesos's max_grace_period): a task whose own kill policy
+// The kill a drain sends for each task. The drain's grace period is a bound (Mesos's max_grace_period): a task whose own kill policy
 // is shorter keeps it.
 v1::KillTask DrainKill(const std::pair<std::string, std::string>& key,
                        std::optional<absl::Duration> grace, const common::v1::Task* task) {
@@ -469,17 +468,21 @@ absl::Status MasterCore::MarkAgentGone(const std::string& agent_id, absl::Time n
   return absl::OkStatus();
 }
 
+absl::StatusOr<MasterCore::AgentRecord*> MasterCore::OperatedAgent(const std::string& agent_id) {
+  auto it = agents_.find(agent_id);
+  if (it != agents_.end()) return &it->second;
+  if (gone_agents_.count(agent_id) > 0) {
+    return absl::FailedPreconditionError(absl::StrCat("agent ", agent_id, " is gone"));
+  }
+  return absl::NotFoundError(absl::StrCat("agent ", agent_id, " is not known"));
+}
+
 absl::Status MasterCore::DrainAgent(const std::string& agent_id,
                                     std::optional<absl::Duration> grace, bool mark_gone,
                                     absl::Time now) {
-  auto it = agents_.find(agent_id);
-  if (it == agents_.end()) {
-    if (gone_agents_.count(agent_id) > 0) {
-      return absl::FailedPreconditionError(absl::StrCat("agent ", agent_id, " was marked gone"));
-    }
-    return absl::NotFoundError(absl::StrCat("agent ", agent_id, " is not known"));
-  }
-  AgentRecord& a = it->second;
+  absl::StatusOr<AgentRecord*> found = OperatedAgent(agent_id);
+  if (!found.ok()) return found.status();
+  AgentRecord& a = **found;
   if (a.state == v1::Agent::STATE_UNREACHABLE) {
     return absl::FailedPreconditionError(absl::StrCat("agent ", agent_id, " is unreachable"));
   }
@@ -548,24 +551,20 @@ void MasterCore::MaybeFinishDrain(const std::string& agent_id, absl::Time now) {
 }
 
 absl::Status MasterCore::ReactivateAgent(const std::string& agent_id, absl::Time) {
-  auto it = agents_.find(agent_id);
-  if (it == agents_.end()) {
-    if (gone_agents_.count(agent_id) > 0) {
-      return absl::FailedPreconditionError(absl::StrCat("agent ", agent_id, " is gone"));
-    }
-    return absl::NotFoundError(absl::StrCat("agent ", agent_id, " is not known"));
-  }
-  if (it->second.draining && !Drained(it->second)) {
+  absl::StatusOr<AgentRecord*> found = OperatedAgent(agent_id);
+  if (!found.ok()) return found.status();
+  AgentRecord& a = **found;
+  if (a.draining && !Drained(a)) {
     return absl::FailedPreconditionError(
         absl::StrCat("agent ", agent_id, " is still draining: reactivate it once it is DRAINED"));
   }
-  const bool was_inactive = it->second.draining || it->second.deactivated;
-  it->second.draining = false;
-  it->second.deactivated = false;
-  it->second.mark_gone_when_drained = false;
-  it->second.drain_grace.reset();
-  if (was_inactive) WriteRegistry(ListOf(it->second.state), it->second);
-  if (it->second.state == v1::Agent::STATE_ACTIVE && it->second.connected) {
+  const bool was_inactive = a.draining || a.deactivated;
+  a.draining = false;
+  a.deactivated = false;
+  a.mark_gone_when_drained = false;
+  a.drain_grace.reset();
+  if (was_inactive) WriteRegistry(ListOf(a.state), a);
+  if (a.state == v1::Agent::STATE_ACTIVE && a.connected) {
     allocator_->SetAgentActive(agent_id, true);
     allocation_wanted_ = true;
   }
