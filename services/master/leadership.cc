@@ -5,27 +5,42 @@
 
 namespace dcos::master {
 
-void Leadership::SetLeader(std::optional<common::v1::MasterInfo> leader, absl::Time now) {
+void Leadership::Observed(std::optional<common::v1::MasterInfo> leader) {
   absl::MutexLock lock(&mu_);
-  bool was = leader_.has_value() && leader_->id() == self_.id();
+  if (phase_ == Phase::kLeading || phase_ == Phase::kStopped) return;
+  if (leader.has_value() && leader->id() == self_.id()) leader.reset();
   leader_ = std::move(leader);
-  bool is = leader_.has_value() && leader_->id() == self_.id();
-  if (is && !was) elected_time_ = now;
 }
 
-void Leadership::SetRecovering(bool recovering) {
+void Leadership::Recover() {
   absl::MutexLock lock(&mu_);
-  recovering_ = recovering;
+  if (phase_ != Phase::kStandby) return;
+  phase_ = Phase::kRecovering;
+  leader_.reset();
+}
+
+void Leadership::Lead(absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  if (phase_ == Phase::kStopped || phase_ == Phase::kLeading) return;
+  phase_ = Phase::kLeading;
+  leader_ = self_;
+  elected_time_ = now;
+}
+
+void Leadership::Stop() {
+  absl::MutexLock lock(&mu_);
+  phase_ = Phase::kStopped;
+  leader_.reset();
 }
 
 bool Leadership::recovering() const {
   absl::MutexLock lock(&mu_);
-  return recovering_;
+  return phase_ == Phase::kRecovering;
 }
 
 bool Leadership::elected() const {
   absl::MutexLock lock(&mu_);
-  return leader_.has_value() && leader_->id() == self_.id();
+  return phase_ == Phase::kLeading;
 }
 
 std::optional<common::v1::MasterInfo> Leadership::leader() const {

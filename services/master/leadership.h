@@ -29,9 +29,18 @@ class Leadership {
 
   const common::v1::MasterInfo& self() const { return self_; }
 
-  void SetLeader(std::optional<common::v1::MasterInfo> leader, absl::Time now);
-  // This master won the election and loads its registry (true), or that ended (false).
-  void SetRecovering(bool recovering);
+  // What the election's observer saw (nullopt: nobody leads). Our own node first in line is
+  // taken as nobody yet: we lead once the registry is loaded (Lead). Ignored once this master
+  // leads or stopped: observer callbacks race with Lead, and a leader never goes back to
+  // standing by (it exits when it loses leadership).
+  void Observed(std::optional<common::v1::MasterInfo> leader);
+  // Won the election: loading the registry (CheckStream takes streams from now on).
+  void Recover();
+  // Leads from `now` on.
+  void Lead(absl::Time now);
+  // Shutting down: nobody is announced again.
+  void Stop();
+
   bool elected() const;
   bool recovering() const;
   std::optional<common::v1::MasterInfo> leader() const;
@@ -45,11 +54,14 @@ class Leadership {
   common::v1::LeaderInfo Info() const;
 
  private:
+  enum class Phase { kStandby, kRecovering, kLeading, kStopped };
+
   const common::v1::MasterInfo self_;
   mutable absl::Mutex mu_;
+  Phase phase_ ABSL_GUARDED_BY(mu_) = Phase::kStandby;
+  // Who leads as far as this master knows (itself once kLeading).
   std::optional<common::v1::MasterInfo> leader_ ABSL_GUARDED_BY(mu_);
   absl::Time elected_time_ ABSL_GUARDED_BY(mu_);
-  bool recovering_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace dcos::master

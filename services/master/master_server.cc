@@ -173,10 +173,11 @@ class MasterComponent final : public runtime::Component {
     prefetch_stop_ = true;
   }
 
+  // Client event thread. Races with StartLeading: Leadership ignores what is observed once
+  // this master leads.
   void OnLeader(const std::optional<zk::recipes::LeaderInfo>& leader) {
-    if (leading_.load()) return;
     if (!leader.has_value()) {
-      leadership_.SetLeader(std::nullopt, clock::RealClock::Default()->Now());
+      leadership_.Observed(std::nullopt);
       return;
     }
     std::optional<common::v1::MasterInfo> parsed = masters::ParseElectionData(leader->data);
@@ -185,14 +186,7 @@ class MasterComponent final : public runtime::Component {
           .Field("node", leader->node);
       return;
     }
-    const common::v1::MasterInfo& info = *parsed;
-    // Our own node first in line: we are taking over, and lead once the driver runs
-    // (StartLeading); until then nobody is announced.
-    if (info.id() == leadership_.self().id()) {
-      leadership_.SetLeader(std::nullopt, clock::RealClock::Default()->Now());
-      return;
-    }
-    leadership_.SetLeader(info, clock::RealClock::Default()->Now());
+    leadership_.Observed(*std::move(parsed));
   }
 
   absl::Status StartLeading() {
@@ -201,12 +195,11 @@ class MasterComponent final : public runtime::Component {
     // Agents' streams are taken from here on: their first messages wait in the driver's
     // queue while the registry loads (Start), and are answered once the loop runs.
     slot_.Set(driver_.get());
-    leadership_.SetRecovering(true);
+    leadership_.Recover();
     absl::Status started = driver_->Start();
     if (!started.ok()) return started;
     leading_.store(true);
-    leadership_.SetLeader(leadership_.self(), clock::RealClock::Default()->Now());
-    leadership_.SetRecovering(false);
+    leadership_.Lead(clock::RealClock::Default()->Now());
     log::Info("dcos-master leading")
         .Field("id", leadership_.self().id())
         .Field("registry", config_.zk.empty() ? "in_memory" : "dcos-zk");
@@ -215,7 +208,7 @@ class MasterComponent final : public runtime::Component {
 
   void Shutdown() {
     if (stopping_.exchange(true)) return;
-    leadership_.SetLeader(std::nullopt, clock::RealClock::Default()->Now());
+    leadership_.Stop();
     {
       absl::MutexLock lock(&start_mu_);
       if (starter_.joinable()) starter_.join();

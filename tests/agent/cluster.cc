@@ -55,7 +55,9 @@ absl::StatusOr<MasterProcess> MasterProcess::Start(const std::string& dir, int p
 
 absl::Status MasterProcess::Restart(const std::string& dir) {
   process.reset();
-  auto p = TestProcess::Start({"master", Runfile("services/master/dcos-master"), args, dir});
+  // Named by address: two masters in one directory each keep a log of their own.
+  const std::string name = absl::StrCat("master-", address.substr(address.rfind(':') + 1));
+  auto p = TestProcess::Start({name, Runfile("services/master/dcos-master"), args, dir});
   if (!p.ok()) return p.status();
   process = *std::move(p);
   return WaitServing(address, grpc::InsecureChannelCredentials(), kStartTimeout);
