@@ -53,10 +53,18 @@ TEST_CASE("cgroups: a task over its memory limit is killed and recognised", "[cg
   // A task within its limits: usage and limits are visible while it runs.
   auto pids = exits.Start(launcher, Spec(dir, "calm", "sleep 300", 0.5, 64));
   REQUIRE(pids.ok());
-  agent::v1::ResourceStatistics usage = launcher.Usage("calm", *pids);
+  // The task joins its groups in the supervisor's child, before exec, which may come after
+  // Start returns.
+  agent::v1::ResourceStatistics usage;
+  REQUIRE(testing::WaitFor(
+              [&] {
+                usage = launcher.Usage("calm", *pids);
+                return usage.processes() >= 1;
+              },
+              absl::Seconds(10), "the task in its cgroup")
+              .ok());
   CHECK(usage.cpus_limit() == 0.5);
   CHECK(usage.mem_limit_bytes() == 64u << 20);
-  CHECK(usage.processes() >= 1);
   launcher.Signal("calm", SIGKILL);
   ExitInfo calm = exits.Wait("calm");
   CHECK_FALSE(calm.memory_limit_hit);
