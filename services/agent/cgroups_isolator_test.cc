@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "libs/testing/harness.h"
 #include "services/agent/isolator.h"
@@ -39,6 +40,9 @@ TEST_CASE("cgroups: a task over its memory limit is killed and recognised", "[cg
     return;
   }
   std::string dir = testing::MakeTempDir("cgroups");
+  // The host's cgroups are shared: ids of this run's own (bazel may run the test twice at once).
+  const std::string hog_id = absl::StrCat("hog-", getpid());
+  const std::string calm_id = absl::StrCat("calm-", getpid());
   LauncherEvents exits;
   PosixLauncher::Options o;
   o.supervisor_path = testing::Runfile("services/agent/dcos-task-supervisor");
@@ -46,33 +50,33 @@ TEST_CASE("cgroups: a task over its memory limit is killed and recognised", "[cg
   PosixLauncher launcher(o, exits.Callback(), exits.LaunchCallback());
 
   // `tail` keeps a whole newline-free input in memory: 256 MiB against a 32 MiB limit.
-  REQUIRE(exits.Start(launcher, Spec(dir, "hog", "head -c 268435456 /dev/zero | tail", 0.5, 32)).ok());
-  ExitInfo hog = exits.Wait("hog");
+  REQUIRE(exits.Start(launcher, Spec(dir, hog_id, "head -c 268435456 /dev/zero | tail", 0.5, 32)).ok());
+  ExitInfo hog = exits.Wait(hog_id);
   CHECK(hog.memory_limit_hit);
 
   // A task within its limits: usage and limits are visible while it runs.
-  auto pids = exits.Start(launcher, Spec(dir, "calm", "sleep 300", 0.5, 64));
+  auto pids = exits.Start(launcher, Spec(dir, calm_id, "sleep 300", 0.5, 64));
   REQUIRE(pids.ok());
   // The task joins its groups in the supervisor's child, before exec, which may come after
   // Start returns.
   agent::v1::ResourceStatistics usage;
   REQUIRE(testing::WaitFor(
               [&] {
-                usage = launcher.Usage("calm", *pids);
+                usage = launcher.Usage(calm_id, *pids);
                 return usage.processes() >= 1;
               },
               absl::Seconds(10), "the task in its cgroup")
               .ok());
   CHECK(usage.cpus_limit() == 0.5);
   CHECK(usage.mem_limit_bytes() == 64u << 20);
-  launcher.Signal("calm", SIGKILL);
-  ExitInfo calm = exits.Wait("calm");
+  launcher.Signal(calm_id, SIGKILL);
+  ExitInfo calm = exits.Wait(calm_id);
   CHECK_FALSE(calm.memory_limit_hit);
   REQUIRE(calm.wait_status.has_value());
   CHECK(WTERMSIG(*calm.wait_status) == SIGKILL);
   // The groups are removed with the container.
-  CHECK_FALSE(std::filesystem::exists("/sys/fs/cgroup/memory/dcos/calm"));
-  CHECK_FALSE(std::filesystem::exists("/sys/fs/cgroup/memory/dcos/hog"));
+  CHECK_FALSE(std::filesystem::exists("/sys/fs/cgroup/memory/dcos/" + calm_id));
+  CHECK_FALSE(std::filesystem::exists("/sys/fs/cgroup/memory/dcos/" + hog_id));
 }
 
 TEST_CASE("a task runs as its user; the supervisor stays root", "[user]") {
