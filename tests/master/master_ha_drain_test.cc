@@ -1,7 +1,8 @@
 // A drain survives a failover: two dcos-master processes over three real dcos-zk members; an
 // operator drains an agent (3 s grace, gone when drained) at the leader; kill -9 of the
 // leader; the standby leads, knows the drain from the registry, offers the agent to no one,
-// tells it to kill its task when it re-registers, and marks it gone once the task is killed.
+// tells it to kill its task when it re-registers, and marks it gone once the
+// framework has acknowledged the task's end.
 
 #include <signal.h>
 
@@ -122,12 +123,6 @@ TEST_CASE("dcos-master HA: a drain survives kill -9 of the leader") {
     back1.Send(m);
   }
   REQUIRE(WaitFor([&] {
-            return back1.Find([](const auto& m) { return m.has_shutdown(); }).has_value();
-          }, absl::Seconds(10), "agent 1 shut down (gone)").ok());
-  std::optional<mv1::Agent> gone = AgentNamed(standby->address, id1);
-  REQUIRE(gone.has_value());
-  CHECK(gone->state() == mv1::Agent::STATE_GONE);
-  REQUIRE(WaitFor([&] {
             return again.Find([](const mv1::Event& e) {
                          return e.has_update() &&
                                 e.update().status().state() == cv1::TASK_KILLED &&
@@ -135,6 +130,28 @@ TEST_CASE("dcos-master HA: a drain survives kill -9 of the leader") {
                                     cv1::TaskStatus::REASON_AGENT_DRAINING;
                        }).has_value();
           }, absl::Seconds(10), "the framework's KILLED (REASON_AGENT_DRAINING)").ok());
+  // Drained, so gone, once the framework acknowledged web-1's end (the agent holds that update
+  // until then).
+  {
+    std::optional<mv1::Event> subscribed =
+        again.Find([](const mv1::Event& e) { return e.has_subscribed(); });
+    REQUIRE(subscribed.has_value());
+    grpc::ClientContext ctx;
+    mv1::AcknowledgeRequest ack;
+    ack.mutable_framework_id()->set_value(fid);
+    ack.set_stream_id(subscribed->subscribed().stream_id());
+    ack.mutable_agent_id()->set_value(id1);
+    ack.mutable_task_id()->set_value("web-1");
+    ack.set_uuid(std::string(16, '\x09'));
+    mv1::AcknowledgeResponse acked;
+    REQUIRE(again.stub().Acknowledge(&ctx, ack, &acked).ok());
+  }
+  REQUIRE(WaitFor([&] {
+            return back1.Find([](const auto& m) { return m.has_shutdown(); }).has_value();
+          }, absl::Seconds(10), "agent 1 shut down (gone)").ok());
+  std::optional<mv1::Agent> gone = AgentNamed(standby->address, id1);
+  REQUIRE(gone.has_value());
+  CHECK(gone->state() == mv1::Agent::STATE_GONE);
 
   Terminate(*standby);
 }

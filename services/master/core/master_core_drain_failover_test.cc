@@ -113,7 +113,9 @@ TEST_CASE("drain failover: no offers of the draining agent, its tasks killed whe
   CHECK(recovered->drain_max_grace_period().seconds() == 5);
 
   // The framework is back and another agent registers: offers flow, none of the drained one.
-  REQUIRE(c.core.Subscribe(Cluster::KnownFramework(s.framework_id), c.now).ok());
+  absl::StatusOr<MasterCore::Subscription> back =
+      c.core.Subscribe(Cluster::KnownFramework(s.framework_id), c.now);
+  REQUIRE(back.ok());
   c.Drain();
   const size_t ops = c.registry.size();
   const size_t first = c.Reregister(Report(c, agent, s.framework_id, {"t1"}));
@@ -129,8 +131,11 @@ TEST_CASE("drain failover: no offers of the draining agent, its tasks killed whe
 
   // Killed: drained, still offered to no one until an operator reactivates it.
   c.Update(agent, s.framework_id, "t1", common::v1::TASK_KILLED, Uuid('k'));
-  CHECK(AgentOf(c, agent)->drain_state() == v1::Agent::DRAIN_STATE_DRAINED);
   CHECK(c.Updates(s.framework_id, "t1").back().reason() == TaskStatus::REASON_AGENT_DRAINING);
+  // DRAINED once the framework has acknowledged the task's end.
+  CHECK(AgentOf(c, agent)->drain_state() == v1::Agent::DRAIN_STATE_DRAINING);
+  c.Ack(*back, agent, "t1");
+  CHECK(AgentOf(c, agent)->drain_state() == v1::Agent::DRAIN_STATE_DRAINED);
   c.Advance(absl::Seconds(2));
   CHECK(!Offered(c, s.framework_id, agent));
   REQUIRE(c.core.ReactivateAgent(agent, c.now).ok());
@@ -162,7 +167,18 @@ TEST_CASE("drain failover: with mark_gone the agent is gone once drained by the 
   REQUIRE(c.Kills(agent, first).size() == 1);
   CHECK(c.AgentState(agent) == v1::Agent::STATE_ACTIVE);
   c.Update(agent, s.framework_id, "t1", common::v1::TASK_KILLED, Uuid('k'));
-  // Its last task ended: gone (Shutdown, registry), and it stays gone for a third leader.
+  // Not gone while the end of its last task is unacknowledged: the framework is away, and
+  // the agent holds the update it will need.
+  CHECK(c.AgentState(agent) == v1::Agent::STATE_ACTIVE);
+  absl::StatusOr<MasterCore::Subscription> back =
+      c.core.Subscribe(Cluster::KnownFramework(s.framework_id), c.now);
+  REQUIRE(back.ok());
+  c.Drain();
+  c.Update(agent, s.framework_id, "t1", common::v1::TASK_KILLED, Uuid('k'));  // the retry
+  CHECK(c.AgentState(agent) == v1::Agent::STATE_ACTIVE);
+  c.Ack(*back, agent, "t1");
+  // Its last task ended and acknowledged: gone (Shutdown, registry), and it stays gone for a
+  // third leader.
   CHECK(c.AgentState(agent) == v1::Agent::STATE_GONE);
   CHECK(c.registry.back().kind == RegistryOp::Kind::kMarkGone);
   CHECK(c.agent_msgs[agent].back().has_shutdown());

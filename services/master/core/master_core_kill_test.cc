@@ -213,7 +213,9 @@ TEST_CASE("drain: KILLING and KILLED updates carry REASON_AGENT_DRAINING, others
   CHECK(c.operator_events[1].task_updated().status().reason() ==
         TaskStatus::REASON_AGENT_DRAINING);
 
-  // Not draining any more: a kill's update keeps its own reason.
+  // Not draining any more (both ends acknowledged): a kill's update keeps its own reason.
+  c.Ack(s, agent, "t1");
+  c.Ack(s, agent, "t2");
   REQUIRE(c.core.ReactivateAgent(agent, c.now).ok());
   REQUIRE(c.Start(s, "t3") == agent);
   UpdateWithReason(c, agent, s.framework_id, "t3", common::v1::TASK_KILLED,
@@ -243,6 +245,9 @@ TEST_CASE("drain: marking the agent gone, partition-aware tasks end TASK_GONE_BY
   REQUIRE(p1.size() == 2);
   CHECK(p1[1].state() == common::v1::TASK_KILLED);
   CHECK(p1[1].reason() == TaskStatus::REASON_AGENT_DRAINING);
+  c.Ack(aware, agent, "w1");
+  CHECK(c.AgentState(agent) == v1::Agent::STATE_ACTIVE);  // p1's end is not acknowledged yet
+  c.Ack(plain, agent, "p1");
   // Drained: gone (listed as STATE_GONE), both tasks completed in their final states.
   CHECK(c.AgentState(agent) == v1::Agent::STATE_GONE);
   CHECK(c.registry.back().kind == RegistryOp::Kind::kMarkGone);

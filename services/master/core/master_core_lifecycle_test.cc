@@ -152,6 +152,9 @@ TEST_CASE("lifecycle: reactivate refuses an agent still draining, and a gone one
   CHECK(c.state.agents(0).drain_state() == v1::Agent::DRAIN_STATE_DRAINING);  // unchanged
   CHECK(c.state.agents(0).deactivated());
   c.Update(agent, s.framework_id, "t1", common::v1::TASK_KILLED, Uuid('k'));
+  // Killed but not yet acknowledged: still draining.
+  CHECK(c.core.ReactivateAgent(agent, c.now).code() == absl::StatusCode::kFailedPrecondition);
+  c.Ack(s, agent, "t1");
   REQUIRE(c.S().agents_size() == 1);
   CHECK(c.state.agents(0).drain_state() == v1::Agent::DRAIN_STATE_DRAINED);
   CHECK(c.core.ReactivateAgent(agent, c.now).ok());

@@ -9,11 +9,9 @@ namespace dcos::master {
 bool MasterCore::Drained(const AgentRecord& a) const {
   // A recovered agent has not reported its tasks yet: it drains until it has.
   if (a.state == v1::Agent::STATE_RECOVERED) return false;
-  for (const TaskKey& key : a.tasks) {
-    auto t = tasks_.find(key);
-    if (t != tasks_.end() && !IsTerminal(t->second.task.state())) return false;
-  }
-  return true;
+  // Every task over and its terminal update acknowledged (CompleteTask takes it off the
+  // agent): until then the agent holds an update the framework may still need.
+  return a.tasks.empty();
 }
 
 v1::ClusterState MasterCore::State() const {

@@ -423,6 +423,11 @@ TEST_CASE("master core: drain kills with the grace period, then marks the agent 
   CHECK(c.S().agents(0).drain_state() == v1::Agent::DRAIN_STATE_DRAINING);
 
   c.Update(agent, s.framework_id, "t1", common::v1::TASK_KILLED, Uuid('k'));
+  // Drained once the framework acknowledged the end of the agent's last task (the agent
+  // holds that update until then: marking it gone earlier could lose it).
+  CHECK(c.S().agents(0).state() == v1::Agent::STATE_ACTIVE);
+  CHECK(c.S().agents(0).drain_state() == v1::Agent::DRAIN_STATE_DRAINING);
+  c.Ack(s, agent, "t1");
   REQUIRE(c.S().agents_size() == 1);  // drained and gone: listed as gone, with its info
   CHECK(c.S().agents(0).state() == v1::Agent::STATE_GONE);
   CHECK(c.S().agents(0).agent_info().id().value() == agent);

@@ -202,6 +202,20 @@ struct Cluster {
     Drain();
   }
 
+  // The framework acknowledges the latest update it received for `task` (on `agent`).
+  void Ack(const MasterCore::Subscription& s, const std::string& agent, const std::string& task) {
+    std::vector<TaskStatus> updates = Updates(s.framework_id, task);
+    REQUIRE(!updates.empty());
+    v1::AcknowledgeRequest ack;
+    ack.mutable_framework_id()->set_value(s.framework_id);
+    ack.set_stream_id(s.stream_id);
+    ack.mutable_agent_id()->set_value(agent);
+    ack.mutable_task_id()->set_value(task);
+    ack.set_uuid(updates.back().uuid());
+    REQUIRE(core.Acknowledge(ack, now).ok());
+    Drain();
+  }
+
   // Launches `task` on the framework's first offer and reports it RUNNING from `agent`.
   void RunTask(const MasterCore::Subscription& s, const std::string& agent,
                const std::string& task) {
