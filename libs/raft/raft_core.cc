@@ -175,6 +175,7 @@ void RaftCore::Campaign(bool pre_vote, bool transfer) {
 // ---- time ------------------------------------------------------------------------------
 
 void RaftCore::Tick() {
+  ++ticks_;
   if (role_ != Role::kLeader) {
     ++election_elapsed_;
     if (IsVoter(id_) && election_elapsed_ >= randomized_election_timeout_) {
@@ -219,6 +220,7 @@ void RaftCore::Send(Message m) {
 
 void RaftCore::Step(const Message& m) {
   if (m.to() != id_ || m.from() == id_ || m.from() == 0) return;
+  if (IsVoter(m.from())) heard_[m.from()] = ticks_;  // whatever it says, it reaches us
   bool is_vote_request = m.type() == MESSAGE_TYPE_VOTE || m.type() == MESSAGE_TYPE_PRE_VOTE;
   if (m.term() > term_) {
     if (is_vote_request) {
@@ -432,6 +434,20 @@ void RaftCore::Advance(const Ready& rd) {
   }
 }
 
+int64_t RaftCore::QuorumSilentTicks() const {
+  size_t needed = Quorum() - (IsVoter(id_) ? 1 : 0);  // besides this member
+  if (needed == 0) return 0;
+  std::vector<int64_t> silences;  // per other voter, ticks since it was last heard
+  for (uint64_t voter : conf_.voters()) {
+    if (voter == id_) continue;
+    auto it = heard_.find(voter);
+    silences.push_back(it == heard_.end() ? ticks_ : ticks_ - it->second);
+  }
+  if (silences.size() < needed) return ticks_;
+  std::sort(silences.begin(), silences.end());
+  return silences[needed - 1];
+}
+
 CoreStatus RaftCore::Status() const {
   CoreStatus s;
   s.id = id_;
@@ -445,6 +461,7 @@ CoreStatus RaftCore::Status() const {
   s.snapshot_index = log_.snapshot_index();
   s.conf = conf_;
   s.transferee = transferee_;
+  s.quorum_silent_ticks = QuorumSilentTicks();
   if (role_ == Role::kLeader) {
     for (const auto& [peer, pr] : progress_) {
       PeerProgress p;

@@ -121,6 +121,11 @@ struct CoreStatus {
   ConfState conf;
   std::map<uint64_t, PeerProgress> progress;  // leader only
   uint64_t transferee = 0;
+  // Ticks since this member last heard (any message) from enough voters to make a quorum with
+  // itself; counted from its start when it never has. A member between leaders that still
+  // hears from a quorum is in an election; one that hears from none is cut off. In a 5-voter
+  // ensemble a follower hears from the leader alone, so this grows while a leader is known.
+  int64_t quorum_silent_ticks = 0;
 };
 
 class RaftCore {
@@ -243,6 +248,7 @@ class RaftCore {
   void ReleaseReads();
 
   void Send(Message m);
+  int64_t QuorumSilentTicks() const;
 
   RaftConfig config_;
   uint64_t id_;
@@ -262,6 +268,8 @@ class RaftCore {
   int heartbeat_elapsed_ = 0;
   int randomized_election_timeout_ = 0;
   std::mt19937_64 rng_;
+  int64_t ticks_ = 0;                  // ticks since this core was made
+  std::map<uint64_t, int64_t> heard_;  // voter -> ticks_ when a message from it last came
 
   uint64_t transferee_ = 0;
   int transfer_elapsed_ = 0;

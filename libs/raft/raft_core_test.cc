@@ -261,6 +261,58 @@ TEST_CASE("a follower told its leader is unreachable campaigns early; a live lea
   REQUIRE(ticks < 28);
 }
 
+TEST_CASE("quorum contact: members between leaders hear a quorum; a cut-off member hears none") {
+  // dcos-zk tells a member cut off from the others (its clients should move) from one in an
+  // election (its clients should wait) by quorum_silent_ticks, not by the time without a leader.
+  SimOptions o;
+  o.seed = 7;
+  INFO("seed " << o.seed);
+  SimCluster c(o);
+  uint64_t leader = c.ElectLeader();
+  uint64_t cut = leader == 3 ? 1 : 3;
+  uint64_t other = 6 - leader - cut;
+  c.Isolate(cut);
+  for (int i = 0; i < 4 * o.election_ticks; ++i) {
+    c.TickAll();
+    c.Stabilize();
+  }
+  REQUIRE(c.core(cut).Status().leader == 0);
+  REQUIRE(c.core(cut).Status().quorum_silent_ticks >= 4 * o.election_ticks);
+  REQUIRE(c.core(other).Status().quorum_silent_ticks <= 1);  // the leader's heartbeats
+  // Healed, it hears the leader again.
+  c.Heal();
+  for (int i = 0; i < 4 * o.election_ticks && c.core(cut).Status().leader == 0; ++i) {
+    c.TickAll();
+    c.Stabilize();
+  }
+  REQUIRE(c.core(cut).Status().leader != 0);
+  REQUIRE(c.core(cut).Status().quorum_silent_ticks <= 1);
+
+  // The leader dies. Until a new one is known, each survivor keeps hearing the other: their
+  // campaigns are at most one randomized election timeout (< 2 x election_ticks) apart.
+  leader = c.Leader();
+  REQUIRE(leader != 0);
+  c.Crash(leader);
+  std::vector<uint64_t> survivors;
+  for (uint64_t id : c.ids()) {
+    if (id != leader) survivors.push_back(id);
+  }
+  int64_t loudest_silence = 0;
+  int ticks = 0;
+  while (ticks < 20 * o.election_ticks && (c.Leader() == 0 || c.Leader() == leader)) {
+    for (uint64_t id : survivors) c.Tick(id);
+    c.Stabilize();
+    ++ticks;
+    for (uint64_t id : survivors) {
+      loudest_silence = std::max(loudest_silence, c.core(id).Status().quorum_silent_ticks);
+    }
+  }
+  INFO("ticks to a new leader " << ticks << ", longest silence " << loudest_silence);
+  REQUIRE(c.Leader() != 0);
+  REQUIRE(c.Leader() != leader);
+  REQUIRE(loudest_silence <= 2 * o.election_ticks);
+}
+
 TEST_CASE("ReadIndex: a read point after a heartbeat round; none from a deposed leader") {
   SimCluster c(SimOptions{});
   uint64_t leader = c.ElectLeader();

@@ -288,6 +288,15 @@ CoreStatus RaftNode::Status() const {
   return status_;
 }
 
+bool RaftNode::AwaitLeader(absl::Duration timeout) const {
+  auto settled = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return loop_exited_ || status_.leader != 0 || status_.role == Role::kLeader;
+  };
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(&settled), timeout);
+  return !loop_exited_ && (status_.leader != 0 || status_.role == Role::kLeader);
+}
+
 absl::Status RaftNode::fatal() const {
   absl::MutexLock lock(&mu_);
   return fatal_;

@@ -117,6 +117,11 @@ class RaftNode final : public MessageSink {
 
   // The core's status as of the end of the last loop iteration.
   CoreStatus Status() const;
+  // Waits up to `timeout` (real time) until this member leads or knows a leader; false if it
+  // does not by then, or the node stopped. For callers that need the leader (a read point)
+  // and would rather wait out an election than fail at once (ReadIndex fails when no leader
+  // is known).
+  bool AwaitLeader(absl::Duration timeout) const;
   // This member's id (cheap: no copy of the status).
   uint64_t id() const { return options_.raft.id; }
   // The storage error that stopped this member, or OK.

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <filesystem>
 #include <future>
+#include <thread>
 #include <map>
 #include <set>
 
@@ -273,6 +274,27 @@ TEST_CASE("a read index sees every write committed before it") {
   c.m(follower).node->ReadIndex([&p](absl::Status s) { p.set_value(s); });
   REQUIRE(p.get_future().get().ok());
   REQUIRE(c.m(follower).sm->items() == std::vector<std::string>{"w1"});
+}
+
+TEST_CASE("AwaitLeader: no leader without a quorum; waits out the election that follows") {
+  Cluster c(3);
+  uint64_t leader = c.WaitLeader();
+  uint64_t follower = leader == 1 ? 2 : 1;
+  uint64_t other = 6 - leader - follower;
+  REQUIRE(c.m(follower).node->AwaitLeader(absl::ZeroDuration()));
+  c.Stop(leader);
+  c.Stop(other);
+  REQUIRE(WaitFor([&] { return c.m(follower).node->Status().leader == 0; }, absl::Seconds(20),
+                  "the follower to lose its leader")
+              .ok());
+  REQUIRE_FALSE(c.m(follower).node->AwaitLeader(absl::Milliseconds(50)));
+  // A waiter already there when a quorum comes back sees the new leader.
+  std::promise<bool> led;
+  std::thread waiter([&] { led.set_value(c.m(follower).node->AwaitLeader(absl::Seconds(20))); });
+  c.Start(other);
+  waiter.join();
+  REQUIRE(led.get_future().get());
+  REQUIRE(c.m(follower).node->Status().leader != 0);
 }
 
 TEST_CASE("a read whose request or answer is lost is asked again") {

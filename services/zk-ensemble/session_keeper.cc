@@ -14,12 +14,14 @@ using internal::v1::Command;
 
 SessionKeeper::SessionKeeper(ZkStateMachine* state_machine, const raft::AddressBook* addresses,
                              absl::Duration forward_interval, absl::Duration check_interval,
-                             absl::Duration leader_grace, clock::Clock* clock)
+                             absl::Duration leader_grace, absl::Duration raft_tick,
+                             clock::Clock* clock)
     : sm_(state_machine),
       addresses_(addresses),
       forward_interval_(forward_interval),
       check_interval_(check_interval),
       leader_grace_(leader_grace),
+      raft_tick_(raft_tick),
       clock_(clock),
       leader_seen_(clock->Now()) {}
 
@@ -33,6 +35,10 @@ bool SessionKeeper::LeaderLost() {
   absl::MutexLock lock(&mu_);
   if (status.has_value() && (status->role == raft::Role::kLeader || status->leader != 0)) {
     leader_seen_ = now;
+    return false;
+  }
+  // Between leaders but still heard by a quorum: an election, not a partition.
+  if (status.has_value() && status->quorum_silent_ticks * raft_tick_ <= leader_grace_) {
     return false;
   }
   return now - leader_seen_ > leader_grace_;

@@ -40,7 +40,8 @@ class SessionKeeper {
   // owned) must outlive the keeper.
   SessionKeeper(ZkStateMachine* state_machine, const raft::AddressBook* addresses,
                 absl::Duration forward_interval, absl::Duration check_interval,
-                absl::Duration leader_grace, clock::Clock* clock = clock::RealClock::Default());
+                absl::Duration leader_grace, absl::Duration raft_tick,
+                clock::Clock* clock = clock::RealClock::Default());
   ~SessionKeeper();
 
   // Starts the background thread on `node`; Stop joins it.
@@ -50,11 +51,16 @@ class SessionKeeper {
   // A ping for `session_id` (already checked live by the caller).
   void Touch(int64_t session_id);
 
-  // True when this member has known no leader (not leading, no leader heard of) for longer
-  // than `leader_grace`: it is cut off from a quorum, so its pings would not reach the leader.
-  // The Session stream then sends its clients to another member rather than let their
-  // sessions expire here. Ordinary elections are shorter than the grace (dcos-zk passes the
-  // longest election timeout, 2 x raft.election_ticks x raft.tick).
+  // True when this member is cut off from a quorum, so its pings would not reach a leader:
+  // it has known no leader (not leading, no leader heard of) for longer than `leader_grace`
+  // AND has heard from no quorum of voters for that long either (Raft's quorum_silent_ticks x
+  // `raft_tick`). The Session stream then sends its clients to another member rather than let
+  // their sessions expire here. A member in an election, however long it takes on a loaded
+  // machine, and a member just started whom the leader has not reached yet, still hear from
+  // a quorum (votes, pre-votes): their clients stay, and their pings reach the next leader,
+  // which grants every session a fresh timeout. dcos-zk passes the longest election timeout,
+  // 2 x raft.election_ticks x raft.tick, as the grace: a member between leaders hears a
+  // campaign at least that often.
   bool LeaderLost();
 
   // The leader's side of ForwardTouches. UNAVAILABLE when not the leader.
@@ -71,6 +77,7 @@ class SessionKeeper {
   const absl::Duration forward_interval_;
   const absl::Duration check_interval_;
   const absl::Duration leader_grace_;
+  const absl::Duration raft_tick_;
   clock::Clock* const clock_;
   std::atomic<raft::RaftNode*> node_{nullptr};
 

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "libs/clock/clock.h"
 #include "libs/status/grpc_status.h"
 #include "services/zk-ensemble/core/errors.h"
 #include "services/zk-ensemble/proto_duration.h"
@@ -190,6 +191,7 @@ class ZkService::SessionStream final
     }
     // Catches up with the leader first if the session is not known here yet. A wrong
     // password answers like a session that is gone.
+    CatchUpForSession();
     absl::Status allowed = service_->CheckSessionPassword(id_, in_.attach().password());
     if (!allowed.ok()) return status::ToGrpc(allowed);
     absl::StatusOr<SessionInfo> info = sm->GetSession(id_);
@@ -199,6 +201,23 @@ class ZkService::SessionStream final
     ToProto(info->timeout, attached->mutable_attached()->mutable_negotiated_timeout());
     service_->FillHeader(attached->mutable_attached()->mutable_header());
     return grpc::Status::OK;
+  }
+
+  // A session created a moment ago may not have reached this member yet: catch up with the
+  // leader. That needs a leader: a member between leaders (not cut off, CheckAttach's first
+  // check) waits for the next one, and asks again when the leader changes under its read,
+  // rather than send the client away: its attached clients wait out elections too. Gives up
+  // after min(request timeout, 2 s); what is left of the check then answers.
+  void CatchUpForSession() {
+    clock::Clock* clock = clock::RealClock::Default();
+    const absl::Time give_up = clock->Now() + std::min(service_->timeout_, absl::Seconds(2));
+    raft::RaftNode* node = service_->node_.load();
+    while (!service_->sm_->SessionLive(id_)) {
+      if (!node->AwaitLeader(give_up - clock->Now())) return;
+      absl::Status caught_up = service_->ReadBarrier(/*linearizable=*/true);
+      // UNAVAILABLE: the leader changed (or was lost) before the read point came.
+      if (!absl::IsUnavailable(caught_up) || clock->Now() >= give_up) return;
+    }
   }
 
   grpc::Status Expired() const { return status::ToGrpc(SessionNotLive(id_)); }

@@ -49,9 +49,10 @@ class ZkComponent final : public runtime::Component, public RestoreTarget {
         hub_(),
         keeper_(&sm_, &member_->addresses(), /*forward_interval=*/limits.sessions.min_timeout / 8,
                 /*check_interval=*/absl::Milliseconds(100),
-                // The longest election timeout: a leaderless spell longer than that is no
-                // ordinary election.
-                /*leader_grace=*/config.member.tick * config.member.election_ticks * 2),
+                // The longest election timeout: a member between leaders that has heard no
+                // quorum for longer than that is cut off, not in an election.
+                /*leader_grace=*/config.member.tick * config.member.election_ticks * 2,
+                /*raft_tick=*/config.member.tick),
         service_(&sm_, &keeper_, &hub_, &member_->addresses(), config.request_timeout,
                  limits.tree, awaiting_restore ? kNoZooKeeperYet : "starting"),
         internal_(&keeper_, [this] { return SelfMember(); }),
