@@ -66,11 +66,14 @@ class MasterComponent final : public runtime::Component {
                   prometheus::Registry& registry)
       : config_(config),
         leadership_(self),
-        metrics_(registry),
+        metrics_(registry, clock::RealClock::Default()->Now()),
         options_(DriverOptionsFor(config, self, this)),
         agents_(&slot_, &leadership_),
         scheduler_(&slot_, &leadership_),
-        operator_(&slot_, &leadership_) {}
+        operator_(&slot_, &leadership_,
+                  [this](const std::optional<MasterCore::Stats>& stats) {
+                    return metrics_.MesosSnapshot(clock::RealClock::Default()->Now(), stats);
+                  }) {}
 
   ~MasterComponent() override { Shutdown(); }
 

@@ -2,10 +2,11 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/strip.h"
+#include "services/master/mesos_metrics.h"
 
 namespace dcos::master {
 
-MasterMetrics::MasterMetrics(prometheus::Registry& r)
+MasterMetrics::MasterMetrics(prometheus::Registry& r, absl::Time started)
     : agents_(prometheus::BuildGauge()
                   .Name("dcos_master_agents")
                   .Help("Agents by state: active, disconnected, unreachable, recovered, draining")
@@ -44,9 +45,35 @@ MasterMetrics::MasterMetrics(prometheus::Registry& r)
                        .Register(r)
                        .Add({}, prometheus::Histogram::BucketBoundaries{
                                     0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5,
-                                    1, 2.5})) {}
+                                    1, 2.5})),
+      started_(started) {}
+
+void MasterMetrics::ObserveAllocation(double seconds) {
+  allocation_->Observe(seconds);
+  absl::MutexLock lock(&mu_);
+  ++allocation_runs_;
+  last_allocation_seconds_ = seconds;
+}
+
+std::vector<std::pair<std::string, double>> MasterMetrics::MesosSnapshot(
+    absl::Time now, const std::optional<MasterCore::Stats>& stats) const {
+  MesosMetricsInput in;
+  in.uptime = now - started_;
+  in.stats = stats;
+  {
+    absl::MutexLock lock(&mu_);
+    in.event_queue_messages = queued_messages_;
+    in.allocation_runs = allocation_runs_;
+    in.last_allocation_seconds = last_allocation_seconds_;
+  }
+  return MesosMetrics(in);
+}
 
 void MasterMetrics::Update(const MasterCore::Stats& s, size_t queued, bool elected) {
+  {
+    absl::MutexLock lock(&mu_);
+    queued_messages_ = queued;
+  }
   elected_->Set(elected ? 1 : 0);
   offers_->Set(static_cast<double>(s.outstanding_offers));
   queued_->Set(static_cast<double>(queued));

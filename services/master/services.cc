@@ -301,6 +301,24 @@ grpc::Status OperatorService::GetLeader(grpc::ServerContext*, const v1::GetLeade
   return grpc::Status::OK;
 }
 
+grpc::Status OperatorService::GetMetrics(grpc::ServerContext*, const v1::GetMetricsRequest*,
+                                         v1::GetMetricsResponse* response) {
+  // The leader's counts as they are now (not as of the last tick): a script that changes the
+  // cluster and then reads the figures sees its change.
+  std::optional<MasterCore::Stats> now;
+  if (leadership_->elected()) {
+    absl::StatusOr<MasterCore::Stats> counted = driver()->Run<MasterCore::Stats>(
+        [](MasterCore& core, absl::Time) { return core.GetStats(); });
+    if (counted.ok()) now = *std::move(counted);
+  }
+  for (auto& [name, value] : metrics_(now)) {
+    v1::Metric* m = response->add_metrics();
+    m->set_name(std::move(name));
+    m->set_value(value);
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status OperatorService::MarkAgentGone(grpc::ServerContext*,
                                             const v1::MarkAgentGoneRequest* request,
                                             v1::MarkAgentGoneResponse*) {
@@ -322,6 +340,16 @@ grpc::Status OperatorService::DrainAgent(grpc::ServerContext*, const v1::DrainAg
   }
   return status::ToGrpc(driver()->RunStatus([&](MasterCore& core, absl::Time now) {
     return core.DrainAgent(request->agent_id().value(), grace, request->mark_gone(), now);
+  }));
+}
+
+grpc::Status OperatorService::DeactivateAgent(grpc::ServerContext*,
+                                              const v1::DeactivateAgentRequest* request,
+                                              v1::DeactivateAgentResponse*) {
+  grpc::Status leader = leadership_->Check();
+  if (!leader.ok()) return leader;
+  return status::ToGrpc(driver()->RunStatus([&](MasterCore& core, absl::Time now) {
+    return core.DeactivateAgent(request->agent_id().value(), now);
   }));
 }
 

@@ -14,6 +14,10 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "protos/master/v1/agent_channel.grpc.pb.h"
 #include "protos/master/v1/operator.grpc.pb.h"
@@ -83,8 +87,12 @@ class SchedulerService final
 class OperatorService final
     : public v1::Operator::WithCallbackMethod_Subscribe<v1::Operator::Service> {
  public:
-  OperatorService(const DriverSlot* driver, const Leadership* leadership)
-      : driver_(driver), leadership_(leadership) {}
+  // Mesos-named figures for GetMetrics, sorted by name (MasterMetrics::MesosSnapshot), from
+  // the leader's counts taken now (nullopt on a standby).
+  using MetricsFn = std::function<std::vector<std::pair<std::string, double>>(
+      const std::optional<MasterCore::Stats>&)>;
+  OperatorService(const DriverSlot* driver, const Leadership* leadership, MetricsFn metrics)
+      : driver_(driver), leadership_(leadership), metrics_(std::move(metrics)) {}
   grpc::Status GetState(grpc::ServerContext*, const v1::GetStateRequest*,
                         v1::GetStateResponse*) override;
   grpc::Status GetAgents(grpc::ServerContext*, const v1::GetAgentsRequest*,
@@ -97,10 +105,15 @@ class OperatorService final
                         v1::GetRolesResponse*) override;
   grpc::Status GetLeader(grpc::ServerContext*, const v1::GetLeaderRequest*,
                          v1::GetLeaderResponse*) override;
+  // Any master answers (never redirects).
+  grpc::Status GetMetrics(grpc::ServerContext*, const v1::GetMetricsRequest*,
+                          v1::GetMetricsResponse*) override;
   grpc::Status MarkAgentGone(grpc::ServerContext*, const v1::MarkAgentGoneRequest*,
                              v1::MarkAgentGoneResponse*) override;
   grpc::Status DrainAgent(grpc::ServerContext*, const v1::DrainAgentRequest*,
                           v1::DrainAgentResponse*) override;
+  grpc::Status DeactivateAgent(grpc::ServerContext*, const v1::DeactivateAgentRequest*,
+                               v1::DeactivateAgentResponse*) override;
   grpc::Status ReactivateAgent(grpc::ServerContext*, const v1::ReactivateAgentRequest*,
                                v1::ReactivateAgentResponse*) override;
   // SUBSCRIBED with the state, then every change and a HEARTBEAT every
@@ -117,6 +130,7 @@ class OperatorService final
 
   const DriverSlot* const driver_;
   const Leadership* const leadership_;
+  const MetricsFn metrics_;
 };
 
 }  // namespace dcos::master

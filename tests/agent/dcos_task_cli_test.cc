@@ -1,6 +1,6 @@
 // `dcos task run` against a real dcos-master and dcos-agent: a command that finishes (exit 0,
 // its state changes printed in order), one that fails (exit 1 with the reason), no offer that
-// fits, no master.
+// fits, no master. `dcos node deactivate|reactivate|drain` on the agent.
 
 #include <catch2/catch.hpp>
 
@@ -95,6 +95,64 @@ TEST_CASE("dcos task run launches a command and exits with its outcome", "[cli]"
   CHECK(none_code == 1);
   CHECK(none_out.find("dcos task run: the master at 127.0.0.1:1 ended the subscription") !=
         std::string::npos);
+}
+
+TEST_CASE("dcos node deactivate, reactivate and drain an agent at the master", "[cli]") {
+  std::string dir = MakeTempDir("cli-node");
+  TaskReaper reaper;
+  auto cluster = MasterAndAgent::Start(dir, reaper);
+  REQUIRE(cluster.ok());
+  const std::string m = "--master=" + cluster->master.address;
+  const std::string& id = cluster->agent_id;
+  auto row_of = [&](const std::string& name) {
+    auto [code, out] = Dcos(dir, name, {m, "node", "list"});
+    REQUIRE(code == 0);
+    size_t at = out.find(id);
+    REQUIRE(at != std::string::npos);
+    return out.substr(at, out.find('\n', at) - at);
+  };
+
+  auto [off_code, off_out] = Dcos(dir, "deactivate", {m, "node", "deactivate", id});
+  INFO(off_out);
+  CHECK(off_code == 0);
+  CHECK(off_out == "agent " + id + " deactivated\n");
+  CHECK(row_of("list-deactivated").find(" active,deactivated ") != std::string::npos);
+  // A task finds no offer while the only agent is deactivated.
+  auto [none_code, none_out] =
+      Dcos(dir, "run-none", {"--timeout=2s", "task", "run", m, "--cpus=0.1", "--mem=16", "--",
+                             "true"});
+  INFO(none_out);
+  CHECK(none_code == 1);
+  CHECK(none_out.find("no offer with") != std::string::npos);
+
+  auto [on_code, on_out] = Dcos(dir, "reactivate", {m, "node", "reactivate", id});
+  CHECK(on_code == 0);
+  CHECK(on_out == "agent " + id + " reactivated\n");
+  CHECK(row_of("list-reactivated").find(" active ") != std::string::npos);
+
+  // Bad command lines change nothing (exit 2); an unknown agent is the master's NOT_FOUND.
+  CHECK(Dcos(dir, "drain-noid", {m, "node", "drain"}).first == 2);
+  auto [grace_code, grace_out] =
+      Dcos(dir, "drain-badgrace", {m, "node", "drain", id, "--max-grace=soon"});
+  CHECK(grace_code == 2);
+  CHECK(grace_out.find("--max-grace: not a duration >= 0: soon") != std::string::npos);
+  CHECK(Dcos(dir, "deactivate-extra", {m, "node", "deactivate", id, "other"}).first == 2);
+  CHECK(row_of("list-unchanged").find(" active ") != std::string::npos);
+  auto [unknown_code, unknown_out] = Dcos(dir, "deactivate-unknown", {m, "node", "deactivate", "S9"});
+  CHECK(unknown_code == 1);
+  CHECK(unknown_out.find("dcos node deactivate: agent S9 is not known") != std::string::npos);
+
+  // Drained at once (nothing runs there); reactivated, it is offered again.
+  auto [drain_code, drain_out] = Dcos(dir, "drain", {m, "node", "drain", id, "--max-grace=1s"});
+  INFO(drain_out);
+  CHECK(drain_code == 0);
+  CHECK(drain_out == "agent " + id + " draining\n");
+  CHECK(row_of("list-drained").find(" active,drained ") != std::string::npos);
+  CHECK(Dcos(dir, "reactivate-drained", {m, "node", "reactivate", id}).first == 0);
+  auto [run_code, run_out] = Dcos(dir, "run-again", {"task", "run", m, "--cpus=0.1", "--mem=16",
+                                                     "--", "true"});
+  INFO(run_out);
+  CHECK(run_code == 0);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -275,6 +276,36 @@ TEST_CASE("dcos-master operator API: GetFrameworks, Subscribe HEARTBEAT, the mas
   REQUIRE(fast.has_value());
   CHECK(*fast <= runs);
   CHECK(Series(page, "dcos_master_frameworks{state=\"connected\"}") == 1.0);
+
+  // The same figures under Mesos's names (GetMetrics), sorted.
+  {
+    std::map<std::string, double> mesos;
+    REQUIRE(WaitFor([&] {
+              grpc::ClientContext ctx;
+              mv1::GetMetricsResponse resp;
+              if (!master.op->GetMetrics(&ctx, {}, &resp).ok()) return false;
+              std::vector<std::string> names;
+              mesos.clear();
+              for (const mv1::Metric& m : resp.metrics()) {
+                names.push_back(m.name());
+                mesos[m.name()] = m.value();
+              }
+              CHECK(std::is_sorted(names.begin(), names.end()));
+              return mesos["master/outstanding_offers"] == 1;
+            }, absl::Seconds(10), "GetMetrics with the outstanding offer").ok());
+    CHECK(mesos["master/elected"] == 1);
+    CHECK(mesos["master/uptime_secs"] > 0);
+    CHECK(mesos["master/slaves_active"] == 1);
+    CHECK(mesos["master/slaves_connected"] == 1);
+    CHECK(mesos["master/slaves_unreachable"] == 0);
+    CHECK(mesos["master/frameworks_active"] == 1);
+    CHECK(mesos["master/tasks_running"] == 0);
+    CHECK(mesos["master/cpus_total"] == 4);
+    CHECK(mesos["master/mem_total"] == 4096);
+    CHECK(mesos["master/cpus_percent"] == 0);
+    CHECK(mesos["allocator/mesos/allocation_runs"] >= 1);
+    CHECK(mesos.count("allocator/mesos/allocation_run_ms") == 1);
+  }
 
   // Torn down: listed as completed; its offer is gone from the figures.
   {

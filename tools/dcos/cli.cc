@@ -19,9 +19,11 @@ namespace {
 // Every command group. Add a group: write its Run function in its own file, add a row.
 constexpr CommandGroup kGroups[] = {
     {"zk", "read and write the dcos-zk coordination tree", &RunZk},
-    {"node", "the cluster's agents (list)", &RunNode},
+    {"node", "the cluster's agents (list, deactivate, reactivate, drain, decommission)",
+     &RunNode},
     {"framework", "the frameworks the master knows (list)", &RunFramework},
-    {"master", "the leading master's whole state (state)", &RunMaster},
+    {"master", "the leading master's whole state (state), its Mesos-named figures (metrics)",
+     &RunMaster},
     {"task", "tasks: run -- <command>, list, log, ls", &RunTaskGroup},
 };
 

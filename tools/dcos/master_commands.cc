@@ -11,8 +11,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "libs/status/grpc_status.h"
 #include "protos/master/v1/operator.grpc.pb.h"
 #include "tools/dcos/master_client.h"
+#include "tools/dcos/node_commands.h"
 
 namespace dcos::cli {
 namespace {
@@ -54,7 +56,12 @@ std::string Lower(const std::string& enum_name, absl::string_view prefix) {
 }  // namespace
 
 int RunNode(const Context& ctx, const std::vector<std::string>& args) {
-  if (args.size() != 1 || args[0] != "list") return Usage(ctx, "node", "dcos node list");
+  if (int operated = RunNodeOperation(ctx, args); operated >= 0) return operated;
+  if (args.size() != 1 || args[0] != "list") {
+    return Usage(ctx, "node",
+                 "dcos node list | dcos node deactivate|reactivate|decommission <agent-id> | "
+                 "dcos node drain <agent-id> [--max-grace=DURATION] [--decommission]");
+  }
   grpc::Status status;
   absl::StatusOr<mv1::ClusterState> state = GetState(ctx, &status);
   if (!state.ok()) return Fail(ctx, "node list", status);
@@ -68,6 +75,8 @@ int RunNode(const Context& ctx, const std::vector<std::string>& args) {
     std::string st = Lower(mv1::Agent::State_Name(a.state()), "STATE_");
     if (a.drain_state() != mv1::Agent::DRAIN_STATE_UNSPECIFIED) {
       st += "," + Lower(mv1::Agent::DrainState_Name(a.drain_state()), "DRAIN_STATE_");
+    } else if (a.deactivated()) {
+      st += ",deactivated";
     }
     auto used_of = [&](const std::string& name) {
       return absl::StrFormat("%g/%g", ScalarOf(a.allocated_resources(), name),
@@ -136,8 +145,39 @@ int TaskList(const Context& ctx, const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+// `dcos master metrics`: the leader's figures under Mesos's names, one "name value" a line.
+// Every master answers GetMetrics, so the leader is found first (GetLeader) and a standby's
+// answer is turned into the redirect CallMaster follows.
+int MasterMetrics(const Context& ctx) {
+  mv1::GetMetricsResponse response;
+  grpc::Status status = CallMaster(ctx, [&](const auto& channel, grpc::ClientContext* context) {
+    auto stub = mv1::Operator::NewStub(channel);
+    mv1::GetLeaderResponse leader;
+    grpc::Status asked = stub->GetLeader(context, {}, &leader);
+    if (!asked.ok()) return asked;
+    if (!leader.elected() && leader.leader().known()) {
+      absl::Status redirect = absl::UnavailableError("not the leading master");
+      redirect.SetPayload(status::TypeUrl("dcos.common.v1.LeaderInfo"),
+                          absl::Cord(leader.leader().SerializeAsString()));
+      return status::ToGrpc(redirect);
+    }
+    grpc::ClientContext metrics;
+    metrics.set_deadline(context->deadline());
+    response.Clear();
+    return stub->GetMetrics(&metrics, {}, &response);
+  });
+  if (!status.ok()) return Fail(ctx, "master metrics", status);
+  for (const mv1::Metric& m : response.metrics()) {
+    *ctx.out << absl::StrFormat("%-40s %g\n", m.name(), m.value());
+  }
+  return kExitOk;
+}
+
 int RunMaster(const Context& ctx, const std::vector<std::string>& args) {
-  if (args.size() != 1 || args[0] != "state") return Usage(ctx, "master", "dcos master state");
+  if (args.size() == 1 && args[0] == "metrics") return MasterMetrics(ctx);
+  if (args.size() != 1 || args[0] != "state") {
+    return Usage(ctx, "master", "dcos master state | dcos master metrics");
+  }
   grpc::Status status;
   absl::StatusOr<mv1::ClusterState> state = GetState(ctx, &status);
   if (!state.ok()) return Fail(ctx, "master state", status);

@@ -11,7 +11,7 @@
 //    ExecutorExited, disconnect;
 //  - frameworks (the Scheduler API): Subscribe, Accept, Decline, Revive, Suppress, Kill,
 //    Acknowledge, Reconcile, Teardown, disconnect;
-//  - operators: MarkAgentGone, DrainAgent, ReactivateAgent, State;
+//  - operators: MarkAgentGone, DrainAgent, DeactivateAgent, ReactivateAgent, State;
 //  - Tick: pings and agent health (unreachable after missed pings, rate-limited), framework
 //    failover timeouts, offer timeouts, batched allocation.
 //
@@ -120,6 +120,9 @@ class MasterCore {
   absl::Status MarkAgentGone(const std::string& agent_id, absl::Time now);
   absl::Status DrainAgent(const std::string& agent_id, std::optional<absl::Duration> grace,
                           bool mark_gone, absl::Time now);
+  // No more offers of the agent (outstanding ones rescinded); its tasks run on. Recorded in
+  // the registry. Idempotent. Errors: as DrainAgent.
+  absl::Status DeactivateAgent(const std::string& agent_id, absl::Time now);
   absl::Status ReactivateAgent(const std::string& agent_id, absl::Time now);
   v1::ClusterState State() const;
 
@@ -137,11 +140,14 @@ class MasterCore {
     size_t agents_unreachable = 0;
     size_t agents_recovered = 0;     // from the registry, not re-registered yet
     size_t agents_draining = 0;
+    size_t agents_deactivated = 0;   // connected, but offered to no one (drain, or deactivated)
     size_t frameworks_connected = 0;
     size_t frameworks_disconnected = 0;
     size_t frameworks_completed = 0;
     std::map<common::v1::TaskState, size_t> tasks;  // active tasks by state
     size_t tasks_completed = 0;
+    // Tasks that reached each terminal state since this core began (Mesos's counters).
+    std::map<common::v1::TaskState, uint64_t> tasks_ended;
     double cpus_total = 0, cpus_used = 0, cpus_offered = 0;
     double mem_total = 0, mem_used = 0, mem_offered = 0;
     double disk_total = 0, disk_used = 0, disk_offered = 0;
@@ -316,6 +322,7 @@ class MasterCore {
     void Fill(Stats& s) const;
   };
   TaskTally task_tally_;
+  std::map<common::v1::TaskState, uint64_t> tasks_ended_;  // Stats::tasks_ended
   std::vector<common::v1::Task> completed_tasks_;
   std::map<std::string, OfferRecord> offers_;
 

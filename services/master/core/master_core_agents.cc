@@ -469,6 +469,7 @@ absl::Status MasterCore::MarkAgentGone(const std::string& agent_id, absl::Time n
 }
 
 absl::StatusOr<MasterCore::AgentRecord*> MasterCore::OperatedAgent(const std::string& agent_id) {
+  if (agent_id.empty()) return absl::InvalidArgumentError("agent_id: required");
   auto it = agents_.find(agent_id);
   if (it != agents_.end()) return &it->second;
   if (gone_agents_.count(agent_id) > 0) {
@@ -503,6 +504,23 @@ absl::Status MasterCore::DrainAgent(const std::string& agent_id,
     KillOnAgent(a, key, DrainKill(key, grace, &task->second.task));
   }
   MaybeFinishDrain(agent_id, now);
+  return absl::OkStatus();
+}
+
+absl::Status MasterCore::DeactivateAgent(const std::string& agent_id, absl::Time now) {
+  absl::StatusOr<AgentRecord*> found = OperatedAgent(agent_id);
+  if (!found.ok()) return found.status();
+  AgentRecord& a = **found;
+  if (a.state == v1::Agent::STATE_UNREACHABLE) {
+    return absl::FailedPreconditionError(absl::StrCat("agent ", agent_id, " is unreachable"));
+  }
+  if (a.deactivated) return absl::OkStatus();
+  a.deactivated = true;
+  // Durable before the operator is answered: a new leader keeps offering it to no one.
+  WriteRegistry(ListOf(a.state), a);
+  if (a.state == v1::Agent::STATE_ACTIVE) allocator_->SetAgentActive(agent_id, false);
+  std::vector<std::string> offers(a.offers.begin(), a.offers.end());
+  for (const std::string& offer : offers) RescindOffer(offer, /*recover=*/true, now);
   return absl::OkStatus();
 }
 

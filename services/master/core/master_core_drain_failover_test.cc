@@ -1,8 +1,9 @@
 // A drain survives a master failover: the old leader writes it into the registry (with its
 // grace period and mark_gone) and a deactivation with it; the new leader recovers them from
 // the registry, offers the agent to no one, kills its tasks when it re-registers and marks it
-// gone once drained if asked. The registry between the two leaders is the in-memory one (a
-// single master's), through the ops the old leader's core emitted.
+// gone once drained if asked. A deactivation alone (DeactivateAgent) survives the same way and
+// kills nothing. The registry between the two leaders is the in-memory one (a single
+// master's), through the ops the old leader's core emitted.
 
 #include <string>
 #include <utility>
@@ -251,6 +252,64 @@ TEST_CASE("drain failover: a reactivation is written too, so the new leader offe
   MasterCore::Subscription s = c.Subscribe("fw");
   c.Reregister(c.Report(agent, {}));
   c.Advance(absl::Seconds(2));
+  CHECK(Offered(c, s.framework_id, agent));
+  CHECK(c.port.errors() == 0);
+}
+
+}  // namespace
+}  // namespace dcos::master
+
+namespace dcos::master {
+namespace {
+
+TEST_CASE("deactivate: no offers of the agent, its task runs on, and a new leader keeps it so") {
+  Cluster old;
+  auto [agent, s] = old.StartOne("t1");
+  // The rest of its resources, once the launch's refuse filter (5 s) is over.
+  for (int i = 0; i < 10 && !Offered(old, s.framework_id, agent); ++i) {
+    old.Advance(absl::Seconds(1));
+  }
+  REQUIRE(Offered(old, s.framework_id, agent));
+  const size_t ops = old.registry.size();
+  REQUIRE(old.core.DeactivateAgent(agent, old.now).ok());
+  old.Drain();
+  CHECK(!Offered(old, s.framework_id, agent));  // rescinded
+  REQUIRE(old.registry.size() == ops + 1);
+  CHECK(old.registry.back().state.deactivated());
+  CHECK(!old.registry.back().state.has_drain());
+  CHECK(old.Kills(agent).empty());  // a deactivation kills nothing
+  const v1::Agent* deactivated = AgentOf(old, agent);
+  REQUIRE(deactivated != nullptr);
+  CHECK(deactivated->deactivated());
+  CHECK(deactivated->drain_state() == v1::Agent::DRAIN_STATE_UNSPECIFIED);
+  CHECK(old.core.GetStats().agents_deactivated == 1);
+  // Idempotent: nothing written again.
+  REQUIRE(old.core.DeactivateAgent(agent, old.now).ok());
+  old.Drain();
+  CHECK(old.registry.size() == ops + 1);
+  // Bad requests change nothing.
+  CHECK(old.core.DeactivateAgent("", old.now).code() == absl::StatusCode::kInvalidArgument);
+  CHECK(old.core.DeactivateAgent("unknown", old.now).code() == absl::StatusCode::kNotFound);
+  old.Advance(absl::Seconds(5));
+  CHECK(!Offered(old, s.framework_id, agent));
+
+  // A new leader: the agent is back, still deactivated, its task still running.
+  NewLeader n(old);
+  Cluster& c = n.c;
+  absl::StatusOr<MasterCore::Subscription> back =
+      c.core.Subscribe(Cluster::KnownFramework(s.framework_id), c.now);
+  REQUIRE(back.ok());
+  c.Drain();
+  const size_t first = c.Reregister(Report(c, agent, s.framework_id, {"t1"}));
+  CHECK(c.Kills(agent, first).empty());
+  CHECK(c.AgentState(agent) == v1::Agent::STATE_ACTIVE);
+  CHECK(AgentOf(c, agent)->deactivated());
+  c.Advance(absl::Seconds(3));
+  CHECK(!Offered(c, s.framework_id, agent));
+  REQUIRE(c.core.ReactivateAgent(agent, c.now).ok());
+  c.Drain();
+  CHECK(!c.registry.back().state.deactivated());
+  for (int i = 0; i < 10 && !Offered(c, s.framework_id, agent); ++i) c.Advance(absl::Seconds(1));
   CHECK(Offered(c, s.framework_id, agent));
   CHECK(c.port.errors() == 0);
 }

@@ -118,6 +118,7 @@ MasterCore::Stats MasterCore::GetStats() const {
     switch (a.state) {
       case v1::Agent::STATE_ACTIVE:
         (a.connected ? s.agents_active : s.agents_disconnected)++;
+        if (a.connected && a.deactivated) ++s.agents_deactivated;
         AddScalars(a.info.resources(), &s.cpus_total, &s.mem_total, &s.disk_total);
         break;
       case v1::Agent::STATE_UNREACHABLE:
@@ -135,6 +136,7 @@ MasterCore::Stats MasterCore::GetStats() const {
   s.frameworks_completed = removed_frameworks_.size();
   task_tally_.Fill(s);
   s.tasks_completed = completed_tasks_.size();
+  s.tasks_ended = tasks_ended_;
   for (const auto& [id, o] : offers_) {
     AddScalars(o.offer.resources(), &s.cpus_offered, &s.mem_offered, &s.disk_offered);
   }

@@ -67,6 +67,7 @@ void MasterCore::AddTask(TaskMap::const_iterator hint, TaskKey key, Task task, s
 }
 
 void MasterCore::SetTaskState(Task& task, TaskState state) {
+  if (!IsTerminal(task.state()) && IsTerminal(state)) ++tasks_ended_[state];
   task_tally_.Count(task, -1);
   task.set_state(state);
   task_tally_.Count(task, +1);

@@ -94,8 +94,12 @@ TEST_CASE("master core: offer, launch, status relay, acknowledgement, release") 
   CHECK(c.core.Acknowledge(ack, c.now).code() == absl::StatusCode::kInvalidArgument);
 
   // Finished: resources are released at once; the task completes on acknowledgement.
+  CHECK(c.core.GetStats().tasks_ended.empty());
   c.Update(agent, s.framework_id, "t1", common::v1::TASK_FINISHED, Uuid('b'));
   CHECK(c.S().tasks_size() == 1);
+  CHECK(c.core.GetStats().tasks_ended.at(common::v1::TASK_FINISHED) == 1);
+  c.Update(agent, s.framework_id, "t1", common::v1::TASK_FINISHED, Uuid('b'));  // a retry
+  CHECK(c.core.GetStats().tasks_ended.at(common::v1::TASK_FINISHED) == 1);  // counted once
   ack.set_uuid(Uuid('b'));
   REQUIRE(c.core.Acknowledge(ack, c.now).ok());
   c.Drain();
@@ -421,6 +425,7 @@ TEST_CASE("master core: drain kills with the grace period, then marks the agent 
   c.Advance(absl::Seconds(10));
   CHECK(c.Offers(s.framework_id).empty());  // no offers from a draining agent
   CHECK(c.S().agents(0).drain_state() == v1::Agent::DRAIN_STATE_DRAINING);
+  CHECK(c.core.GetStats().agents_deactivated == 1);
 
   c.Update(agent, s.framework_id, "t1", common::v1::TASK_KILLED, Uuid('k'));
   // Drained once the framework acknowledged the end of the agent's last task (the agent
