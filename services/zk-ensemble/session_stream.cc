@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "libs/clock/clock.h"
 #include "libs/status/grpc_status.h"
 #include "services/zk-ensemble/core/errors.h"
@@ -217,6 +218,9 @@ class ZkService::SessionStream final
       absl::Status caught_up = service_->ReadBarrier(/*linearizable=*/true);
       // UNAVAILABLE: the leader changed (or was lost) before the read point came.
       if (!absl::IsUnavailable(caught_up) || clock->Now() >= give_up) return;
+      // The leader this member still names may be the one just lost: a breath before asking
+      // again, rather than a busy loop until the election settles.
+      absl::SleepFor(std::min(absl::Milliseconds(10), give_up - clock->Now()));
     }
   }
 
