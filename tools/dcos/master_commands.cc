@@ -65,7 +65,7 @@ int RunNode(const Context& ctx, const std::vector<std::string>& args) {
   grpc::Status status;
   absl::StatusOr<mv1::ClusterState> state = GetState(ctx, &status);
   if (!state.ok()) return Fail(ctx, "node list", status);
-  *ctx.out << absl::StrFormat("%-26s %-20s %-22s %-13s %-13s %-17s %-15s %s\n", "ID", "HOSTNAME",
+  *ctx.out << absl::StrFormat("%-26s %-20s %-22s %-18s %-13s %-17s %-15s %s\n", "ID", "HOSTNAME",
                               "ADDRESS", "STATE", "CPUS", "MEM", "DISK", "ATTRIBUTES");
   for (const mv1::Agent& a : state->agents()) {
     std::vector<std::string> attributes;
@@ -83,7 +83,7 @@ int RunNode(const Context& ctx, const std::vector<std::string>& args) {
                              ScalarOf(a.total_resources(), name));
     };
     *ctx.out << absl::StrFormat(
-        "%-26s %-20s %-22s %-13s %-13s %-17s %-15s %s\n", a.agent_info().id().value(),
+        "%-26s %-20s %-22s %-18s %-13s %-17s %-15s %s\n", a.agent_info().id().value(),
         a.agent_info().address().hostname(),
         absl::StrCat(a.agent_info().address().ip(), ":", a.agent_info().address().port()), st,
         used_of("cpus"), used_of("mem"), used_of("disk"), absl::StrJoin(attributes, ";"));
