@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "libs/zk/client.h"
 #include "libs/zk/errors.h"
 
@@ -159,8 +160,11 @@ void ZkSession::SetState(SessionState state) {
 void ZkSession::Expire(const std::string& reason) {
   if (over_.load()) return;
   over_.store(true);
-  over_status_ = absl::FailedPreconditionError(
-      absl::StrCat("SESSION_EXPIRED session 0x", absl::Hex(id_), ": ", reason));
+  // The instant until which the session was surely alive, for whoever must have stopped by
+  // then (a leader's successor may act only after it).
+  over_status_ = absl::FailedPreconditionError(absl::StrCat(
+      "SESSION_EXPIRED session 0x", absl::Hex(id_), ": ", reason, "; it was alive until ",
+      absl::FormatTime(absl::RFC3339_full, timer_.alive_until(), absl::UTCTimeZone())));
   SetState(SessionState::kExpired);
   Deliver(watches_.TakeAll(WatchEvent::Type::kSessionExpired));
   events_.Wake();

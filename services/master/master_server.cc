@@ -8,6 +8,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
@@ -53,10 +54,15 @@ common::v1::MasterInfo SelfInfo(const MasterConfig& config, const std::string& l
 
 // The master cannot go on (lost leadership, registry failure, session expired): it exits for
 // its supervisor to restart it, as Mesos's master aborts.
-[[noreturn]] void Exit(const std::string& why, const absl::Status& error = absl::OkStatus()) {
-  log::Error("dcos-master exiting for the supervisor to restart it")
-      .Field("why", why)
-      .Field("error", error);
+// `session`: the dcos-zk session's state when it is over (its reason says until when it was
+// surely alive: this master led no longer; a successor leads only after).
+[[noreturn]] void Exit(const std::string& why, const absl::Status& error = absl::OkStatus(),
+                       const absl::Status& session = absl::OkStatus()) {
+  {
+    auto line = log::Error("dcos-master exiting for the supervisor to restart it");
+    line.Field("why", why).Field("error", error);
+    if (!session.ok()) line.Field("session", session);
+  }  // written here, before _Exit
   std::_Exit(1);
 }
 
@@ -97,13 +103,14 @@ class MasterComponent final : public runtime::Component {
     session.timeout = config_.zk_session_timeout;
     session.listener = [this](zk::client::SessionState state) {
       if (state == zk::client::SessionState::kExpired && !stopping_.load()) {
-        Exit("the dcos-zk session expired");
+        ExitLeader("the dcos-zk session expired");
       }
     };
     zo.session = session;
     absl::StatusOr<std::unique_ptr<zk::client::ZkClient>> zk = zk::client::ZkClient::Connect(zo);
     if (!zk.ok()) return zk.status();
     zk_ = *std::move(zk);
+    zk_client_.store(zk_.get());
     const std::string election_path = config_.zk_path + "/leader";
     absl::Status made = zk::recipes::EnsurePath(*zk_, election_path);
     if (!made.ok()) return made;
@@ -144,7 +151,7 @@ class MasterComponent final : public runtime::Component {
   // dcos-zk through this same client, whose events must keep flowing).
   void OnLeadership(bool leading) {
     if (!leading) {
-      if (leading_.load() && !stopping_.load()) Exit("lost leadership");
+      if (leading_.load() && !stopping_.load()) ExitLeader("lost leadership");
       return;
     }
     absl::MutexLock lock(&start_mu_);
@@ -153,7 +160,7 @@ class MasterComponent final : public runtime::Component {
     StopPrefetching();  // the load takes what the standby has read
     starter_ = std::thread([this] {
       absl::Status led = StartLeading();
-      if (!led.ok()) Exit("could not take over as leader", led);
+      if (!led.ok()) ExitLeader("could not take over as leader", led);
     });
   }
 
@@ -226,7 +233,25 @@ class MasterComponent final : public runtime::Component {
     if (election_) (void)election_->Resign();
     election_.reset();
     observer_.reset();
+    zk_client_.store(nullptr);
     zk_.reset();
+  }
+
+  // Exit, with the dcos-zk session's state when it is over (any thread).
+  [[noreturn]] void ExitLeader(const std::string& why, const absl::Status& error = absl::OkStatus()) {
+    zk::client::ZkClient* zk = zk_client_.load();
+    absl::Status session = zk != nullptr ? zk->Usable() : absl::OkStatus();
+    if (session.ok() && zk != nullptr) {
+      // Past its bound, though the client's keeper has not run yet to say so (a process that
+      // was frozen, woken by a refused write).
+      const absl::Time until = zk->session_alive_until();
+      if (until < zk->clock()->Now()) {
+        session = absl::FailedPreconditionError(absl::StrCat(
+            "the dcos-zk session is past its bound; it was alive until ",
+            absl::FormatTime(absl::RFC3339_full, until, absl::UTCTimeZone())));
+      }
+    }
+    Exit(why, error, session);
   }
 
   // Loop thread: metrics from the core's counts and the allocator adapter's timing.
@@ -257,7 +282,9 @@ class MasterComponent final : public runtime::Component {
     if (config.offer_timeout > absl::ZeroDuration()) o.core.offer_timeout = config.offer_timeout;
     o.core.seed = std::random_device()();
     o.tick = config.tick;
-    o.on_fatal = [](const absl::Status& error) { Exit("a registry write failed", error); };
+    o.on_fatal = [component](const absl::Status& error) {
+      component->ExitLeader("a registry write failed", error);
+    };
     return o;
   }
 
@@ -268,6 +295,7 @@ class MasterComponent final : public runtime::Component {
   DrfPort allocator_;
   const DriverOptions options_;
   std::unique_ptr<zk::client::ZkClient> zk_;
+  std::atomic<zk::client::ZkClient*> zk_client_{nullptr};  // zk_, for the session listener
   std::unique_ptr<zk::recipes::LeaderObserver> observer_;
   std::unique_ptr<zk::recipes::LeaderElection> election_;
   std::unique_ptr<Registry> registry_;
