@@ -72,7 +72,7 @@ cv1::AgentInfo Agent(const std::string& id) {
 
 RegistryOp Op(RegistryOp::Kind kind, const std::string& id,
               mv1::AgentRegistryState state = {}) {
-  return RegistryOp{kind, Agent(id), std::move(state)};
+  return RegistryOp{kind, Agent(id), std::move(state), {}};
 }
 
 mv1::AgentRegistryState Drain(std::optional<int64_t> grace_seconds, bool mark_gone) {
