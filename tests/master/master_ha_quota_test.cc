@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include <map>
+#include <sstream>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -18,6 +19,7 @@
 #include "tests/master/master_cluster.h"
 #include "tests/master/sim_clients.h"  // Scalar
 #include "tests/zk/zk_ensemble.h"
+#include "tools/dcos/cli.h"
 
 namespace dcos::testing {
 namespace {
@@ -61,6 +63,15 @@ std::optional<std::map<std::string, std::string>> Quotas(const std::string& addr
     out[q.role()] = text;
   }
   return out;
+}
+
+// `dcos --master=<address> args...`: its exit code; stdout and stderr into *out.
+int Dcos(const std::string& address, std::vector<std::string> args, std::string* out) {
+  args.insert(args.begin(), "--master=" + address);
+  std::ostringstream o, e;
+  int code = cli::Run(args, [](const char*) -> const char* { return nullptr; }, o, e);
+  *out = o.str() + e.str();
+  return code;
 }
 
 TEST_CASE("dcos-master HA: weights and quotas set at run time survive kill -9 of the leader") {
@@ -111,6 +122,39 @@ TEST_CASE("dcos-master HA: weights and quotas set at run time survive kill -9 of
                   absl::Seconds(10), "GetWeights at the new leader").ok());
   CHECK(*after == weights);  // the registry's, not its own batch flag
   CHECK(Quotas(standby->address) == quotas);
+
+  // The CLI shows them, and changes them at the new leader.
+  std::string out;
+  CHECK(Dcos(standby->address, {"weight", "list"}, &out) == 0);
+  CHECK(out.find("web                      2.5") != std::string::npos);
+  CHECK(Dcos(standby->address, {"quota", "list"}, &out) == 0);
+  CHECK(out.find("ads                      cpus:2;mem:512") != std::string::npos);
+  CHECK(Dcos(standby->address, {"quota", "set", "web", "cpus:1;mem:64"}, &out) == 0);
+  CHECK(out == "quota of web set to cpus:1;mem:64\n");
+  CHECK(Dcos(standby->address, {"quota", "remove", "ads"}, &out) == 0);
+  CHECK(out == "quota of ads removed\n");
+  CHECK(Dcos(standby->address, {"weight", "set", "web", "4"}, &out) == 0);
+  CHECK(out == "weight of web set to 4\n");
+  CHECK(Dcos(standby->address, {"weight", "set", "web", "0"}, &out) == 1);
+  CHECK(out == "dcos weight set: weights[0].weight: must be > 0, got 0\n");
+  CHECK(Dcos(standby->address, {"quota", "set", "*", "cpus:1"}, &out) == 1);
+  CHECK(out.find("configs[0].role: quota cannot be set for '*'") != std::string::npos);
+  CHECK(Dcos(standby->address, {"quota", "set", "web"}, &out) == 2);
+  CHECK(Quotas(standby->address) ==
+        std::map<std::string, std::string>{{"web", "cpus:1;mem:64"}});
+  CHECK(Weights(standby->address) ==
+        std::map<std::string, double>{{"batch", leader_flag}, {"web", 4}});
+  CHECK(UpdateWeights(standby->address, {{"web", 2.5}}).ok());
+  {
+    grpc::ClientContext ctx;
+    mv1::UpdateQuotaRequest req;
+    *req.add_configs() = mv1::QuotaConfig();
+    req.mutable_configs(0)->set_role("ads");
+    *req.mutable_configs(0)->add_guarantees() = Scalar("cpus", 2);
+    *req.mutable_configs(0)->add_guarantees() = Scalar("mem", 512);
+    mv1::UpdateQuotaResponse resp;
+    REQUIRE(OperatorAt(standby->address)->UpdateQuota(&ctx, req, &resp).ok());
+  }
 
   // GetRoles reports the same.
   grpc::ClientContext ctx;
