@@ -22,6 +22,7 @@ absl::Status MasterDriver::Start() {
   const absl::Time loaded = clock_->Now();
   const int64_t admitted = static_cast<int64_t>(contents->admitted.size());
   const int64_t unreachable = static_cast<int64_t>(contents->unreachable.size());
+  if (contents->policy.has_value()) core_.RecoverPolicy(*contents->policy);
   core_.RecoverRegistry(std::move(contents->admitted), std::move(contents->unreachable),
                         contents->gone, contents->states, clock_->Now());
   log::Info("master registry recovered")
@@ -30,7 +31,8 @@ absl::Status MasterDriver::Start() {
       .Field("admitted", admitted)
       .Field("unreachable", unreachable)
       .Field("gone", static_cast<int64_t>(contents->gone.size()))
-      .Field("draining_or_deactivated", static_cast<int64_t>(contents->states.size()));
+      .Field("draining_or_deactivated", static_cast<int64_t>(contents->states.size()))
+      .Field("role_policy", contents->policy.has_value() ? "registry" : "flags");
   core_.SetOperatorEvents(false);  // until an operator subscribes
   next_tick_ = clock_->Now();
   next_heartbeat_ = next_tick_ + options_.operator_heartbeat;

@@ -2,7 +2,9 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <cmath>
 #include <cstdlib>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -281,6 +283,9 @@ class MasterComponent final : public runtime::Component {
     o.core.allocation_interval = config.allocation_interval;
     if (config.offer_timeout > absl::ZeroDuration()) o.core.offer_timeout = config.offer_timeout;
     o.core.seed = std::random_device()();
+    // Checked by BuildMaster before it builds the component.
+    absl::StatusOr<v1::RolePolicy> policy = PolicyFromFlags(config);
+    if (policy.ok()) o.core.policy = *std::move(policy);
     o.tick = config.tick;
     o.on_fatal = [component](const absl::Status& error) {
       component->ExitLeader("a registry write failed", error);
@@ -385,7 +390,7 @@ absl::Status PrepareMaster(const MasterConfig& config) {
   return absl::OkStatus();
 }
 
-absl::Status ApplyRoles(const MasterConfig& config, allocator::DrfAllocator& drf) {
+absl::StatusOr<v1::RolePolicy> PolicyFromFlags(const MasterConfig& config) {
   auto split = [](const std::string& item, const char* field)
       -> absl::StatusOr<std::pair<std::string, std::string>> {
     std::pair<std::string, std::string> kv = absl::StrSplit(item, absl::MaxSplits('=', 1));
@@ -395,19 +400,18 @@ absl::Status ApplyRoles(const MasterConfig& config, allocator::DrfAllocator& drf
     }
     return kv;
   };
+  std::map<std::string, double> weights;  // the last entry of a role wins, as before
   for (const std::string& item : config.weights) {
     absl::StatusOr<std::pair<std::string, std::string>> kv = split(item, "master.weights");
     if (!kv.ok()) return kv.status();
     double weight = 0;
-    if (!absl::SimpleAtod(kv->second, &weight) || weight <= 0) {
+    if (!absl::SimpleAtod(kv->second, &weight) || !std::isfinite(weight) || weight <= 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           "master.weights: \"", item, "\": the weight must be a number > 0"));
     }
-    absl::Status set = drf.SetWeight(kv->first, weight);
-    if (!set.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("master.weights: ", set.message()));
-    }
+    weights[kv->first] = weight;
   }
+  std::map<std::string, resources::Resources> quotas;
   for (const std::string& item : config.quotas) {
     absl::StatusOr<std::pair<std::string, std::string>> kv = split(item, "master.quotas");
     if (!kv.ok()) return kv.status();
@@ -416,12 +420,23 @@ absl::Status ApplyRoles(const MasterConfig& config, allocator::DrfAllocator& drf
       return absl::InvalidArgumentError(
           absl::StrCat("master.quotas: \"", item, "\": ", guarantee.status().message()));
     }
-    absl::Status set = drf.SetQuota(kv->first, *guarantee);
-    if (!set.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("master.quotas: ", set.message()));
-    }
+    quotas[kv->first] = *std::move(guarantee);
   }
-  return absl::OkStatus();
+  v1::RolePolicy policy;
+  for (const auto& [role, weight] : weights) {
+    v1::WeightInfo* w = policy.add_weights();
+    w->set_role(role);
+    w->set_weight(weight);
+  }
+  for (const auto& [role, guarantee] : quotas) {
+    if (guarantee.empty()) continue;
+    v1::QuotaConfig* q = policy.add_quotas();
+    q->set_role(role);
+    guarantee.ToProto(q->mutable_guarantees());
+  }
+  if (absl::Status s = ValidateWeights(policy.weights(), "master.weights"); !s.ok()) return s;
+  if (absl::Status s = ValidateQuotas(policy.quotas(), "master.quotas"); !s.ok()) return s;
+  return policy;
 }
 
 absl::StatusOr<std::unique_ptr<runtime::Component>> BuildMaster(const MasterConfig& config,
@@ -429,10 +444,10 @@ absl::StatusOr<std::unique_ptr<runtime::Component>> BuildMaster(const MasterConf
   if (!config.zk_path.empty() && config.zk_path[0] != '/') {
     return absl::InvalidArgumentError("master.zk_path: must start with /");
   }
+  absl::StatusOr<v1::RolePolicy> policy = PolicyFromFlags(config);
+  if (!policy.ok()) return policy.status();
   auto component = std::make_unique<MasterComponent>(
       config, SelfInfo(config, runtime.options().grpc_listen), runtime.metrics());
-  absl::Status roles = ApplyRoles(config, component->allocator().drf());
-  if (!roles.ok()) return roles;
   runtime.AddService(&component->agents(), "dcos.master.v1.AgentChannel");
   runtime.AddService(&component->scheduler(), "dcos.master.v1.Scheduler");
   runtime.AddService(&component->operators(), "dcos.master.v1.Operator");

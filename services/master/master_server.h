@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "libs/config/config.h"
 #include "libs/runtime/main.h"
+#include "protos/master/v1/roles.pb.h"
 #include "services/master/allocator/allocator.h"
 
 namespace dcos::master {
@@ -49,9 +50,10 @@ void RegisterMasterConfig(config::Schema& schema, MasterConfig* config);
 // Process-wide settings, before any thread starts (MainSpec::prepare): the heap reserve.
 absl::Status PrepareMaster(const MasterConfig& config);
 
-// master.weights and master.quotas applied to the allocator. INVALID_ARGUMENT naming the field
-// and the entry.
-absl::Status ApplyRoles(const MasterConfig& config, allocator::DrfAllocator& drf);
+// master.weights and master.quotas as the core's initial role policy (MasterCoreConfig::policy).
+// INVALID_ARGUMENT naming the field and the entry. Once an operator has updated a weight or a
+// quota, the registry's policy replaces these at every new leader.
+absl::StatusOr<v1::RolePolicy> PolicyFromFlags(const MasterConfig& config);
 
 absl::StatusOr<std::unique_ptr<runtime::Component>> BuildMaster(const MasterConfig& config,
                                                                 runtime::ServiceRuntime& runtime);

@@ -17,6 +17,10 @@ void Erase(std::vector<common::v1::AgentInfo>* list, const std::string& id) {
 
 void ApplyRegistryOps(const std::vector<RegistryOp>& ops, RegistryContents* contents) {
   for (const RegistryOp& op : ops) {
+    if (op.kind == RegistryOp::Kind::kSetPolicy) {
+      contents->policy = op.policy;
+      continue;
+    }
     const std::string& id = op.agent.id().value();
     Erase(&contents->admitted, id);
     Erase(&contents->unreachable, id);
@@ -31,6 +35,8 @@ void ApplyRegistryOps(const std::vector<RegistryOp>& ops, RegistryContents* cont
       case RegistryOp::Kind::kMarkGone:
         contents->gone.push_back(op.agent);
         break;
+      case RegistryOp::Kind::kSetPolicy:
+        break;  // above
     }
     if (op.kind == RegistryOp::Kind::kMarkGone || !HasRegistryState(op.state)) {
       contents->states.erase(id);

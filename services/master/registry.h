@@ -6,6 +6,7 @@
 // one under /mesos/registry.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ struct RegistryContents {
   // By agent id: the drains and deactivations of admitted and unreachable agents, for those
   // that have one (a few: most agents have none).
   std::map<std::string, v1::AgentRegistryState> states;
+  // Every role weight and quota, once an operator has set one (UpdateWeights, UpdateQuota):
+  // then it replaces the master.weights / master.quotas flags. Unset before that.
+  std::optional<v1::RolePolicy> policy;
 };
 
 class Registry {
@@ -34,7 +38,7 @@ class Registry {
 };
 
 // Applies ops to `contents` (pure; shared by the implementations): each op replaces the
-// agent's entry, its state included.
+// agent's entry, its state included; kSetPolicy replaces the policy.
 void ApplyRegistryOps(const std::vector<RegistryOp>& ops, RegistryContents* contents);
 
 class InMemoryRegistry final : public Registry {

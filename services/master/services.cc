@@ -363,6 +363,48 @@ grpc::Status OperatorService::ReactivateAgent(grpc::ServerContext*,
   }));
 }
 
+grpc::Status OperatorService::UpdateWeights(grpc::ServerContext*,
+                                            const v1::UpdateWeightsRequest* request,
+                                            v1::UpdateWeightsResponse*) {
+  grpc::Status leader = leadership_->Check();
+  if (!leader.ok()) return leader;
+  return status::ToGrpc(driver()->RunStatus([&](MasterCore& core, absl::Time now) {
+    return core.UpdateWeights(*request, now);
+  }));
+}
+
+grpc::Status OperatorService::GetWeights(grpc::ServerContext*, const v1::GetWeightsRequest*,
+                                         v1::GetWeightsResponse* response) {
+  grpc::Status leader = leadership_->Check();
+  if (!leader.ok()) return leader;
+  absl::StatusOr<v1::RolePolicy> policy = driver()->Run<v1::RolePolicy>(
+      [](MasterCore& core, absl::Time) { return core.policy(); });
+  if (!policy.ok()) return status::ToGrpc(policy.status());
+  response->mutable_weights()->Swap(policy->mutable_weights());
+  return grpc::Status::OK;
+}
+
+grpc::Status OperatorService::UpdateQuota(grpc::ServerContext*,
+                                          const v1::UpdateQuotaRequest* request,
+                                          v1::UpdateQuotaResponse*) {
+  grpc::Status leader = leadership_->Check();
+  if (!leader.ok()) return leader;
+  return status::ToGrpc(driver()->RunStatus([&](MasterCore& core, absl::Time now) {
+    return core.UpdateQuota(*request, now);
+  }));
+}
+
+grpc::Status OperatorService::GetQuota(grpc::ServerContext*, const v1::GetQuotaRequest*,
+                                       v1::GetQuotaResponse* response) {
+  grpc::Status leader = leadership_->Check();
+  if (!leader.ok()) return leader;
+  absl::StatusOr<v1::RolePolicy> policy = driver()->Run<v1::RolePolicy>(
+      [](MasterCore& core, absl::Time) { return core.policy(); });
+  if (!policy.ok()) return status::ToGrpc(policy.status());
+  response->mutable_configs()->Swap(policy->mutable_quotas());
+  return grpc::Status::OK;
+}
+
 grpc::ServerWriteReactor<v1::OperatorEvent>* OperatorService::Subscribe(
     grpc::CallbackServerContext* context, const v1::SubscribeOperatorRequest*) {
   grpc::Status leader = leadership_->Check();

@@ -116,6 +116,15 @@ class OperatorService final
                                v1::DeactivateAgentResponse*) override;
   grpc::Status ReactivateAgent(grpc::ServerContext*, const v1::ReactivateAgentRequest*,
                                v1::ReactivateAgentResponse*) override;
+  // Leader-only; an update is durable in the registry before it is answered.
+  grpc::Status UpdateWeights(grpc::ServerContext*, const v1::UpdateWeightsRequest*,
+                             v1::UpdateWeightsResponse*) override;
+  grpc::Status GetWeights(grpc::ServerContext*, const v1::GetWeightsRequest*,
+                          v1::GetWeightsResponse*) override;
+  grpc::Status UpdateQuota(grpc::ServerContext*, const v1::UpdateQuotaRequest*,
+                           v1::UpdateQuotaResponse*) override;
+  grpc::Status GetQuota(grpc::ServerContext*, const v1::GetQuotaRequest*,
+                        v1::GetQuotaResponse*) override;
   // SUBSCRIBED with the state, then every change and a HEARTBEAT every
   // DriverOptions::operator_heartbeat.
   grpc::ServerWriteReactor<v1::OperatorEvent>* Subscribe(

@@ -34,6 +34,8 @@ const char* DirOf(RegistryOp::Kind kind) {
       return "unreachable";
     case RegistryOp::Kind::kMarkGone:
       return "gone";
+    case RegistryOp::Kind::kSetPolicy:
+      break;  // not a directory (Apply writes <root>/policy)
   }
   return "admitted";
 }
@@ -50,10 +52,14 @@ absl::Status NotApplied(const std::vector<zk::v1::Op>& batch, const zk::v1::Mult
           absl::StrCat("registry write refused: the fence ", op.check().path(), ": ",
                        zk::client::ErrorCodeName(code), " (this master no longer leads)"));
     }
-    const std::string& path = op.has_create() ? op.create().path() : op.delete_node().path();
+    const std::string& path = op.has_create()     ? op.create().path()
+                              : op.has_set_data() ? op.set_data().path()
+                                                  : op.delete_node().path();
     return absl::AbortedError(absl::StrCat("registry write not applied: ",
-                                           op.has_create() ? "create " : "delete ", path, ": ",
-                                           zk::client::ErrorCodeName(code)));
+                                           op.has_create()     ? "create "
+                                           : op.has_set_data() ? "set "
+                                                               : "delete ",
+                                           path, ": ", zk::client::ErrorCodeName(code)));
   }
   return absl::AbortedError("registry write not applied (no op named why)");
 }
@@ -154,6 +160,25 @@ absl::StatusOr<ZkRegistry::Entries> ZkRegistry::ListDir(const std::string& dir,
   return out;
 }
 
+absl::StatusOr<std::optional<std::string>> ZkRegistry::ReadPolicy() const {
+  const std::string path = absl::StrCat(root_, "/policy");
+  std::vector<zk::v1::ReadOp> ops(1);
+  ops[0].mutable_get_data()->set_path(path);
+  absl::StatusOr<std::vector<zk::v1::ReadResult>> r = zk_->MultiRead(ops, /*linearizable=*/true);
+  if (!r.ok()) {
+    return absl::Status(r.status().code(),
+                        absl::StrCat("registry read ", path, ": ", r.status().message()));
+  }
+  if (r->size() != 1) return absl::InternalError(absl::StrCat("registry read ", path, ": no answer"));
+  zk::v1::ReadResult& result = (*r)[0];
+  if (result.has_data()) return std::optional<std::string>(std::move(*result.mutable_data()->mutable_data()));
+  if (result.has_error() && result.error().code() == zk::v1::ERROR_CODE_NO_NODE) {
+    return std::optional<std::string>();
+  }
+  return absl::InternalError(absl::StrCat("registry read ", path, ": error code ",
+                                          result.error().code()));
+}
+
 absl::StatusOr<ZkRegistry::Entries> ZkRegistry::ReadDir(const std::string& dir) const {
   // Linearizable: everything written before this master was elected (the old leader's last
   // fenced writes included) is in the answer. The entries' reads below are local reads of a
@@ -236,15 +261,27 @@ absl::Status ZkRegistry::Prefetch() {
 
 absl::StatusOr<RegistryContents> ZkRegistry::Load() {
   std::vector<absl::StatusOr<Entries>> read(std::size(kDirs), absl::UnknownError("not read"));
+  absl::StatusOr<std::optional<std::string>> policy = absl::UnknownError("not read");
   {
     std::vector<std::thread> readers;
     for (size_t d = 0; d < std::size(kDirs); ++d) {
       readers.emplace_back([this, d, &read] { read[d] = ReadDir(kDirs[d]); });
     }
+    policy = ReadPolicy();
     for (std::thread& t : readers) t.join();
   }
   RegistryContents contents;
   mirror_.clear();
+  if (!policy.ok()) return policy.status();
+  if (policy->has_value()) {
+    v1::RolePolicy parsed;
+    if (!parsed.ParseFromString(**policy)) {
+      return absl::DataLossError(
+          absl::StrCat("registry entry ", root_, "/policy: not a RolePolicy"));
+    }
+    contents.policy = std::move(parsed);
+  }
+  policy_data_ = *std::move(policy);
   for (size_t d = 0; d < std::size(kDirs); ++d) {
     if (!read[d].ok()) return read[d].status();
     const std::string dir = kDirs[d];
@@ -267,7 +304,12 @@ absl::StatusOr<RegistryContents> ZkRegistry::Load() {
 absl::Status ZkRegistry::Apply(const std::vector<RegistryOp>& ops) {
   std::map<std::string, std::pair<std::string, std::string>> next = mirror_;
   std::vector<zk::v1::Op> multi;
+  const RegistryOp* policy = nullptr;  // the last policy of the ops: the one that stays
   for (const RegistryOp& op : ops) {
+    if (op.kind == RegistryOp::Kind::kSetPolicy) {
+      policy = &op;
+      continue;
+    }
     const std::string& id = op.agent.id().value();
     std::string dir = DirOf(op.kind);
     std::string data = EncodeRegistryEntry(op.agent, op.state);
@@ -283,6 +325,23 @@ absl::Status ZkRegistry::Apply(const std::vector<RegistryOp>& ops) {
     create.mutable_create()->set_data(data);
     multi.push_back(std::move(create));
     next[id] = {dir, std::move(data)};
+  }
+  std::optional<std::string> next_policy = policy_data_;
+  if (policy != nullptr) {
+    std::string data = policy->policy.SerializeAsString();
+    if (data != next_policy) {
+      zk::v1::Op write;
+      const std::string path = absl::StrCat(root_, "/policy");
+      if (next_policy.has_value()) {
+        write.mutable_set_data()->set_path(path);
+        write.mutable_set_data()->set_data(data);
+      } else {
+        write.mutable_create()->set_path(path);
+        write.mutable_create()->set_data(data);
+      }
+      multi.push_back(std::move(write));
+      next_policy = std::move(data);
+    }
   }
   // A failure part-way leaves earlier batches applied; the driver stops the master then, and
   // the next leader reads the registry as it is.
@@ -307,6 +366,7 @@ absl::Status ZkRegistry::Apply(const std::vector<RegistryOp>& ops) {
     begin = end;
   }
   mirror_ = std::move(next);
+  policy_data_ = std::move(next_policy);
   return absl::OkStatus();
 }
 

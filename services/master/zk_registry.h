@@ -5,6 +5,8 @@
 //   <root>/admitted/<agent id>      data: the AgentInfo (binary proto), then its drain and
 //   <root>/unreachable/<agent id>         deactivation if any (registry_entry.h)
 //   <root>/gone/<agent id>
+//   <root>/policy                   data: the RolePolicy (binary proto): every role weight and
+//                                   quota, once an operator has set one (absent before)
 //
 // Load fails (DATA_LOSS, naming the node and what is wrong) on an entry that does not parse or
 // names another agent: a new leader must not guess which agents exist (nor miss a gone one).
@@ -28,6 +30,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -71,6 +74,8 @@ class ZkRegistry final : public Registry {
   // The listing of a directory (ids, pzxid), created if missing when `create`.
   absl::StatusOr<Entries> ListDir(const std::string& dir, bool linearizable, bool create) const;
   std::string PathOf(const std::string& dir, const std::string& id) const;
+  // Thread-safe (reads only): the policy node, linearizably (nullopt data: no node).
+  absl::StatusOr<std::optional<std::string>> ReadPolicy() const;
   // Thread-safe (reads only): the listing (the directory created if missing), then ReadAll.
   absl::StatusOr<Entries> ReadDir(const std::string& dir) const;
   // Every node of `dir` named in `ids`, read kReadsPerCall per MultiRead, up to
@@ -84,6 +89,8 @@ class ZkRegistry final : public Registry {
   const std::string fence_;
   // What the registry holds: id -> (directory, data).
   std::map<std::string, std::pair<std::string, std::string>> mirror_;
+  // The policy node's data; nullopt while the node does not exist.
+  std::optional<std::string> policy_data_;
 
   mutable absl::Mutex warm_mu_;
   // Directory -> its entries as read at one pzxid (Prefetch; taken by Load).

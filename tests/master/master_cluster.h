@@ -83,15 +83,16 @@ inline void Terminate(Master& m) {
   CHECK(*code == 0);
 }
 
-// Three dcos-zk members (500 ms minimum session) and two masters over them, one of them
-// elected (REQUIREd within 20 s). Destroyed masters first (kill -9 of those still running),
-// then the members.
+// Three dcos-zk members (500 ms minimum session) and two masters over them (each with its
+// extra flags, as StartMaster), one of them elected (REQUIREd within 20 s). Destroyed masters
+// first (kill -9 of those still running), then the members.
 struct TwoMasters {
-  TwoMasters() : zk({"--zk.min_session_timeout=500ms"}) {
+  explicit TwoMasters(std::vector<std::string> a_flags = {}, std::vector<std::string> b_flags = {})
+      : zk({"--zk.min_session_timeout=500ms"}) {
     REQUIRE(zk.StartAll().ok());
     const std::string dir = MakeTempDir("masters");
-    a = StartMaster("master-a", zk, dir);
-    b = StartMaster("master-b", zk, dir);
+    a = StartMaster("master-a", zk, dir, std::move(a_flags));
+    b = StartMaster("master-b", zk, dir, std::move(b_flags));
     REQUIRE(WaitFor([&] {
               bool ea = Elected(a.address), eb = Elected(b.address);
               if (ea == eb) return false;

@@ -72,7 +72,7 @@ cv1::AgentInfo Agent(const std::string& id) {
 
 RegistryOp Op(RegistryOp::Kind kind, const std::string& id,
               mv1::AgentRegistryState state = {}) {
-  return RegistryOp{kind, Agent(id), std::move(state)};
+  return RegistryOp{kind, Agent(id), std::move(state), {}};
 }
 
 mv1::AgentRegistryState Drain(std::optional<int64_t> grace_seconds, bool mark_gone) {
@@ -181,6 +181,67 @@ TEST_CASE("zk registry: a write whose fence is gone is refused and changes nothi
         "registry write refused: the fence /no-longer-leading: NO_NODE (this "
         "master no longer leads)");
   CHECK(LoadFresh(zk, "/reg").admitted.empty());
+}
+
+mv1::RolePolicy Policy(double web_weight, double ads_cpus) {
+  mv1::RolePolicy p;
+  mv1::WeightInfo* w = p.add_weights();
+  w->set_role("web");
+  w->set_weight(web_weight);
+  mv1::QuotaConfig* q = p.add_quotas();
+  q->set_role("ads");
+  cv1::Resource* cpus = q->add_guarantees();
+  cpus->set_name("cpus");
+  cpus->set_type(cv1::Value::TYPE_SCALAR);
+  cpus->mutable_scalar()->set_value(ads_cpus);
+  return p;
+}
+
+RegistryOp PolicyOp(const mv1::RolePolicy& policy) {
+  RegistryOp op{RegistryOp::Kind::kSetPolicy, {}, {}, policy};
+  return op;
+}
+
+TEST_CASE("zk registry: the role policy round-trips, is replaced whole, and is fenced") {
+  Zk zk;
+  ZkRegistry leader(zk.client.get(), "/reg", kFence);
+  absl::StatusOr<RegistryContents> first = leader.Load();
+  REQUIRE(first.ok());
+  CHECK(!first->policy.has_value());  // nothing set yet: the flags apply
+
+  // Written with an agent in one Multi (created), then replaced (set), the last op winning.
+  REQUIRE(leader.Apply({Op(RegistryOp::Kind::kAdmit, "S1"), PolicyOp(Policy(2, 4))}).ok());
+  RegistryContents next = LoadFresh(zk, "/reg");  // a new leader's read
+  REQUIRE(next.policy.has_value());
+  CHECK(next.policy->SerializeAsString() == Policy(2, 4).SerializeAsString());
+  CHECK(Ids(next.admitted) == std::vector<std::string>{"S1"});
+  REQUIRE(leader.Apply({PolicyOp(Policy(3, 8)), PolicyOp(Policy(5, 1))}).ok());
+  next = LoadFresh(zk, "/reg");
+  REQUIRE(next.policy.has_value());
+  CHECK(next.policy->SerializeAsString() == Policy(5, 1).SerializeAsString());
+  mv1::RolePolicy raw;
+  REQUIRE(raw.ParseFromString(zk.Get("/reg/policy")));
+  CHECK(raw.weights(0).weight() == 5);
+
+  // A new leader over that registry writes on (set, not create) and a deposed one cannot.
+  ZkRegistry successor(zk.client.get(), "/reg", kFence);
+  REQUIRE(successor.Load().ok());
+  REQUIRE(successor.Apply({PolicyOp(Policy(6, 2))}).ok());
+  ZkRegistry deposed(zk.client.get(), "/reg", "/no-longer-leading");
+  REQUIRE(deposed.Load().ok());
+  absl::Status refused = deposed.Apply({PolicyOp(Policy(9, 9))});
+  CHECK(refused.code() == absl::StatusCode::kFailedPrecondition);
+  next = LoadFresh(zk, "/reg");
+  REQUIRE(next.policy.has_value());
+  CHECK(next.policy->SerializeAsString() == Policy(6, 2).SerializeAsString());
+
+  // A policy node that does not parse stops the load.
+  zk.Put("/bad/policy", "\xff\xff\xff");
+  ZkRegistry bad(zk.client.get(), "/bad", kFence);
+  absl::StatusOr<RegistryContents> broken = bad.Load();
+  REQUIRE(!broken.ok());
+  CHECK(broken.status().code() == absl::StatusCode::kDataLoss);
+  CHECK(broken.status().message() == "registry entry /bad/policy: not a RolePolicy");
 }
 
 TEST_CASE("zk registry: 10,000 entries, one in a hundred draining, load in one pass") {

@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "tools/dcos/context.h"
 #include "tools/dcos/master_commands.h"
+#include "tools/dcos/role_commands.h"
 #include "tools/dcos/task_commands.h"
 #include "tools/dcos/zk_commands.h"
 
@@ -25,6 +26,8 @@ constexpr CommandGroup kGroups[] = {
     {"master", "the leading master's whole state (state), its Mesos-named figures (metrics)",
      &RunMaster},
     {"task", "tasks: run -- <command>, list, log, ls", &RunTaskGroup},
+    {"quota", "roles' quota guarantees (list, set, remove)", &RunQuota},
+    {"weight", "roles' DRF weights (list, set)", &RunWeight},
 };
 
 void PrintHelp(std::ostream& os) {

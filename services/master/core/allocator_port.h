@@ -60,6 +60,11 @@ class AllocatorPort {
                        const std::string& role, const ResourceList& resources,
                        std::optional<absl::Duration> refuse, absl::Time now) = 0;
 
+  // DRF weight of a role (finite, > 0; 1 is the default) and its quota guarantee (unreserved
+  // scalars; empty removes it). The core validates both first.
+  virtual void SetWeight(const std::string& role, double weight) = 0;
+  virtual void SetQuota(const std::string& role, const ResourceList& guarantee) = 0;
+
   // Decides this cycle's offers; their resources count as allocated from now on.
   virtual std::vector<Allocation> Allocate(absl::Time now) = 0;
 

@@ -101,6 +101,17 @@ std::vector<Allocation> DrfPort::Allocate(absl::Time now) {
   return out;
 }
 
+void DrfPort::SetWeight(const std::string& role, double weight) {
+  Note(drf_.SetWeight(role, weight));
+}
+
+void DrfPort::SetQuota(const std::string& role, const ResourceList& guarantee) {
+  absl::Status error;
+  resources::Resources quota = FromList(guarantee, &error);
+  Note(error);
+  if (error.ok()) Note(drf_.SetQuota(role, quota));
+}
+
 std::vector<v1::Role> DrfPort::Roles() const {
   std::vector<v1::Role> out;
   for (const allocator::RoleSummary& r : drf_.Roles()) {

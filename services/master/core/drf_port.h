@@ -31,6 +31,8 @@ class DrfPort final : public AllocatorPort {
   void Recover(const std::string& framework_id, const std::string& agent_id,
                const std::string& role, const ResourceList& resources,
                std::optional<absl::Duration> refuse, absl::Time now) override;
+  void SetWeight(const std::string& role, double weight) override;
+  void SetQuota(const std::string& role, const ResourceList& guarantee) override;
   std::vector<Allocation> Allocate(absl::Time now) override;
   std::vector<v1::Role> Roles() const override;
 

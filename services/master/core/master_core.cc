@@ -11,7 +11,9 @@ MasterCore::MasterCore(MasterCoreConfig config, AllocatorPort* allocator, absl::
       rng_(config_.seed),
       last_allocation_(now - config_.allocation_interval),
       removal_tokens_(config_.agent_removal_burst),
-      removal_refill_(now) {}
+      removal_refill_(now) {
+  ApplyPolicy(config_.policy);
+}
 
 Outbox MasterCore::TakeOutbox() {
   Outbox out = std::move(outbox_);

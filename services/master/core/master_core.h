@@ -34,6 +34,7 @@
 #include "absl/time/time.h"
 #include "libs/tasks/task_states.h"
 #include "protos/master/v1/cluster_state.pb.h"
+#include "protos/master/v1/operator.pb.h"
 #include "protos/master/v1/scheduler.pb.h"
 #include "services/master/core/allocator_port.h"
 #include "services/master/core/outbox.h"
@@ -60,7 +61,20 @@ struct MasterCoreConfig {
   size_t max_completed_tasks = 1000;
   size_t max_completed_frameworks = 50;
   uint64_t seed = 1;
+  // The weights and quotas of the master.weights / master.quotas flags (valid: see
+  // ValidateRolePolicy), applied to the allocator at construction. A policy recovered from
+  // the registry replaces them (RecoverPolicy).
+  v1::RolePolicy policy;
 };
+
+// Checks weights (role valid, weight finite and > 0, each role once) and quotas (role valid
+// and not "*", each role once, guarantees unreserved scalars with valid names, finite and
+// >= 0, each name once). INVALID_ARGUMENT naming the field: `<weights_field>[i].weight: ...`,
+// `<quotas_field>[i].guarantees[j]: ...`.
+absl::Status ValidateWeights(const google::protobuf::RepeatedPtrField<v1::WeightInfo>& weights,
+                             const std::string& field);
+absl::Status ValidateQuotas(const google::protobuf::RepeatedPtrField<v1::QuotaConfig>& quotas,
+                            const std::string& field);
 
 class MasterCore {
  public:
@@ -125,6 +139,19 @@ class MasterCore {
   absl::Status DeactivateAgent(const std::string& agent_id, absl::Time now);
   absl::Status ReactivateAgent(const std::string& agent_id, absl::Time now);
   v1::ClusterState State() const;
+  // Role weights and quotas (master_core_roles.cc). An update is validated whole (errors as
+  // ValidateWeights / ValidateQuotas; nothing changes on one), applied to the allocator, and
+  // the whole policy is written to the registry (a kSetPolicy op in the outbox, durable before
+  // the driver answers). Roles not named keep their values; a quota with no guarantees is
+  // removed.
+  absl::Status UpdateWeights(const v1::UpdateWeightsRequest& request, absl::Time now);
+  absl::Status UpdateQuota(const v1::UpdateQuotaRequest& request, absl::Time now);
+  // Every weight and quota in force, sorted by role.
+  const v1::RolePolicy& policy() const { return policy_; }
+  // A new leader: the policy of the registry replaces the one of the flags (roles it does
+  // not name go back to weight 1 and no quota). Call before RecoverRegistry; not written
+  // back.
+  void RecoverPolicy(const v1::RolePolicy& policy);
 
   // Whether operator events are wanted (the driver turns them on while an operator subscriber
   // is attached; the subscriber starts from State()).
@@ -285,6 +312,13 @@ class MasterCore {
   // (a walk of the agents: only for unknown tasks named without their agent).
   bool AnyAgentRecovering() const;
 
+  // master_core_roles.cc
+  // Makes `next` the policy: the allocator gets every change (roles that left go back to
+  // weight 1 and no quota).
+  void ApplyPolicy(v1::RolePolicy next);
+  // ApplyPolicy, and the whole policy written to the registry (an operator's update).
+  absl::Status ChangePolicy(v1::RolePolicy next);
+
   // master_core_offers.cc
   void Allocate(absl::Time now);
   void RescindOffer(const std::string& offer_id, bool recover, absl::Time now);
@@ -325,6 +359,8 @@ class MasterCore {
   std::map<common::v1::TaskState, uint64_t> tasks_ended_;  // Stats::tasks_ended
   std::vector<common::v1::Task> completed_tasks_;
   std::map<std::string, OfferRecord> offers_;
+
+  v1::RolePolicy policy_;  // in force; weights and quotas each sorted by role
 
   absl::Time last_allocation_;
   bool allocation_wanted_ = true;

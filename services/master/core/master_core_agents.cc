@@ -86,7 +86,7 @@ absl::StatusOr<std::string> MasterCore::RegisterAgent(const v1::Register& reques
 }
 
 void MasterCore::WriteRegistry(RegistryOp::Kind kind, const AgentRecord& agent) {
-  RegistryOp op{kind, agent.info, {}};
+  RegistryOp op{kind, agent.info, {}, {}};
   if (kind != RegistryOp::Kind::kMarkGone) {
     if (agent.draining) {
       v1::AgentDrainConfig* drain = op.state.mutable_drain();

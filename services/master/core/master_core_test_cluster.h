@@ -74,6 +74,12 @@ class FaultPort final : public AllocatorPort {
                std::optional<absl::Duration> refuse, absl::Time now) override {
     drf_->Recover(framework_id, agent_id, role, resources, refuse, now);
   }
+  void SetWeight(const std::string& role, double weight) override {
+    drf_->SetWeight(role, weight);
+  }
+  void SetQuota(const std::string& role, const ResourceList& guarantee) override {
+    drf_->SetQuota(role, guarantee);
+  }
   std::vector<Allocation> Allocate(absl::Time now) override { return drf_->Allocate(now); }
   std::vector<v1::Role> Roles() const override { return drf_->Roles(); }
 

@@ -12,6 +12,7 @@
 #include "protos/master/v1/agent_channel.pb.h"
 #include "protos/master/v1/operator_events.pb.h"
 #include "protos/master/v1/registry.pb.h"
+#include "protos/master/v1/roles.pb.h"
 #include "protos/master/v1/scheduler_events.pb.h"
 
 namespace dcos::master {
@@ -19,13 +20,15 @@ namespace dcos::master {
 // A change to the registry of admitted agents in dcos-zk (/mesos/registry). Each op writes the
 // agent's whole entry (its AgentInfo and state) under the list its kind names: admitted
 // (kAdmit, kMarkReachable), unreachable or gone. An op of the list the agent is in already
-// rewrites its entry there (a drain, a reactivation).
+// rewrites its entry there (a drain, a reactivation). kSetPolicy replaces the role policy
+// (every weight and quota) with `policy`; its `agent` and `state` are unused.
 struct RegistryOp {
-  enum class Kind { kAdmit, kMarkUnreachable, kMarkReachable, kMarkGone };
+  enum class Kind { kAdmit, kMarkUnreachable, kMarkReachable, kMarkGone, kSetPolicy };
   Kind kind;
-  common::v1::AgentInfo agent;  // id always set
+  common::v1::AgentInfo agent;  // id always set (but for kSetPolicy)
   // Its drain and deactivation; empty when it has neither (always for kMarkGone).
   v1::AgentRegistryState state;
+  v1::RolePolicy policy;  // kSetPolicy only
 };
 
 struct Outbox {
