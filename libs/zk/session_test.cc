@@ -343,7 +343,9 @@ TEST_CASE("session: lost at alive_until even while an attach to a silent member 
   absl::MutexLock l(&mu);
   INFO("expired " << absl::FormatDuration(expired_at - alive_until) << " after alive_until");
   CHECK(expired_at >= alive_until);
-  CHECK(expired_at - alive_until < absl::Milliseconds(500));
+  // Not when the attach's call_timeout (5 s) gives up; the bound leaves a loaded machine room
+  // for a late wake-up.
+  CHECK(expired_at - alive_until < absl::Seconds(2));
   CHECK(b.attaches() == 0);  // b swallowed the attach (it counts only those it answers)
 }
 
