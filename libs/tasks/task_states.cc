@@ -1,5 +1,8 @@
 #include "libs/tasks/task_states.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/strip.h"
+
 namespace dcos::tasks {
 
 bool IsTerminal(common::v1::TaskState state) {
@@ -16,6 +19,10 @@ bool IsTerminal(common::v1::TaskState state) {
     default:
       return false;
   }
+}
+
+std::string LowerName(common::v1::TaskState state) {
+  return absl::AsciiStrToLower(absl::StripPrefix(common::v1::TaskState_Name(state), "TASK_"));
 }
 
 }  // namespace dcos::tasks

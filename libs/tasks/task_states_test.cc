@@ -17,5 +17,10 @@ TEST_CASE("task states: Mesos's terminal states, and only those") {
   CHECK_FALSE(IsTerminal(common::v1::TASK_KILLING));
 }
 
+TEST_CASE("task states: lower-case names without the TASK_ prefix") {
+  CHECK(LowerName(common::v1::TASK_RUNNING) == "running");
+  CHECK(LowerName(common::v1::TASK_GONE_BY_OPERATOR) == "gone_by_operator");
+}
+
 }  // namespace
 }  // namespace dcos::tasks

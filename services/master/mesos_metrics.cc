@@ -3,18 +3,11 @@
 #include <algorithm>
 #include <tuple>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "libs/tasks/task_states.h"
 
 namespace dcos::master {
 namespace {
-
-// "TASK_GONE_BY_OPERATOR" -> "gone_by_operator"
-std::string StateName(common::v1::TaskState state) {
-  return absl::AsciiStrToLower(absl::StripPrefix(common::v1::TaskState_Name(state), "TASK_"));
-}
 
 double Percent(double used, double total) { return total > 0 ? used / total : 0; }
 
@@ -54,7 +47,7 @@ std::vector<std::pair<std::string, double>> MesosMetrics(const MesosMetricsInput
         auto it = s.tasks.find(state);
         if (it != s.tasks.end()) value = static_cast<double>(it->second);
       }
-      put(absl::StrCat("master/tasks_", StateName(state)), value);
+      put(absl::StrCat("master/tasks_", tasks::LowerName(state)), value);
     }
     for (const auto& [name, total, used] :
          {std::tuple{"cpus", s.cpus_total, s.cpus_used}, std::tuple{"mem", s.mem_total, s.mem_used},

@@ -1,7 +1,6 @@
 #include "services/master/metrics.h"
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/strip.h"
+#include "libs/tasks/task_states.h"
 #include "services/master/mesos_metrics.h"
 
 namespace dcos::master {
@@ -87,11 +86,8 @@ void MasterMetrics::Update(const MasterCore::Stats& s, size_t queued, bool elect
   frameworks_.Add({{"state", "completed"}}).Set(static_cast<double>(s.frameworks_completed));
   for (int state = common::v1::TASK_STAGING; state <= common::v1::TASK_UNKNOWN; ++state) {
     auto st = static_cast<common::v1::TaskState>(state);
-    // "TASK_RUNNING" -> "running"
-    std::string name = absl::AsciiStrToLower(
-        absl::StripPrefix(common::v1::TaskState_Name(st), "TASK_"));
     auto it = s.tasks.find(st);
-    tasks_.Add({{"state", name}}).Set(it == s.tasks.end() ? 0 : static_cast<double>(it->second));
+    tasks_.Add({{"state", tasks::LowerName(st)}}).Set(it == s.tasks.end() ? 0 : static_cast<double>(it->second));
   }
   tasks_.Add({{"state", "completed"}}).Set(static_cast<double>(s.tasks_completed));
   auto set = [&](const char* resource, double total, double used, double offered) {
