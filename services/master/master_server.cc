@@ -24,6 +24,7 @@
 #include "libs/zk/recipes/paths.h"
 #include "services/master/core/drf_port.h"
 #include "services/master/core/proto_time.h"
+#include "services/master/core/role_policy.h"
 #include "services/master/leadership.h"
 #include "services/master/master_driver.h"
 #include "services/master/metrics.h"
@@ -400,7 +401,7 @@ absl::StatusOr<v1::RolePolicy> PolicyFromFlags(const MasterConfig& config) {
     }
     return kv;
   };
-  std::map<std::string, double> weights;  // the last entry of a role wins, as before
+  RolePolicyMaps maps;  // the last entry of a role wins, as before
   for (const std::string& item : config.weights) {
     absl::StatusOr<std::pair<std::string, std::string>> kv = split(item, "master.weights");
     if (!kv.ok()) return kv.status();
@@ -409,9 +410,8 @@ absl::StatusOr<v1::RolePolicy> PolicyFromFlags(const MasterConfig& config) {
       return absl::InvalidArgumentError(absl::StrCat(
           "master.weights: \"", item, "\": the weight must be a number > 0"));
     }
-    weights[kv->first] = weight;
+    maps.weights[kv->first] = weight;
   }
-  std::map<std::string, resources::Resources> quotas;
   for (const std::string& item : config.quotas) {
     absl::StatusOr<std::pair<std::string, std::string>> kv = split(item, "master.quotas");
     if (!kv.ok()) return kv.status();
@@ -420,20 +420,11 @@ absl::StatusOr<v1::RolePolicy> PolicyFromFlags(const MasterConfig& config) {
       return absl::InvalidArgumentError(
           absl::StrCat("master.quotas: \"", item, "\": ", guarantee.status().message()));
     }
-    quotas[kv->first] = *std::move(guarantee);
+    google::protobuf::RepeatedPtrField<common::v1::Resource> listed;
+    guarantee->ToProto(&listed);
+    maps.quotas[kv->first].assign(listed.begin(), listed.end());
   }
-  v1::RolePolicy policy;
-  for (const auto& [role, weight] : weights) {
-    v1::WeightInfo* w = policy.add_weights();
-    w->set_role(role);
-    w->set_weight(weight);
-  }
-  for (const auto& [role, guarantee] : quotas) {
-    if (guarantee.empty()) continue;
-    v1::QuotaConfig* q = policy.add_quotas();
-    q->set_role(role);
-    guarantee.ToProto(q->mutable_guarantees());
-  }
+  const v1::RolePolicy policy = maps.ToProto();
   if (absl::Status s = ValidateWeights(policy.weights(), "master.weights"); !s.ok()) return s;
   if (absl::Status s = ValidateQuotas(policy.quotas(), "master.quotas"); !s.ok()) return s;
   return policy;

@@ -9,6 +9,7 @@
 #include "libs/resources/resource.h"
 #include "libs/resources/values.h"
 #include "services/master/core/master_core.h"
+#include "services/master/core/role_policy.h"
 
 namespace dcos::master {
 namespace {
@@ -37,33 +38,6 @@ absl::Status CheckGuarantee(const common::v1::Resource& r, const std::string& fi
   return absl::OkStatus();
 }
 
-// The policy as maps by role (what an update edits).
-struct PolicyMaps {
-  std::map<std::string, double> weights;
-  std::map<std::string, std::vector<common::v1::Resource>> quotas;
-
-  explicit PolicyMaps(const v1::RolePolicy& p) {
-    for (const v1::WeightInfo& w : p.weights()) weights[w.role()] = w.weight();
-    for (const v1::QuotaConfig& q : p.quotas()) {
-      quotas[q.role()].assign(q.guarantees().begin(), q.guarantees().end());
-    }
-  }
-  v1::RolePolicy ToProto() const {
-    v1::RolePolicy p;
-    for (const auto& [role, weight] : weights) {
-      v1::WeightInfo* w = p.add_weights();
-      w->set_role(role);
-      w->set_weight(weight);
-    }
-    for (const auto& [role, guarantees] : quotas) {
-      if (guarantees.empty()) continue;
-      v1::QuotaConfig* q = p.add_quotas();
-      q->set_role(role);
-      for (const common::v1::Resource& r : guarantees) *q->add_guarantees() = r;
-    }
-    return p;
-  }
-};
 
 // Only what the allocator reads of a guarantee: name, type, value.
 common::v1::Resource Normalized(const common::v1::Resource& r) {
@@ -126,14 +100,14 @@ absl::Status ValidateQuotas(const google::protobuf::RepeatedPtrField<v1::QuotaCo
 
 absl::Status MasterCore::UpdateWeights(const v1::UpdateWeightsRequest& request, absl::Time) {
   if (absl::Status s = ValidateWeights(request.weights(), "weights"); !s.ok()) return s;
-  PolicyMaps next(policy_);
+  RolePolicyMaps next(policy_);
   for (const v1::WeightInfo& w : request.weights()) next.weights[w.role()] = w.weight();
   return ChangePolicy(next.ToProto());
 }
 
 absl::Status MasterCore::UpdateQuota(const v1::UpdateQuotaRequest& request, absl::Time) {
   if (absl::Status s = ValidateQuotas(request.configs(), "configs"); !s.ok()) return s;
-  PolicyMaps next(policy_);
+  RolePolicyMaps next(policy_);
   for (const v1::QuotaConfig& q : request.configs()) {
     std::vector<common::v1::Resource>& g = next.quotas[q.role()];
     g.clear();
@@ -153,12 +127,12 @@ absl::Status MasterCore::ChangePolicy(v1::RolePolicy next) {
 
 void MasterCore::RecoverPolicy(const v1::RolePolicy& policy) {
   // Sorted and keyed as the core keeps it (a hand-written registry node may be in any order).
-  ApplyPolicy(PolicyMaps(policy).ToProto());
+  ApplyPolicy(RolePolicyMaps(policy).ToProto());
 }
 
 void MasterCore::ApplyPolicy(v1::RolePolicy next) {
-  PolicyMaps before(policy_);
-  PolicyMaps after(next);
+  RolePolicyMaps before(policy_);
+  RolePolicyMaps after(next);
   for (const auto& [role, weight] : before.weights) {
     if (after.weights.count(role) == 0) allocator_->SetWeight(role, 1.0);
   }
