@@ -241,7 +241,8 @@ class MasterComponent final : public runtime::Component {
   }
 
   // Exit, with the dcos-zk session's state when it is over (any thread).
-  [[noreturn]] void ExitLeader(const std::string& why, const absl::Status& error = absl::OkStatus()) {
+  [[noreturn]] void ExitLeader(const std::string& why,
+                               const absl::Status& error = absl::OkStatus()) {
     zk::client::ZkClient* zk = zk_client_.load();
     absl::Status session = zk != nullptr ? zk->Usable() : absl::OkStatus();
     if (session.ok() && zk != nullptr) {

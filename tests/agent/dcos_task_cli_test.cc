@@ -138,7 +138,8 @@ TEST_CASE("dcos node deactivate, reactivate and drain an agent at the master", "
   CHECK(grace_out.find("--max-grace: not a duration >= 0: soon") != std::string::npos);
   CHECK(Dcos(dir, "deactivate-extra", {m, "node", "deactivate", id, "other"}).first == 2);
   CHECK(row_of("list-unchanged").find(" active ") != std::string::npos);
-  auto [unknown_code, unknown_out] = Dcos(dir, "deactivate-unknown", {m, "node", "deactivate", "S9"});
+  auto [unknown_code, unknown_out] =
+      Dcos(dir, "deactivate-unknown", {m, "node", "deactivate", "S9"});
   CHECK(unknown_code == 1);
   CHECK(unknown_out.find("dcos node deactivate: agent S9 is not known") != std::string::npos);
 

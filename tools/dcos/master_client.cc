@@ -68,4 +68,14 @@ grpc::Status CallLeader(const Context& ctx, const std::vector<std::string>& repl
   return status;
 }
 
+int Fail(const Context& ctx, const std::string& what, const std::string& message) {
+  *ctx.err << "dcos " << what << ": " << message << "\n";
+  return kExitError;
+}
+
+int Usage(const Context& ctx, const std::string& what, const std::string& usage) {
+  *ctx.err << "dcos " << what << ": usage: " << usage << "\n";
+  return kExitUsage;
+}
+
 }  // namespace dcos::cli

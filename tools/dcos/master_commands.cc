@@ -21,16 +21,6 @@ namespace {
 
 namespace mv1 = dcos::master::v1;
 
-int Fail(const Context& ctx, const std::string& what, const grpc::Status& status) {
-  *ctx.err << "dcos " << what << ": " << status.error_message() << "\n";
-  return kExitError;
-}
-
-int Usage(const Context& ctx, const std::string& what, const std::string& usage) {
-  *ctx.err << "dcos " << what << ": usage: " << usage << "\n";
-  return kExitUsage;
-}
-
 absl::StatusOr<mv1::ClusterState> GetState(const Context& ctx, grpc::Status* status) {
   mv1::GetStateResponse response;
   *status = CallMaster(ctx, [&](const auto& channel, grpc::ClientContext* context) {
@@ -64,7 +54,7 @@ int RunNode(const Context& ctx, const std::vector<std::string>& args) {
   }
   grpc::Status status;
   absl::StatusOr<mv1::ClusterState> state = GetState(ctx, &status);
-  if (!state.ok()) return Fail(ctx, "node list", status);
+  if (!state.ok()) return Fail(ctx, "node list", status.error_message());
   *ctx.out << absl::StrFormat("%-26s %-20s %-22s %-18s %-13s %-17s %-15s %s\n", "ID", "HOSTNAME",
                               "ADDRESS", "STATE", "CPUS", "MEM", "DISK", "ATTRIBUTES");
   for (const mv1::Agent& a : state->agents()) {
@@ -97,7 +87,7 @@ int RunFramework(const Context& ctx, const std::vector<std::string>& args) {
   }
   grpc::Status status;
   absl::StatusOr<mv1::ClusterState> state = GetState(ctx, &status);
-  if (!state.ok()) return Fail(ctx, "framework list", status);
+  if (!state.ok()) return Fail(ctx, "framework list", status.error_message());
   std::map<std::string, int> tasks;
   for (const auto& t : state->tasks()) ++tasks[t.framework_id().value()];
   *ctx.out << absl::StrFormat("%-26s %-20s %-12s %-10s %6s %6s\n", "ID", "NAME", "ROLES",
@@ -117,7 +107,7 @@ int TaskList(const Context& ctx, const std::vector<std::string>& args) {
   if (args.size() > (all ? 1u : 0u)) return Usage(ctx, "task list", "dcos task list [--completed]");
   grpc::Status status;
   absl::StatusOr<mv1::ClusterState> state = GetState(ctx, &status);
-  if (!state.ok()) return Fail(ctx, "task list", status);
+  if (!state.ok()) return Fail(ctx, "task list", status.error_message());
   std::map<std::string, std::string> framework_names, agent_hosts;
   for (const auto& f : state->frameworks()) {
     framework_names[f.framework_info().id().value()] = f.framework_info().name();
@@ -166,7 +156,7 @@ int MasterMetrics(const Context& ctx) {
     response.Clear();
     return stub->GetMetrics(&metrics, {}, &response);
   });
-  if (!status.ok()) return Fail(ctx, "master metrics", status);
+  if (!status.ok()) return Fail(ctx, "master metrics", status.error_message());
   for (const mv1::Metric& m : response.metrics()) {
     *ctx.out << absl::StrFormat("%-40s %g\n", m.name(), m.value());
   }
@@ -180,7 +170,7 @@ int RunMaster(const Context& ctx, const std::vector<std::string>& args) {
   }
   grpc::Status status;
   absl::StatusOr<mv1::ClusterState> state = GetState(ctx, &status);
-  if (!state.ok()) return Fail(ctx, "master state", status);
+  if (!state.ok()) return Fail(ctx, "master state", status.error_message());
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;

@@ -32,14 +32,9 @@ int Operate(const Context& ctx, const std::string& command, const std::string& a
                                                        Response*),
             const std::string& done) {
   request.mutable_agent_id()->set_value(agent_id);
-  grpc::Status status = CallMaster(ctx, [&](const auto& channel, grpc::ClientContext* context) {
-    Response response;
-    return (mv1::Operator::NewStub(channel).get()->*method)(context, request, &response);
-  });
-  if (!status.ok()) {
-    *ctx.err << "dcos node " << command << ": " << status.error_message() << "\n";
-    return kExitError;
-  }
+  Response response;
+  grpc::Status status = CallOperator(ctx, request, &response, method);
+  if (!status.ok()) return Fail(ctx, "node " + command, status.error_message());
   *ctx.out << "agent " << agent_id << " " << done << "\n";
   return kExitOk;
 }

@@ -19,27 +19,6 @@ constexpr char kQuotaUsage[] =
     "dcos quota remove <role>";
 constexpr char kWeightUsage[] = "dcos weight list | dcos weight set <role> <weight>";
 
-int Usage(const Context& ctx, const std::string& group, const char* usage) {
-  *ctx.err << "dcos " << group << ": usage: " << usage << "\n";
-  return kExitUsage;
-}
-
-int Fail(const Context& ctx, const std::string& what, const std::string& message) {
-  *ctx.err << "dcos " << what << ": " << message << "\n";
-  return kExitError;
-}
-
-// One Operator call at the leader (retried through CallMaster while the cluster is
-// unavailable).
-template <typename Request, typename Response>
-grpc::Status Call(const Context& ctx, const Request& request, Response* response,
-                  grpc::Status (mv1::Operator::Stub::*method)(grpc::ClientContext*,
-                                                             const Request&, Response*)) {
-  return CallMaster(ctx, [&](const auto& channel, grpc::ClientContext* context) {
-    return (mv1::Operator::NewStub(channel).get()->*method)(context, request, response);
-  });
-}
-
 std::string GuaranteeText(const mv1::QuotaConfig& q) {
   std::string out;
   for (const common::v1::Resource& r : q.guarantees()) {
@@ -53,7 +32,7 @@ int QuotaUpdate(const Context& ctx, const std::string& command, mv1::QuotaConfig
   mv1::UpdateQuotaRequest request;
   *request.add_configs() = config;
   mv1::UpdateQuotaResponse response;
-  grpc::Status s = Call(ctx, request, &response, &mv1::Operator::Stub::UpdateQuota);
+  grpc::Status s = CallOperator(ctx, request, &response, &mv1::Operator::Stub::UpdateQuota);
   if (!s.ok()) return Fail(ctx, "quota " + command, s.error_message());
   if (config.guarantees_size() == 0) {
     *ctx.out << "quota of " << config.role() << " removed\n";
@@ -68,7 +47,8 @@ int QuotaUpdate(const Context& ctx, const std::string& command, mv1::QuotaConfig
 int RunQuota(const Context& ctx, const std::vector<std::string>& args) {
   if (args.size() == 1 && args[0] == "list") {
     mv1::GetQuotaResponse response;
-    grpc::Status s = Call(ctx, mv1::GetQuotaRequest(), &response, &mv1::Operator::Stub::GetQuota);
+    grpc::Status s =
+        CallOperator(ctx, mv1::GetQuotaRequest(), &response, &mv1::Operator::Stub::GetQuota);
     if (!s.ok()) return Fail(ctx, "quota list", s.error_message());
     *ctx.out << absl::StrFormat("%-24s %s\n", "ROLE", "GUARANTEE");
     for (const mv1::QuotaConfig& q : response.configs()) {
@@ -96,7 +76,7 @@ int RunWeight(const Context& ctx, const std::vector<std::string>& args) {
   if (args.size() == 1 && args[0] == "list") {
     mv1::GetWeightsResponse response;
     grpc::Status s =
-        Call(ctx, mv1::GetWeightsRequest(), &response, &mv1::Operator::Stub::GetWeights);
+        CallOperator(ctx, mv1::GetWeightsRequest(), &response, &mv1::Operator::Stub::GetWeights);
     if (!s.ok()) return Fail(ctx, "weight list", s.error_message());
     *ctx.out << absl::StrFormat("%-24s %s\n", "ROLE", "WEIGHT");
     for (const mv1::WeightInfo& w : response.weights()) {
@@ -115,7 +95,7 @@ int RunWeight(const Context& ctx, const std::vector<std::string>& args) {
   info->set_role(args[1]);
   info->set_weight(weight);
   mv1::UpdateWeightsResponse response;
-  grpc::Status s = Call(ctx, request, &response, &mv1::Operator::Stub::UpdateWeights);
+  grpc::Status s = CallOperator(ctx, request, &response, &mv1::Operator::Stub::UpdateWeights);
   if (!s.ok()) return Fail(ctx, "weight set", s.error_message());
   *ctx.out << "weight of " << args[1] << " set to " << absl::StrFormat("%g", weight) << "\n";
   return kExitOk;
